@@ -1,0 +1,96 @@
+"""Builds the ASGI application: Connexion serving our two contracts over one fake cluster."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.exceptions import OAuthProblem
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import RelativeResolver
+from connexion.security import BearerSecurityHandler
+
+from mockserver.auth import TokenRejected, TokenService
+from mockserver.cluster.clock import ManualClock, RealtimeClock
+from mockserver.cluster.cluster import FakeCluster
+from mockserver.config import ServerConfig, load_config
+from mockserver.errors import AllowedMethods, install_error_handlers
+from mockserver.handlers.state import MockState
+from mockserver.middleware import AppState, BodyLimit, FaultInjection, Faults
+from mockserver.specs import CONTROL_SPEC, TRAININGS_SPEC, spec_file
+from mockserver.validation import install_formats, validator_map
+
+API_DOCS = "/api/v1/docs"
+CONTROL_DOCS = "/api/mock/v1/docs"
+
+
+def _bearer_handler(tokens: TokenService) -> type[BearerSecurityHandler]:
+    def bearer_info(token: str) -> dict[str, Any]:
+        try:
+            principal = tokens.verify(token)
+        except TokenRejected as rejected:
+            raise OAuthProblem(detail=str(rejected)) from rejected
+        return {"sub": principal.client_id, "principal": principal}
+
+    class Bearer(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
+            return bearer_info
+
+    return Bearer
+
+
+def create_state(
+    config: ServerConfig | None = None, *, clock: str = "manual", speed: float = 1.0, seed: int | None = 0
+) -> MockState:
+    config = config or load_config()
+    ticking = ManualClock() if clock == "manual" else RealtimeClock(speed=speed)
+    return MockState(
+        cluster=FakeCluster(config.topology, config.timing, ticking, seed),
+        tokens=TokenService.create(config.accounts, seed),
+        faults=Faults(rng=random.Random(seed)),
+    )
+
+
+def create_app(
+    config: ServerConfig | None = None, *, clock: str = "manual", speed: float = 1.0, seed: int | None = 0
+) -> AsyncApp:
+    """The mock server. Defaults suit tests: embedded config, manual clock, seed 0."""
+    state = create_state(config, clock=clock, speed=speed, seed=seed)
+    install_formats()
+    specs = {
+        name: yaml.safe_load(Path(spec_file(name)).read_text(encoding="utf-8"))
+        for name in (TRAININGS_SPEC, CONTROL_SPEC)
+    }
+    app = AsyncApp(__name__)
+    common = {
+        "resolver": RelativeResolver("mockserver.handlers"),
+        "validator_map": validator_map(),
+        # Unknown query parameters are ignored, as the real service does; 400 is not declared for most ops.
+        "strict_validation": False,
+        "validate_responses": False,
+        "security_map": {"bearer": _bearer_handler(state.tokens)},
+    }
+    app.add_api(
+        specs[TRAININGS_SPEC],
+        name="trainings",
+        swagger_ui_options=SwaggerUIOptions(spec_path="/api/v1/openapi.json", swagger_ui_path=API_DOCS),
+        **common,
+    )
+    app.add_api(
+        specs[CONTROL_SPEC],
+        name="control",
+        swagger_ui_options=SwaggerUIOptions(
+            spec_path="/api/mock/v1/openapi.json", swagger_ui_path=CONTROL_DOCS
+        ),
+        **common,
+    )
+    install_error_handlers(app, AllowedMethods(specs.values()))
+    app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
+    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
+    app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
+    return app

@@ -1,0 +1,87 @@
+"""Every error leaves the server as the API's `{code, message}` body (plus `complianceIssues` on a 400)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from mockserver.cluster.errors import ClusterError, ComplianceIssue, SubmissionRejected
+from mockserver.validation import InvalidBody
+
+log = logging.getLogger("mockserver")
+
+
+def error_response(
+    status: int, message: str, issues: Iterable[ComplianceIssue] = (), headers: dict[str, str] | None = None
+) -> ConnexionResponse:
+    body: dict[str, Any] = {"code": status, "message": message}
+    issues = list(issues)
+    if issues:
+        body["complianceIssues"] = [{"field": i.field, "details": i.details} for i in issues]
+    return ConnexionResponse(
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps(body),
+        headers=headers or {},
+    )
+
+
+class AllowedMethods:
+    """The methods each path of our contracts declares: Connexion's router reports only one per route."""
+
+    def __init__(self, specs: Iterable[dict[str, Any]]) -> None:
+        self._routes: list[tuple[re.Pattern[str], list[str]]] = []
+        for spec in specs:
+            for template, item in spec.get("paths", {}).items():
+                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+                methods = sorted(m.upper() for m in item if m in {"get", "put", "post", "delete", "patch"})
+                self._routes.append((re.compile(f"^{pattern}/?$"), methods))
+
+    def __call__(self, path: str) -> list[str]:
+        return next((methods for pattern, methods in self._routes if pattern.match(path)), [])
+
+
+def install_error_handlers(app: AsyncApp, allowed: AllowedMethods) -> None:
+    def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+        if isinstance(exc, InvalidBody):
+            return error_response(400, exc.detail, exc.issues)
+        if isinstance(exc, UnsupportedMediaTypeProblem):
+            # 415 is not a documented answer of any operation; the bad content type is a bad request.
+            return error_response(400, f"{exc.detail}. Send the body as application/json.")
+        message = (exc.detail or exc.title or "Bad request").split("\n\n")[0]
+        return error_response(exc.status, message, headers=dict(exc.headers or {}))
+
+    def http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        if exc.status_code == 404:
+            return error_response(404, f"No such endpoint: {request.method} {request.url.path}")
+        if exc.status_code == 405:
+            methods = allowed(request.url.path)
+            return error_response(
+                405,
+                f"Method {request.method} is not allowed here; use {', '.join(methods)}",
+                headers={"Allow": ", ".join(methods)},
+            )
+        return error_response(exc.status_code, exc.detail or "Request failed")
+
+    def cluster(request: ConnexionRequest, exc: ClusterError) -> ConnexionResponse:
+        if isinstance(exc, SubmissionRejected):
+            return error_response(400, exc.message, exc.issues)
+        return error_response(exc.status, exc.message)
+
+    def unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "Something went wrong.")
+
+    app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(HTTPException, http)
+    app.add_error_handler(ClusterError, cluster)
+    app.add_error_handler(Exception, unhandled)

@@ -1,0 +1,88 @@
+"""The control API: thin translations between HTTP and the fake cluster's test hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.cluster.clock import isoformat
+from mockserver.cluster.cluster import Conflict
+from mockserver.handlers.state import current
+
+
+def _clock() -> dict[str, Any]:
+    cluster = current().cluster
+    return {"mode": cluster.clock.mode, "now": isoformat(cluster.now()), "speed": cluster.clock.speed}
+
+
+async def control_reset() -> Any:
+    state = current()
+    state.cluster.reset()
+    state.faults.latency_seconds, state.faults.error_rate = 0.0, 0.0
+    return None, 204
+
+
+async def control_get_clock() -> Any:
+    return _clock(), 200
+
+
+async def control_advance_clock(body: dict[str, Any]) -> Any:
+    cluster = current().cluster
+    if cluster.clock.mode != "manual":
+        raise Conflict("the clock is realtime; start the server with --clock manual to advance it")
+    cluster.advance(body["seconds"])
+    return _clock(), 200
+
+
+async def control_snapshot() -> Any:
+    return current().cluster.snapshot(), 200
+
+
+async def control_force_outcome(workloadId: str, body: dict[str, Any]) -> Any:
+    current().cluster.force_outcome(workloadId, body["outcome"])
+    return {"code": 202, "message": f"Outcome {body['outcome']} applied."}, 202
+
+
+async def control_submit_load(body: dict[str, Any]) -> Any:
+    load = current().cluster.submit_load(
+        name=body["name"],
+        project_id=body["projectId"],
+        compute=body.get("compute") or {},
+        priority=body.get("priority", 100),
+        preemptible=body.get("preemptible", False),
+        node_pools=body.get("nodePools") or [],
+    )
+    return load, 201
+
+
+async def control_remove_load(workloadId: str) -> Any:
+    current().cluster.remove_load(workloadId)
+    return None, 204
+
+
+async def control_events(after: int = 0, limit: int = 1000) -> Any:
+    events = current().cluster.events_after(after, limit)
+    return {
+        "events": [
+            {
+                "seq": e.seq,
+                "time": isoformat(e.time),
+                "kind": e.kind,
+                "workloadId": e.workload_id,
+                "phase": e.phase,
+                "message": e.message,
+            }
+            for e in events
+        ]
+    }, 200
+
+
+async def control_get_faults() -> Any:
+    return current().faults.to_api(), 200
+
+
+async def control_set_faults(body: dict[str, Any]) -> Any:
+    faults = current().faults
+    faults.latency_seconds = body.get("latencySeconds", 0.0)
+    faults.error_rate = body.get("errorRate", 0.0)
+    faults.error_status = body.get("errorStatus", 503)
+    return faults.to_api(), 200

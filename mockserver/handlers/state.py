@@ -1,0 +1,26 @@
+"""The one app-owned object handlers work on, and how a handler reaches it and its caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connexion import context, request
+
+from mockserver.auth import TokenService
+from mockserver.cluster.cluster import FakeCluster, Principal
+from mockserver.middleware import Faults
+
+
+@dataclass
+class MockState:
+    cluster: FakeCluster
+    tokens: TokenService
+    faults: Faults
+
+
+def current() -> MockState:
+    return request.scope["mockserver"]
+
+
+def caller() -> Principal:
+    return context["token_info"]["principal"]
