@@ -38,8 +38,9 @@ from mockserver.cluster.scheduler import CycleResult, Job, Scheduler
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.training import Training
 
-# A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle a step.
-_CYCLES_PER_STEP = 4
+# A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle an instant.
+_CYCLES_PER_INSTANT = 4
+_CLUSTER = ""  # the "workload id" of cluster-wide timers
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class FakeCluster:
             self._log = EventLog()
             self._job_seq = itertools.count()
             self._at = self.clock.now()
-            self._dirty = False
+            self._cycle_requested = False
 
     def advance(self, seconds: float) -> float:
         with self._lock:
@@ -146,11 +147,11 @@ class FakeCluster:
                 self._crash(training, "container failed (forced through the control API)")
             elif outcome == "Preempted" and phase in ("Initializing", "Running"):
                 self._scheduler.release(workload_id)
-                self._dirty = True
+                self._request_cycle()
                 self._evicted(training, "preempted (forced through the control API)")
             else:
                 raise Conflict(f"cannot force outcome {outcome} on a training in phase {phase}")
-            self._settle()
+            self._sync()
 
     def submit_load(
         self,
@@ -182,11 +183,11 @@ class FakeCluster:
             )
             self._loads[load_id] = Load(load_id, name, job)
             self._scheduler.enqueue(job)
-            self._dirty = True
+            self._request_cycle()
             self._log.record(
                 self._at, "load-submitted", load_id, None, f"load {name} in project {project_id}"
             )
-            self._settle()
+            self._sync()
             return {"workloadId": load_id, "name": name, "running": self._loads[load_id].running}
 
     def remove_load(self, load_id: str) -> None:
@@ -195,9 +196,9 @@ class FakeCluster:
             if self._loads.pop(load_id, None) is None:
                 raise NotFound(f"no load with id {load_id}")
             self._scheduler.release(load_id)
-            self._dirty = True
+            self._request_cycle()
             self._log.record(self._at, "load-removed", load_id, None, "load removed")
-            self._settle()
+            self._sync()
 
     # ------------------------------------------------------------- trainings
     def submit(self, body: dict[str, Any], caller: Principal) -> dict[str, Any]:
@@ -241,7 +242,7 @@ class FakeCluster:
             )
             self._enter(training, "Creating")
             response = training.to_api()
-            self._settle()
+            self._sync()
             return response
 
     def get(self, workload_id: str, caller: Principal) -> dict[str, Any]:
@@ -258,7 +259,7 @@ class FakeCluster:
             training.desired_phase = "Stopped"
             self._release(training)
             self._enter(training, "Stopping", "suspended")
-            self._settle()
+            self._sync()
 
     def resume(self, workload_id: str, caller: Principal) -> None:
         with self._lock:
@@ -270,7 +271,7 @@ class FakeCluster:
             if training.actual_phase == "Stopped":
                 self._enter(training, "Resuming", "resumed")
             # A training still Stopping goes on to Resuming when it reaches Stopped (see _enter).
-            self._settle()
+            self._sync()
 
     def delete(self, workload_id: str, caller: Principal) -> None:
         with self._lock:
@@ -281,7 +282,7 @@ class FakeCluster:
             training.desired_phase = "Deleted"
             self._release(training)
             self._enter(training, "Deleting", "deletion requested")
-            self._settle()
+            self._sync()
 
     # -------------------------------------------------------------- machinery
     def _visible(self, workload_id: str, caller: Principal) -> Training:
@@ -303,24 +304,31 @@ class FakeCluster:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _sync(self) -> None:
-        """Fire every timer due by now, in time order, scheduling after each instant."""
-        now = self.clock.now()
+        """Fire every timer due by now, in time order; scheduling cycles are timers too."""
+        now = max(self.clock.now(), self._at)
         while (due := self._timers.next_time()) is not None and due <= now:
             self._at = max(self._at, due)
             while (timer := self._timers.pop_due(self._at)) is not None:
-                training = self._trainings.get(timer.workload_id)
-                if training is not None and timer.generation == training.generation:
-                    self._fire(training, timer.action)
-            self._settle()
-        self._at = max(self._at, now)
-        self._settle()
+                if timer.action == "cycle":
+                    self._cycle_requested = False
+                    self._run_cycles()
+                elif (training := self._trainings.get(timer.workload_id)) is not None:
+                    if timer.generation == training.generation:
+                        self._fire(training, timer.action)
+        self._at = now
 
-    def _settle(self) -> None:
-        for _ in range(_CYCLES_PER_STEP):
-            if not self._dirty:
+    def _request_cycle(self) -> None:
+        """Something changed the queue or freed resources: schedule at the next period, as KAI does."""
+        if not self._cycle_requested:
+            self._cycle_requested = True
+            self._timers.add(self._at + self.timing.schedulePeriod, _CLUSTER, "cycle", 0)
+
+    def _run_cycles(self) -> None:
+        for _ in range(_CYCLES_PER_INSTANT):
+            result = self._scheduler.cycle()
+            self._apply(result)
+            if not result.evicted:
                 return
-            self._dirty = False
-            self._apply(self._scheduler.cycle())
 
     def _apply(self, result: CycleResult) -> None:
         for job_id in result.started:
@@ -331,7 +339,6 @@ class FakeCluster:
                 training.pending_reason = None
                 self._enter(training, "Initializing", "scheduled")
         for eviction in result.evicted:
-            self._dirty = True
             if (load := self._loads.get(eviction.job_id)) is not None:
                 load.running = False
                 self._log.record(self._at, "load-evicted", load.workload_id, None, eviction.message)
@@ -359,7 +366,7 @@ class FakeCluster:
             )
         if phase == "Pending":
             self._scheduler.enqueue(self._job(training))
-            self._dirty = True
+            self._request_cycle()
         elif phase == "Running":
             self._timers.add(
                 self._at + training.duration, training.workload_id, "finish", training.generation
@@ -413,7 +420,7 @@ class FakeCluster:
     def _release(self, training: Training) -> None:
         if training.actual_phase in ACTIVE:
             self._scheduler.release(training.workload_id)
-            self._dirty = True
+            self._request_cycle()
 
     def _job(self, training: Training) -> Job:
         spec = training.spec or {}

@@ -45,6 +45,7 @@ class Timing:
     resuming: float = 1
     terminating: float = 1
     deleting: float = 0
+    schedulePeriod: float = 1
     runDuration: float = 3600
     outcome: str = "Completed"
 

@@ -1,0 +1,114 @@
+"""Shared fixtures: the app in-process on a manual clock, a client, a token, the seed's example."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mockserver.app import create_app
+from mockserver.specs import spec_file
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
+
+
+def seed_request_as_published() -> dict[str, Any]:
+    """The documentation's example request, with its two type errors (from shared/, else rebuilt from our spec)."""
+    path = SHARED_REFERENCE / "seed-create-request.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    body = corrected_seed_request()
+    body["projectId"] = 1
+    body["spec"]["compute"]["extendedResources"][0]["quantity"] = 2
+    return body
+
+
+def corrected_seed_request() -> dict[str, Any]:
+    spec = yaml.safe_load(spec_file().read_text())
+    create = spec["paths"]["/api/v1/workloads/trainings"]["post"]
+    return copy.deepcopy(create["requestBody"]["content"]["application/json"]["examples"]["seed"]["value"])
+
+
+@pytest.fixture
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def client(app) -> Iterator[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with app.test_client() as test_client:
+            yield test_client
+
+
+def get_token(client: Any, client_id: str = "mock-app", secret: str = "mock-secret") -> str:
+    response = client.post(
+        "/api/v1/token", json={"grantType": "app_token", "AppId": client_id, "AppSecret": secret}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["accessToken"]
+
+
+@pytest.fixture
+def auth(client) -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_token(client)}"}
+
+
+class Api:
+    """A few verbs over the test client, so tests read as the lifecycle they check."""
+
+    def __init__(self, client: Any, headers: dict[str, str]) -> None:
+        self.client, self.headers = client, headers
+
+    def create(self, body: dict[str, Any]) -> Any:
+        return self.client.post("/api/v1/workloads/trainings", json=body, headers=self.headers)
+
+    def get(self, workload_id: str) -> Any:
+        return self.client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=self.headers)
+
+    def phase(self, workload_id: str) -> str:
+        response = self.get(workload_id)
+        return response.json()["actualPhase"] if response.status_code == 200 else str(response.status_code)
+
+    def action(self, workload_id: str, verb: str) -> Any:
+        return self.client.post(f"/api/v1/workloads/trainings/{workload_id}/{verb}", headers=self.headers)
+
+    def delete(self, workload_id: str) -> Any:
+        return self.client.delete(f"/api/v1/workloads/trainings/{workload_id}", headers=self.headers)
+
+    def advance(self, seconds: float) -> None:
+        response = self.client.post("/api/mock/v1/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+
+    def phases_over(self, workload_id: str, seconds: int) -> list[str]:
+        """The distinct phases seen, second by second."""
+        seen = [self.phase(workload_id)]
+        for _ in range(seconds):
+            self.advance(1)
+            phase = self.phase(workload_id)
+            if phase != seen[-1]:
+                seen.append(phase)
+        return seen
+
+
+@pytest.fixture
+def api(client, auth) -> Api:
+    return Api(client, auth)
+
+
+def training(name: str = "train-a", project: str = "1", **spec: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "projectId": project,
+        "clusterId": CLUSTER_ID,
+        "spec": {"image": "python:3.11", "compute": {"gpuDevicesRequest": 1}, **spec},
+    }
