@@ -312,9 +312,8 @@ class FakeCluster:
                 if timer.action == "cycle":
                     self._cycle_requested = False
                     self._run_cycles()
-                elif (training := self._trainings.get(timer.workload_id)) is not None:
-                    if timer.generation == training.generation:
-                        self._fire(training, timer.action)
+                elif (training := self._trainings.get(timer.workload_id)) and timer.generation == training.generation:
+                    self._fire(training, timer.action)
         self._at = now
 
     def _request_cycle(self) -> None:
