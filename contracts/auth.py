@@ -1,0 +1,104 @@
+"""Bearer tokens for the run: a fixed one, or one from the token endpoint, fetched again before it expires."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+TOKEN_PATH = "/api/v1/token"
+# Fetch a new token this long before the old one expires, so that no request goes out with a token
+# that dies in flight (runapy uses 60 s for the same reason).
+REFRESH_MARGIN = 60.0
+
+
+class AuthError(Exception):
+    """The token endpoint refused the credentials or answered something unusable."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str
+
+
+def token_expiry(token: str) -> float | None:
+    """The `exp` claim of a JWT, without verifying it (we only need to know when to fetch a new one)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+
+
+class TokenSource:
+    """Hands out a valid access token; thread-safe, since Schemathesis workers share it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        credentials: Credentials | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
+    ) -> None:
+        if (token is None) == (credentials is None):
+            raise ValueError("give either a token or credentials")
+        self._base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._token = token
+        self._expiry = token_expiry(token) if token else None
+        self._clock = clock
+        self._timeout = timeout
+        self._lock = threading.Lock()
+
+    @property
+    def refreshes(self) -> bool:
+        return self._credentials is not None
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._expiring():
+                self._token = self._fetch()
+                self._expiry = token_expiry(self._token)
+            return self._token
+
+    def _expiring(self) -> bool:
+        return (
+            self._credentials is not None
+            and self._expiry is not None
+            and self._expiry - self._clock() <= REFRESH_MARGIN
+        )
+
+    def _fetch(self) -> str:
+        assert self._credentials is not None
+        body = {
+            "grantType": "app_token",
+            "AppId": self._credentials.client_id,
+            "AppSecret": self._credentials.client_secret,
+        }
+        try:
+            response = httpx.post(f"{self._base_url}{TOKEN_PATH}", json=body, timeout=self._timeout)
+        except httpx.HTTPError as error:
+            raise AuthError(f"token endpoint unreachable: {error}") from error
+        data: Any = _json(response)
+        token = data.get("accessToken") if isinstance(data, dict) else None
+        if response.status_code != 200 or not isinstance(token, str) or not token:
+            raise AuthError(f"token endpoint answered {response.status_code}: {response.text[:200]}")
+        return token
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

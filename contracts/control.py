@@ -1,0 +1,98 @@
+"""Client for our fake's control API. Only the fake serves it, so answering it is how we recognise the fake.
+
+Everything goes over HTTP: the harness never imports the fake's state, so the same code drives a fake
+in another process, a broken copy of it, or one somebody else started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+CONTROL = "/api/mock/v1"
+
+
+class ControlError(Exception):
+    """The control API refused a request."""
+
+
+@dataclass(frozen=True)
+class ClockState:
+    mode: str
+    now: str
+
+
+class FakeControl:
+    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.Client(base_url=self.base_url + CONTROL, timeout=timeout)
+
+    @classmethod
+    def detect(cls, base_url: str) -> FakeControl | None:
+        """The control client when `base_url` is our fake, else None (a real deployment answers 404/401)."""
+        control = cls(base_url)
+        try:
+            response = control._client.get("/clock")
+            body = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            body = None
+        if isinstance(body, dict) and body.get("mode") in ("manual", "realtime"):
+            return control
+        control.close()
+        return None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._client.request(method, path, **kwargs)
+        if response.status_code >= 300:
+            raise ControlError(
+                f"{method} {CONTROL}{path} answered {response.status_code}: {response.text[:200]}"
+            )
+        return response.json() if response.content else None
+
+    def clock(self) -> ClockState:
+        body = self._call("GET", "/clock")
+        return ClockState(mode=body["mode"], now=body["now"])
+
+    def advance(self, seconds: float) -> ClockState:
+        body = self._call("POST", "/clock/advance", json={"seconds": seconds})
+        return ClockState(mode=body["mode"], now=body["now"])
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._call("GET", "/snapshot")
+
+    def force_outcome(self, workload_id: str, outcome: str) -> None:
+        self._call("POST", f"/trainings/{workload_id}/outcome", json={"outcome": outcome})
+
+    def events(self, after: int = 0) -> list[dict[str, Any]]:
+        return self._call("GET", "/events", params={"after": after})["events"]
+
+    def set_faults(
+        self, *, latency_seconds: float = 0.0, error_rate: float = 0.0, error_status: int = 503
+    ) -> None:
+        faults = {"latencySeconds": latency_seconds, "errorRate": error_rate, "errorStatus": error_status}
+        self._call("PUT", "/faults", json=faults)
+
+    def nodes_holding(self, workload_id: str) -> list[str]:
+        """Names of the nodes whose devices the snapshot shows held by this workload."""
+        held = []
+        for node in self.snapshot().get("nodes", []):
+            if _mentions(node, workload_id):
+                held.append(str(node.get("name", "?")) if isinstance(node, dict) else "?")
+        return held
+
+
+def _mentions(data: Any, value: str) -> bool:
+    """Whether `value` occurs anywhere in `data`: the snapshot's layout of devices is the fake's business."""
+    if isinstance(data, dict):
+        return any(_mentions(item, value) for item in data.values())
+    if isinstance(data, list):
+        return any(_mentions(item, value) for item in data)
+    return data == value

@@ -1,0 +1,101 @@
+"""Start a backend (our fake, or a test's broken copy of it) as a subprocess on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import httpx
+
+HOST = "127.0.0.1"
+READY_PATH = "/api/v1/openapi.json"
+
+
+class ServerError(Exception):
+    """The backend did not come up."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def fake_command(seed: int, config: Path | None = None) -> Callable[[int], list[str]]:
+    """The command line of our fake: manual clock, so that nothing moves unless the harness says so."""
+
+    def command(port: int) -> list[str]:
+        argv = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)]
+        argv += ["--clock", "manual", "--seed", str(seed)]
+        return argv + (["--config", str(config)] if config else [])
+
+    return command
+
+
+@dataclass
+class LocalServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    @classmethod
+    def start(cls, command: Callable[[int], list[str]], *, timeout: float = 60.0) -> LocalServer:
+        port = free_port()
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the server, closed in stop()
+        # Children must not write .pyc files into a tree other engineers are editing concurrently.
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        process = subprocess.Popen(
+            command(port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        server = cls(base_url=f"http://{HOST}:{port}", process=process, log=log)
+        try:
+            server._wait_ready(timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(f"backend exited with {self.process.returncode}:\n{self.output()[-2000:]}")
+            try:
+                if httpx.get(self.base_url + READY_PATH, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise ServerError(f"backend not ready after {timeout:.0f} s:\n{self.output()[-2000:]}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        self.log.close()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

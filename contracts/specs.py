@@ -1,0 +1,215 @@
+"""The contract a run checks: our bundled spec or an official Run:ai document, cut down to the trainings API.
+
+The official documents are published for code generators, not for fuzzers, so a few in-memory fix-ups make
+them usable; every fix-up is recorded on the `Contract` and shown in the report, never applied silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from mockserver.specs import spec_file
+
+TOKEN_OPERATION = "grant_token"
+CREATE_OPERATION = "create_training1"
+GET_OPERATION = "get_training"
+DELETE_OPERATION = "delete_training"
+SUSPEND_OPERATION = "suspend_training"
+RESUME_OPERATION = "resume_training"
+TRAININGS_OPERATIONS = (
+    TOKEN_OPERATION,
+    CREATE_OPERATION,
+    GET_OPERATION,
+    DELETE_OPERATION,
+    SUSPEND_OPERATION,
+    RESUME_OPERATION,
+)
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+class ContractError(Exception):
+    """The spec cannot be used: unreadable, not OpenAPI 3, or without the trainings operations."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    statuses: tuple[int, ...]
+    secured: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def success_status(self) -> int:
+        return next(status for status in self.statuses if 200 <= status < 300)
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    title: str
+    version: str
+    document: dict[str, Any]
+    operations: dict[str, Operation]
+    fixups: tuple[str, ...]
+
+    def operation(self, operation_id: str) -> Operation:
+        return self.operations[operation_id]
+
+    def by_label(self, label: str) -> Operation | None:
+        return next((op for op in self.operations.values() if op.label == label), None)
+
+    @property
+    def secured_operations(self) -> list[Operation]:
+        return [op for op in self.operations.values() if op.secured]
+
+
+def default_spec() -> Path:
+    return spec_file("trainings-2.18.yaml")
+
+
+def load_contract(source: str | None = None) -> Contract:
+    """Read our contract (default), or a path or URL to an OpenAPI 3 document with the trainings operations."""
+    location = source or str(default_spec())
+    document = _parse(_read(location), location)
+    return prepare(document, location)
+
+
+def prepare(document: dict[str, Any], location: str) -> Contract:
+    """Cut `document` down to the trainings operations and apply the fix-ups that make it fuzzable."""
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
+        raise ContractError(f"{location}: not an OpenAPI 3 document")
+    document = copy.deepcopy(document)
+    fixups: list[str] = []
+    info = document.setdefault("info", {})
+    if not isinstance(info.get("version"), str):
+        # Schemathesis and its reports expect a string; the official 2.18 file has the number 2.18.
+        fixups.append(
+            f"info.version {info.get('version')!r} is not a string: read as {str(info.get('version'))!r}"
+        )
+        info["version"] = str(info.get("version"))
+    fixups.extend(_keep_trainings_paths(document))
+    fixups.extend(_exempt_token_operation(document))
+    fixups.extend(_type_untyped_objects(document))
+    operations = _operations(document)
+    missing = [op_id for op_id in TRAININGS_OPERATIONS if op_id not in operations]
+    if missing:
+        raise ContractError(f"{location}: lacks the trainings operation(s) {', '.join(missing)}")
+    return Contract(
+        source=location,
+        title=str(info.get("title", "")),
+        version=info["version"],
+        document=document,
+        operations=operations,
+        fixups=tuple(fixups),
+    )
+
+
+def _read(location: str) -> str:
+    if location.startswith(("http://", "https://")):
+        try:
+            response = httpx.get(location, timeout=30, follow_redirects=True)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise ContractError(f"{location}: cannot be fetched: {error}") from error
+        return response.text
+    try:
+        return Path(location).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContractError(f"{location}: cannot be read: {error.strerror or error}") from error
+
+
+def _parse(text: str, location: str) -> dict[str, Any]:
+    try:
+        return json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ContractError(f"{location}: neither JSON nor YAML: {error}") from error
+
+
+def _operation_items(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in (document.get("paths") or {}).items():
+        for method, operation in (item or {}).items():
+            if method in _METHODS and isinstance(operation, dict):
+                yield path, method, operation
+
+
+def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
+    kept: dict[str, dict[str, Any]] = {}
+    dropped = 0
+    for path, method, operation in _operation_items(document):
+        if operation.get("operationId") in TRAININGS_OPERATIONS:
+            shared = {k: v for k, v in document["paths"][path].items() if k not in _METHODS}
+            kept.setdefault(path, shared)[method] = operation
+        else:
+            dropped += 1
+    document["paths"] = kept
+    if not dropped:
+        return []
+    return [f"{dropped} operation(s) outside the trainings API and the token endpoint were left out"]
+
+
+def _exempt_token_operation(document: dict[str, Any]) -> list[str]:
+    for _, _, operation in _operation_items(document):
+        if operation.get("operationId") == TOKEN_OPERATION and "security" not in operation:
+            # The token endpoint cannot demand the token it hands out; the official documents inherit the
+            # global bearer requirement here only because they never override it.
+            operation["security"] = []
+            return ["grant_token inherits the global bearer requirement: treated as unauthenticated"]
+    return []
+
+
+def _type_untyped_objects(document: dict[str, Any]) -> list[str]:
+    """Give `type: object` to schemas that declare properties but no type.
+
+    Without it a bare number or string satisfies e.g. the official TrainingCreationRequest (an allOf of
+    type-less property lists), so the fuzzer would call `5` a valid create body and flag every backend
+    that rejects it.
+    """
+    count = 0
+
+    def visit(node: Any) -> None:
+        nonlocal count
+        if isinstance(node, dict):
+            if ("properties" in node or "required" in node) and "type" not in node and "$ref" not in node:
+                node["type"] = "object"
+                count += 1
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(document.get("components", {}).get("schemas", {}))
+    if not count:
+        return []
+    return [f"{count} schema(s) declare properties without `type: object`: typed as objects"]
+
+
+def _operations(document: dict[str, Any]) -> dict[str, Operation]:
+    global_security = document.get("security") or []
+    result = {}
+    for path, method, operation in _operation_items(document):
+        statuses = tuple(sorted(int(code) for code in operation.get("responses", {}) if str(code).isdigit()))
+        if not any(200 <= status < 300 for status in statuses):
+            raise ContractError(f"{method.upper()} {path} declares no 2xx response")
+        security = operation.get("security", global_security)
+        result[operation["operationId"]] = Operation(
+            operation_id=operation["operationId"],
+            method=method.upper(),
+            path=path,
+            statuses=statuses,
+            secured=any(requirement for requirement in security),
+        )
+    return result
