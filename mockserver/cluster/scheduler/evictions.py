@@ -1,0 +1,82 @@
+"""Making room by eviction, shared by reclaim and preempt: evict candidates one at a time, in the order
+given, until the job fits; then give back every victim it turned out not to need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mockserver.cluster.scheduler.nodes import PodPlacement
+from mockserver.cluster.scheduler.state import ClusterState, JobRecord
+
+Victim = tuple[JobRecord, str]
+Saved = tuple[str, list[PodPlacement]]
+
+
+class Room:
+    """A found placement and the victims it needs; `undo()` puts everything back as it was."""
+
+    def __init__(
+        self,
+        state: ClusterState,
+        record: JobRecord,
+        pods: list[PodPlacement],
+        victims: list[tuple[JobRecord, str, Saved]],
+    ) -> None:
+        self.state = state
+        self.record = record
+        self.pods = pods
+        self._victims = victims
+
+    @property
+    def victims(self) -> list[Victim]:
+        return [(victim, message) for victim, message, _ in self._victims]
+
+    def undo(self) -> None:
+        self.state.release_pods(self.record, self.pods)
+        _restore(self.state, self._victims)
+
+
+def make_room(
+    state: ClusterState, record: JobRecord, pool: str, next_victim: Callable[[], Victim | None]
+) -> Room | None:
+    queue = state.queue(record, pool)
+    request = record.requests[pool]
+    taken: list[tuple[JobRecord, str, Saved]] = []
+    while (victim := next_victim()) is not None:
+        taken.append((*victim, state.unbind(victim[0])))
+        # Victims of the job's own queue lower what it holds, which can bring it back under its limit.
+        if queue.capacity_problem(request, record.job.preemptible) is not None:
+            continue
+        pods = state.try_place(record, pool)
+        if isinstance(pods, list):
+            return Room(state, record, pods, _unneeded_back(state, record, pool, pods, taken))
+    _restore(state, taken)
+    return None
+
+
+def _unneeded_back(
+    state: ClusterState,
+    record: JobRecord,
+    pool: str,
+    pods: list[PodPlacement],
+    taken: list[tuple[JobRecord, str, Saved]],
+) -> list[tuple[JobRecord, str, Saved]]:
+    """Victims on nodes the job does not use go back (newest eviction first) unless the quota needs them."""
+    used = {id(p.node) for p in pods}
+    queue = state.queue(record, pool)
+    needed: list[tuple[JobRecord, str, Saved]] = []
+    for victim, message, saved in reversed(taken):
+        if any(id(p.node) in used for p in saved[1]):
+            needed.append((victim, message, saved))
+            continue
+        state.bind(victim, *saved)
+        if queue.capacity_problem(record.requests[pool], record.job.preemptible) is not None:
+            state.unbind(victim)
+            needed.append((victim, message, saved))
+    needed.reverse()
+    return needed
+
+
+def _restore(state: ClusterState, taken: list[tuple[JobRecord, str, Saved]]) -> None:
+    for victim, _, saved in reversed(taken):
+        state.bind(victim, *saved)

@@ -1,0 +1,124 @@
+"""Fair share: deserved quota first, then the rest split by over-quota weight (KAI's proportion plugin, §2.1).
+
+The split goes one over-quota priority tier at a time, highest first. Inside a tier it runs in rounds that
+hand out whole units by weight; a queue that needs less than its slice takes what it needs and the spare goes
+round again. The fractions the rounds floored away ("crumbs") go one unit at a time to the largest
+remainders, older queues first. Time-based fair share (historical usage) is not modelled: usage is zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mockserver.cluster.scheduler.queues import QueueState, Vector
+
+UNLIMITED = -1.0
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One queue's stake in a resource: its quota, weight and what it asks for (allocated + pending)."""
+
+    deserved: float
+    limit: float
+    weight: float
+    request: float
+    priority: int = 100
+    creation: int = 0
+
+    @property
+    def requestable(self) -> float:
+        return self.request if self.limit == UNLIMITED else min(self.limit, self.request)
+
+
+def divide(total: float, claims: Sequence[Claim]) -> list[float]:
+    """The fair share of each claim in `total`, in the order given (the result does not depend on it)."""
+    shares = [0.0] * len(claims)
+    requestable = [c.requestable for c in claims]
+    remaining = total
+    for i, claim in enumerate(claims):
+        deserved = total if claim.deserved == UNLIMITED else claim.deserved
+        give = min(deserved, requestable[i])
+        shares[i] += give
+        remaining -= give
+    if remaining <= EPSILON:
+        # Deserved quotas are granted even when they oversubscribe the pool; nothing is left for over-quota.
+        return shares
+
+    def unsatisfied(i: int) -> bool:
+        return requestable[i] - shares[i] > EPSILON
+
+    tiers = sorted({c.priority for c in claims}, reverse=True)
+    by_age = sorted(range(len(claims)), key=lambda i: claims[i].creation)
+    leftovers: dict[int, float] = {}
+    for tier in tiers:
+        bucket = [i for i in by_age if claims[i].priority == tier]
+        while remaining > EPSILON:
+            round_amount = remaining
+            hungry = [i for i in bucket if unsatisfied(i) and claims[i].weight > 0]
+            total_weight = sum(claims[i].weight for i in hungry)
+            if total_weight <= 0:
+                break
+            again = False
+            for i in hungry:
+                if remaining <= EPSILON:
+                    break
+                fair = round_amount * claims[i].weight / total_weight
+                need = requestable[i] - shares[i]
+                if need <= fair + EPSILON:
+                    give = need
+                    leftovers.pop(i, None)
+                    # Spare left in this slice: run another round so the others can use it.
+                    again = again or need < fair - EPSILON
+                else:
+                    give = math.floor(fair + EPSILON)
+                    if fair - give > EPSILON:
+                        leftovers[i] = fair - give
+                give = min(give, remaining)
+                shares[i] += give
+                remaining -= give
+            if not again:
+                break
+    for tier in tiers:
+        crumbs = sorted(
+            (i for i in leftovers if claims[i].priority == tier),
+            key=lambda i: (-leftovers[i], claims[i].creation),
+        )
+        for i in crumbs:
+            if remaining <= EPSILON:
+                break
+            # Capped by the need as well, so a share never exceeds what the queue can use.
+            give = min(1.0, remaining, requestable[i] - shares[i])
+            shares[i] += give
+            remaining -= give
+    return shares
+
+
+def assign_fair_shares(total: Vector, departments: list[QueueState], projects: list[QueueState]) -> None:
+    """Set `fair_share` top-down in one node pool: departments divide the pool, projects their department.
+
+    Every queue's `request` (allocated + pending) must be up to date.
+    """
+    for r in range(3):
+        shares = divide(total[r], [_claim(d, r) for d in departments])
+        for department, share in zip(departments, shares, strict=True):
+            department.fair_share[r] = share
+            children = [p for p in projects if p.parent is department]
+            for project, child_share in zip(
+                children, divide(share, [_claim(p, r) for p in children]), strict=True
+            ):
+                project.fair_share[r] = child_share
+
+
+def _claim(queue: QueueState, r: int) -> Claim:
+    return Claim(
+        deserved=queue.deserved[r],
+        limit=queue.limit[r],
+        weight=queue.weight[r],
+        request=queue.request[r],
+        priority=queue.priority,
+        creation=queue.creation,
+    )

@@ -1,0 +1,62 @@
+"""Reason texts for pending workloads and evictions, worded as KAI reports them (scheduler-semantics §2.8)."""
+
+from __future__ import annotations
+
+UNITS = {"gpu": "GPUs", "cpu": "CPU millicores", "memory": "MiB of memory"}
+
+
+def amount(value: float) -> str:
+    """A number as a person would write it: 2, 0.5, 1.25."""
+    rounded = round(value, 3)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:g}"
+
+
+def over_limit(queue: str, resource: str, limit: float, allocated: float, requested: float) -> str:
+    unit = UNITS[resource]
+    return (
+        f"{queue} quota has reached the allowable limit of {unit}. Limit is {amount(limit)} {unit}, "
+        f"currently {amount(allocated)} {unit} allocated and workload requested {amount(requested)} {unit}"
+    )
+
+
+def non_preemptible_over_quota(
+    queue: str, resource: str, requested: float, deserved: float, allocated_np: float
+) -> str:
+    unit = UNITS[resource]
+    return (
+        f"Non-preemptible workload is over quota. Workload requested {amount(requested)} {unit}, but {queue} "
+        f"quota is {amount(deserved)} {unit}, while {amount(allocated_np)} {unit} are already allocated for "
+        "non-preemptible pods. Use a preemptible workload to go over quota."
+    )
+
+
+def no_fit(pool: str, failures: dict[str, int]) -> str:
+    if not failures:
+        return f"Resources were not found for pod due to: node pool {pool} has no nodes"
+    ranked = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
+    details = ", ".join(f"{count} node(s) {why}" for why, count in ranked)
+    return (
+        "Resources were not found for pod due to: no nodes with enough resources were found "
+        f"in node pool {pool}: {details}"
+    )
+
+
+def gang(pool: str, found: int, required: int) -> str:
+    return (
+        f"Resources were found for {found} pods while {required} are required for gang scheduling "
+        f"in node pool {pool}"
+    )
+
+
+def preempted(preemptor: str) -> str:
+    return f"Pod was preempted by higher priority workload {preemptor}"
+
+
+def reclaimed(
+    reclaimer: str, queue: str, pool: str, allocated: float, deserved: float, fair_share: float, priority: int
+) -> str:
+    return (
+        f"Pod was preempted by workload {reclaimer}. {queue} uses {amount(allocated)} GPUs in node pool {pool} "
+        f"with a quota of {amount(deserved)} GPUs, fair-share of {amount(fair_share)} GPUs and queue "
+        f"priority of {priority}."
+    )

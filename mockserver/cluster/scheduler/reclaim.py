@@ -1,0 +1,147 @@
+"""Reclaim: a queue under its fair share takes back resources from other projects' preemptible jobs (§2.5).
+
+A victim's project must be over its deserved quota in some resource, and the victim's queue at the level
+where the two meet (the projects, or their departments) must be above max(deserved, fair share), or above
+deserved while the reclaimer is still within its own deserved quota. Checks happen before each victim is
+subtracted, so one victim may take a queue below its threshold by less than one job. A last saturation
+check stops two queues from taking turns reclaiming from each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mockserver.cluster.scheduler import messages
+from mockserver.cluster.scheduler.evictions import Room, Victim, make_room
+from mockserver.cluster.scheduler.ordering import QueueOrder, victim_queue_key
+from mockserver.cluster.scheduler.queues import EPSILON, GPU, QueueState, Vector, add, exceeds, within
+from mockserver.cluster.scheduler.session import Session
+from mockserver.cluster.scheduler.signatures import FailedSignatures
+from mockserver.cluster.scheduler.state import JobRecord
+
+
+def reclaim(session: Session) -> None:
+    state = session.state
+    session.new_action()
+    failed: dict[str, FailedSignatures] = {}
+    for pool, waiting in session.rounds():
+        signatures = failed.setdefault(pool, FailedSignatures())
+
+        def skip(record: JobRecord, signatures: FailedSignatures = signatures) -> bool:
+            return signatures.reason_if_dominated(record.job.project_id, record) is not None
+
+        order = QueueOrder(pool, waiting, lambda r, pool=pool: state.queue(r, pool), skip)
+        for record in order:
+            queue = state.queue(record, pool)
+            request = record.requests[pool]
+            if not _may_reclaim(queue, request, record.job.preemptible):
+                continue
+            room = make_room(state, record, pool, _Victims(session, record, pool).next)
+            if room is not None and _saturates(queue, request, room):
+                room.undo()
+                room = None
+            if room is None:
+                signatures.add(record.job.project_id, record, "")
+                continue
+            for victim, message in room.victims:
+                session.evict(victim, message)
+            session.start(record, pool, room.pods)
+            order.invalidate()
+
+
+def _may_reclaim(queue: QueueState, request: Vector, preemptible: bool) -> bool:
+    """KAI reclaims only for a queue that stays within its fair share with the job counted in."""
+    if not within(add(tuple(queue.allocated), request), queue.fair_share):
+        return False
+    return preemptible or within(add(tuple(queue.allocated_np), request), queue.deserved)
+
+
+class _Victims:
+    """Candidates from the most over-served queue first; a queue drops out once it may no longer lose jobs."""
+
+    def __init__(self, session: Session, record: JobRecord, pool: str) -> None:
+        self._record = record
+        self._pool = pool
+        self._reclaimer = session.state.queue(record, pool)
+        self._request = record.requests[pool]
+        self._streams: dict[int, tuple[QueueState, Iterator[JobRecord]]] = {}
+        self._heads: dict[int, JobRecord] = {}
+        for (_, queue_pool), queue in session.state.projects.items():
+            if queue_pool == pool and queue is not self._reclaimer and queue.running:
+                self._streams[id(queue)] = (queue, session.victims_in(queue))
+
+    def next(self) -> Victim | None:
+        while self._streams:
+            ranked = sorted(
+                (q for q, _ in self._streams.values()),
+                key=lambda q: (victim_queue_key(q.parent) if q.parent else (), victim_queue_key(q)),
+            )
+            queue = ranked[0]
+            head = self._head(queue)
+            if head is None or not self._may_lose(queue):
+                del self._streams[id(queue)]
+                continue
+            del self._heads[id(queue)]
+            message = messages.reclaimed(
+                self._record.job.id,
+                queue.label,
+                self._pool,
+                queue.allocated[GPU],
+                queue.deserved[GPU],
+                queue.fair_share[GPU],
+                queue.priority,
+            )
+            return head, message
+        return None
+
+    def _head(self, queue: QueueState) -> JobRecord | None:
+        if id(queue) not in self._heads:
+            head = next(self._streams[id(queue)][1], None)
+            if head is None:
+                return None
+            self._heads[id(queue)] = head
+        return self._heads[id(queue)]
+
+    def _may_lose(self, victim: QueueState) -> bool:
+        if not exceeds(victim.allocated, victim.deserved):
+            # Never from a project at or below its deserved quota, whatever its department holds.
+            return False
+        mine, theirs = _siblings(self._reclaimer, victim)
+        if any(theirs.allocated[r] > theirs.allocatable_share(r) + EPSILON for r in range(3)):
+            return True
+        return within(add(tuple(mine.allocated), self._request), mine.deserved) and exceeds(
+            theirs.allocated, theirs.deserved
+        )
+
+
+def _siblings(reclaimer: QueueState, victim: QueueState) -> tuple[QueueState, QueueState]:
+    """The two queues that compete directly: the projects in one department, else their departments."""
+    if reclaimer.parent is victim.parent or reclaimer.parent is None or victim.parent is None:
+        return reclaimer, victim
+    return reclaimer.parent, victim.parent
+
+
+def _saturates(reclaimer: QueueState, request: Vector, room: Room) -> bool:
+    """True if the reclaimer would end up relatively fuller than a queue it takes from."""
+    state = room.state
+    touched = [state.queue(victim, reclaimer.pool) for victim, _ in room.victims]
+    levels: list[tuple[QueueState, list[QueueState]]] = [
+        (reclaimer, [q for q in touched if q.parent is reclaimer.parent]),
+    ]
+    if reclaimer.parent is not None:
+        levels.append((reclaimer.parent, [q.parent for q in touched if q.parent is not reclaimer.parent]))
+    for mine, others in levels:
+        for other in {id(q): q for q in others if q is not None}.values():
+            for r in range(3):
+                if request[r] <= 0 or other.fair_share[r] <= 0:
+                    continue
+                ratio = _ratio(mine.allocated[r] + request[r], mine.fair_share[r])
+                if ratio > 1 + EPSILON and ratio >= _ratio(other.allocated[r], other.fair_share[r]) - EPSILON:
+                    return True
+    return False
+
+
+def _ratio(amount: float, share: float) -> float:
+    if share <= EPSILON:
+        return float("inf") if amount > EPSILON else 0.0
+    return amount / share
