@@ -83,9 +83,7 @@ def create_app(
     app.add_api(
         specs[CONTROL_SPEC],
         name="control",
-        swagger_ui_options=SwaggerUIOptions(
-            spec_path="/api/mock/v1/openapi.json", swagger_ui_path=CONTROL_DOCS
-        ),
+        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
         **common,
     )
     install_error_handlers(app, AllowedMethods(specs.values()))

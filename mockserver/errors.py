@@ -41,8 +41,9 @@ class AllowedMethods:
     def __init__(self, specs: Iterable[dict[str, Any]]) -> None:
         self._routes: list[tuple[re.Pattern[str], list[str]]] = []
         for spec in specs:
+            base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
             for template, item in spec.get("paths", {}).items():
-                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
                 methods = sorted(m.upper() for m in item if m in {"get", "put", "post", "delete", "patch"})
                 self._routes.append((re.compile(f"^{pattern}/?$"), methods))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connexion import context, request
+from connexion.context import context, request
 
 from mockserver.auth import TokenService
 from mockserver.cluster.cluster import FakeCluster, Principal

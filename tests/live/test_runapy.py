@@ -1,0 +1,57 @@
+"""The official Python client, unmodified, against a live server on loopback (manual clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from runai.api_client import ApiClient
+from runai.configuration import Configuration
+from runai.exceptions import NotFoundException
+from runai.models import TrainingCreationRequest
+from runai.runai_client import RunaiClient
+
+from contracts.server import LocalServer, fake_command
+from tests.conftest import corrected_seed_request
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer.start(fake_command(seed=3)) as live:
+        yield live
+
+
+def test_runapy_through_the_whole_lifecycle(server):
+    control = httpx.Client(base_url=server.base_url + "/api/mock/v1")
+
+    def advance(seconds: int) -> None:
+        assert control.post("/clock/advance", json={"seconds": seconds}).status_code == 200
+
+    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
+    client = RunaiClient(ApiClient(config))
+    trainings = client.trainings
+
+    request = TrainingCreationRequest.from_dict(corrected_seed_request())
+    created = trainings.create_training1(training_creation_request=request)
+    assert created.status_code == 200
+    workload = created.data["workloadId"]
+    assert created.data["requestedName"] == "my-workload-name"
+
+    def phase() -> str:
+        return trainings.get_training(workload_id=workload).data["actualPhase"]
+
+    assert phase() == "Creating"
+    advance(4)
+    assert phase() == "Running"
+    suspended = trainings.suspend_training(workload_id=workload)
+    assert suspended.status_code == 202 and suspended.data["code"] == 202
+    advance(1)
+    assert phase() == "Stopped"
+    trainings.resume_training(workload_id=workload)
+    advance(4)
+    assert phase() == "Running"
+    assert trainings.delete_training(workload_id=workload).status_code == 204
+    with pytest.raises(NotFoundException):
+        trainings.get_training(workload_id=workload)
+    client.close()
