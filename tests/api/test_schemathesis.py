@@ -33,17 +33,20 @@ class Bearer:
 @schema.hook("map_case")
 def plausible_submissions(ctx, case):
     """Half the generated trainings target the real project and cluster, so later steps find them."""
-    if case.operation.method == "post" and case.path.endswith("/trainings") and isinstance(case.body, dict):
-        if case.meta and case.meta.generation.mode.is_positive and zlib.crc32(repr(case.body).encode()) % 2:
-            spec = case.body.get("spec") if isinstance(case.body.get("spec"), dict) else {}
-            case.body = {
-                **case.body,
-                "projectId": "1",
-                "clusterId": CLUSTER_ID,
-                "name": "fuzz",
-                "useGivenNameAsPrefix": True,
-                "spec": {**spec, "image": "python:3.11"},
-            }
+    creating = (
+        case.operation.method == "post" and case.path.endswith("/trainings") and isinstance(case.body, dict)
+    )
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if creating and positive and zlib.crc32(repr(case.body).encode()) % 2:
+        spec = case.body.get("spec") if isinstance(case.body.get("spec"), dict) else {}
+        case.body = {
+            **case.body,
+            "projectId": "1",
+            "clusterId": CLUSTER_ID,
+            "name": "fuzz",
+            "useGivenNameAsPrefix": True,
+            "spec": {**spec, "image": "python:3.11"},
+        }
     return case
 
 

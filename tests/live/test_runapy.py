@@ -13,7 +13,7 @@ from runai.models import TrainingCreationRequest
 from runai.runai_client import RunaiClient
 
 from contracts.server import LocalServer, fake_command
-from tests.conftest import corrected_seed_request
+from tests.conftest import training
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +30,15 @@ def test_runapy_through_the_whole_lifecycle(server):
 
     config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
     client = RunaiClient(ApiClient(config))
-    trainings = client.trainings
+    trainings = client.workloads.trainings
 
-    request = TrainingCreationRequest.from_dict(corrected_seed_request())
+    # runapy 1.224 checks fields against the latest API's patterns, which the 2.18 seed example fails
+    # (secret name 'postgress_secret'); a plain training is what its users send.
+    request = TrainingCreationRequest.from_dict(training("runapy-job", nodePools=["my-node-pool-a"]))
     created = trainings.create_training1(training_creation_request=request)
     assert created.status_code == 200
     workload = created.data["workloadId"]
-    assert created.data["requestedName"] == "my-workload-name"
+    assert created.data["name"] == "runapy-job" and created.data["actualPhase"] == "Creating"
 
     def phase() -> str:
         return trainings.get_training(workload_id=workload).data["actualPhase"]
