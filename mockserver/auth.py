@@ -62,10 +62,17 @@ class TokenService:
 
     def grant(self, body: dict[str, Any] | None) -> dict[str, str]:
         """Answer a token request (`TokenResponse`); credential keys match without regard to case."""
-        fields = {str(k).lower(): v for k, v in (body or {}).items()}
+        fields: dict[str, Any] = {}
+        for key, value in (body or {}).items():
+            # The first non-empty spelling wins: clients send AppId, appID, clientId … sometimes several.
+            if value not in (None, "") and str(key).lower() not in fields:
+                fields[str(key).lower()] = value
         grant_type = fields.get("granttype")
         if grant_type == "refresh_token":
-            principal = self.verify(str(fields.get("refreshtoken") or ""))
+            try:
+                principal = self.verify(str(fields.get("refreshtoken") or ""))
+            except TokenRejected as rejected:
+                raise CredentialsRejected(f"refreshToken is not usable: {rejected}") from rejected
             account = self._account(principal.client_id)
         elif grant_type in (None, "app_token", "client_credentials", "password"):
             client_id = fields.get("appid") or fields.get("clientid") or fields.get("username")

@@ -16,9 +16,10 @@ CLUSTER = APP.mock_state.cluster
 TOKEN = APP.mock_state.tokens.issue(APP.mock_state.tokens.accounts[0])
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
-config.projects.default.update(seed=42, workers=1)
+config.projects.default.update(workers=1)
 config.projects.default.generation.update(max_examples=25, database="none")
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP, config=config)
+schema.config.seed = 42
 
 
 @schema.auth()
