@@ -312,7 +312,9 @@ class FakeCluster:
                 if timer.action == "cycle":
                     self._cycle_requested = False
                     self._run_cycles()
-                elif (training := self._trainings.get(timer.workload_id)) and timer.generation == training.generation:
+                elif (
+                    training := self._trainings.get(timer.workload_id)
+                ) and timer.generation == training.generation:
                     self._fire(training, timer.action)
         self._at = now
 
