@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import schemathesis
 from schemathesis import Case, CheckContext, Response
+from schemathesis.core.failures import Failure
 
 from contracts.curl import curl_line
 from contracts.ledger import Ledger
@@ -50,9 +51,25 @@ def json_body(response: Response) -> Any:
         return response.content.decode("utf-8", "replace")
 
 
-def _fail(problems: list[str]) -> None:
+class RuleBroken(Failure):
+    """A failure of one of our checks, carrying the check's name for the report."""
+
+    code = "CT900"
+    kind_title = "Contract rule broken"
+
+    def __init__(self, *, check: str, operation: str, message: str) -> None:
+        super().__init__(operation=operation, title=f"Contract rule broken: {check}", message=message)
+        self.check = check
+
+    @property
+    def _unique_key(self) -> str:
+        # One finding per check and operation; Schemathesis folds repeats of it within a scenario.
+        return self.check
+
+
+def _fail(check: str, case: Case, problems: list[str]) -> None:
     if problems:
-        raise AssertionError("\n".join(problems))
+        raise RuleBroken(check=check, operation=case.operation.label, message="\n".join(problems))
 
 
 def _is_success(response: Response) -> bool:
@@ -64,7 +81,10 @@ def error_body_shape(ctx: CheckContext, response: Response, case: Case) -> bool 
     """Every 4xx/5xx, declared or not, is application/json `{code, message}` with code == status."""
     if response.status_code < 400:
         return None
-    _fail(error_body_problems(response.status_code, json_body(response), header(response, "content-type")))
+    problems = error_body_problems(
+        response.status_code, json_body(response), header(response, "content-type")
+    )
+    _fail("error_body_shape", case, problems)
     return None
 
 
@@ -76,10 +96,14 @@ def training_answer_rules(ctx: CheckContext, response: Response, case: Case) -> 
         return None
     training = json_body(response)
     if not isinstance(training, dict):
-        raise AssertionError(f"{response.status_code} body is not a training object")
+        _fail("training_answer_rules", case, [f"{response.status_code} body is not a training object"])
+        return None
     problems = created_at_problems(training.get("createdAt"), datetime.now(timezone.utc))
-    sent = case.body if op == CREATE_OPERATION and isinstance(case.body, dict) else {}
-    problems += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix"), training)
+    if op == CREATE_OPERATION:
+        sent = case.body if isinstance(case.body, dict) else {}
+        problems += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix", False), training)
+    else:
+        problems += name_problems(None, None, training)
     if op == CREATE_OPERATION:
         if training.get("desiredPhase") != "Running":
             problems.append(
@@ -88,7 +112,7 @@ def training_answer_rules(ctx: CheckContext, response: Response, case: Case) -> 
         phase = training.get("actualPhase")
         if phase is not None and phase not in INITIAL:
             problems.append(f"create answered actualPhase {phase!r}, expected one of {sorted(INITIAL)}")
-    _fail(problems)
+    _fail("training_answer_rules", case, problems)
     return None
 
 
@@ -98,9 +122,10 @@ def action_answer_shape(ctx: CheckContext, response: Response, case: Case) -> bo
     if operation_id(case) not in ACTIONS or not _is_success(response):
         return None
     if response.status_code == 204:
-        _fail([f"204 answer has a body: {response.content[:80]!r}"] if response.content.strip() else [])
+        problems = [f"204 answer has a body: {response.content[:80]!r}"] if response.content.strip() else []
     else:
-        _fail(accepted_body_problems(response.status_code, json_body(response)))
+        problems = accepted_body_problems(response.status_code, json_body(response))
+    _fail("action_answer_shape", case, problems)
     return None
 
 
@@ -123,9 +148,9 @@ class TrainingLifecycle:
             self.ledger.acted(workload_id, ACTIONS[op])
         elif op == GET_OPERATION and response.status_code == 200:
             training = json_body(response)
-            _fail(self.ledger.read(training) if isinstance(training, dict) else [])
+            _fail("TrainingLifecycle", case, self.ledger.read(training) if isinstance(training, dict) else [])
         elif op == GET_OPERATION and response.status_code == 404:
-            _fail(self.ledger.not_found(workload_id))
+            _fail("TrainingLifecycle", case, self.ledger.not_found(workload_id))
         return None
 
 
@@ -168,6 +193,11 @@ class UnauthenticatedRejected:
         request = response.request
         if "authorization" not in {k.lower() for k in request.headers} or not _is_secured(case):
             return None
+        # Replay only requests the operation must accept: not a method probe, not deliberately invalid data.
+        if str(request.method).upper() != case.operation.method.upper() or (
+            case.meta is not None and case.meta.generation.mode.is_negative
+        ):
+            return None
         if case.operation.label in self.probed:
             return None
         self.probed.add(case.operation.label)
@@ -192,9 +222,15 @@ class UnauthenticatedRejected:
             if probe.status_code >= 400:
                 found += error_body_problems(probe.status_code, body, probe.headers.get("content-type", ""))
             if found:
+                base_url = case.operation.schema.config.base_url
                 line = curl_line(
-                    str(request.method), str(request.url), sent, request.body, keep_authorization=True
+                    str(request.method),
+                    str(request.url),
+                    sent,
+                    request.body,
+                    base_url=base_url,
+                    keep_authorization=True,
                 )
                 problems.append(f"{case.operation.label} with {description}: {'; '.join(found)}\n  {line}")
-        _fail(problems)
+        _fail("UnauthenticatedRejected", case, problems)
         return None

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 TOKEN_VARIABLE = "$RUNAI_TOKEN"
+URL_VARIABLE = "$RUNAI_URL"
+URL_VARIABLE = "$RUNAI_URL"
 # Transport details curl adds by itself; repeating them only makes the line longer.
 _NOISE = {
     "user-agent",
@@ -41,10 +43,17 @@ def curl_line(
     headers: Mapping[str, Any],
     body: bytes | str | None,
     *,
+    base_url: str | None = None,
     keep_authorization: bool = False,
 ) -> str:
-    """`keep_authorization` is for deliberately bad credentials, which are the point of the request."""
-    parts = ["curl", "-X", method.upper(), shlex.quote(url)]
+    """`base_url` is written as `$RUNAI_URL`, so that a line outlives an ephemeral port and the report
+    stays the same from run to run; `keep_authorization` is for deliberately bad credentials."""
+    prefix = base_url.rstrip("/") if base_url else None
+    if prefix and url.startswith(prefix + "/"):
+        target = f'"{URL_VARIABLE}"{shlex.quote(url[len(prefix) :])}'
+    else:
+        target = shlex.quote(url)
+    parts = ["curl", "-X", method.upper(), target]
     for name, value in sorted(headers.items(), key=lambda item: item[0].lower()):
         if name.lower() in _NOISE:
             continue

@@ -64,8 +64,24 @@ def accepted_body_problems(status: int, body: Any) -> list[str]:
     return problems
 
 
-def name_problems(sent_name: Any, as_prefix: Any, training: dict[str, Any]) -> list[str]:
-    """`name`, `requestedName` and `useGivenNameAsPrefix`: a DNS label, the suffix when asked for, echoed."""
+def _suffix_problem(name: str, requested: str) -> str | None:
+    """Why `name` is not `requested` (cut to fit) plus '-' and a random suffix, or None when it is."""
+    prefix, dash, suffix = (
+        name[: -SUFFIX_LENGTH - 1],
+        name[-SUFFIX_LENGTH - 1 : -SUFFIX_LENGTH],
+        name[-SUFFIX_LENGTH:],
+    )
+    if dash != "-" or not _SUFFIX.match(suffix):
+        return f"does not end in '-' and {SUFFIX_LENGTH} random lowercase letters or digits"
+    if not prefix or prefix != requested[: MAX_NAME_LENGTH - SUFFIX_LENGTH - 1]:
+        return f"does not start with requestedName {requested!r}"
+    return None
+
+
+def name_problems(sent_name: Any, as_prefix: bool | None, training: dict[str, Any]) -> list[str]:
+    """`name`, `requestedName` and `useGivenNameAsPrefix`: a DNS label, the suffix when asked for, echoed.
+
+    `as_prefix` is what the create request said (`None` on a read, where it is not known)."""
     name, requested = training.get("name"), training.get("requestedName")
     if not isinstance(name, str) or not isinstance(requested, str):
         return [f"name {name!r} / requestedName {requested!r} are not both strings"]
@@ -78,23 +94,13 @@ def name_problems(sent_name: Any, as_prefix: Any, training: dict[str, Any]) -> l
         )
     if isinstance(sent_name, str) and requested != sent_name:
         problems.append(f"requestedName {requested!r} differs from the name that was sent, {sent_name!r}")
-    if as_prefix is True:
-        prefix, dash, suffix = (
-            name[: -SUFFIX_LENGTH - 1],
-            name[-SUFFIX_LENGTH - 1 : -SUFFIX_LENGTH],
-            name[-SUFFIX_LENGTH:],
-        )
-        room = MAX_NAME_LENGTH - SUFFIX_LENGTH - 1
-        if dash != "-" or not _SUFFIX.match(suffix):
-            problems.append(
-                f"useGivenNameAsPrefix: name {name!r} does not end in '-' and {SUFFIX_LENGTH} random "
-                "lowercase letters or digits"
-            )
-        elif not prefix or prefix != requested[:room]:
-            problems.append(
-                f"useGivenNameAsPrefix: name {name!r} does not start with requestedName {requested!r}"
-            )
-    elif name != requested:
+    suffix_problem = _suffix_problem(name, requested)
+    if as_prefix is True and suffix_problem:
+        problems.append(f"useGivenNameAsPrefix: name {name!r} {suffix_problem}")
+    elif as_prefix is None and name != requested and suffix_problem:
+        # A read does not say whether the name was a prefix: either form is fine.
+        problems.append(f"name {name!r} is neither requestedName {requested!r} nor it plus a random suffix")
+    elif as_prefix is False and name != requested:
         problems.append(
             f"name {name!r} differs from requestedName {requested!r} without useGivenNameAsPrefix"
         )

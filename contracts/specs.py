@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
     fixups.extend(_keep_trainings_paths(document))
     fixups.extend(_exempt_token_operation(document))
     fixups.extend(_type_untyped_objects(document))
+    fixups.extend(_null_in_nullable_enums(document))
     operations = _operations(document)
     missing = [op_id for op_id in TRAININGS_OPERATIONS if op_id not in operations]
     if missing:
@@ -170,6 +171,30 @@ def _exempt_token_operation(document: dict[str, Any]) -> list[str]:
     return []
 
 
+def _rewrite(node: Any, rewrite: Callable[[dict[str, Any]], bool]) -> int:
+    """Apply `rewrite` to every mapping below `node`; returns how many it changed."""
+    if isinstance(node, dict):
+        return int(rewrite(node)) + sum(_rewrite(value, rewrite) for value in node.values())
+    if isinstance(node, list):
+        return sum(_rewrite(value, rewrite) for value in node)
+    return 0
+
+
+def _add_object_type(schema: dict[str, Any]) -> bool:
+    if ("properties" in schema or "required" in schema) and "type" not in schema and "$ref" not in schema:
+        schema["type"] = "object"
+        return True
+    return False
+
+
+def _add_null_to_enum(schema: dict[str, Any]) -> bool:
+    enum = schema.get("enum")
+    if schema.get("nullable") is True and isinstance(enum, list) and None not in enum:
+        enum.append(None)
+        return True
+    return False
+
+
 def _type_untyped_objects(document: dict[str, Any]) -> list[str]:
     """Give `type: object` to schemas that declare properties but no type.
 
@@ -177,24 +202,23 @@ def _type_untyped_objects(document: dict[str, Any]) -> list[str]:
     type-less property lists), so the fuzzer would call `5` a valid create body and flag every backend
     that rejects it.
     """
-    count = 0
+    count = _rewrite(document.get("components", {}).get("schemas", {}), _add_object_type)
+    return [f"{count} schema(s) declare properties without `type: object`: typed as objects"] if count else []
 
-    def visit(node: Any) -> None:
-        nonlocal count
-        if isinstance(node, dict):
-            if ("properties" in node or "required" in node) and "type" not in node and "$ref" not in node:
-                node["type"] = "object"
-                count += 1
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
 
-    visit(document.get("components", {}).get("schemas", {}))
-    if not count:
-        return []
-    return [f"{count} schema(s) declare properties without `type: object`: typed as objects"]
+def _null_in_nullable_enums(document: dict[str, Any]) -> list[str]:
+    """Add `null` to the enum of every `nullable: true` schema that lists values.
+
+    OpenAPI 3.0.3 says an enum restricts a nullable value too, so `null` is valid only when listed; the
+    Run:ai documents (and ours) mark optional enums nullable without listing it, and Schemathesis then
+    calls a null a schema violation that every lenient backend "accepts".
+    """
+    count = _rewrite(document, _add_null_to_enum)
+    return (
+        [f"{count} nullable enum(s) do not list null: null added, as `nullable: true` intends"]
+        if count
+        else []
+    )
 
 
 def _operations(document: dict[str, Any]) -> dict[str, Operation]:

@@ -1,0 +1,7 @@
+"""`python -m contracts` = the `contracts` command."""
+
+import sys
+
+from contracts.cli import main
+
+sys.exit(main())

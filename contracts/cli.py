@@ -1,0 +1,249 @@
+"""`contracts`: verify a Run:ai Trainings backend (or our fake) against the contract.
+
+Exit codes: 0 the backend conforms, 1 it does not (or every authenticated request was refused),
+2 usage errors (bad options, unreadable spec, unreachable target, refused credentials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contracts.auth import AuthError, Credentials, TokenSource
+from contracts.cleanup import delete_leftovers
+from contracts.control import FakeControl
+from contracts.discovery import DiscoveryError
+from contracts.fuzz import PHASES
+from contracts.journal import leftovers
+from contracts.plan import describe_plan
+from contracts.reports import write_reports
+from contracts.run import FAKE_CREDENTIALS, RunOptions, UsageError, execute
+from contracts.scenarios import SCENARIOS
+from contracts.server import ServerError
+from contracts.specs import ContractError, load_contract
+
+EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+RUN_EPILOG = """\
+examples:
+  contracts run                                    # our fake, started on a loopback port, seed 0
+  contracts run --spec runai-2.18-openapi.json     # the official document as the contract
+  contracts run --url http://127.0.0.1:8080 --phases coverage --scenarios lifecycle
+  RUNAI_TOKEN=... contracts run --url https://tenant.run.ai --phases examples,coverage
+  contracts run --url https://tenant.run.ai --client-id APP --client-secret SECRET \\
+      --allow-writes --project-id 7 --cluster-id <uuid> --image busybox:1.36
+
+safety: on a target that is not loopback nothing is created without --allow-writes; created trainings
+are named ct-<run id>-..., journalled to REPORT_DIR/journal-<run id>.jsonl as they are created, and
+deleted at the end (after a crash: contracts cleanup --journal FILE).
+"""
+
+
+def _csv(choices: Sequence[str]) -> type:
+    class Csv:
+        def __new__(cls, text: str) -> tuple[str, ...]:  # type: ignore[misc]
+            items = tuple(item.strip() for item in text.split(",") if item.strip())
+            unknown = [item for item in items if item not in choices]
+            if unknown:
+                raise argparse.ArgumentTypeError(
+                    f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
+                )
+            return items
+
+    return Csv
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_auth(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("authentication (not needed against our fake)")
+    group.add_argument(
+        "--token", default=os.environ.get("RUNAI_TOKEN"), help="bearer token (default: $RUNAI_TOKEN)"
+    )
+    group.add_argument("--client-id", help="application client id: tokens come from POST /api/v1/token")
+    group.add_argument(
+        "--client-secret",
+        default=os.environ.get("RUNAI_CLIENT_SECRET"),
+        help="application secret (default: $RUNAI_CLIENT_SECRET)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contracts", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="fuzz and script a backend against the contract, write reports",
+        description="Fuzz a backend with Schemathesis (plus our semantic checks), walk the lifecycle scenarios, "
+        "and write JUnit, Markdown and HTML reports.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    target = run.add_argument_group("target")
+    target.add_argument("--url", help="base URL of the deployment (without /api/v1); default: start our fake")
+    target.add_argument(
+        "--spec",
+        help="the contract: a path or URL to an OpenAPI 3 document (default: ours, "
+        "trainings 2.18); the official Run:ai documents are accepted as published",
+    )
+    target.add_argument("--project-id", help="project to create trainings in (default: discovered)")
+    target.add_argument("--cluster-id", help="cluster to create trainings in (default: discovered)")
+    target.add_argument(
+        "--fake-config", type=Path, help="YAML config for the fake we start (mockserver --config)"
+    )
+    _add_auth(run)
+    work = run.add_argument_group("what to run")
+    work.add_argument(
+        "--seed", type=int, default=0, help="seed for generation and names (default: %(default)s)"
+    )
+    work.add_argument(
+        "--max-examples", type=_positive, default=20, help="examples per operation (default: 20)"
+    )
+    work.add_argument("--max-time", type=_positive, help="seconds after which fuzzing and stateful stop")
+    work.add_argument(
+        "--phases",
+        type=_csv(PHASES),
+        default=PHASES,
+        help=f"Schemathesis phases, comma-separated (default: {','.join(PHASES)}; '' for none)",
+    )
+    work.add_argument(
+        "--scenarios",
+        type=_csv([s.name for s in SCENARIOS]),
+        default=tuple(s.name for s in SCENARIOS),
+        help="lifecycle scenarios, comma-separated (default: all; '' for none)",
+    )
+    work.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="concurrent Schemathesis workers (default: 1; more breaks same-seed reproducibility)",
+    )
+    work.add_argument(
+        "--scenario-timeout",
+        type=float,
+        default=900.0,
+        help="seconds a scenario waits for a phase on a live backend (default: %(default)s)",
+    )
+    safety = run.add_argument_group("safety and output")
+    safety.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="create trainings on a target that is not loopback (never needed on loopback)",
+    )
+    safety.add_argument(
+        "--image", default="busybox:1.36", help="image of created trainings (default: %(default)s)"
+    )
+    safety.add_argument(
+        "--gpu-portion",
+        type=float,
+        default=0.1,
+        help="GPU fraction scenario trainings request; 0 for CPU only (default: %(default)s)",
+    )
+    safety.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: %(default)s")
+    safety.add_argument(
+        "--dry-run", action="store_true", help="print the plan and exit without sending anything"
+    )
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="delete the trainings a crashed run left behind",
+        description="Delete every training a journal records as created and not deleted.",
+    )
+    cleanup.add_argument(
+        "--journal", type=Path, required=True, help="a journal-<run id>.jsonl from a report dir"
+    )
+    _add_auth(cleanup)
+    return parser
+
+
+def _credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Credentials | None:
+    if args.client_id and not args.client_secret:
+        parser.error("--client-id needs --client-secret (or RUNAI_CLIENT_SECRET)")
+    return Credentials(args.client_id, args.client_secret) if args.client_id else None
+
+
+def _progress(message: str) -> None:
+    print(f"contracts: {message}", file=sys.stderr, flush=True)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    credentials = _credentials(parser, args)
+    options = RunOptions(
+        url=args.url,
+        token=None if credentials else args.token,
+        credentials=credentials,
+        spec=args.spec,
+        project_id=args.project_id,
+        cluster_id=args.cluster_id,
+        seed=args.seed,
+        max_examples=args.max_examples,
+        max_time=args.max_time,
+        phases=args.phases,
+        scenarios=args.scenarios,
+        workers=args.workers,
+        report_dir=args.report_dir,
+        allow_writes=args.allow_writes,
+        image=args.image,
+        gpu_portion=args.gpu_portion,
+        scenario_timeout=args.scenario_timeout,
+        fake_config=args.fake_config,
+        progress=_progress,
+    )
+    contract = load_contract(args.spec)
+    if args.dry_run:
+        print(describe_plan(options, contract))
+        return EXIT_CONFORMS
+    outcome = execute(options, contract)
+    written = write_reports(outcome, args.report_dir)
+    verdict = "conforms" if outcome.conforms else f"does NOT conform: {len(outcome.findings)} finding(s)"
+    print(f"contracts: the backend {verdict}")
+    for finding in outcome.findings:
+        first = finding.message.splitlines()[0] if finding.message else ""
+        print(f"  - [{finding.check}] {finding.operation}: {first}")
+    print(f"contracts: reports in {', '.join(str(path) for path in written)}")
+    return EXIT_CONFORMS if outcome.conforms else EXIT_FINDINGS
+
+
+def _cleanup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    credentials = _credentials(parser, args)
+    if not args.journal.is_file():
+        parser.error(f"no journal at {args.journal}")
+
+    def tokens_for(base_url: str) -> TokenSource:
+        if credentials:
+            return TokenSource(base_url, credentials=credentials)
+        if args.token:
+            return TokenSource(base_url, token=args.token)
+        if FakeControl.detect(base_url):
+            return TokenSource(base_url, credentials=FAKE_CREDENTIALS)
+        raise AuthError(f"{base_url}: pass --token or --client-id/--client-secret")
+
+    pending = len(leftovers(args.journal))
+    result = delete_leftovers(args.journal, tokens_for)
+    print(f"contracts: {pending} leftover(s); deleted {len(result.deleted)}, failed {len(result.failed)}")
+    for failure in result.failed:
+        print(f"  - {failure}")
+    return EXIT_FINDINGS if result.failed else EXIT_CONFORMS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(parser, args) if args.command == "run" else _cleanup(parser, args)
+    except (UsageError, ContractError, AuthError, DiscoveryError, ServerError) as error:
+        print(f"contracts: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Schemathesis wiring: configure the engine, let it fuzz the backend, and collect what it saw and found."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from schemathesis import Case
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.hooks import HookContext
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from contracts.auth import TokenSource
+from contracts.checks import json_body, operation_id
+from contracts.curl import curl_line
+from contracts.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.journal import Journal
+from contracts.safety import NameSource
+from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TOKEN_OPERATION, Contract
+from contracts.target import Placement
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+# Replaced by our own TrainingLifecycle check: a deleted training may be read while it is Deleting, which
+# the built-in takes for a use-after-free; ours demands Deleting then 404 instead.
+DISABLED_CHECKS = ("use_after_free",)
+# Operations that may rightly refuse a schema-valid request with 400: create validates more than its
+# schema can say (policy, cluster and name rules; our lifecycle scenario proves that a sound body is
+# accepted), and the token endpoint cannot accept made-up credentials.
+REFUSES_VALID_DATA = (CREATE_OPERATION, TOKEN_OPERATION)
+POSITIVE_STATUSES = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+STATEFUL_MAX_STEPS = 8
+REQUEST_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class FuzzSettings:
+    phases: tuple[str, ...] = PHASES
+    max_examples: int = 20
+    max_time: int | None = None
+    workers: int = 1
+    seed: int = 0
+
+
+@dataclass
+class FuzzResult:
+    findings: list[Finding] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisConfig:
+    phases: dict[str, Any] = {name: {"enabled": name in settings.phases} for name in PHASES}
+    phases["stateful"]["max-steps"] = STATEFUL_MAX_STEPS
+    data: dict[str, Any] = {
+        "base-url": base_url,
+        "seed": settings.seed,
+        "workers": settings.workers,
+        "request-timeout": REQUEST_TIMEOUT,
+        # Same seed, same cases: no example database carried over between runs, no per-project cache.
+        "generation": {"max-examples": settings.max_examples, "database": "none"},
+        "cache": {"enabled": False},
+        "phases": phases,
+        "checks": {name: {"enabled": False} for name in DISABLED_CHECKS},
+        "operations": [
+            {
+                "include-operation-id": operation,
+                "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES}},
+            }
+            for operation in REFUSES_VALID_DATA
+        ],
+    }
+    if settings.max_time is not None:
+        data["max-time"] = settings.max_time
+    return SchemathesisConfig.from_dict(data)
+
+
+def build_schema(
+    contract: Contract, base_url: str, settings: FuzzSettings, creation: tuple[NameSource, Placement] | None
+) -> OpenApiSchema:
+    """The Schemathesis schema of a run; without `creation` (writes refused) create is left out."""
+    document = contract.document
+    if creation is not None:
+        document = _retarget_examples(contract, *creation)
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(base_url, settings))
+    return schema if creation is not None else schema.exclude(operation_id=CREATE_OPERATION)
+
+
+def _retarget_examples(contract: Contract, names: NameSource, placement: Placement) -> dict[str, Any]:
+    """The document with create's examples named and placed like the run's trainings.
+
+    The examples phase sends them as written (no `map_case` hook applies), and the documentation's
+    example names a project and cluster of its own and a name without the run's prefix.
+    """
+    document = copy.deepcopy(contract.document)
+    op = contract.operation(CREATE_OPERATION)
+    content = document["paths"][op.path][op.method.lower()].get("requestBody", {}).get("content", {})
+    for media in content.values():
+        examples = [media.get("example"), *[e.get("value") for e in (media.get("examples") or {}).values()]]
+        for example in examples:
+            if isinstance(example, dict):
+                example.update(name=names.next("example"), projectId=placement.project_id)
+                example.update(clusterId=placement.cluster_id)
+    return document
+
+
+def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
+    @schema.auth(refresh_interval=None)
+    class Bearer:
+        # No Schemathesis caching: TokenSource knows the token's expiry and refreshes before it.
+        def get(self, case: Case, context: Any) -> str:
+            return tokens.token()
+
+        def set(self, case: Case, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+def install_creation_hooks(
+    schema: OpenApiSchema, names: NameSource, placement: Placement, journal: Journal
+) -> None:
+    """Created trainings get the run's name prefix and the target's project/cluster, and are journalled."""
+
+    @schema.hook("map_case")
+    def place(context: HookContext, case: Case) -> Case:
+        if operation_id(case) == CREATE_OPERATION and isinstance(case.body, dict):
+            # Only values that are valid anyway are replaced, so a negative case stays negative.
+            if isinstance(case.body.get("name"), str) and case.body["name"]:
+                case.body["name"] = names.next()
+            if isinstance(case.body.get("projectId"), str):
+                case.body["projectId"] = placement.project_id
+            if _is_uuid(case.body.get("clusterId")):
+                case.body["clusterId"] = placement.cluster_id
+        return case
+
+    @schema.hook("after_call")
+    def record(context: HookContext, case: Case, response: Response) -> None:
+        op = operation_id(case)
+        if op == CREATE_OPERATION and 200 <= response.status_code < 300:
+            body = json_body(response)
+            if isinstance(body, dict) and isinstance(body.get("workloadId"), str):
+                journal.created(body["workloadId"], str(body.get("name", "")), str(body.get("projectId", "")))
+        elif op == DELETE_OPERATION and 200 <= response.status_code < 300:
+            journal.deleted(str((case.path_parameters or {}).get("workloadId")))
+
+
+def run_engine(schema: OpenApiSchema, progress: Callable[[str], None]) -> FuzzResult:
+    result = FuzzResult()
+    scenarios = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
+            progress(f"schemathesis: {event.phase.name.value} phase")
+        elif isinstance(event, events.ScenarioFinished):
+            scenarios += 1
+            _collect(event, result, schema.config.base_url)
+            if scenarios % 25 == 0:
+                progress(f"schemathesis: {scenarios} scenarios, {len(result.exchanges)} requests")
+        elif isinstance(event, events.NonFatalError):
+            result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+        elif isinstance(event, events.FatalError):
+            result.errors.append(f"Schemathesis stopped: {event.exception!r}")
+        elif isinstance(event, events.EngineFinished):
+            source = "after run"
+            result.findings += [finding_from_failure(failure, source, None) for failure in event.failures]
+    return result
+
+
+def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str | None) -> None:
+    recorder = event.recorder
+    source = event.phase.value
+    for case_id, node in recorder.cases.items():
+        interaction = recorder.interactions.get(case_id)
+        if interaction is not None and interaction.response is not None:
+            request, response = interaction.request, interaction.response
+            headers = {name: values[0] for name, values in request.headers.items()}
+            result.exchanges.append(
+                exchange(
+                    node.value.operation.label, request.uri, response.status_code, headers, response.content
+                )
+            )
+    for case_id, checks in recorder.checks.items():
+        for check in checks:
+            if check.status != Status.FAILURE or check.failure_info is None:
+                continue
+            failure = check.failure_info.failure
+            interaction = recorder.interactions.get(failure.case_id or case_id)
+            curl = None
+            if interaction is not None:
+                request = interaction.request
+                headers = {name: values[0] for name, values in request.headers.items()}
+                curl = curl_line(request.method, request.uri, headers, request.body, base_url=base_url)
+            result.findings.append(finding_from_failure(failure, source, curl))
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)

@@ -1,0 +1,73 @@
+"""A JSON-lines record of every training a run creates, written as it happens so that a crash leaves a
+list of what to delete (`contracts cleanup --journal FILE`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+CREATED = "created"
+DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    event: str
+    run_id: str
+    base_url: str
+    workload_id: str
+    name: str = ""
+    project_id: str = ""
+
+
+class Journal:
+    def __init__(self, path: Path, run_id: str, base_url: str, *, fresh: bool = False) -> None:
+        """`fresh` starts an empty file: a run id is only ever reused by seeded runs against a fake we
+        started, whose earlier incarnation (and anything it held) is gone."""
+        self.path = path
+        self.run_id = run_id
+        self.base_url = base_url
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            path.write_text("", encoding="utf-8")
+
+    def created(self, workload_id: str, name: str, project_id: str) -> None:
+        self._write(JournalEntry(CREATED, self.run_id, self.base_url, workload_id, name, project_id))
+
+    def deleted(self, workload_id: str) -> None:
+        self._write(JournalEntry(DELETED, self.run_id, self.base_url, workload_id))
+
+    def _write(self, entry: JournalEntry) -> None:
+        line = json.dumps(asdict(entry), sort_keys=True) + "\n"
+        with self._lock, self.path.open("a", encoding="utf-8") as file:
+            file.write(line)
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def read_entries(path: Path) -> list[JournalEntry]:
+    """Entries in order; a line cut short by a crash is skipped, since everything before it still counts."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+            entries.append(JournalEntry(**data))
+        except (ValueError, TypeError):
+            continue
+    return entries
+
+
+def leftovers(path: Path) -> list[JournalEntry]:
+    """Trainings created and not (yet) recorded as deleted, oldest first."""
+    live: dict[tuple[str, str], JournalEntry] = {}
+    for entry in read_entries(path):
+        key = (entry.base_url, entry.workload_id)
+        if entry.event == CREATED:
+            live[key] = entry
+        elif entry.event == DELETED:
+            live.pop(key, None)
+    return list(live.values())

@@ -1,0 +1,55 @@
+"""`--dry-run`: what a run would do, worked out without sending a single request."""
+
+from __future__ import annotations
+
+from contracts.run import RunOptions
+from contracts.safety import is_loopback
+from contracts.specs import Contract
+
+
+def describe_plan(options: RunOptions, contract: Contract) -> str:
+    if options.url:
+        target = options.url
+        writable = is_loopback(options.url) or options.allow_writes
+        why = "loopback" if is_loopback(options.url) else ("--allow-writes" if options.allow_writes else "")
+    else:
+        target = "our fake, started on an ephemeral loopback port with a manual clock"
+        writable, why = True, "loopback"
+    if options.token:
+        auth = "the given bearer token"
+    elif options.credentials:
+        auth = f"client credentials of {options.credentials.client_id!r} via POST /api/v1/token, refreshed before expiry"
+    else:
+        auth = "the fake's default credentials (a URL that is not our fake needs --token or --client-id/--client-secret)"
+    placement = (
+        f"project {options.project_id or '(discovered)'}, cluster {options.cluster_id or '(discovered)'}"
+    )
+    seed = options.seed if options.seed is not None else "(random, printed at the start of the run)"
+    lines = [
+        "contracts run - plan (dry run: nothing is sent)",
+        f"  target:       {target}",
+        f"  auth:         {auth}",
+        f"  contract:     {contract.title} {contract.version} from {contract.source}",
+        *[
+            f"    {op.label}  ({op.operation_id}: {', '.join(map(str, op.statuses))})"
+            for op in contract.operations.values()
+        ],
+        *[f"    fix-up: {fixup}" for fixup in contract.fixups],
+        f"  writes:       {'allowed (' + why + ')' if writable else 'refused: not loopback and no --allow-writes'}",
+    ]
+    if writable:
+        lines += [
+            f"  creates:      trainings named ct-<run id>-..., in {placement}",
+            f"                image {options.image}, compute {options.compute()}; every one journalled and deleted",
+            "  scenarios:",
+            *[f"    {s.name}: {s.title}" for s in options.selected_scenarios()],
+        ]
+    else:
+        lines.append("  skipped:      create, and every lifecycle scenario")
+    lines += [
+        f"  schemathesis: phases {', '.join(options.phases) or '(none)'}; max examples {options.max_examples}; "
+        f"max time {options.max_time or 'unlimited'}; workers {options.workers}; seed {seed}",
+        f"  reports:      {options.report_dir}/junit.xml, report.md, report.html; journal "
+        f"{options.report_dir}/journal-<run id>.jsonl",
+    ]
+    return "\n".join(lines)

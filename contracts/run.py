@@ -1,0 +1,203 @@
+"""One contract run, start to finish: target, auth, lifecycle scenarios, fuzzing, cleanup, verdict."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts.auth import Credentials, TokenSource
+from contracts.cleanup import delete_leftovers
+from contracts.discovery import discover
+from contracts.findings import Exchange, Finding, deduplicate
+from contracts.fuzz import (
+    PHASES,
+    FuzzSettings,
+    build_schema,
+    install_auth,
+    install_creation_hooks,
+    run_engine,
+)
+from contracts.journal import Journal
+from contracts.outcome import RunOutcome
+from contracts.safety import NameSource, new_run_id
+from contracts.scenarios import (
+    SCENARIOS,
+    Scenario,
+    ScenarioClient,
+    ScenarioContext,
+    ScenarioResult,
+    VirtualTime,
+    Waiting,
+    WallTime,
+    run_scenario,
+)
+from contracts.specs import Contract
+from contracts.target import Placement, Target
+
+# The accounts of our fake's embedded configuration; used only when the target is our fake.
+FAKE_CREDENTIALS = Credentials("mock-app", "mock-secret")
+DEFAULT_IMAGE = "busybox:1.36"
+AUTH_REFUSED = frozenset({401, 403})
+
+
+class UsageError(Exception):
+    """The run cannot start as asked (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    url: str | None = None
+    token: str | None = None
+    credentials: Credentials | None = None
+    spec: str | None = None
+    project_id: str | None = None
+    cluster_id: str | None = None
+    seed: int | None = None
+    max_examples: int = 20
+    max_time: int | None = None
+    phases: tuple[str, ...] = PHASES
+    scenarios: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
+    workers: int = 1
+    report_dir: Path = Path("reports")
+    allow_writes: bool = False
+    image: str = DEFAULT_IMAGE
+    gpu_portion: float = 0.1
+    scenario_timeout: float = 900.0
+    poll_interval: float = 5.0
+    fake_config: Path | None = None
+    progress: Callable[[str], None] = field(default=lambda message: None, compare=False)
+
+    def resolved_seed(self) -> int:
+        return self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
+
+    def selected_scenarios(self) -> list[Scenario]:
+        return [scenario for scenario in SCENARIOS if scenario.name in self.scenarios]
+
+    def compute(self) -> dict[str, object]:
+        """The smallest request that still exercises GPU allocation (or CPU only, with --gpu-portion 0)."""
+        if self.gpu_portion <= 0:
+            return {"cpuCoreRequest": 0.1, "cpuMemoryRequest": "100M"}
+        return {"gpuDevicesRequest": 1, "gpuRequestType": "portion", "gpuPortionRequest": self.gpu_portion}
+
+
+@contextlib.contextmanager
+def open_target(options: RunOptions, seed: int) -> Iterator[Target]:
+    target = Target.connect(options.url) if options.url else Target.start_fake(seed, options.fake_config)
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def token_source(options: RunOptions, target: Target) -> TokenSource:
+    if options.token:
+        return TokenSource(target.base_url, token=options.token)
+    if options.credentials:
+        return TokenSource(target.base_url, credentials=options.credentials)
+    if target.control is not None:
+        return TokenSource(target.base_url, credentials=FAKE_CREDENTIALS)
+    raise UsageError("no credentials: pass --token (or RUNAI_TOKEN), or --client-id and --client-secret")
+
+
+def writes_policy(options: RunOptions, target: Target) -> tuple[bool, str]:
+    if target.loopback:
+        return True, "allowed: loopback target"
+    if options.allow_writes:
+        return True, "allowed by --allow-writes"
+    return (
+        False,
+        "refused: not loopback and no --allow-writes (create and the lifecycle scenarios are skipped)",
+    )
+
+
+def execute(options: RunOptions, contract: Contract) -> RunOutcome:
+    seed = options.resolved_seed()
+    say = options.progress
+    with open_target(options, seed) as target:
+        say(f"target: {target.describe()}")
+        tokens = token_source(options, target)
+        writable, writes = writes_policy(options, target)
+        # Seeded names only against our fake: on a shared cluster two runs must never collide.
+        run_id = new_run_id(seed if target.control is not None else None)
+        settings = FuzzSettings(options.phases, options.max_examples, options.max_time, options.workers, seed)
+        outcome = RunOutcome(target.describe(), contract, settings, run_id, writes)
+        journal = Journal(options.report_dir / f"journal-{run_id}.jsonl", run_id, target.base_url, fresh=True)
+        names = NameSource(run_id)
+        if writable:
+            outcome.placement = discover(
+                target.base_url, tokens.token(), target.control, options.project_id, options.cluster_id
+            )
+        schema = build_schema(
+            contract, target.base_url, settings, (names, outcome.placement) if writable else None
+        )
+        install_auth(schema, tokens)
+        findings: list[Finding] = []
+        try:
+            if outcome.placement:
+                install_creation_hooks(schema, names, outcome.placement, journal)
+                client = ScenarioClient(schema, contract, tokens)
+                outcome.scenarios = _run_scenarios(options, target, client, names, outcome.placement)
+                outcome.exchanges += client.exchanges
+            else:
+                outcome.scenarios = [
+                    ScenarioResult(s.name, s.title, "skipped", ["skipped: writes refused"])
+                    for s in options.selected_scenarios()
+                ]
+            findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
+            if options.phases:
+                fuzzed = run_engine(schema, say)
+                outcome.exchanges += fuzzed.exchanges
+                findings += fuzzed.findings + [_run_error(error) for error in fuzzed.errors]
+        finally:
+            say("cleanup: deleting what the run created")
+            outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
+        findings += _auth_findings(contract, outcome.exchanges)
+        outcome.findings = deduplicate(findings)
+        return outcome
+
+
+def _run_scenarios(
+    options: RunOptions, target: Target, client: ScenarioClient, names: NameSource, placement: Placement
+) -> list[ScenarioResult]:
+    waiting: Waiting
+    if target.control is not None and target.manual_clock:
+        waiting = VirtualTime(target.control)
+    else:
+        waiting = WallTime(options.scenario_timeout, options.poll_interval, options.progress)
+    results = []
+    for scenario in options.selected_scenarios():
+        options.progress(f"scenario {scenario.name}: {scenario.title}")
+        context = ScenarioContext(
+            client, waiting, names, placement, options.image, options.compute(), target.control
+        )
+        result = run_scenario(scenario, context)
+        options.progress(f"scenario {scenario.name}: {result.outcome}")
+        results.append(result)
+    return results
+
+
+def _run_error(error: str) -> Finding:
+    return Finding(
+        check="run", operation="(run)", title="The run hit an error", message=error, source="schemathesis"
+    )
+
+
+def _auth_findings(contract: Contract, exchanges: list[Exchange]) -> list[Finding]:
+    """A run whose every authenticated request was refused tested nothing but the login: that is a failure."""
+    secured = {op.label for op in contract.secured_operations}
+    answered = [e.status for e in exchanges if e.authenticated and e.operation in secured]
+    if not answered or any(status not in AUTH_REFUSED for status in answered):
+        return []
+    return [
+        Finding(
+            check="authentication",
+            operation="(run)",
+            title="Every authenticated request was refused",
+            message=f"all {len(answered)} authenticated requests answered 401/403: the token or credentials are "
+            "not accepted, so nothing else was tested",
+            source="run",
+        )
+    ]

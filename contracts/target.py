@@ -1,0 +1,56 @@
+"""The backend under test: a URL the user gave, or our fake started for the run; and where to create."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts.control import FakeControl
+from contracts.safety import is_loopback
+from contracts.server import LocalServer, fake_command
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where created trainings go: the target's project and cluster."""
+
+    project_id: str
+    cluster_id: str
+
+
+@dataclass
+class Target:
+    base_url: str
+    control: FakeControl | None
+    server: LocalServer | None = None
+
+    @classmethod
+    def connect(cls, url: str) -> Target:
+        base_url = url.rstrip("/")
+        return cls(base_url=base_url, control=FakeControl.detect(base_url))
+
+    @classmethod
+    def start_fake(cls, seed: int, config: Path | None = None) -> Target:
+        server = LocalServer.start(fake_command(seed, config))
+        return cls(base_url=server.base_url, control=FakeControl(server.base_url), server=server)
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.base_url)
+
+    @property
+    def manual_clock(self) -> bool:
+        return self.control is not None and self.control.clock().mode == "manual"
+
+    def describe(self) -> str:
+        # The ephemeral port of a fake we started would make every report different; it is not the point.
+        if self.server is not None:
+            return "our fake, started by contracts on a loopback port (manual clock)"
+        kind = "our fake (control API answers)" if self.control else "a Run:ai control plane"
+        return f"{self.base_url} - {kind}"
+
+    def close(self) -> None:
+        if self.control is not None:
+            self.control.close()
+        if self.server is not None:
+            self.server.stop()
