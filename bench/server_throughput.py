@@ -14,9 +14,7 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from contracts.server import LocalServer, fake_command  # noqa: E402
+from contracts.server import LocalServer, fake_command
 
 BARE_APP = """
 from starlette.applications import Starlette
