@@ -1,7 +1,10 @@
-"""Semantic checks, registered with Schemathesis so that they run on every answer next to the built-in ones.
+"""Semantic checks, registered with Schemathesis so that they judge every answer next to the built-in ones.
 
-Importing this module registers them (Schemathesis keeps one global registry of checks). The rules
-themselves live in `rules`, `phases` and `ledger`; this module only maps answers onto them.
+Schemathesis keeps one process-wide registry and runs every registered check by default, so importing
+this module would otherwise change unrelated Schemathesis runs in the same process (another test suite,
+a user's own schema). Each check is therefore a class that stays inert unless the run's configuration
+switches it on (`[checks.<Name>] harness = "contracts"`, which `ENABLE` builds). The rules themselves live
+in `rules`, `phases` and `ledger`; this module only maps answers onto them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from contracts.specs import (
     SUSPEND_OPERATION,
 )
 
+HARNESS = "contracts"
 ACTIONS = {
     SUSPEND_OPERATION: Action.SUSPEND,
     RESUME_OPERATION: Action.RESUME,
@@ -51,6 +55,10 @@ def json_body(response: Response) -> Any:
         return response.content.decode("utf-8", "replace")
 
 
+def _is_success(response: Response) -> bool:
+    return 200 <= response.status_code < 300
+
+
 class RuleBroken(Failure):
     """A failure of one of our checks, carrying the check's name for the report."""
 
@@ -67,91 +75,96 @@ class RuleBroken(Failure):
         return self.check
 
 
-def _fail(check: str, case: Case, problems: list[str]) -> None:
-    if problems:
-        raise RuleBroken(check=check, operation=case.operation.label, message="\n".join(problems))
+class ContractCheck:
+    """Base of our checks: `problems` says what is wrong with one answer; inert outside a contracts run."""
 
-
-def _is_success(response: Response) -> bool:
-    return 200 <= response.status_code < 300
-
-
-@schemathesis.check
-def error_body_shape(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every 4xx/5xx, declared or not, is application/json `{code, message}` with code == status."""
-    if response.status_code < 400:
-        return None
-    problems = error_body_problems(
-        response.status_code, json_body(response), header(response, "content-type")
-    )
-    _fail("error_body_shape", case, problems)
-    return None
-
-
-@schemathesis.check
-def training_answer_rules(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Create and get answers: name rules, createdAt, and (create) the initial phases and the echoed spec."""
-    op = operation_id(case)
-    if op not in (CREATE_OPERATION, GET_OPERATION) or not _is_success(response):
-        return None
-    training = json_body(response)
-    if not isinstance(training, dict):
-        _fail("training_answer_rules", case, [f"{response.status_code} body is not a training object"])
-        return None
-    problems = created_at_problems(training.get("createdAt"), datetime.now(timezone.utc))
-    if op == CREATE_OPERATION:
-        sent = case.body if isinstance(case.body, dict) else {}
-        problems += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix", False), training)
-    else:
-        problems += name_problems(None, None, training)
-    if op == CREATE_OPERATION:
-        if training.get("desiredPhase") != "Running":
-            problems.append(
-                f"create answered desiredPhase {training.get('desiredPhase')!r}, expected 'Running'"
-            )
-        phase = training.get("actualPhase")
-        if phase is not None and phase not in INITIAL:
-            problems.append(f"create answered actualPhase {phase!r}, expected one of {sorted(INITIAL)}")
-    _fail("training_answer_rules", case, problems)
-    return None
-
-
-@schemathesis.check
-def action_answer_shape(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Suspend/resume answer `{code: 202, message}`; a 204 delete has no body, a 202 delete the same body."""
-    if operation_id(case) not in ACTIONS or not _is_success(response):
-        return None
-    if response.status_code == 204:
-        problems = [f"204 answer has a body: {response.content[:80]!r}"] if response.content.strip() else []
-    else:
-        problems = accepted_body_problems(response.status_code, json_body(response))
-    _fail("action_answer_shape", case, problems)
-    return None
-
-
-@schemathesis.check
-class TrainingLifecycle:
-    """Follows every training the run creates: legal actualPhase transitions, desiredPhase after each
-    action, the submitted spec on every read, and no resurrection after a 404 that followed a delete."""
-
-    def __init__(self) -> None:
-        self.ledger = Ledger()
+    def __init__(self, harness: str | None = None) -> None:
+        self.active = harness == HARNESS
 
     def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        if self.active:
+            found = self.problems(response, case)
+            if found:
+                name = type(self).__name__
+                raise RuleBroken(check=name, operation=case.operation.label, message="\n".join(found))
+        return None
+
+    def problems(self, response: Response, case: Case) -> list[str]:
+        raise NotImplementedError
+
+
+@schemathesis.check
+class ErrorBodyShape(ContractCheck):
+    """Every 4xx/5xx, declared or not, is application/json `{code, message}` with code == status."""
+
+    def problems(self, response: Response, case: Case) -> list[str]:
+        if response.status_code < 400:
+            return []
+        return error_body_problems(
+            response.status_code, json_body(response), header(response, "content-type")
+        )
+
+
+@schemathesis.check
+class TrainingAnswerRules(ContractCheck):
+    """Create and get answers: name rules, createdAt, and (create) the initial phases."""
+
+    def problems(self, response: Response, case: Case) -> list[str]:
+        op = operation_id(case)
+        if op not in (CREATE_OPERATION, GET_OPERATION) or not _is_success(response):
+            return []
+        training = json_body(response)
+        if not isinstance(training, dict):
+            return [f"{response.status_code} body is not a training object"]
+        found = created_at_problems(training.get("createdAt"), datetime.now(timezone.utc))
+        if op == GET_OPERATION:
+            return found + name_problems(None, None, training)
+        sent = case.body if isinstance(case.body, dict) else {}
+        found += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix", False), training)
+        if training.get("desiredPhase") != "Running":
+            found.append(f"create answered desiredPhase {training.get('desiredPhase')!r}, expected 'Running'")
+        phase = training.get("actualPhase")
+        if phase is not None and phase not in INITIAL:
+            found.append(f"create answered actualPhase {phase!r}, expected one of {sorted(INITIAL)}")
+        return found
+
+
+@schemathesis.check
+class ActionAnswerShape(ContractCheck):
+    """Suspend/resume answer `{code: 202, message}`; a 204 delete has no body, a 202 delete the same body."""
+
+    def problems(self, response: Response, case: Case) -> list[str]:
+        if operation_id(case) not in ACTIONS or not _is_success(response):
+            return []
+        if response.status_code == 204:
+            return [f"204 answer has a body: {response.content[:80]!r}"] if response.content.strip() else []
+        return accepted_body_problems(response.status_code, json_body(response))
+
+
+@schemathesis.check
+class TrainingLifecycle(ContractCheck):
+    """Follows every training the run creates: legal actualPhase transitions, desiredPhase after each
+    action, the submitted spec in the create answer and on every read, no resurrection after a 404."""
+
+    def __init__(self, harness: str | None = None) -> None:
+        super().__init__(harness)
+        self.ledger = Ledger()
+
+    def problems(self, response: Response, case: Case) -> list[str]:
         op = operation_id(case)
         workload_id = str((case.path_parameters or {}).get("workloadId", ""))
-        if op == CREATE_OPERATION and _is_success(response):
-            training = json_body(response)
-            if isinstance(training, dict):
-                self.ledger.created(training, case.body.get("spec") if isinstance(case.body, dict) else None)
-        elif op in ACTIONS and _is_success(response):
+        body = json_body(response)
+        if op == CREATE_OPERATION and _is_success(response) and isinstance(body, dict):
+            sent_spec = case.body.get("spec") if isinstance(case.body, dict) else None
+            self.ledger.created(body, sent_spec)
+            return self.ledger.read(body)
+        if op in ACTIONS and _is_success(response):
             self.ledger.acted(workload_id, ACTIONS[op])
-        elif op == GET_OPERATION and response.status_code == 200:
-            training = json_body(response)
-            _fail("TrainingLifecycle", case, self.ledger.read(training) if isinstance(training, dict) else [])
+        elif op == GET_OPERATION and response.status_code == 200 and isinstance(body, dict):
+            return self.ledger.read(body)
         elif op == GET_OPERATION and response.status_code == 404:
-            _fail("TrainingLifecycle", case, self.ledger.not_found(workload_id))
-        return None
+            return self.ledger.not_found(workload_id)
+        return []
 
 
 def _is_secured(case: Case) -> bool:
@@ -179,58 +192,58 @@ def _foreign_token() -> str:
 
 
 @schemathesis.check
-class UnauthenticatedRejected:
+class UnauthenticatedRejected(ContractCheck):
     """Every secured operation answers 401 `{code, message}` without a token and with a foreign one.
 
     Probes each operation once, replaying the first request that carried credentials; Schemathesis'
     own `ignored_auth` only probes after a 2xx, so a 404 or 403 for a missing token would slip past it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, harness: str | None = None) -> None:
+        super().__init__(harness)
         self.probed: set[str] = set()
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def problems(self, response: Response, case: Case) -> list[str]:
         request = response.request
         if "authorization" not in {k.lower() for k in request.headers} or not _is_secured(case):
-            return None
+            return []
         # Replay only requests the operation must accept: not a method probe, not deliberately invalid data.
-        if str(request.method).upper() != case.operation.method.upper() or (
-            case.meta is not None and case.meta.generation.mode.is_negative
-        ):
-            return None
+        negative = case.meta is not None and case.meta.generation.mode.is_negative
+        if negative or str(request.method).upper() != case.operation.method.upper():
+            return []
         if case.operation.label in self.probed:
-            return None
+            return []
         self.probed.add(case.operation.label)
         headers = {
             k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "content-length"}
         }
-        problems = []
-        for description, extra in (
-            ("no token", {}),
-            ("a token from another issuer", {"Authorization": f"Bearer {_foreign_token()}"}),
-        ):
+        probes = {
+            "no token": {},
+            "a token from another issuer": {"Authorization": f"Bearer {_foreign_token()}"},
+        }
+        found = []
+        for description, extra in probes.items():
             sent = {**headers, **extra}
-            probe = httpx.request(
-                str(request.method),
-                str(request.url),
-                headers=sent,
-                content=request.body,
-                timeout=PROBE_TIMEOUT,
-            )
-            body = _json_or_none(probe)
-            found = [] if probe.status_code == 401 else [f"answered {probe.status_code}, expected 401"]
+            method, url = str(request.method), str(request.url)
+            probe = httpx.request(method, url, headers=sent, content=request.body, timeout=PROBE_TIMEOUT)
+            wrong = [] if probe.status_code == 401 else [f"answered {probe.status_code}, expected 401"]
             if probe.status_code >= 400:
-                found += error_body_problems(probe.status_code, body, probe.headers.get("content-type", ""))
-            if found:
+                content_type = probe.headers.get("content-type", "")
+                wrong += error_body_problems(probe.status_code, _json_or_none(probe), content_type)
+            if wrong:
                 base_url = case.operation.schema.config.base_url
-                line = curl_line(
-                    str(request.method),
-                    str(request.url),
-                    sent,
-                    request.body,
-                    base_url=base_url,
-                    keep_authorization=True,
-                )
-                problems.append(f"{case.operation.label} with {description}: {'; '.join(found)}\n  {line}")
-        _fail("UnauthenticatedRejected", case, problems)
-        return None
+                line = curl_line(method, url, sent, request.body, base_url=base_url, keep_authorization=True)
+                found.append(f"{case.operation.label} with {description}: {'; '.join(wrong)}\n  {line}")
+        return found
+
+
+ENABLE = {
+    check.__name__: {"harness": HARNESS}
+    for check in (
+        ErrorBodyShape,
+        TrainingAnswerRules,
+        ActionAnswerShape,
+        TrainingLifecycle,
+        UnauthenticatedRejected,
+    )
+}

@@ -17,7 +17,7 @@ from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from contracts.auth import TokenSource
-from contracts.checks import json_body, operation_id
+from contracts.checks import ENABLE, json_body, operation_id
 from contracts.curl import curl_line
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
 from contracts.journal import Journal
@@ -66,7 +66,7 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
         "generation": {"max-examples": settings.max_examples, "database": "none"},
         "cache": {"enabled": False},
         "phases": phases,
-        "checks": {name: {"enabled": False} for name in DISABLED_CHECKS},
+        "checks": {**ENABLE, **{name: {"enabled": False} for name in DISABLED_CHECKS}},
         "operations": [
             {
                 "include-operation-id": operation,
@@ -121,7 +121,7 @@ def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
 
 
 def install_creation_hooks(
-    schema: OpenApiSchema, names: NameSource, placement: Placement, journal: Journal
+    schema: OpenApiSchema, names: NameSource, placement: Placement, image: str, journal: Journal
 ) -> None:
     """Created trainings get the run's name prefix and the target's project/cluster, and are journalled."""
 
@@ -135,6 +135,12 @@ def install_creation_hooks(
                 case.body["projectId"] = placement.project_id
             if _is_uuid(case.body.get("clusterId")):
                 case.body["clusterId"] = placement.cluster_id
+            spec = case.body.get("spec")
+            positive = case.meta is not None and case.meta.generation.mode.is_positive
+            if positive and isinstance(spec, dict) and not spec.get("image"):
+                # The documents call the image mandatory in prose only; without one every create is refused
+                # and the stateful phase has nothing to follow.
+                spec["image"] = image
         return case
 
     @schema.hook("after_call")

@@ -137,7 +137,7 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         findings: list[Finding] = []
         try:
             if outcome.placement:
-                install_creation_hooks(schema, names, outcome.placement, journal)
+                install_creation_hooks(schema, names, outcome.placement, options.image, journal)
                 client = ScenarioClient(schema, contract, tokens)
                 outcome.scenarios = _run_scenarios(options, target, client, names, outcome.placement)
                 outcome.exchanges += client.exchanges

@@ -49,13 +49,16 @@ class LocalServer:
     log: IO[bytes]
 
     @classmethod
-    def start(cls, command: Callable[[int], list[str]], *, timeout: float = 60.0) -> LocalServer:
+    def start(
+        cls, command: Callable[[int], list[str]], *, cwd: Path | None = None, timeout: float = 60.0
+    ) -> LocalServer:
+        """Run `command(port)` (in `cwd`, e.g. so that `python -m` finds a package) until it serves."""
         port = free_port()
         log = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the server, closed in stop()
         # Children must not write .pyc files into a tree other engineers are editing concurrently.
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         process = subprocess.Popen(
-            command(port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            command(port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd
         )
         server = cls(base_url=f"http://{HOST}:{port}", process=process, log=log)
         try:
