@@ -15,23 +15,32 @@ from mockserver.cluster.scheduler.state import JobRecord
 def allocate(session: Session) -> None:
     state = session.state
     failed: dict[str, FailedSignatures] = {}
-    for pool, waiting in session.rounds():
+    for pool, leaves in session.rounds():
         signatures = failed.setdefault(pool, FailedSignatures())
 
         def skip(record: JobRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
-            reason = signatures.reason_if_dominated(record.job.project_id, record)
+            """Drop a job bound to fail, judging by what already failed in this action."""
+            reason = signatures.reason_if_dominated(record.queue_signature, record.size)
+            if reason is None:
+                no_fit = signatures.reason_if_dominated(record.signature, record.size)
+                if no_fit is not None:
+                    # It fits nowhere in the pool; its own quota may be the nearer reason.
+                    queue = state.queue(record, pool)
+                    reason = queue.capacity_problem(record.requests[pool], record.job.preemptible) or no_fit
             if reason is not None:
                 record.reasons[pool] = reason
             return reason is not None
 
-        for record in QueueOrder(pool, waiting, lambda r, pool=pool: state.queue(r, pool), skip):
-            request = record.requests[pool]
-            problem = state.queue(record, pool).capacity_problem(request, record.job.preemptible)
+        for record in QueueOrder(pool, leaves, skip):
+            problem = state.queue(record, pool).capacity_problem(
+                record.requests[pool], record.job.preemptible
+            )
             if problem is None:
                 pods = state.try_place(record, pool)
-                if isinstance(pods, list):
+                if not isinstance(pods, int):
                     session.start(record, pool, pods)
                     continue
-                problem = pods
+                problem = state.no_fit_reason(record, pool, pods)
+                signatures.add(record.signature, record.size, problem)
             record.reasons[pool] = problem
-            signatures.add(record.job.project_id, record, problem)
+            signatures.add(record.queue_signature, record.size, problem)

@@ -6,10 +6,42 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.cluster.scheduler.nodes import PodPlacement
+from mockserver.cluster.scheduler.ordering import QueueOrder
+from mockserver.cluster.scheduler.session import Session
+from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import ClusterState, JobRecord
 
 Victim = tuple[JobRecord, str]
 Saved = tuple[str, list[PodPlacement]]
+
+
+def evicting_action(
+    session: Session,
+    eligible: Callable[[JobRecord, str], bool],
+    attempt: Callable[[JobRecord, str], Room | None],
+) -> None:
+    """Run reclaim or preempt: waiting jobs in queue order, pools in preference order. A job is attempted
+    only if `eligible`; a successful attempt evicts its victims and starts the job at once."""
+    session.new_action()
+    failed: dict[str, FailedSignatures] = {}
+    for pool, leaves in session.rounds():
+        signatures = failed.setdefault(pool, FailedSignatures())
+
+        def skip(record: JobRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
+            dominated = signatures.reason_if_dominated(record.queue_signature, record.size) is not None
+            return dominated or not eligible(record, pool)
+
+        order = QueueOrder(pool, leaves, skip)
+        for record in order:
+            room = attempt(record, pool)
+            if room is None:
+                signatures.add(record.queue_signature, record.size, "")
+                continue
+            for victim, message in room.victims:
+                session.evict(victim, message)
+            session.start(record, pool, room.pods)
+            # Victims changed what other queues hold, and so their order.
+            order.invalidate()
 
 
 class Room:
@@ -48,7 +80,7 @@ def make_room(
         if queue.capacity_problem(request, record.job.preemptible) is not None:
             continue
         pods = state.try_place(record, pool)
-        if isinstance(pods, list):
+        if not isinstance(pods, int):
             return Room(state, record, pods, _unneeded_back(state, record, pool, pods, taken))
     _restore(state, taken)
     return None

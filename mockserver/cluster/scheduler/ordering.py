@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from mockserver.cluster.scheduler.queues import EPSILON, GPU, QueueState, Vector, exceeds
 from mockserver.cluster.scheduler.state import JobRecord
+from mockserver.cluster.topology import UNLIMITED
 
 
 def job_key(record: JobRecord) -> tuple:
@@ -26,28 +27,38 @@ def victim_key(record: JobRecord) -> tuple:
 
 
 def _dominant_share(queue: QueueState, request: Vector) -> tuple[float, float, bool]:
+    """max over resources of held / allocatable share, with and without the job; and whether the job asks
+    for a resource the queue may not hold at all."""
     with_job = without_job = 0.0
     penalised = False
     for r in range(3):
         share = queue.allocatable_share(r)
         if share == math.inf:
             continue
+        held = queue.allocated[r]
         if share <= EPSILON:
             penalised = penalised or request[r] > 0
-            with_job = max(with_job, math.inf if queue.allocated[r] + request[r] > 0 else 0.0)
-            without_job = max(without_job, math.inf if queue.allocated[r] > 0 else 0.0)
+            if held + request[r] > 0:
+                with_job = math.inf
+            if held > 0:
+                without_job = math.inf
             continue
-        with_job = max(with_job, (queue.allocated[r] + request[r]) / share)
-        without_job = max(without_job, queue.allocated[r] / share)
+        with_job = max(with_job, (held + request[r]) / share)
+        without_job = max(without_job, held / share)
     return with_job, without_job, penalised
 
 
 def queue_key(queue: QueueState, request: Vector) -> tuple:
     """KAI's queue comparator as a sort key; `request` is the queue's next job."""
-    over_fair_share = exceeds(queue.allocated, queue.fair_share)
-    starved = not exceeds([a + q for a, q in zip(queue.allocated, request, strict=True)], queue.deserved)
+    allocated, deserved = queue.allocated, queue.deserved
+    over_fair_share = False
+    starved = True
+    for r in range(3):
+        if allocated[r] > queue.fair_share[r] + EPSILON:
+            over_fair_share = True
+        if deserved[r] != UNLIMITED and allocated[r] + request[r] > deserved[r] + EPSILON:
+            starved = False
     with_job, without_job, penalised = _dominant_share(queue, request)
-    gpu_share = queue.allocatable_share(GPU)
     return (
         over_fair_share,
         not starved,
@@ -55,7 +66,7 @@ def queue_key(queue: QueueState, request: Vector) -> tuple:
         penalised,
         with_job,
         without_job,
-        gpu_share,
+        queue.allocatable_share(GPU),
         queue.creation,
     )
 
@@ -77,29 +88,29 @@ class _Leaf:
         self.at = 0
 
 
-class QueueOrder:
-    """Yields jobs of one node pool in KAI's order. `skip(record, pool)` may drop a job without trying it;
-    call `invalidate()` after changing other queues' holdings (evictions) so that the order is rebuilt."""
+Leaves = list[tuple[QueueState, list[JobRecord]]]
 
-    def __init__(
-        self,
-        pool: str,
-        records: list[JobRecord],
-        queue_of: Callable[[JobRecord], QueueState],
-        skip: Callable[[JobRecord], bool],
-    ) -> None:
+
+def leaves_of(records: list[JobRecord], queue_of: Callable[[JobRecord], QueueState]) -> Leaves:
+    """Group jobs by project queue, each group in job order, queues in topology order."""
+    by_queue: dict[int, tuple[QueueState, list[JobRecord]]] = {}
+    for record in records:
+        queue = queue_of(record)
+        by_queue.setdefault(id(queue), (queue, []))[1].append(record)
+    for _, jobs in by_queue.values():
+        jobs.sort(key=job_key)
+    return sorted(by_queue.values(), key=lambda leaf: leaf[0].creation)
+
+
+class QueueOrder:
+    """Yields the waiting jobs of one node pool in KAI's order. Jobs placed meanwhile are passed over, and
+    `skip(record)` may drop a job without trying it. Call `invalidate()` after changing other queues'
+    holdings (evictions) so that the order is rebuilt."""
+
+    def __init__(self, pool: str, leaves: Leaves, skip: Callable[[JobRecord], bool]) -> None:
         self._pool = pool
         self._skip = skip
-        by_queue: dict[int, _Leaf] = {}
-        for record in records:
-            queue = queue_of(record)
-            leaf = by_queue.get(id(queue))
-            if leaf is None:
-                leaf = by_queue[id(queue)] = _Leaf(queue, [])
-            leaf.jobs.append(record)
-        self._leaves = sorted(by_queue.values(), key=lambda leaf: leaf.queue.creation)
-        for leaf in self._leaves:
-            leaf.jobs.sort(key=job_key)
+        self._leaves = [_Leaf(queue, jobs) for queue, jobs in leaves]
         self._stale = True
 
     def invalidate(self) -> None:
@@ -128,7 +139,8 @@ class QueueOrder:
                 heapq.heappush(top, self._parent_entry(parent, heap))
 
     def _advance(self, leaf: _Leaf) -> bool:
-        while leaf.at < len(leaf.jobs) and self._skip(leaf.jobs[leaf.at]):
+        jobs = leaf.jobs
+        while leaf.at < len(jobs) and (jobs[leaf.at].pods is not None or self._skip(jobs[leaf.at])):
             leaf.at += 1
         return leaf.at < len(leaf.jobs)
 

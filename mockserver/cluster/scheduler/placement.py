@@ -29,6 +29,8 @@ class PoolIndex:
         self._by_index = {n.index: n for n in nodes}
         # Bumped on every change, so that reasons computed for an unchanged pool can be reused.
         self.version = 0
+        self._reasons: dict[tuple, str] = {}
+        self._reasons_version = 0
         for node in nodes:
             self.update(node)
 
@@ -108,6 +110,15 @@ class PoolIndex:
 
     def no_fit_reason(self, request: PodRequest, node_type: str | None) -> str:
         """Per-node reasons the pod fits nowhere, counted as KAI words its fit errors."""
+        if self._reasons_version != self.version:
+            self._reasons.clear()
+            self._reasons_version = self.version
+        key = (request, node_type)
+        if key not in self._reasons:
+            self._reasons[key] = self._scan(request, node_type)
+        return self._reasons[key]
+
+    def _scan(self, request: PodRequest, node_type: str | None) -> str:
         failures: dict[str, int] = {}
         for node in self.nodes:
             why = node.blocker(request, node_type) or _gpu_shortage(node, request)

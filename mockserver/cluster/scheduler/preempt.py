@@ -10,49 +10,34 @@ from collections.abc import Iterator
 from itertools import takewhile
 
 from mockserver.cluster.scheduler import messages
-from mockserver.cluster.scheduler.evictions import Victim, make_room
-from mockserver.cluster.scheduler.ordering import QueueOrder
+from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room
 from mockserver.cluster.scheduler.queues import add, exceeds
 from mockserver.cluster.scheduler.session import Session
-from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import JobRecord
 
 
 def preempt(session: Session) -> None:
     state = session.state
-    session.new_action()
-    failed: dict[str, FailedSignatures] = {}
-    for pool, waiting in session.rounds():
-        signatures = failed.setdefault(pool, FailedSignatures())
 
-        def skip(record: JobRecord, signatures: FailedSignatures = signatures) -> bool:
-            return signatures.reason_if_dominated(record.job.project_id, record) is not None
+    def lower_priority(record: JobRecord, pool: str) -> Iterator[JobRecord]:
+        priority = record.job.priority
+        return takewhile(lambda v: v.job.priority < priority, session.victims_in(state.queue(record, pool)))
 
-        order = QueueOrder(pool, waiting, lambda r, pool=pool: state.queue(r, pool), skip)
-        for record in order:
-            queue = state.queue(record, pool)
-            priority = record.job.priority
-            lower = list(
-                takewhile(lambda v, priority=priority: v.job.priority < priority, session.victims_in(queue))
-            )
-            if not lower or not _np_within_deserved(record, pool, session):
-                continue
-            candidates: Iterator[JobRecord] = iter(lower)
+    def eligible(record: JobRecord, pool: str) -> bool:
+        return next(lower_priority(record, pool), None) is not None and _np_within_deserved(
+            record, pool, session
+        )
 
-            def next_victim(
-                candidates: Iterator[JobRecord] = candidates, by: str = record.job.id
-            ) -> Victim | None:
-                victim = next(candidates, None)
-                return None if victim is None else (victim, messages.preempted(by))
+    def attempt(record: JobRecord, pool: str) -> Room | None:
+        candidates = lower_priority(record, pool)
 
-            room = make_room(state, record, pool, next_victim)
-            if room is None:
-                signatures.add(record.job.project_id, record, "")
-                continue
-            for victim, message in room.victims:
-                session.evict(victim, message)
-            session.start(record, pool, room.pods)
-            order.invalidate()
+        def next_victim() -> Victim | None:
+            victim = next(candidates, None)
+            return None if victim is None else (victim, messages.preempted(record.job.id))
+
+        return make_room(state, record, pool, next_victim)
+
+    evicting_action(session, eligible, attempt)
 
 
 def _np_within_deserved(record: JobRecord, pool: str, session: Session) -> bool:

@@ -12,41 +12,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mockserver.cluster.scheduler import messages
-from mockserver.cluster.scheduler.evictions import Room, Victim, make_room
-from mockserver.cluster.scheduler.ordering import QueueOrder, victim_queue_key
+from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room
+from mockserver.cluster.scheduler.ordering import victim_queue_key
 from mockserver.cluster.scheduler.queues import EPSILON, GPU, QueueState, Vector, add, exceeds, within
 from mockserver.cluster.scheduler.session import Session
-from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import JobRecord
 
 
 def reclaim(session: Session) -> None:
     state = session.state
-    session.new_action()
-    failed: dict[str, FailedSignatures] = {}
-    for pool, waiting in session.rounds():
-        signatures = failed.setdefault(pool, FailedSignatures())
 
-        def skip(record: JobRecord, signatures: FailedSignatures = signatures) -> bool:
-            return signatures.reason_if_dominated(record.job.project_id, record) is not None
+    def eligible(record: JobRecord, pool: str) -> bool:
+        return _may_reclaim(state.queue(record, pool), record.requests[pool], record.job.preemptible)
 
-        order = QueueOrder(pool, waiting, lambda r, pool=pool: state.queue(r, pool), skip)
-        for record in order:
-            queue = state.queue(record, pool)
-            request = record.requests[pool]
-            if not _may_reclaim(queue, request, record.job.preemptible):
-                continue
-            room = make_room(state, record, pool, _Victims(session, record, pool).next)
-            if room is not None and _saturates(queue, request, room):
-                room.undo()
-                room = None
-            if room is None:
-                signatures.add(record.job.project_id, record, "")
-                continue
-            for victim, message in room.victims:
-                session.evict(victim, message)
-            session.start(record, pool, room.pods)
-            order.invalidate()
+    def attempt(record: JobRecord, pool: str) -> Room | None:
+        room = make_room(state, record, pool, _Victims(session, record, pool).next)
+        if room is not None and _saturates(state.queue(record, pool), record.requests[pool], room):
+            room.undo()
+            return None
+        return room
+
+    evicting_action(session, eligible, attempt)
 
 
 def _may_reclaim(queue: QueueState, request: Vector, preemptible: bool) -> bool:
@@ -64,24 +50,41 @@ class _Victims:
         self._pool = pool
         self._reclaimer = session.state.queue(record, pool)
         self._request = record.requests[pool]
-        self._streams: dict[int, tuple[QueueState, Iterator[JobRecord]]] = {}
+        self._queues: dict[int, tuple[QueueState, Iterator[JobRecord]]] = {}
         self._heads: dict[int, JobRecord] = {}
+        self._ranks: dict[int, tuple] = {}
         for (_, queue_pool), queue in session.state.projects.items():
-            if queue_pool == pool and queue is not self._reclaimer and queue.running:
-                self._streams[id(queue)] = (queue, session.victims_in(queue))
+            if queue_pool != pool or queue is self._reclaimer:
+                continue
+            stream = session.victims_in(queue)
+            head = next(stream, None)
+            if head is not None:
+                self._queues[id(queue)] = (queue, stream)
+                self._heads[id(queue)] = head
+                self._ranks[id(queue)] = _rank(queue)
+        self._last: QueueState | None = None
 
     def next(self) -> Victim | None:
-        while self._streams:
-            ranked = sorted(
-                (q for q, _ in self._streams.values()),
-                key=lambda q: (victim_queue_key(q.parent) if q.parent else (), victim_queue_key(q)),
-            )
-            queue = ranked[0]
-            head = self._head(queue)
-            if head is None or not self._may_lose(queue):
-                del self._streams[id(queue)]
+        if self._last is not None:
+            # The last victim changed what its queue and its department hold, so their siblings' rank.
+            for key in self._ranks:
+                queue = self._queues[key][0]
+                if queue.parent is self._last.parent:
+                    self._ranks[key] = _rank(queue)
+            self._last = None
+        while self._ranks:
+            key = min(self._ranks, key=self._ranks.__getitem__)
+            queue, stream = self._queues[key]
+            if not self._may_lose(queue):
+                del self._ranks[key]
                 continue
-            del self._heads[id(queue)]
+            victim = self._heads[key]
+            following = next(stream, None)
+            if following is None:
+                del self._ranks[key]
+            else:
+                self._heads[key] = following
+            self._last = queue
             message = messages.reclaimed(
                 self._record.job.id,
                 queue.label,
@@ -91,16 +94,8 @@ class _Victims:
                 queue.fair_share[GPU],
                 queue.priority,
             )
-            return head, message
+            return victim, message
         return None
-
-    def _head(self, queue: QueueState) -> JobRecord | None:
-        if id(queue) not in self._heads:
-            head = next(self._streams[id(queue)][1], None)
-            if head is None:
-                return None
-            self._heads[id(queue)] = head
-        return self._heads[id(queue)]
 
     def _may_lose(self, victim: QueueState) -> bool:
         if not exceeds(victim.allocated, victim.deserved):
@@ -112,6 +107,10 @@ class _Victims:
         return within(add(tuple(mine.allocated), self._request), mine.deserved) and exceeds(
             theirs.allocated, theirs.deserved
         )
+
+
+def _rank(queue: QueueState) -> tuple:
+    return (victim_queue_key(queue.parent) if queue.parent else (), victim_queue_key(queue))
 
 
 def _siblings(reclaimer: QueueState, victim: QueueState) -> tuple[QueueState, QueueState]:

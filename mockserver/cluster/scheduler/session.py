@@ -6,23 +6,29 @@ from collections.abc import Iterator
 
 from mockserver.cluster.scheduler.fairshare import assign_fair_shares
 from mockserver.cluster.scheduler.nodes import PodPlacement
-from mockserver.cluster.scheduler.ordering import victim_key
+from mockserver.cluster.scheduler.ordering import Leaves, leaves_of, victim_key
 from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.state import ClusterState, JobRecord
 
 
 def refresh_fair_shares(state: ClusterState, pending: list[JobRecord]) -> None:
     """Recompute every queue's request (allocated + pending) and fair share."""
-    for queue in (*state.projects.values(), *state.departments.values()):
-        queue.request = list(queue.allocated)
+    waiting: dict[tuple[str, str], list[float]] = {}
     for record in pending:
         # A pending job is demand in every pool it may use: each pool's share should reflect it.
         for pool, request in record.requests.items():
-            queue = state.projects[record.job.project_id, pool]
-            for q in (queue, queue.parent):
-                assert q is not None
-                for r in range(3):
-                    q.request[r] += request[r]
+            total = waiting.setdefault((record.job.project_id, pool), [0.0, 0.0, 0.0])
+            total[0] += request[0]
+            total[1] += request[1]
+            total[2] += request[2]
+    for queue in state.departments.values():
+        queue.request = list(queue.allocated)
+    for key, queue in state.projects.items():
+        extra = waiting.get(key, (0.0, 0.0, 0.0))
+        queue.request = [a + e for a, e in zip(queue.allocated, extra, strict=True)]
+        assert queue.parent is not None
+        for r in range(3):
+            queue.parent.request[r] += extra[r]
     for pool, index in state.pools.items():
         nodes = [n.node for n in index.nodes]
         total = (
@@ -48,18 +54,24 @@ class Session:
                 record.reasons.pop(pool, None)
         refresh_fair_shares(state, pending)
         self._victims: dict[int, list[JobRecord]] = {}
+        self._rounds: list[tuple[str, Leaves]] | None = None
 
-    def rounds(self) -> Iterator[tuple[str, list[JobRecord]]]:
-        """(pool, waiting jobs) by preference rank: every job tries its first pool before any tries its second."""
-        depth = max((len(r.candidates) for r in self.pending), default=0)
-        for rank in range(depth):
-            by_pool: dict[str, list[JobRecord]] = {}
-            for record in self.pending:
-                if record.pods is None and len(record.candidates) > rank:
-                    by_pool.setdefault(record.candidates[rank], []).append(record)
-            for pool in self.state.topology.node_pools:
-                if pool in by_pool:
-                    yield pool, by_pool[pool]
+    def rounds(self) -> list[tuple[str, Leaves]]:
+        """(pool, jobs by queue) by preference rank: every job tries its first pool before any tries its
+        second. Grouped and sorted once per cycle; jobs placed meanwhile are passed over by QueueOrder."""
+        if self._rounds is None:
+            self._rounds = []
+            depth = max((len(r.candidates) for r in self.pending), default=0)
+            for rank in range(depth):
+                by_pool: dict[str, list[JobRecord]] = {}
+                for record in self.pending:
+                    if len(record.candidates) > rank:
+                        by_pool.setdefault(record.candidates[rank], []).append(record)
+                for pool in self.state.topology.node_pools:
+                    if pool in by_pool:
+                        leaves = leaves_of(by_pool[pool], lambda r, pool=pool: self.state.queue(r, pool))
+                        self._rounds.append((pool, leaves))
+        return self._rounds
 
     def start(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> None:
         self.state.commit(record, pool, pods)

@@ -1,29 +1,29 @@
-"""Scheduling signatures: once a job of a queue failed in an action, a job of that queue with the same
-constraints that asks for at least as much in every dimension would fail too, so it is not tried (KAI's
-`use-scheduling-signatures`). Within one action capacity only shrinks, which keeps the skip exact."""
+"""Scheduling signatures: once a job failed in an action, a job with the same constraints that asks for at
+least as much in every dimension would fail too, so it is not tried (KAI's `use-scheduling-signatures`).
+
+Two scopes: a job's own queue (quota and fit), and, while allocating, the whole node pool (fit only:
+capacity only shrinks during allocate, so what fits nowhere for one queue fits nowhere for another).
+"""
 
 from __future__ import annotations
 
-from mockserver.cluster.scheduler.state import JobRecord
+from operator import le
 
 
 class FailedSignatures:
     def __init__(self) -> None:
-        # (queue key, signature) -> the smallest failed sizes, with the reason each failed
+        # signature -> the smallest sizes that failed under it, each with its reason
         self._failed: dict[tuple, list[tuple[tuple[float, ...], str]]] = {}
 
-    def reason_if_dominated(self, queue: tuple, record: JobRecord) -> str | None:
-        for size, reason in self._failed.get((queue, record.signature), ()):
-            if all(a <= b for a, b in zip(size, record.size, strict=True)):
+    def reason_if_dominated(self, signature: tuple, size: tuple[float, ...]) -> str | None:
+        for failed, reason in self._failed.get(signature, ()):
+            if all(map(le, failed, size)):
                 return reason
         return None
 
-    def add(self, queue: tuple, record: JobRecord, reason: str) -> None:
-        key = (queue, record.signature)
+    def add(self, signature: tuple, size: tuple[float, ...], reason: str) -> None:
         kept = [
-            (s, r)
-            for s, r in self._failed.get(key, ())
-            if not all(a <= b for a, b in zip(record.size, s, strict=True))
+            (failed, r) for failed, r in self._failed.get(signature, ()) if not all(map(le, size, failed))
         ]
-        kept.append((record.size, reason))
-        self._failed[key] = kept
+        kept.append((size, reason))
+        self._failed[signature] = kept

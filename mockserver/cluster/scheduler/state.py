@@ -31,8 +31,11 @@ class JobRecord:
     candidates: list[str]
     # Per candidate pool: the quota the job asks for there while pending.
     requests: dict[str, Vector]
-    # Jobs of one queue whose constraints are alike are compared by size (see signatures.py).
+    # Jobs whose placement constraints are alike are compared by size (see signatures.py): `signature`
+    # across a node pool, `queue_signature` inside the job's queue. Preemptibility is in the latter, as
+    # only non-preemptible jobs are held to the deserved quota.
     signature: tuple
+    queue_signature: tuple
     size: tuple[float, ...]
     pool: str | None = None
     pods: list[PodPlacement] | None = None
@@ -85,11 +88,13 @@ class ClusterState:
         if project is not None:
             wanted = job.node_pools or project.default_node_pools or self.topology.node_pools
             candidates = [p for i, p in enumerate(wanted) if p in self.pools and p not in wanted[:i]]
+        signature = _signature(job)
         record = JobRecord(
             job=job,
             candidates=candidates,
             requests={pool: self._pending_request(job, pool) for pool in candidates},
-            signature=_signature(job),
+            signature=signature,
+            queue_signature=(job.project_id, job.preemptible, *signature),
             size=_size(job),
         )
         if project is None:
@@ -114,8 +119,8 @@ class ClusterState:
 
     # -- bind / unbind -------------------------------------------------------------------------------
 
-    def try_place(self, record: JobRecord, pool: str) -> list[PodPlacement] | str:
-        """Place every pod of the gang in `pool`, or none: returns the placements or why it failed."""
+    def try_place(self, record: JobRecord, pool: str) -> list[PodPlacement] | int:
+        """Place every pod of the gang in `pool`, or none: the placements, or how many pods had found room."""
         index = self.pools[pool]
         job = record.job
         placed: list[PodPlacement] = []
@@ -124,12 +129,16 @@ class ClusterState:
             if placement is None:
                 for done in reversed(placed):
                     self._unbind_pod(done, job.id)
-                if placed:
-                    return messages.gang(pool, len(placed), job_pods(job))
-                return index.no_fit_reason(job.pod, job.node_type)
+                return len(placed)
             self._bind_pod(placement, job.id)
             placed.append(placement)
         return placed
+
+    def no_fit_reason(self, record: JobRecord, pool: str, found: int) -> str:
+        """Why `try_place` failed, given how many pods of the gang it had found room for."""
+        if found:
+            return messages.gang(pool, found, job_pods(record.job))
+        return self.pools[pool].no_fit_reason(record.job.pod, record.job.node_type)
 
     def commit(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> None:
         """Account a placement made by `try_place` to the job's queues."""
@@ -186,7 +195,7 @@ def _signature(job: Job) -> tuple:
         kind = "memory"
     else:
         kind = "whole"
-    return (kind, pod.mig_profile, job.node_type, job.preemptible, tuple(name for name, _ in pod.extended))
+    return (kind, pod.mig_profile, job.node_type, tuple(name for name, _ in pod.extended))
 
 
 def _size(job: Job) -> tuple[float, ...]:
