@@ -59,21 +59,24 @@ class Waiting(Protocol):
 
 @dataclass
 class VirtualTime:
-    """Advances the fake's manual clock one second at a time, reading after each step: no phase is missed."""
+    """Advances the fake's manual clock, reading after each step: one second at a time for the first
+    minute (the default stages take seconds, so no phase is missed), then ten at a time up to the limit."""
 
     control: FakeControl
     limit_seconds: int = 600
+    fine_seconds: int = 60
 
     def until(self, read: Callable[[], str], wanted: set[str], what: str) -> str:
+        waited = 0
         phase = read()
-        for _ in range(self.limit_seconds):
-            if phase in wanted:
-                return phase
-            self.control.advance(1)
+        while phase not in wanted:
+            if waited >= self.limit_seconds:
+                raise ScenarioFailed(f"{what}: still {phase} after {waited} virtual seconds")
+            step = 1 if waited < self.fine_seconds else 10
+            self.control.advance(step)
+            waited += step
             phase = read()
-        if phase in wanted:
-            return phase
-        raise ScenarioFailed(f"{what}: still {phase} after {self.limit_seconds} virtual seconds")
+        return phase
 
 
 @dataclass
