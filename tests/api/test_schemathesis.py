@@ -70,3 +70,12 @@ TestStateful.settings = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+
+
+control = schemathesis.openapi.from_asgi("/api/mock/v1/openapi.json", APP, config=config)
+control.config.seed = 42
+
+
+@control.parametrize()
+def test_control_contract(case):
+    case.call_and_validate()
