@@ -1,0 +1,75 @@
+"""pytest plugin (entry point `runai_mock`): a fake Run:ai control plane for your test session, moto-style.
+
+    def test_submit(runai_mock):
+        headers = {"Authorization": f"Bearer {runai_mock.token()}"}
+        ...  # your client against runai_mock.base_url
+        runai_mock.control.advance(5)   # move the fake's manual clock
+
+`runai_mock_server` (session scope) starts the fake once, on an ephemeral loopback port with a manual
+clock; `runai_mock` (function scope) resets it before each test, so every test starts from an empty
+cluster at the same virtual time. Configure with the ini options `runai_mock_seed` and
+`runai_mock_config` (a mockserver YAML config).
+
+Deliberately light: it imports neither Schemathesis nor the harness's checks, so loading the plugin
+changes nothing in suites that do not use its fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from contracts.auth import Credentials, TokenSource
+from contracts.control import FakeControl
+from contracts.server import LocalServer, fake_command
+
+DEFAULT_CREDENTIALS = Credentials("mock-app", "mock-secret")
+
+
+@dataclass
+class RunaiMock:
+    """The running fake: where it is, how to authenticate, and its control API."""
+
+    base_url: str
+    control: FakeControl
+    credentials: Credentials
+    tokens: TokenSource
+
+    def token(self) -> str:
+        """A valid bearer token for the default account (fetched once, refreshed before it expires)."""
+        return self.tokens.token()
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "runai_mock_seed", "seed of the fake Run:ai control plane (ids, name suffixes)", default="0"
+    )
+    parser.addini("runai_mock_config", "mockserver YAML config for the fake (default: its embedded cluster)")
+
+
+@pytest.fixture(scope="session")
+def runai_mock_server(pytestconfig: pytest.Config) -> Iterator[RunaiMock]:
+    """The fake, started once per session; state carries over between tests (use `runai_mock` to reset)."""
+    seed = int(pytestconfig.getini("runai_mock_seed"))
+    config = pytestconfig.getini("runai_mock_config")
+    server = LocalServer.start(fake_command(seed, Path(config) if config else None))
+    control = FakeControl(server.base_url)
+    try:
+        tokens = TokenSource(server.base_url, credentials=DEFAULT_CREDENTIALS)
+        yield RunaiMock(server.base_url, control, DEFAULT_CREDENTIALS, tokens)
+    finally:
+        control.close()
+        server.stop()
+
+
+@pytest.fixture
+def runai_mock(runai_mock_server: RunaiMock) -> RunaiMock:
+    """The session's fake, reset: no trainings, clock at its start, no faults."""
+    runai_mock_server.control.reset()
+    return runai_mock_server
