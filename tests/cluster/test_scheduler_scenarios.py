@@ -189,6 +189,32 @@ def test_a_project_at_its_deserved_quota_keeps_its_jobs_even_if_its_department_i
     assert allocated(s, "a") == 2
 
 
+def test_victims_the_reclaimer_turned_out_not_to_need_keep_running():
+    s = cluster(
+        [{"gpus": 2}, {"gpus": 2}],
+        [
+            {"id": "a", "quotas": gpu_quota(0)},
+            {"id": "b", "quotas": gpu_quota(2)},
+            {"id": "c", "quotas": gpu_quota(1)},
+        ],
+    )
+    s.enqueue(job("a-big", "a", 2))
+    s.enqueue(job("a-small", "a", 1))
+    s.enqueue(job("c1", "c", 1))
+    s.cycle()
+    # c1 (starved queue first) and a-small share n1; a-big holds n2.
+    assert [s.placement(j)[0]["node"] for j in ("a-big", "a-small", "c1")] == ["n2", "n1", "n1"]
+
+    s.enqueue(job("b1", "b", 2))
+    result = s.cycle()
+
+    # a-small, the newest, was evicted first, but 2 GPUs only came free on n2: it goes back where it was.
+    assert result.started == ["b1"]
+    assert [e.job_id for e in result.evicted] == ["a-big"]
+    assert s.placement("a-small")[0]["node"] == "n1"
+    assert s.placement("b1")[0]["node"] == "n2"
+
+
 def test_a_project_under_its_fair_share_cannot_reclaim_beyond_it():
     s = cluster([{"gpus": 4}], [{"id": "a", "quotas": gpu_quota(1)}, {"id": "b", "quotas": gpu_quota(3)}])
     for i in range(4):

@@ -12,7 +12,11 @@ Run:ai leave room or where the fake simplifies:
   without evicting anybody on any of its pools before reclaim or preemption are tried for it (again in
   pool order). Pending demand counts toward the fair share of every pool a job may use.
 - Evictions free resources at once (no "releasing" state, no pipelining): the preemptor starts in the same
-  cycle. Jobs started in a cycle are not victims in that cycle.
+  cycle. Victims are evicted one at a time until the job fits; those whose place the job left free are
+  then given back. Jobs started in a cycle are not victims in that cycle.
+- Scheduling signatures: within an action, a job is not tried when a job of its queue with the same
+  constraints and no larger request already failed; while allocating, the same holds across queues for
+  "fits on no node" (capacity only shrinks then).
 - Not modelled: consolidation, stale-gang eviction, minimum runtimes, elastic jobs, time-based fair share,
   taints, pod affinity, topology, node readiness. GPU memory on a node is used as configured (KAI floors the
   label to a multiple of 100 MiB).

@@ -1,5 +1,5 @@
 """Making room by eviction, shared by reclaim and preempt: evict candidates one at a time, in the order
-given, until the job fits; then give back every victim it turned out not to need."""
+given, until the job fits; then give back every victim whose place is still free."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def make_room(
             continue
         pods = state.try_place(record, pool)
         if not isinstance(pods, int):
-            return Room(state, record, pods, _unneeded_back(state, record, pool, pods, taken))
+            return Room(state, record, pods, _unneeded_back(state, record, pool, taken))
     _restore(state, taken)
     return None
 
@@ -90,19 +90,16 @@ def _unneeded_back(
     state: ClusterState,
     record: JobRecord,
     pool: str,
-    pods: list[PodPlacement],
     taken: list[tuple[JobRecord, str, Saved]],
 ) -> list[tuple[JobRecord, str, Saved]]:
-    """Victims on nodes the job does not use go back (newest eviction first) unless the quota needs them."""
-    used = {id(p.node) for p in pods}
+    """Victims whose resources the job left free go back (last evicted first), unless the job's quota
+    check needed them gone."""
     queue = state.queue(record, pool)
     needed: list[tuple[JobRecord, str, Saved]] = []
     for victim, message, saved in reversed(taken):
-        if any(id(p.node) in used for p in saved[1]):
+        if not state.bind_if_room(victim, *saved):
             needed.append((victim, message, saved))
-            continue
-        state.bind(victim, *saved)
-        if queue.capacity_problem(record.requests[pool], record.job.preemptible) is not None:
+        elif queue.capacity_problem(record.requests[pool], record.job.preemptible) is not None:
             state.unbind(victim)
             needed.append((victim, message, saved))
     needed.reverse()

@@ -12,10 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mockserver.cluster.scheduler.queues import QueueState, Vector
-
-UNLIMITED = -1.0
-EPSILON = 1e-9
+from mockserver.cluster.scheduler.queues import EPSILON, QueueState, Vector
+from mockserver.cluster.topology import UNLIMITED
 
 
 @dataclass(frozen=True)

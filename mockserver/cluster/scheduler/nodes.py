@@ -152,6 +152,17 @@ class NodeState:
         chosen = (shared + fresh)[:count]
         return tuple((i, units) for i in chosen) if len(chosen) == count else None
 
+    def has_room_for(self, placement: PodPlacement) -> bool:
+        """True if exactly this placement (same devices) could be bound again now."""
+        for i, units in placement.devices:
+            if self.whole[i] or self.used[i] + units > UNIT or (placement.whole and self.used[i]):
+                return False
+        if placement.mig_profile is not None and self.mig_free.get(placement.mig_profile, 0) < 1:
+            return False
+        if placement.cpu > self.cpu_free or placement.memory > self.memory_free + 1e-9:
+            return False
+        return all(amount <= self.extended_free.get(name, 0.0) + 1e-9 for name, amount in placement.extended)
+
     # -- bind ----------------------------------------------------------------------------------------
 
     def bind(self, placement: PodPlacement, job_id: str) -> None:

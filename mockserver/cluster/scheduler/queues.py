@@ -1,15 +1,19 @@
 """Scheduling queues: one per (project, node pool) and one per (department, node pool), projects under
 their department. A queue carries its quotas, what it holds, and the fair share of the current cycle.
 
-Resource vectors are lists indexed like `RESOURCES`: GPUs (devices), CPU (millicores), memory (MiB).
+Resource vectors are indexed like `RESOURCES`: GPUs (devices), CPU (millicores), memory (MiB).
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from mockserver.cluster.scheduler import messages
 from mockserver.cluster.topology import RESOURCES, UNLIMITED, Quota
+
+if TYPE_CHECKING:
+    from mockserver.cluster.scheduler.state import JobRecord
 
 Vector = tuple[float, float, float]
 ZERO: Vector = (0.0, 0.0, 0.0)
@@ -72,7 +76,7 @@ class QueueState:
         self.request = [0.0, 0.0, 0.0]
         self.fair_share = [0.0, 0.0, 0.0]
         # Placed jobs by id, in placement order; only project queues hold jobs.
-        self.running: dict[str, object] = {}
+        self.running: dict[str, JobRecord] = {}
 
     @property
     def label(self) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from mockserver.cluster.scheduler.allocate import allocate
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job
-from mockserver.cluster.scheduler.nodes import UNIT
+from mockserver.cluster.scheduler.nodes import UNIT, NodeState
 from mockserver.cluster.scheduler.preempt import preempt
+from mockserver.cluster.scheduler.queues import GPU, QueueState
 from mockserver.cluster.scheduler.reclaim import reclaim
 from mockserver.cluster.scheduler.session import Session, refresh_fair_shares
 from mockserver.cluster.scheduler.state import ClusterState, JobRecord
-from mockserver.cluster.topology import RESOURCES, Topology
+from mockserver.cluster.topology import Topology
 
 
 class Scheduler:
@@ -101,19 +102,18 @@ def _pending_reason(record: JobRecord) -> str:
     return "; ".join(reasons) if reasons else "Waiting for the next scheduling cycle"
 
 
-def _queue_view(queue) -> dict:
-    gpu = RESOURCES.index("gpu")
+def _queue_view(queue: QueueState) -> dict:
     return {
-        "deserved": queue.deserved[gpu],
-        "limit": queue.limit[gpu],
-        "overQuotaWeight": queue.weight[gpu],
-        "allocated": round(queue.allocated[gpu], 6),
-        "allocatedNonPreemptible": round(queue.allocated_np[gpu], 6),
-        "fairShare": round(queue.fair_share[gpu], 6),
+        "deserved": queue.deserved[GPU],
+        "limit": queue.limit[GPU],
+        "overQuotaWeight": queue.weight[GPU],
+        "allocated": round(queue.allocated[GPU], 6),
+        "allocatedNonPreemptible": round(queue.allocated_np[GPU], 6),
+        "fairShare": round(queue.fair_share[GPU], 6),
     }
 
 
-def _node_view(state) -> dict:
+def _node_view(state: NodeState) -> dict:
     node = state.node
     return {
         "name": node.name,

@@ -155,6 +155,18 @@ class ClusterState:
             self._bind_pod(placement, record.job.id)
         self.commit(record, pool, pods)
 
+    def bind_if_room(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> bool:
+        """Put an unbound job back exactly where it was, if all of that is still free."""
+        bound: list[PodPlacement] = []
+        for placement in pods:
+            if not placement.node.has_room_for(placement):
+                self.release_pods(record, bound)
+                return False
+            self._bind_pod(placement, record.job.id)
+            bound.append(placement)
+        self.commit(record, pool, pods)
+        return True
+
     def unbind(self, record: JobRecord) -> tuple[str, list[PodPlacement]]:
         """Free a placed job; returns what `bind` needs to put it back exactly."""
         pool, pods = record.pool, record.pods
