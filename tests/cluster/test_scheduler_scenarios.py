@@ -279,6 +279,17 @@ def test_non_preemptible_jobs_are_never_reclaimed():
     assert sorted(e.job_id for e in result.evicted) == ["a-p1", "a-p2"]
 
 
+def test_a_non_preemptible_job_in_quota_reclaims_from_over_quota_work():
+    s = cluster([{"gpus": 2}], [{"id": "a", "quotas": gpu_quota(0)}, {"id": "b", "quotas": gpu_quota(1)}])
+    s.enqueue(job("a1", "a"))
+    s.enqueue(job("a2", "a"))
+    s.cycle()
+    s.enqueue(job("build", "b", preemptible=False, priority=100))
+    result = s.cycle()
+    assert result.started == ["build"]
+    assert [e.job_id for e in result.evicted] == ["a2"]
+
+
 def test_non_preemptible_over_quota_stays_pending_with_the_kai_reason():
     s = cluster([{"gpus": 4}], [{"id": "a", "quotas": gpu_quota(1)}])
     s.enqueue(job("np1", "a", preemptible=False, priority=100))
@@ -466,6 +477,25 @@ def test_node_pools_are_tried_in_order():
     }
     reason = result.pending["fourth"]
     assert "in node pool a" in reason and "in node pool b" in reason
+
+
+def test_a_later_pool_with_room_is_used_before_reclaiming_in_the_first():
+    s = cluster(
+        [{"gpus": 1, "pool": "a"}, {"gpus": 1, "pool": "b"}],
+        [{"id": "x", "quotas": gpu_quota(0, pool="a")}, {"id": "y", "quotas": gpu_quota(1, pool="a")}],
+        pools=["a", "b"],
+    )
+    s.enqueue(job("x1", "x", pools=["a"]))
+    s.cycle()
+    s.enqueue(job("y1", "y", pools=["a", "b"]))
+    result = s.cycle()
+    assert (result.started, result.evicted) == (["y1"], [])
+    assert s.placement("y1")[0]["pool"] == "b"
+    # With no room anywhere, reclaim runs in the preferred pool.
+    s.enqueue(job("y2", "y", pools=["a", "b"]))
+    result = s.cycle()
+    assert result.started == ["y2"] and [e.job_id for e in result.evicted] == ["x1"]
+    assert s.placement("y2")[0]["pool"] == "a"
 
 
 def test_jobs_without_node_pools_use_the_project_defaults_then_topology_order():
