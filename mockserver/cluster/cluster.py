@@ -231,6 +231,7 @@ class FakeCluster:
                 ),
                 terminate_after_preemption=bool((spec or {}).get("terminateAfterPreemption")),
                 phase_since=self._at,
+                queue_seq=next(self._job_seq),
             )
             self._trainings[training.workload_id] = training
             self._log.record(
@@ -435,7 +436,7 @@ class FakeCluster:
             preemptible=priority < NON_PREEMPTIBLE_FROM,
             node_pools=list(spec.get("nodePools") or []),
             node_type=spec.get("nodeType"),
-            seq=next(self._job_seq),
+            seq=training.queue_seq,
         )
 
 

@@ -25,6 +25,8 @@ class Training:
     backoff_limit: int
     auto_delete_after: float
     terminate_after_preemption: bool
+    # Its place in the scheduler's queue: kept across preemption and resume, as the pod group's creation time is.
+    queue_seq: int = 0
     desired_phase: str = "Running"
     actual_phase: str = "Creating"
     phase_since: float = 0.0
