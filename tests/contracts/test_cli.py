@@ -1,0 +1,152 @@
+"""The command line: help, the dry-run plan, exit codes, the auth-only failure, and cleanup of leftovers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from contracts.auth import TokenSource
+from contracts.cli import main
+from contracts.fuzz import FuzzSettings, build_schema
+from contracts.journal import Journal, leftovers
+from contracts.run import FAKE_CREDENTIALS, RunOptions, writes_policy
+from contracts.server import free_port
+from contracts.specs import load_contract
+from contracts.target import Target
+from tests.conftest import CLUSTER_ID
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in (
+        "--url",
+        "--token",
+        "--client-id",
+        "--spec",
+        "--allow-writes",
+        "--dry-run",
+        "--phases",
+        "--seed",
+    ):
+        assert option in text
+
+
+def test_dry_run_on_a_remote_target_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # An unresolvable host: any request would fail the run, so exit 0 proves none was sent.
+    assert main(["run", "--dry-run", "--url", "https://tenant.invalid", "--token", "t"]) == 0
+    plan = capsys.readouterr().out
+    assert "refused: not loopback and no --allow-writes" in plan
+    assert "skipped:      create, and every lifecycle scenario" in plan
+    assert "POST /api/v1/workloads/trainings" in plan
+
+
+def test_dry_run_with_writes_allowed_shows_what_it_creates(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--dry-run", "--url", "https://tenant.invalid", "--allow-writes", "--project-id", "7"]
+    assert main([*argv, "--client-id", "app", "--client-secret", "s"]) == 0
+    plan = capsys.readouterr().out
+    assert "allowed (--allow-writes)" in plan and "ct-<run id>" in plan and "project 7" in plan
+    assert "lifecycle:" in plan
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--phases", "bogus"], ["run", "--client-id", "only-id"], ["run", "--workers", "0"]],
+)
+def test_usage_errors_exit_2(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNAI_CLIENT_SECRET", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+
+
+def test_unreadable_spec_exits_2(tmp_path: Path) -> None:
+    assert main(["run", "--spec", str(tmp_path / "nope.yaml"), "--report-dir", str(tmp_path)]) == 2
+
+
+def test_a_real_backend_without_credentials_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNAI_TOKEN", raising=False)
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there, so it is not our fake
+    assert main(["run", "--url", nobody, "--report-dir", str(tmp_path)]) == 2
+
+
+def test_remote_targets_need_allow_writes() -> None:
+    remote = Target(base_url="https://tenant.example", control=None)
+    assert writes_policy(RunOptions(), remote)[0] is False
+    assert writes_policy(RunOptions(allow_writes=True), remote)[0] is True
+    schema = build_schema(load_contract(), remote.base_url, FuzzSettings(), None)
+    labels = {result.ok().label for result in schema.get_all_operations()}
+    assert "POST /api/v1/workloads/trainings" not in labels
+    assert "GET /api/v1/workloads/trainings/{workloadId}" in labels
+
+
+@pytest.mark.slow
+def test_a_run_that_only_gets_401_fails(fake: Target, tmp_path: Path) -> None:
+    argv = [
+        "run",
+        "--url",
+        fake.base_url,
+        "--token",
+        "not-a-token",
+        "--phases",
+        "examples",
+        "--scenarios",
+        "",
+    ]
+    assert main([*argv, "--report-dir", str(tmp_path)]) == 1
+    junit = (tmp_path / "junit.xml").read_text()
+    assert "[authentication] Every authenticated request was refused" in junit
+
+
+@pytest.mark.slow
+def test_scenario_only_run_against_a_url(fake: Target, tmp_path: Path) -> None:
+    argv = [
+        "run",
+        "--url",
+        fake.base_url,
+        "--phases",
+        "",
+        "--scenarios",
+        "lifecycle",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    assert "| lifecycle | passed |" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_cleanup_deletes_what_a_crashed_run_left(fake: Target, tmp_path: Path) -> None:
+    token = TokenSource(fake.base_url, credentials=FAKE_CREDENTIALS).token()
+    journal = Journal(tmp_path / "journal-dead01.jsonl", "dead01", fake.base_url, fresh=True)
+    ids = []
+    for number in (1, 2):
+        body = {
+            "name": f"ct-dead01-{number}",
+            "projectId": "1",
+            "clusterId": CLUSTER_ID,
+            "spec": {"image": "busybox"},
+        }
+        response = httpx.post(
+            f"{fake.base_url}/api/v1/workloads/trainings",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        ids.append(response.json()["workloadId"])
+        journal.created(ids[-1], body["name"], "1")
+    assert main(["cleanup", "--journal", str(journal.path)]) == 0
+    assert leftovers(journal.path) == []
+    for workload_id in ids:
+        read = httpx.get(
+            f"{fake.base_url}/api/v1/workloads/trainings/{workload_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert read.status_code == 404 or read.json()["desiredPhase"] == "Deleted"

@@ -1,0 +1,71 @@
+"""The verified fake: the harness passes our fake, reproducibly, also with the official 2.18 document as
+the contract; against the latest document it reports exactly the known version differences."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from contracts.cli import main
+from contracts.journal import leftovers
+from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST, needs_official
+
+pytestmark = pytest.mark.slow
+QUICK = ["--phases", "examples,fuzzing,stateful", "--max-examples", "5"]
+
+
+def findings(report_dir: Path) -> set[str]:
+    """`[check] title` of every finding, from the JUnit file CI would read."""
+    root = ElementTree.parse(report_dir / "junit.xml").getroot()
+    texts = [failure.text or "" for failure in root.iter("failure")]
+    return {match for text in texts for match in re.findall(r"^\[([^\]]+)\]", text, re.MULTILINE)}
+
+
+def test_the_default_run_passes_our_fake(tmp_path: Path) -> None:
+    """`contracts run` as a user types it: all phases, all scenarios, our contract, our fake."""
+    assert main(["run", "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# Contract run: the backend conforms")
+    assert "| lifecycle | passed |" in report and "| Running | Stopping |" in report
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert findings(tmp_path) == set()
+    journals = list(tmp_path.glob("journal-*.jsonl"))
+    assert len(journals) == 1 and leftovers(journals[0]) == []
+
+
+def test_same_seed_same_report(tmp_path: Path) -> None:
+    outputs = []
+    for attempt in ("a", "b"):
+        directory = tmp_path / attempt
+        assert main(["run", "--seed", "3", *QUICK, "--report-dir", str(directory)]) == 0
+        outputs.append(
+            [(directory / name).read_bytes() for name in ("junit.xml", "report.md", "report.html")]
+        )
+    assert outputs[0] == outputs[1]
+
+
+@needs_official
+def test_the_official_218_document_passes_our_fake(tmp_path: Path) -> None:
+    assert main(["run", "--spec", str(OFFICIAL_218), "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
+    assert "Fix-ups applied to the spec in memory" in (tmp_path / "report.md").read_text()
+
+
+# The fake implements 2.18; the latest API answers create with 202 and delete with 202 + body.
+LATEST_DIVERGENCES = {
+    "status_code_conformance",
+    "scenario:lifecycle",
+    "scenario:backoff",
+    "scenario:preemption",
+}
+
+
+@needs_official
+def test_the_latest_document_finds_only_the_version_differences(tmp_path: Path) -> None:
+    assert main(["run", "--spec", str(OFFICIAL_LATEST), *QUICK, "--report-dir", str(tmp_path)]) == 1
+    assert findings(tmp_path) <= LATEST_DIVERGENCES
+    junit = (tmp_path / "junit.xml").read_text()
+    assert "delete_training answered 204, expected 202" in junit
+    assert "Received: 200" in junit and "Received: 204" in junit

@@ -1,0 +1,35 @@
+"""The pytest plugin as another project would use it: a fake per session, reset before each test."""
+
+from __future__ import annotations
+
+import httpx
+
+from contracts.pytest_plugin import RunaiMock
+from tests.conftest import CLUSTER_ID
+
+created: list[str] = []
+
+
+def submit(mock: RunaiMock) -> httpx.Response:
+    body = {"name": "plugin", "projectId": "1", "clusterId": CLUSTER_ID, "spec": {"image": "busybox"}}
+    return httpx.post(f"{mock.base_url}/api/v1/workloads/trainings", json=body, headers=mock.headers())
+
+
+def phase(mock: RunaiMock, workload_id: str) -> str | int:
+    response = httpx.get(f"{mock.base_url}/api/v1/workloads/trainings/{workload_id}", headers=mock.headers())
+    return response.json()["actualPhase"] if response.status_code == 200 else response.status_code
+
+
+def test_a_training_runs_on_the_manual_clock(runai_mock: RunaiMock) -> None:
+    response = submit(runai_mock)
+    assert response.status_code == 200, response.text
+    created.append(response.json()["workloadId"])
+    assert phase(runai_mock, created[0]) == "Creating"
+    runai_mock.control.advance(5)
+    assert phase(runai_mock, created[0]) == "Running"
+
+
+def test_the_next_test_starts_from_an_empty_cluster(runai_mock: RunaiMock) -> None:
+    assert created, "runs after the test above"
+    assert phase(runai_mock, created[0]) == 404
+    assert runai_mock.control.clock().now.startswith("2025-01-01T00:00:00")
