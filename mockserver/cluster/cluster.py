@@ -339,7 +339,7 @@ class FakeCluster:
                 self._log.record(self._at, "load-started", job_id, None, f"load {load.name} placed")
             elif (training := self._trainings.get(job_id)) is not None and training.actual_phase == "Pending":
                 training.pending_reason = None
-                self._enter(training, "Initializing", "scheduled")
+                self._enter(training, "Initializing", f"scheduled: {self._placement_text(job_id)}")
         for eviction in result.evicted:
             if (load := self._loads.get(eviction.job_id)) is not None:
                 load.running = False
@@ -353,6 +353,18 @@ class FakeCluster:
             elif (training := self._trainings.get(job_id)) is not None and training.pending_reason != reason:
                 training.pending_reason = reason
                 self._log.record(self._at, "pending", job_id, training.actual_phase, reason)
+
+    def _placement_text(self, job_id: str) -> str:
+        pods = self._scheduler.placement(job_id) or []
+        parts = []
+        for pod in pods:
+            devices = ", ".join(
+                f"GPU {d['index']}" + ("" if d["fraction"] >= 1 else f" x{d['fraction']:g}")
+                for d in pod["devices"]
+            )
+            slice_ = f" MIG {pod['migProfile']}" if pod.get("migProfile") else ""
+            parts.append(f"{pod['node']} ({pod['pool']}{': ' + devices if devices else ''}{slice_})")
+        return "; ".join(parts) or "placed"
 
     def _enter(self, training: Training, phase: str, why: str = "") -> None:
         training.generation += 1
