@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from mockserver.cluster.cluster import Conflict, FakeCluster, Principal
 from mockserver.cluster.clock import ManualClock
+from mockserver.cluster.cluster import Conflict, FakeCluster, Principal
 from mockserver.config import load_config
 
 CONFIG = load_config()
@@ -155,7 +156,7 @@ class ClusterMachine(RuleBasedStateMachine):
                 history[event.workload_id].append(event.phase)
         for workload, phases in history.items():
             assert phases[0] == "Creating", (workload, phases)
-            for before, after in zip(phases, phases[1:]):
+            for before, after in pairwise(phases):
                 assert after in LEGAL[before], (workload, phases)
 
 
