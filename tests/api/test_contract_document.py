@@ -15,8 +15,18 @@ from tests.conftest import SHARED_REFERENCE
 
 OFFICIAL = SHARED_REFERENCE / "runai-2.18-openapi.json"
 OURS = yaml.safe_load(spec_file().read_text())
-CONSTRAINTS = ("type", "format", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "nullable",
-               "default")
+CONSTRAINTS = (
+    "type",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "nullable",
+    "default",
+)
 
 
 def _resolve(document: dict, node: dict) -> dict:
@@ -55,8 +65,12 @@ def official() -> dict:
 
 
 def _operations(document: dict) -> dict[tuple[str, str], dict]:
-    return {(path, method): op for path, item in document["paths"].items() for method, op in item.items()
-            if path == "/api/v1/token" or path.startswith("/api/v1/workloads/trainings")}
+    return {
+        (path, method): op
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if path == "/api/v1/token" or path.startswith("/api/v1/workloads/trainings")
+    }
 
 
 def test_same_operations_and_status_codes(official):
@@ -67,7 +81,9 @@ def test_same_operations_and_status_codes(official):
         assert set(op["responses"]) == set(theirs[key]["responses"]), key
 
 
-@pytest.mark.parametrize("schema", ["TrainingCreationRequest", "Training1", "Error", "SubmissionError", "TokenResponse"])
+@pytest.mark.parametrize(
+    "schema", ["TrainingCreationRequest", "Training1", "Error", "SubmissionError", "TokenResponse"]
+)
 def test_same_fields_types_and_constraints(official, schema):
     ours = flatten(OURS, {"$ref": f"#/components/schemas/{schema}"})
     theirs = flatten(official, {"$ref": f"#/components/schemas/{schema}"})
@@ -87,7 +103,9 @@ def _as_json_schema(node: Any) -> Any:
         return node
     if "$ref" in node:
         return _as_json_schema(_resolve(OURS, node))
-    converted = {k: _as_json_schema(v) for k, v in node.items() if k not in ("nullable", "example", "examples")}
+    converted = {
+        k: _as_json_schema(v) for k, v in node.items() if k not in ("nullable", "example", "examples")
+    }
     if node.get("nullable") and "type" in converted:
         converted["type"] = [converted["type"], "null"]
     return converted

@@ -36,14 +36,30 @@ def test_non_preemptible_load_preempts_lower_priority_trainings_of_its_project(a
     ids = [api.create(training(f"t-{i}", project="1")).json()["workloadId"] for i in range(4)]
     api.advance(6)
     assert _phases(api, ids) == ["Running"] * 4
-    filler = client.post(f"{CONTROL}/workloads", json={
-        "name": "other-team", "projectId": "3", "compute": {"gpuDevicesRequest": 4}, "priority": 50,
-        "preemptible": True, "nodePools": ["default"]}).json()
+    filler = client.post(
+        f"{CONTROL}/workloads",
+        json={
+            "name": "other-team",
+            "projectId": "3",
+            "compute": {"gpuDevicesRequest": 4},
+            "priority": 50,
+            "preemptible": True,
+            "nodePools": ["default"],
+        },
+    ).json()
     api.advance(2)
     assert _snapshot(client)["loads"][0]["running"] is True, filler
-    notebook = client.post(f"{CONTROL}/workloads", json={
-        "name": "notebook", "projectId": "1", "compute": {"gpuDevicesRequest": 2}, "priority": 100,
-        "preemptible": False, "nodePools": ["default"]})
+    notebook = client.post(
+        f"{CONTROL}/workloads",
+        json={
+            "name": "notebook",
+            "projectId": "1",
+            "compute": {"gpuDevicesRequest": 2},
+            "priority": 100,
+            "preemptible": False,
+            "nodePools": ["default"],
+        },
+    )
     assert notebook.status_code == 201
     api.advance(3)
     loads = {load["name"]: load for load in _snapshot(client)["loads"]}
@@ -57,7 +73,9 @@ def test_seed_example_shares_a_device_by_fraction(api, client):
     api.advance(6)
     assert _phases(api, [first, second]) == ["Running", "Running"]
     shared = [
-        device for node in _snapshot(client)["nodes"] for device in node["devices"]
+        device
+        for node in _snapshot(client)["nodes"]
+        for device in node["devices"]
         if first in device["holders"] or second in device["holders"]
     ]
     assert len(shared) == 1 and shared[0]["allocated"] == 1.0 and set(shared[0]["holders"]) == {first, second}
@@ -72,7 +90,10 @@ def test_a_training_that_fits_nowhere_stays_pending_with_a_reason(api, client):
 
 
 def test_suspend_releases_gpus_for_waiting_trainings(api):
-    running = [api.create(training(f"r-{i}", compute={"gpuDevicesRequest": 4})).json()["workloadId"] for i in range(2)]
+    running = [
+        api.create(training(f"r-{i}", compute={"gpuDevicesRequest": 4})).json()["workloadId"]
+        for i in range(2)
+    ]
     waiting = api.create(training("waiting", compute={"gpuDevicesRequest": 4})).json()["workloadId"]
     api.advance(6)
     assert _phases(api, running) == ["Running", "Running"] and api.phase(waiting) == "Pending"
