@@ -60,6 +60,9 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
     data: dict[str, Any] = {
         "base-url": base_url,
         "seed": settings.seed,
+        # Health checks time data generation on this machine; letting them fire would make the run's
+        # outcome depend on load, not on the backend.
+        "suppress-health-check": ["all"],
         "workers": settings.workers,
         "request-timeout": REQUEST_TIMEOUT,
         # Same seed, same cases: no example database carried over between runs, no per-project cache.
