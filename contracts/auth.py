@@ -61,10 +61,6 @@ class TokenSource:
         self._timeout = timeout
         self._lock = threading.Lock()
 
-    @property
-    def refreshes(self) -> bool:
-        return self._credentials is not None
-
     def token(self) -> str:
         with self._lock:
             if self._token is None or self._expiring():

@@ -26,6 +26,7 @@ from contracts.server import ServerError
 from contracts.specs import ContractError, load_contract
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+DEFAULTS = RunOptions()
 
 RUN_EPILOG = """\
 examples:
@@ -34,7 +35,7 @@ examples:
   contracts run --url http://127.0.0.1:8080 --phases coverage --scenarios lifecycle
   RUNAI_TOKEN=... contracts run --url https://tenant.run.ai --phases examples,coverage
   contracts run --url https://tenant.run.ai --client-id APP --client-secret SECRET \\
-      --allow-writes --project-id 7 --cluster-id <uuid> --image busybox:1.36
+      --allow-writes --project-id 7 --cluster-id <uuid> --image busybox:1.36 --gpu-portion 0
 
 safety: on a target that is not loopback nothing is created without --allow-writes; created trainings
 are named ct-<run id>-..., journalled to REPORT_DIR/journal-<run id>.jsonl as they are created, and
@@ -106,31 +107,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seed for generation and names (default: %(default)s)"
     )
     work.add_argument(
-        "--max-examples", type=_positive, default=20, help="examples per operation (default: 20)"
+        "--max-examples",
+        type=_positive,
+        default=DEFAULTS.max_examples,
+        help="examples per operation in the fuzzing phase (default: %(default)s)",
     )
     work.add_argument("--max-time", type=_positive, help="seconds after which fuzzing and stateful stop")
     work.add_argument(
         "--phases",
         type=_csv(PHASES),
-        default=PHASES,
+        default=DEFAULTS.phases,
         help=f"Schemathesis phases, comma-separated (default: {','.join(PHASES)}; '' for none)",
     )
     work.add_argument(
         "--scenarios",
         type=_csv([s.name for s in SCENARIOS]),
-        default=tuple(s.name for s in SCENARIOS),
+        default=DEFAULTS.scenarios,
         help="lifecycle scenarios, comma-separated (default: all; '' for none)",
     )
     work.add_argument(
         "--workers",
         type=_positive,
-        default=1,
+        default=DEFAULTS.workers,
         help="concurrent Schemathesis workers (default: 1; more breaks same-seed reproducibility)",
     )
     work.add_argument(
         "--scenario-timeout",
         type=float,
-        default=900.0,
+        default=DEFAULTS.scenario_timeout,
         help="seconds a scenario waits for a phase on a live backend (default: %(default)s)",
     )
     safety = run.add_argument_group("safety and output")
@@ -140,15 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="create trainings on a target that is not loopback (never needed on loopback)",
     )
     safety.add_argument(
-        "--image", default="busybox:1.36", help="image of created trainings (default: %(default)s)"
+        "--image", default=DEFAULTS.image, help="image of created trainings (default: %(default)s)"
     )
     safety.add_argument(
         "--gpu-portion",
         type=float,
-        default=0.1,
+        default=DEFAULTS.gpu_portion,
         help="GPU fraction scenario trainings request; 0 for CPU only (default: %(default)s)",
     )
-    safety.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: %(default)s")
+    safety.add_argument("--report-dir", type=Path, default=DEFAULTS.report_dir, help="default: %(default)s")
     safety.add_argument(
         "--dry-run", action="store_true", help="print the plan and exit without sending anything"
     )

@@ -42,6 +42,3 @@ class NameSource:
         with self._lock:
             number = next(self._counter)
         return f"{self.prefix}-{purpose}-{number}" if purpose else f"{self.prefix}-{number}"
-
-    def owns(self, name: str) -> bool:
-        return name.startswith(self.prefix + "-")

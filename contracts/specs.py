@@ -68,9 +68,6 @@ class Contract:
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
 
-    def by_label(self, label: str) -> Operation | None:
-        return next((op for op in self.operations.values() if op.label == label), None)
-
     @property
     def secured_operations(self) -> list[Operation]:
         return [op for op in self.operations.values() if op.secured]

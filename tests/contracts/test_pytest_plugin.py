@@ -33,3 +33,14 @@ def test_the_next_test_starts_from_an_empty_cluster(runai_mock: RunaiMock) -> No
     assert created, "runs after the test above"
     assert phase(runai_mock, created[0]) == 404
     assert runai_mock.control.clock().now.startswith("2025-01-01T00:00:00")
+
+
+def test_the_control_client_forces_outcomes_and_faults(runai_mock: RunaiMock) -> None:
+    workload_id = submit(runai_mock).json()["workloadId"]
+    runai_mock.control.advance(5)
+    runai_mock.control.force_outcome(workload_id, "Completed")
+    assert phase(runai_mock, workload_id) == "Completed"
+    assert any(event.get("workloadId") == workload_id for event in runai_mock.control.events())
+    assert runai_mock.control.nodes_holding(workload_id) == []
+    runai_mock.control.set_faults(error_rate=1.0, error_status=503)
+    assert phase(runai_mock, workload_id) == 503

@@ -1,0 +1,70 @@
+"""Reports render the same findings three ways, without anything that varies from run to run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+from contracts.findings import Exchange, Finding
+from contracts.fuzz import FuzzSettings
+from contracts.outcome import RunOutcome
+from contracts.reports import write_reports
+from contracts.scenarios import ScenarioResult
+from contracts.specs import load_contract
+from contracts.target import Placement
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln"
+WID = "c8a70639-eb11-47b3-a7a9-c3787c65c1e5"
+
+
+def outcome() -> RunOutcome:
+    finding = Finding(
+        check="ErrorBodyShape",
+        operation="GET /api/v1/workloads/trainings/{workloadId}",
+        title="Contract rule broken: ErrorBodyShape",
+        message=f"error body is not a JSON object: '<b>{JWT}</b>'",
+        source="fuzzing",
+        curl='curl -X GET "$RUNAI_URL"/api/v1/workloads/trainings/x -H "Authorization: Bearer $RUNAI_TOKEN"',
+    )
+    scenario = ScenarioResult(
+        "lifecycle", "create -> ... -> 404.", "failed", ["create -> 200, Creating"], [finding]
+    )
+    exchanges = [
+        Exchange("POST /api/v1/workloads/trainings", 200, True, WID, "Creating"),
+        Exchange("GET /api/v1/workloads/trainings/{workloadId}", 200, True, WID, "Running"),
+        Exchange("GET /api/v1/workloads/trainings/{workloadId}", 404, True, WID, None),
+        Exchange("GET /api/v1/workloads/trainings/{workloadId}", 418, True, None, None),
+    ]
+    return RunOutcome(
+        target="our fake",
+        contract=load_contract(),
+        settings=FuzzSettings(),
+        run_id="abc123",
+        writes="allowed: loopback target",
+        placement=Placement("1", "71f69d83-ba66-4822-adf5-55ce55efd210"),
+        scenarios=[scenario],
+        findings=[finding],
+        exchanges=exchanges,
+    )
+
+
+def test_three_reports(tmp_path: Path) -> None:
+    paths = write_reports(outcome(), tmp_path)
+    assert [p.name for p in paths] == ["junit.xml", "report.md", "report.html"]
+    markdown = (tmp_path / "report.md").read_text()
+    html = (tmp_path / "report.html").read_text()
+    assert markdown.startswith("# Contract run: the backend does not conform (1 findings)")
+    assert "Authorization: Bearer $RUNAI_TOKEN" in markdown and JWT not in markdown and "<jwt>" in markdown
+    assert "| (created) | Creating | 1 |" in markdown and "| Running | (404) | 1 |" in markdown
+    assert "| 1 (undeclared) |" in markdown and "| 418 |" in markdown
+    assert "<b>" not in html and "&lt;b&gt;" in html and "<script" not in html
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "2"  # the operation and the scenario
+    assert "time" not in suite.attrib
+
+
+def test_reports_are_byte_stable(tmp_path: Path) -> None:
+    write_reports(outcome(), tmp_path / "a")
+    write_reports(outcome(), tmp_path / "b")
+    for name in ("junit.xml", "report.md", "report.html"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
