@@ -78,7 +78,11 @@ def _add_auth(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="contracts", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="contracts",
+        description=__doc__.split("\n\n")[0],
+        epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage errors",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -185,7 +189,6 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         url=args.url,
         token=None if credentials else args.token,
         credentials=credentials,
-        spec=args.spec,
         project_id=args.project_id,
         cluster_id=args.cluster_id,
         seed=args.seed,

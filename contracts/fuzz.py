@@ -185,11 +185,9 @@ def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str |
         interaction = recorder.interactions.get(case_id)
         if interaction is not None and interaction.response is not None:
             request, response = interaction.request, interaction.response
-            headers = {name: values[0] for name, values in request.headers.items()}
+            label = node.value.operation.label
             result.exchanges.append(
-                exchange(
-                    node.value.operation.label, request.uri, response.status_code, headers, response.content
-                )
+                exchange(label, request.uri, response.status_code, _flat(request.headers), response.content)
             )
     for case_id, checks in recorder.checks.items():
         for check in checks:
@@ -200,9 +198,15 @@ def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str |
             curl = None
             if interaction is not None:
                 request = interaction.request
-                headers = {name: values[0] for name, values in request.headers.items()}
-                curl = curl_line(request.method, request.uri, headers, request.body, base_url=base_url)
+                curl = curl_line(
+                    request.method, request.uri, _flat(request.headers), request.body, base_url=base_url
+                )
             result.findings.append(finding_from_failure(failure, source, curl))
+
+
+def _flat(headers: dict[str, list[str]]) -> dict[str, str]:
+    """Recorded requests keep every value of a header; a curl line needs one."""
+    return {name: values[0] for name, values in headers.items()}
 
 
 def _is_uuid(value: Any) -> bool:

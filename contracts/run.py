@@ -52,7 +52,6 @@ class RunOptions:
     url: str | None = None
     token: str | None = None
     credentials: Credentials | None = None
-    spec: str | None = None
     project_id: str | None = None
     cluster_id: str | None = None
     seed: int | None = None
@@ -117,7 +116,7 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
     seed = options.resolved_seed()
     say = options.progress
     with open_target(options, seed) as target:
-        say(f"target: {target.describe()}")
+        say(f"target: {target.describe()}; seed {seed}")
         tokens = token_source(options, target)
         writable, writes = writes_policy(options, target)
         # Seeded names only against our fake: on a shared cluster two runs must never collide.
