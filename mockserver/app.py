@@ -18,9 +18,10 @@ from mockserver.auth import TokenRejected, TokenService
 from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
-from mockserver.errors import AllowedMethods, install_error_handlers
+from mockserver.errors import install_error_handlers
 from mockserver.handlers.state import MockState
-from mockserver.middleware import AppState, BodyLimit, FaultInjection, Faults
+from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.routes import Routes
 from mockserver.specs import CONTROL_SPEC, TRAININGS_SPEC, spec_file
 from mockserver.validation import install_formats, validator_map
 
@@ -86,9 +87,10 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
         **common,
     )
-    install_error_handlers(app, AllowedMethods(specs.values()))
+    routes = Routes(specs.values())
+    install_error_handlers(app, routes)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
-    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

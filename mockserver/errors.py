@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +13,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from mockserver.cluster.errors import ClusterError, ComplianceIssue, SubmissionRejected
+from mockserver.routes import Routes
 from mockserver.validation import InvalidBody
 
 log = logging.getLogger("mockserver")
@@ -35,23 +35,7 @@ def error_response(
     )
 
 
-class AllowedMethods:
-    """The methods each path of our contracts declares: Connexion's router reports only one per route."""
-
-    def __init__(self, specs: Iterable[dict[str, Any]]) -> None:
-        self._routes: list[tuple[re.Pattern[str], list[str]]] = []
-        for spec in specs:
-            base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
-            for template, item in spec.get("paths", {}).items():
-                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
-                methods = sorted(m.upper() for m in item if m in {"get", "put", "post", "delete", "patch"})
-                self._routes.append((re.compile(f"^{pattern}/?$"), methods))
-
-    def __call__(self, path: str) -> list[str]:
-        return next((methods for pattern, methods in self._routes if pattern.match(path)), [])
-
-
-def install_error_handlers(app: AsyncApp, allowed: AllowedMethods) -> None:
+def install_error_handlers(app: AsyncApp, routes: Routes) -> None:
     def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         if isinstance(exc, InvalidBody):
             return error_response(400, exc.detail, exc.issues)
@@ -65,7 +49,7 @@ def install_error_handlers(app: AsyncApp, allowed: AllowedMethods) -> None:
         if exc.status_code == 404:
             return error_response(404, f"No such endpoint: {request.method} {request.url.path}")
         if exc.status_code == 405:
-            methods = allowed(request.url.path)
+            methods = routes.allowed(request.url.path)
             return error_response(
                 405,
                 f"Method {request.method} is not allowed here; use {', '.join(methods)}",

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.routes import Routes
+
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/v1/"
 # Operations that declare no 500 answer: an injected 500 there would break the contract.
@@ -39,15 +41,23 @@ class AppState:
         await self.app(scope, receive, send)
 
 
-class BodyLimit:
-    """Refuses bodies over 1 MiB with a 400 before anything parses them."""
+class BodyGuard:
+    """Refuses bodies over 1 MiB with a 400 before anything parses them, and drops the body of an
+    operation that takes none: Connexion would otherwise parse a stray form body and answer an
+    undeclared 400 when it is malformed."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, routes: Routes, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.routes, self.limit = app, routes, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not self.routes.takes_body(scope["method"], scope["path"]):
+            scope["headers"] = [
+                (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
+            ]
+            await self.app(scope, _without_body(receive), send)
             return
         too_large = f"Request body is larger than the limit of {self.limit} bytes"
         length = dict(scope["headers"]).get(b"content-length")
@@ -76,6 +86,18 @@ class BodyLimit:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def _without_body(receive: Receive) -> Receive:
+    async def empty() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            while message.get("more_body"):
+                message = await receive()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return message
+
+    return empty
 
 
 @dataclass

@@ -119,3 +119,10 @@ def test_served_contracts(client):
     }
     assert client.get("/api/v1/docs/").status_code == 200
     assert client.get("/api/mock/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_stray_body_on_an_operation_without_one_is_ignored(client, auth, method):
+    path = f"{TRAININGS}/06d16c5d-4728-42fa-b573-3b11820d999f"
+    headers = {**auth, "Content-Type": "multipart/form-data"}
+    assert_error(client.request(method, path, content=b"--x", headers=headers), 404, "Resource id not found")

@@ -16,12 +16,6 @@ needs_official = pytest.mark.skipif(
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: runs the harness end to end against a live fake (seconds to a minute)"
-    )
-
-
 @pytest.fixture(scope="module")
 def fake() -> Iterator[Target]:
     target = Target.start_fake(seed=0)

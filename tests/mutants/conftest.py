@@ -18,10 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = ["run", "--seed", "0", "--max-examples", "5", "--phases", "examples,fuzzing,stateful"]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: runs the harness end to end against live backends")
-
-
 def found_checks(report_dir: Path) -> set[str]:
     root = ElementTree.parse(report_dir / "junit.xml").getroot()
     texts = [failure.text or "" for failure in root.iter("failure")]
