@@ -1,0 +1,24 @@
+"""Reports of a run: JUnit XML for CI, Markdown and HTML for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contracts.outcome import RunOutcome
+from contracts.reports import document, html, junit, markdown
+
+
+def write_reports(outcome: RunOutcome, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    doc = document.build(outcome)
+    files = {
+        "junit.xml": junit.render(outcome),
+        "report.md": markdown.render(doc),
+        "report.html": html.render(doc),
+    }
+    written = []
+    for name, text in files.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

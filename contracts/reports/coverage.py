@@ -1,0 +1,52 @@
+"""The coverage matrix: which operations answered which status codes, which phase transitions were seen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from contracts.findings import Exchange
+from contracts.specs import Contract
+
+CREATED = "(created)"
+GONE = "(404)"
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    operation: str
+    counts: dict[int, int]
+    declared: tuple[int, ...]
+
+
+def status_matrix(contract: Contract, exchanges: list[Exchange]) -> tuple[list[int], list[StatusRow]]:
+    """Columns (every status declared or seen) and one row per operation, in the contract's order."""
+    counts: dict[str, Counter[int]] = {op.label: Counter() for op in contract.operations.values()}
+    for item in exchanges:
+        counts.setdefault(item.operation, Counter())[item.status] += 1
+    rows = []
+    for op in contract.operations.values():
+        rows.append(StatusRow(op.label, dict(counts.pop(op.label)), op.statuses))
+    rows += [StatusRow(label, dict(seen), ()) for label, seen in sorted(counts.items())]
+    columns = sorted({s for row in rows for s in row.counts} | {s for row in rows for s in row.declared})
+    return columns, rows
+
+
+def phase_transitions(exchanges: list[Exchange]) -> Counter[tuple[str, str]]:
+    """Consecutive distinct phases observed per training, with creation and disappearance as pseudo-phases."""
+    last: dict[str, str] = {}
+    transitions: Counter[tuple[str, str]] = Counter()
+    for item in exchanges:
+        if item.workload_id is None or not item.authenticated:
+            continue
+        if item.actual_phase is not None:
+            phase = item.actual_phase
+        elif item.status == 404 and item.workload_id in last:
+            phase = GONE
+        else:
+            continue
+        before = last.get(item.workload_id, CREATED)
+        if before != phase:
+            transitions[(before, phase)] += 1
+        last[item.workload_id] = phase
+    return transitions

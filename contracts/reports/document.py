@@ -1,0 +1,132 @@
+"""The human report as a format-neutral document; Markdown and HTML render the same one.
+
+Nothing in it may vary between two runs with the same seed against a fresh fake: no timestamps, no
+durations, no ports; tokens that leak into messages are masked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from contracts.outcome import RunOutcome
+from contracts.reports.coverage import phase_transitions, status_matrix
+
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+Block = Text | Code | Table
+
+
+@dataclass
+class Section:
+    heading: str
+    blocks: list[Block] = field(default_factory=list)
+    level: int = 2
+
+
+@dataclass
+class Document:
+    title: str
+    verdict: bool
+    sections: list[Section]
+
+
+def mask_tokens(text: str) -> str:
+    return _JWT.sub("<jwt>", text)
+
+
+def build(outcome: RunOutcome) -> Document:
+    sections = [_summary(outcome), *_findings(outcome), _scenarios(outcome), *_coverage(outcome), _cleanup(outcome)]
+    verdict = "conforms" if outcome.conforms else f"does not conform ({len(outcome.findings)} findings)"
+    return Document(title=f"Contract run: the backend {verdict}", verdict=outcome.conforms, sections=sections)
+
+
+def _summary(outcome: RunOutcome) -> Section:
+    contract, settings = outcome.contract, outcome.settings
+    placement = outcome.placement
+    rows = [
+        ["Target", outcome.target],
+        ["Contract", f"{contract.title} {contract.version} ({contract.source})"],
+        ["Phases", ", ".join(settings.phases) or "(none)"],
+        ["Seed / run id", f"{settings.seed} / {outcome.run_id}"],
+        ["Max examples / workers", f"{settings.max_examples} / {settings.workers}"],
+        ["Writes", outcome.writes],
+        ["Project / cluster", f"{placement.project_id} / {placement.cluster_id}" if placement else "-"],
+        ["Requests observed", str(len(outcome.exchanges))],
+    ]
+    blocks: list[Block] = [Table(["", ""], rows)]
+    if contract.fixups:
+        blocks.append(Text("Fix-ups applied to the spec in memory: " + "; ".join(contract.fixups) + "."))
+    blocks.append(Text("Reproduce a finding: export RUNAI_URL=<base URL> RUNAI_TOKEN=<token>, then run its curl line."))
+    return Section("Summary", blocks)
+
+
+def _findings(outcome: RunOutcome) -> list[Section]:
+    if not outcome.findings:
+        return [Section("Findings", [Text("None: every check passed.")])]
+    sections = [Section(f"Findings ({len(outcome.findings)})", [])]
+    for number, finding in enumerate(outcome.findings, 1):
+        blocks: list[Block] = [
+            Text(f"{finding.title} - found by {finding.source}."),
+            Code(mask_tokens(finding.message)),
+        ]
+        if finding.curl:
+            blocks.append(Code(finding.curl))
+        sections.append(Section(f"{number}. {finding.check} on {finding.operation}", blocks, level=3))
+    return sections
+
+
+def _scenarios(outcome: RunOutcome) -> Section:
+    if not outcome.scenarios:
+        return Section("Lifecycle scenarios", [Text("Not run.")])
+    rows = [[s.name, s.outcome, s.title, "; ".join(s.steps)] for s in outcome.scenarios]
+    return Section("Lifecycle scenarios", [Table(["scenario", "outcome", "what", "steps"], rows)])
+
+
+def _coverage(outcome: RunOutcome) -> list[Section]:
+    columns, rows = status_matrix(outcome.contract, outcome.exchanges)
+    table_rows = []
+    for row in rows:
+        cells = []
+        for status in columns:
+            count = row.counts.get(status, 0)
+            if status in row.declared:
+                cells.append(str(count) if count else "-")
+            else:
+                cells.append(f"{count} (undeclared)" if count else "")
+        table_rows.append([row.operation, *cells])
+    legend = Text("Requests per operation and status code; '-' is a declared status never observed.")
+    matrix = Section("Coverage: operation x status code", [legend, Table(["operation", *map(str, columns)], table_rows)])
+    transitions = phase_transitions(outcome.exchanges)
+    if transitions:
+        listed = sorted(transitions.items())
+        body: Block = Table(["from", "to", "observed"], [[a, b, str(n)] for (a, b), n in listed])
+    else:
+        body = Text("No actualPhase was observed.")
+    return [matrix, Section("Coverage: actualPhase transitions", [body])]
+
+
+def _cleanup(outcome: RunOutcome) -> Section:
+    cleanup = outcome.cleanup
+    blocks: list[Block] = [Text(f"Deleted at the end of the run: {len(cleanup.deleted)} training(s).")]
+    if cleanup.failed:
+        blocks.append(Text("Not deleted (run `contracts cleanup --journal <journal>`):"))
+        blocks.append(Code("\n".join(cleanup.failed)))
+    return Section("Cleanup", blocks)
