@@ -22,8 +22,9 @@ from mockserver.errors import install_error_handlers
 from mockserver.handlers.state import MockState
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.routes import Routes
-from mockserver.specs import CONTROL_SPEC, TRAININGS_SPEC, spec_file
+from mockserver.specs import CONTROL_SPEC, spec_file
 from mockserver.validation import install_formats, validator_map
+from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 API_DOCS = "/api/v1/docs"
 CONTROL_DOCS = "/api/mock/v1/docs"
@@ -45,7 +46,12 @@ def _bearer_handler(tokens: TokenService) -> type[BearerSecurityHandler]:
 
 
 def create_state(
-    config: ServerConfig | None = None, *, clock: str = "manual", speed: float = 1.0, seed: int | None = 0
+    config: ServerConfig | None = None,
+    *,
+    clock: str = "manual",
+    speed: float = 1.0,
+    seed: int | None = 0,
+    api: str = DEFAULT_VERSION,
 ) -> MockState:
     config = config or load_config()
     ticking = ManualClock() if clock == "manual" else RealtimeClock(speed=speed)
@@ -53,18 +59,24 @@ def create_state(
         cluster=FakeCluster(config.topology, config.timing, ticking, seed),
         tokens=TokenService.create(config.accounts, seed),
         faults=Faults(rng=random.Random(seed)),
+        version=VERSIONS[api],
     )
 
 
 def create_app(
-    config: ServerConfig | None = None, *, clock: str = "manual", speed: float = 1.0, seed: int | None = 0
+    config: ServerConfig | None = None,
+    *,
+    clock: str = "manual",
+    speed: float = 1.0,
+    seed: int | None = 0,
+    api: str = DEFAULT_VERSION,
 ) -> AsyncApp:
-    """The mock server. Defaults suit tests: embedded config, manual clock, seed 0."""
-    state = create_state(config, clock=clock, speed=speed, seed=seed)
+    """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18."""
+    state = create_state(config, clock=clock, speed=speed, seed=seed, api=api)
     install_formats()
     specs = {
         name: yaml.safe_load(Path(spec_file(name)).read_text(encoding="utf-8"))
-        for name in (TRAININGS_SPEC, CONTROL_SPEC)
+        for name in (state.version.spec, CONTROL_SPEC)
     }
     app = AsyncApp(__name__)
     common = {
@@ -76,7 +88,7 @@ def create_app(
         "security_map": {"bearer": _bearer_handler(state.tokens)},
     }
     app.add_api(
-        specs[TRAININGS_SPEC],
+        specs[state.version.spec],
         name="trainings",
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/v1/openapi.json", swagger_ui_path=API_DOCS),
         **common,

@@ -10,6 +10,7 @@ from pathlib import Path
 from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
 from mockserver.cluster.errors import ConfigError
 from mockserver.config import DEFAULT_CONFIG, load_config
+from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +50,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="seed for ids, name suffixes and token keys: same seed + same requests = same answers",
     )
+    parser.add_argument(
+        "--api",
+        choices=sorted(VERSIONS),
+        default=DEFAULT_VERSION,
+        help="API version to serve: 2.18 (create 200, delete 204) or latest (create 202, "
+        "delete 202 with a body, deletedAt, preemptibility) (default: %(default)s)",
+    )
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     args = parser.parse_args(argv)
     if args.speed <= 0:
@@ -58,12 +66,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def banner(base: str, client_id: str, client_secret: str, project: str, cluster_id: str, clock: str) -> str:
+def banner(
+    base: str, client_id: str, client_secret: str, project: str, cluster_id: str, clock: str, api: str
+) -> str:
     body = (
         f'{{"name": "hello", "projectId": "{project}", "clusterId": "{cluster_id}", '
         f'"spec": {{"image": "python:3.11", "compute": {{"gpuDevicesRequest": 1}}}}}}'
     )
-    return f"""Run:ai Trainings mock server ({clock} clock)
+    return f"""Run:ai Trainings mock server (API {api}, {clock} clock)
   API:          {base}/api/v1
   API docs:     {base}{API_DOCS}
   Control docs: {base}{CONTROL_DOCS}
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    app = create_app(config, clock=args.clock, speed=args.speed, seed=args.seed)
+    app = create_app(config, clock=args.clock, speed=args.speed, seed=args.seed, api=args.api)
     account = config.accounts[0]
     project = (
         next(iter(config.topology.projects)) if account.projects is None else sorted(account.projects)[0]
@@ -102,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             project,
             config.topology.cluster_id,
             args.clock,
+            args.api,
         ),
         flush=True,
     )

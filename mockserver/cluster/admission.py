@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mockserver.cluster.errors import ComplianceIssue, Forbidden, SubmissionRejected
+from mockserver.cluster.lifecycle import PRIORITY_CLASSES
 from mockserver.cluster.names import name_problem
 from mockserver.cluster.quantity import parse_quantity
 from mockserver.cluster.topology import Topology
@@ -54,6 +55,11 @@ def _spec_issues(spec: dict[str, Any], topology: Topology) -> Issues:
     for field in ("backoffLimit", "autoDeletionTimeAfterCompletionSeconds"):
         if spec.get(field) is not None and spec[field] < 0:
             issues.append(ComplianceIssue(f"spec.{field}", "must not be negative"))
+    priority = spec.get("priorityClass")
+    if priority is not None and priority not in PRIORITY_CLASSES:
+        issues.append(
+            ComplianceIssue("spec.priorityClass", f"priority '{priority}' is not available in this cluster")
+        )
     unknown = [p for p in spec.get("nodePools") or [] if p not in topology.node_pools]
     if unknown:
         issues.append(

@@ -280,7 +280,7 @@ class FakeCluster:
             training = self._visible(workload_id, caller)
             if training.desired_phase == "Deleted":
                 return
-            training.desired_phase = "Deleted"
+            training.desired_phase, training.deleted_at = "Deleted", self._at
             self._release(training)
             self._enter(training, "Deleting", "deletion requested")
             self._sync()
@@ -409,7 +409,7 @@ class FakeCluster:
             else:
                 self._crash(training, "container exited with an error")
         elif action == "auto-delete":
-            training.desired_phase = "Deleted"
+            training.desired_phase, training.deleted_at = "Deleted", self._at
             self._enter(training, "Deleting", "autoDeletionTimeAfterCompletionSeconds elapsed")
 
     def _finish(self, training: Training, phase: str, why: str) -> None:
@@ -439,13 +439,15 @@ class FakeCluster:
     def _job(self, training: Training) -> Job:
         spec = training.spec or {}
         priority = PRIORITY_CLASSES[spec.get("priorityClass") or DEFAULT_PRIORITY_CLASS]
+        preemptibility = spec.get("preemptibility")
+        preemptible = preemptibility == "preemptible" if preemptibility else priority < NON_PREEMPTIBLE_FROM
         return Job(
             id=training.workload_id,
             project_id=training.project_id,
             pod=pod_request_from_compute(spec.get("compute")),
             pods=max(1, spec.get("parallelism") or 1),
             priority=priority,
-            preemptible=priority < NON_PREEMPTIBLE_FROM,
+            preemptible=preemptible,
             node_pools=list(spec.get("nodePools") or []),
             node_type=spec.get("nodeType"),
             seq=training.queue_seq,

@@ -22,8 +22,20 @@ ACTIVE = frozenset({"Creating", "Pending", "Initializing", "Running", "Resuming"
 TERMINAL = frozenset({"Completed", "Failed"})
 OUTCOMES = ("Completed", "Failed")
 
-# Priority classes of the 2.18 API: at or above 100 a workload is non-preemptible.
-PRIORITY_CLASSES = {"train": 50, "interactive-preemptible": 75, "build": 100}
+# Priority classes: the 2.18 names, then the later dictionary. At or above 100 a workload is
+# non-preemptible unless its spec.preemptibility says otherwise (later API versions).
+PRIORITY_CLASSES = {
+    "train": 50,
+    "interactive-preemptible": 75,
+    "build": 100,
+    "very-low": 25,
+    "low": 40,
+    "medium-low": 65,
+    "medium": 80,
+    "medium-high": 90,
+    "high": 125,
+    "very-high": 150,
+}
 DEFAULT_PRIORITY_CLASS = "train"
 NON_PREEMPTIBLE_FROM = 100
 

@@ -34,9 +34,10 @@ class Training:
     generation: int = 0
     restarts: int = 0
     pending_reason: str | None = None
+    deleted_at: float | None = None
 
     def to_api(self) -> dict[str, Any]:
-        """The `Training1` object of the contract."""
+        """The `Training1` object of the contracts (an API version may leave fields out)."""
         return {
             "name": self.name,
             "requestedName": self.requested_name,
@@ -46,6 +47,7 @@ class Training:
             "clusterId": self.cluster_id,
             "createdBy": self.created_by,
             "createdAt": isoformat(self.created_at),
+            "deletedAt": None if self.deleted_at is None else isoformat(self.deleted_at),
             "desiredPhase": self.desired_phase,
             "actualPhase": self.actual_phase,
             "spec": self.spec,

@@ -9,6 +9,7 @@ from connexion.context import context, request
 from mockserver.auth import TokenService
 from mockserver.cluster.cluster import FakeCluster, Principal
 from mockserver.middleware import Faults
+from mockserver.versions import ApiVersion
 
 
 @dataclass
@@ -16,6 +17,7 @@ class MockState:
     cluster: FakeCluster
     tokens: TokenService
     faults: Faults
+    version: ApiVersion
 
 
 def current() -> MockState:

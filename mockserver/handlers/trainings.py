@@ -1,4 +1,4 @@
-"""The Run:ai operations: thin translations between HTTP and the fake cluster."""
+"""The Run:ai operations: thin translations between HTTP and the fake cluster, per served API version."""
 
 from __future__ import annotations
 
@@ -7,28 +7,34 @@ from typing import Any
 from mockserver.auth import CredentialsRejected
 from mockserver.errors import error_response
 from mockserver.handlers.state import caller, current
-
-ACCEPTED = {"code": 202, "message": "Request has been accepted."}
+from mockserver.versions import ACCEPTED
 
 
 async def grant_token(body: dict[str, Any] | None = None, **_: Any) -> Any:
+    state = current()
     try:
-        return current().tokens.grant(body), 200
+        answer = state.tokens.grant(body)
     except CredentialsRejected as rejected:
         return error_response(400, str(rejected))
+    if state.version.token_expires_in:
+        answer["expiresIn"] = state.tokens.lifetime
+    return answer, 200
 
 
 async def create_training1(body: dict[str, Any]) -> Any:
-    return current().cluster.submit(body, caller()), 200
+    state = current()
+    return state.version.training(state.cluster.submit(body, caller())), state.version.create_status
 
 
 async def get_training(workloadId: str) -> Any:
-    return current().cluster.get(workloadId, caller()), 200
+    state = current()
+    return state.version.training(state.cluster.get(workloadId, caller())), 200
 
 
 async def delete_training(workloadId: str) -> Any:
-    current().cluster.delete(workloadId, caller())
-    return None, 204
+    state = current()
+    state.cluster.delete(workloadId, caller())
+    return state.version.deleted()
 
 
 async def suspend_training(workloadId: str) -> Any:

@@ -1,4 +1,5 @@
-"""Our contract against the official 2.18 document: same operations, codes and fields; examples valid."""
+"""Our contracts against the official 2.18 and latest documents: same operations, codes and fields;
+examples valid."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from mockserver.specs import CONTROL_SPEC, spec_file
 from mockserver.validation import install_formats
 from tests.conftest import SHARED_REFERENCE
 
-OFFICIAL = SHARED_REFERENCE / "runai-2.18-openapi.json"
-OURS = yaml.safe_load(spec_file().read_text())
+VERSIONS = {
+    "2.18": ("runai-2.18-openapi.json", "trainings-2.18.yaml", "SubmissionError"),
+    "latest": ("runai-latest-openapi.json", "trainings-latest.yaml", "SubmissionErrorV2"),
+}
+OURS = {version: yaml.safe_load(spec_file(ours).read_text()) for version, (_, ours, _) in VERSIONS.items()}
 CONSTRAINTS = (
     "type",
     "format",
@@ -57,11 +61,11 @@ def flatten(document: dict, node: dict, path: str = "", out: dict | None = None)
     return out
 
 
-@pytest.fixture(scope="module")
-def official() -> dict:
-    if not OFFICIAL.is_file():
-        pytest.skip(f"the official document is not beside the checkout ({OFFICIAL})")
-    return json.loads(OFFICIAL.read_text())
+def official(version: str) -> dict:
+    path = SHARED_REFERENCE / VERSIONS[version][0]
+    if not path.is_file():
+        pytest.skip(f"the official document is not beside the checkout ({path})")
+    return json.loads(path.read_text())
 
 
 def _operations(document: dict) -> dict[tuple[str, str], dict]:
@@ -73,20 +77,23 @@ def _operations(document: dict) -> dict[tuple[str, str], dict]:
     }
 
 
-def test_same_operations_and_status_codes(official):
-    ours, theirs = _operations(OURS), _operations(official)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_same_operations_and_status_codes(version):
+    ours, theirs = _operations(OURS[version]), _operations(official(version))
     assert set(ours) == set(theirs)
     for key, op in ours.items():
         assert op["operationId"] == theirs[key]["operationId"], key
         assert set(op["responses"]) == set(theirs[key]["responses"]), key
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize(
-    "schema", ["TrainingCreationRequest", "Training1", "Error", "SubmissionError", "TokenResponse"]
+    "schema", ["TrainingCreationRequest", "Training1", "Error", "rejection", "TokenResponse"]
 )
-def test_same_fields_types_and_constraints(official, schema):
-    ours = flatten(OURS, {"$ref": f"#/components/schemas/{schema}"})
-    theirs = flatten(official, {"$ref": f"#/components/schemas/{schema}"})
+def test_same_fields_types_and_constraints(version, schema):
+    schema = VERSIONS[version][2] if schema == "rejection" else schema
+    ours = flatten(OURS[version], {"$ref": f"#/components/schemas/{schema}"})
+    theirs = flatten(official(version), {"$ref": f"#/components/schemas/{schema}"})
     # The official document leaves the top-level `type: object` out of its allOf compositions.
     ours["(root)"].pop("type", None)
     theirs["(root)"].pop("type", None)
@@ -95,16 +102,18 @@ def test_same_fields_types_and_constraints(official, schema):
     assert ours == theirs
 
 
-def _as_json_schema(node: Any) -> Any:
+def _as_json_schema(node: Any, document: dict) -> Any:
     """OpenAPI 3.0 `nullable` to JSON Schema, and component refs inlined, for validating examples."""
     if isinstance(node, list):
-        return [_as_json_schema(n) for n in node]
+        return [_as_json_schema(n, document) for n in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        return _as_json_schema(_resolve(OURS, node))
+        return _as_json_schema(_resolve(document, node), document)
     converted = {
-        k: _as_json_schema(v) for k, v in node.items() if k not in ("nullable", "example", "examples")
+        k: _as_json_schema(v, document)
+        for k, v in node.items()
+        if k not in ("nullable", "example", "examples")
     }
     if node.get("nullable") and "type" in converted:
         converted["type"] = [converted["type"], "null"]
@@ -115,7 +124,7 @@ def _examples(document: dict):
     for path, item in document["paths"].items():
         for method, op in item.items():
             media = [op.get("requestBody", {}).get("content", {})]
-            media += [_resolve_response(r).get("content", {}) for r in op["responses"].values()]
+            media += [_resolve_response(document, r).get("content", {}) for r in op["responses"].values()]
             for content in media:
                 for body in content.values():
                     values = [body["example"]] if "example" in body else []
@@ -124,17 +133,20 @@ def _examples(document: dict):
                         yield f"{method} {path}", body["schema"], value
 
 
-def _resolve_response(response: dict) -> dict:
+def _resolve_response(document: dict, response: dict) -> dict:
     if "$ref" in response:
-        return OURS["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        return document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
     return response
 
 
-def test_every_example_validates_against_its_schema():
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_example_validates_against_its_schema(version):
     install_formats()
     seen = 0
-    for where, schema, value in _examples(OURS):
-        validator = Draft4Validator(_as_json_schema(schema), format_checker=Draft4Validator.FORMAT_CHECKER)
+    for where, schema, value in _examples(OURS[version]):
+        validator = Draft4Validator(
+            _as_json_schema(schema, OURS[version]), format_checker=Draft4Validator.FORMAT_CHECKER
+        )
         errors = [e.message for e in validator.iter_errors(value)]
         assert not errors, (where, errors)
         seen += 1

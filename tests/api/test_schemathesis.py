@@ -1,4 +1,5 @@
-"""Schemathesis over every operation of our contract, in-process, seeded: the fake must pass cleanly."""
+"""Schemathesis over every operation of our contracts, in-process, seeded: the fake must pass cleanly,
+for both API versions it serves, and for its control API."""
 
 from __future__ import annotations
 
@@ -11,27 +12,11 @@ from schemathesis.config import SchemathesisConfig
 from mockserver.app import create_app
 from tests.conftest import CLUSTER_ID, REPO
 
-APP = create_app(seed=7)
-CLUSTER = APP.mock_state.cluster
-TOKEN = APP.mock_state.tokens.issue(APP.mock_state.tokens.accounts[0])
-
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
 config.projects.default.generation.update(max_examples=25, database="none")
-schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP, config=config)
-schema.config.seed = 42
 
 
-@schema.auth()
-class Bearer:
-    def get(self, case, ctx):
-        return TOKEN
-
-    def set(self, case, data, ctx):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
-
-@schema.hook("map_case")
 def plausible_submissions(ctx, case):
     """Half the generated trainings target the real project and cluster, so later steps find them."""
     creating = (
@@ -51,14 +36,48 @@ def plausible_submissions(ctx, case):
     return case
 
 
+def contract(api: str, path: str = "/api/v1/openapi.json"):
+    """A seeded schema over a fresh in-process fake, with a valid token on every request."""
+    app = create_app(seed=7, api=api)
+    token = app.mock_state.tokens.issue(app.mock_state.tokens.accounts[0])
+    schema = schemathesis.openapi.from_asgi(path, app, config=config)
+    schema.config.seed = 42
+
+    @schema.auth()
+    class Bearer:
+        def get(self, case, ctx):
+            return token
+
+        def set(self, case, data, ctx):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    schema.hook("map_case")(plausible_submissions)
+    return schema, app.mock_state.cluster
+
+
+schema, cluster = contract("2.18")
+latest, _ = contract("latest")
+control, _ = contract("2.18", "/api/mock/v1/openapi.json")
+
+
 @schema.parametrize()
 def test_contract(case):
     case.call_and_validate()
 
 
+@latest.parametrize()
+def test_latest_contract(case):
+    case.call_and_validate()
+
+
+@control.parametrize()
+def test_control_contract(case):
+    case.call_and_validate()
+
+
 class Workflow(schema.as_state_machine()):
     def setup(self):
-        CLUSTER.reset()
+        cluster.reset()
 
 
 TestStateful = Workflow.TestCase
@@ -70,12 +89,3 @@ TestStateful.settings = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-
-
-control = schemathesis.openapi.from_asgi("/api/mock/v1/openapi.json", APP, config=config)
-control.config.seed = 42
-
-
-@control.parametrize()
-def test_control_contract(case):
-    case.call_and_validate()
