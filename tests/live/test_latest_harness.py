@@ -1,0 +1,56 @@
+"""The harness with the official latest document as contract, against the fake serving the latest API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from contracts.cli import main
+from contracts.server import LocalServer
+from tests.conftest import SHARED_REFERENCE
+
+OFFICIAL_LATEST = SHARED_REFERENCE / "runai-latest-openapi.json"
+
+
+def latest_fake(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api",
+        "latest",
+        "--clock",
+        "manual",
+        "--seed",
+        "0",
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not OFFICIAL_LATEST.is_file(), reason="the official documents are reference data beside the checkout"
+)
+def test_official_latest_document_passes_the_latest_fake(tmp_path: Path) -> None:
+    with LocalServer.start(latest_fake) as server:
+        code = main(
+            [
+                "run",
+                "--url",
+                server.base_url,
+                "--spec",
+                str(OFFICIAL_LATEST),
+                "--seed",
+                "0",
+                "--max-examples",
+                "5",
+                "--report-dir",
+                str(tmp_path),
+            ]
+        )
+    assert code == 0, (tmp_path / "report.md").read_text()
