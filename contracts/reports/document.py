@@ -53,7 +53,13 @@ def mask_tokens(text: str) -> str:
 
 
 def build(outcome: RunOutcome) -> Document:
-    sections = [_summary(outcome), *_findings(outcome), _scenarios(outcome), *_coverage(outcome), _cleanup(outcome)]
+    sections = [
+        _summary(outcome),
+        *_findings(outcome),
+        _scenarios(outcome),
+        *_coverage(outcome),
+        _cleanup(outcome),
+    ]
     verdict = "conforms" if outcome.conforms else f"does not conform ({len(outcome.findings)} findings)"
     return Document(title=f"Contract run: the backend {verdict}", verdict=outcome.conforms, sections=sections)
 
@@ -74,7 +80,9 @@ def _summary(outcome: RunOutcome) -> Section:
     blocks: list[Block] = [Table(["", ""], rows)]
     if contract.fixups:
         blocks.append(Text("Fix-ups applied to the spec in memory: " + "; ".join(contract.fixups) + "."))
-    blocks.append(Text("Reproduce a finding: export RUNAI_URL=<base URL> RUNAI_TOKEN=<token>, then run its curl line."))
+    blocks.append(
+        Text("Reproduce a finding: export RUNAI_URL=<base URL> RUNAI_TOKEN=<token>, then run its curl line.")
+    )
     return Section("Summary", blocks)
 
 
@@ -113,7 +121,9 @@ def _coverage(outcome: RunOutcome) -> list[Section]:
                 cells.append(f"{count} (undeclared)" if count else "")
         table_rows.append([row.operation, *cells])
     legend = Text("Requests per operation and status code; '-' is a declared status never observed.")
-    matrix = Section("Coverage: operation x status code", [legend, Table(["operation", *map(str, columns)], table_rows)])
+    matrix = Section(
+        "Coverage: operation x status code", [legend, Table(["operation", *map(str, columns)], table_rows)]
+    )
     transitions = phase_transitions(outcome.exchanges)
     if transitions:
         listed = sorted(transitions.items())

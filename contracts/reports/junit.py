@@ -18,7 +18,9 @@ def render(outcome: RunOutcome) -> str:
     cases: list[tuple[str, str, list[str], bool]] = []  # (classname, name, failure texts, skipped)
     scenario_ops = {f"scenario {s.name}" for s in outcome.scenarios}
     for op in outcome.contract.operations.values():
-        texts = [_text(f) for f in outcome.findings if f.operation == op.label and f.source not in scenario_ops]
+        texts = [
+            _text(f) for f in outcome.findings if f.operation == op.label and f.source not in scenario_ops
+        ]
         cases.append(("contracts.operations", op.label, texts, False))
     for scenario in outcome.scenarios:
         texts = [_text(f) for f in scenario.findings]
@@ -31,7 +33,13 @@ def render(outcome: RunOutcome) -> str:
     skipped = sum(1 for case in cases if case[3])
     root = ElementTree.Element("testsuites", name=SUITE, tests=str(len(cases)), failures=str(failures))
     suite = ElementTree.SubElement(
-        root, "testsuite", name=SUITE, tests=str(len(cases)), failures=str(failures), errors="0", skipped=str(skipped)
+        root,
+        "testsuite",
+        name=SUITE,
+        tests=str(len(cases)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
     )
     for classname, name, texts, is_skipped in cases:
         element = ElementTree.SubElement(suite, "testcase", classname=classname, name=name)
