@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from contracts.cli import main
-from contracts.server import LocalServer
+from contracts.server import LocalServer, fake_command
 from tests.conftest import SHARED_REFERENCE
 
 OFFICIAL_LATEST = SHARED_REFERENCE / "runai-latest-openapi.json"
 
 
 def latest_fake(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mockserver",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--api",
-        "latest",
-        "--clock",
-        "manual",
-        "--seed",
-        "0",
-    ]
+    return [*fake_command(seed=0)(port), "--api", "latest"]
 
 
 @pytest.mark.slow
