@@ -71,6 +71,17 @@ class Load:
     running: bool = False
     pending_reason: str | None = None
 
+    def to_snapshot(self) -> dict[str, Any]:
+        return {
+            "workloadId": self.workload_id,
+            "name": self.name,
+            "projectId": self.job.project_id,
+            "running": self.running,
+            "priority": self.job.priority,
+            "preemptible": self.job.preemptible,
+            "pendingReason": self.pending_reason,
+        }
+
 
 class FakeCluster:
     def __init__(self, topology: Topology, timing: Timing, clock: Clock, seed: int | None = None) -> None:
@@ -119,18 +130,7 @@ class FakeCluster:
             state["clusterId"] = self.topology.cluster_id
             state["now"] = isoformat(self._at)
             state["trainings"] = [t.to_snapshot() for t in self._trainings.values()]
-            state["loads"] = [
-                {
-                    "workloadId": load.workload_id,
-                    "name": load.name,
-                    "projectId": load.job.project_id,
-                    "running": load.running,
-                    "priority": load.job.priority,
-                    "preemptible": load.job.preemptible,
-                    "pendingReason": load.pending_reason,
-                }
-                for load in self._loads.values()
-            ]
+            state["loads"] = [load.to_snapshot() for load in self._loads.values()]
             return state
 
     def force_outcome(self, workload_id: str, outcome: str) -> None:
