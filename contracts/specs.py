@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import yaml
 
-from mockserver.specs import spec_file
+from mockserver.specs import TRAININGS_SPEC, spec_file
 
 TOKEN_OPERATION = "grant_token"
 CREATE_OPERATION = "create_training1"
@@ -74,7 +74,7 @@ class Contract:
 
 
 def default_spec() -> Path:
-    return spec_file("trainings-2.18.yaml")
+    return spec_file(TRAININGS_SPEC)
 
 
 def load_contract(source: str | None = None) -> Contract:

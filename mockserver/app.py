@@ -45,24 +45,6 @@ def _bearer_handler(tokens: TokenService) -> type[BearerSecurityHandler]:
     return Bearer
 
 
-def create_state(
-    config: ServerConfig | None = None,
-    *,
-    clock: str = "manual",
-    speed: float = 1.0,
-    seed: int | None = 0,
-    api: str = DEFAULT_VERSION,
-) -> MockState:
-    config = config or load_config()
-    ticking = ManualClock() if clock == "manual" else RealtimeClock(speed=speed)
-    return MockState(
-        cluster=FakeCluster(config.topology, config.timing, ticking, seed),
-        tokens=TokenService.create(config.accounts, seed),
-        faults=Faults(rng=random.Random(seed)),
-        version=VERSIONS[api],
-    )
-
-
 def create_app(
     config: ServerConfig | None = None,
     *,
@@ -72,7 +54,18 @@ def create_app(
     api: str = DEFAULT_VERSION,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18."""
-    state = create_state(config, clock=clock, speed=speed, seed=seed, api=api)
+    config = config or load_config()
+    state = MockState(
+        cluster=FakeCluster(
+            config.topology,
+            config.timing,
+            ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
+            seed,
+        ),
+        tokens=TokenService.create(config.accounts, seed),
+        faults=Faults(rng=random.Random(seed)),
+        version=VERSIONS[api],
+    )
     install_formats()
     specs = {
         name: yaml.safe_load(Path(spec_file(name)).read_text(encoding="utf-8"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.specs import TRAININGS_SPEC
+
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
 
 
@@ -31,7 +33,7 @@ class ApiVersion:
 VERSIONS = {
     "2.18": ApiVersion(
         "2.18",
-        "trainings-2.18.yaml",
+        TRAININGS_SPEC,
         create_status=200,
         delete_status=204,
         shows_deleted_at=False,
