@@ -14,6 +14,28 @@ from mockserver.cluster.topology import Topology, topology_from_dict
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_config.yaml"
 
+# The keys each section may hold. A misspelt key (`gpuz`) would otherwise be silently ignored and the
+# cluster would start with a default the user did not mean; `timing` and quotas check their own keys.
+_TOP_KEYS = ("cluster", "nodePools", "departments", "projects", "nodes", "accounts", "timing")
+_LIST_KEYS = {
+    "departments": ("id", "name", "quotas", "overQuotaPriority"),
+    "projects": ("id", "name", "departmentId", "defaultNodePools", "overQuotaPriority", "quotas"),
+    "nodes": (
+        "name",
+        "pool",
+        "gpus",
+        "gpuMemoryMiB",
+        "gpuModel",
+        "cpuMillis",
+        "memoryMiB",
+        "labels",
+        "migProfiles",
+        "extendedResources",
+    ),
+    "accounts": ("clientId", "clientSecret", "email", "projects"),
+}
+_CLUSTER_KEYS = ("id", "name")
+
 
 @dataclass(frozen=True)
 class Account:
@@ -35,6 +57,10 @@ def load_config(path: Path | None = None) -> ServerConfig:
     source = path or DEFAULT_CONFIG
     try:
         data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            str(source), "(file)", f"is not UTF-8 text (byte {error.start}: {error.reason}); save it as UTF-8"
+        ) from error
     except OSError as error:
         raise ConfigError(str(source), "(file)", f"cannot be read: {error.strerror or error}") from error
     except yaml.YAMLError as error:
@@ -45,11 +71,39 @@ def load_config(path: Path | None = None) -> ServerConfig:
 def config_from_dict(data: Any, source: str) -> ServerConfig:
     if not isinstance(data, dict):
         raise ConfigError(source, "(top level)", "must be a mapping with cluster, projects, nodes … sections")
+    _known_keys(data, source)
+    topology = topology_from_dict(data, source)
+    accounts = _accounts(data.get("accounts"), source)
+    for index, account in enumerate(accounts):
+        for project in sorted(account.projects or ()):
+            if topology.project(project) is None:
+                raise ConfigError(
+                    source,
+                    f"accounts[{index}].projects",
+                    f"names project '{project}', which is not defined (known: {', '.join(topology.projects)})",
+                )
     return ServerConfig(
-        topology=topology_from_dict(data, source),
-        timing=Timing.from_dict(data.get("timing"), source),
-        accounts=_accounts(data.get("accounts"), source),
+        topology=topology, timing=Timing.from_dict(data.get("timing"), source), accounts=accounts
     )
+
+
+def _known_keys(data: dict[str, Any], source: str) -> None:
+    """Refuses keys the server does not read, naming the path, before any section is parsed."""
+    _only(data, _TOP_KEYS, "", source)
+    if isinstance(data.get("cluster"), dict):
+        _only(data["cluster"], _CLUSTER_KEYS, "cluster.", source)
+    for section, keys in _LIST_KEYS.items():
+        items = data.get(section)
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    _only(item, keys, f"{section}[{index}].", source)
+
+
+def _only(mapping: dict[Any, Any], known: tuple[str, ...], prefix: str, source: str) -> None:
+    for key in mapping:
+        if key not in known:
+            raise ConfigError(source, f"{prefix}{key}", f"unknown key (known: {', '.join(known)})")
 
 
 def _accounts(items: Any, source: str) -> tuple[Account, ...]:
