@@ -8,7 +8,7 @@ wall clock otherwise.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,10 +17,11 @@ from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from contracts.auth import TokenSource
-from contracts.checks import json_body
+from contracts.checks import ACTIONS, json_body
 from contracts.control import FakeControl
 from contracts.curl import curl_line
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.phases import TERMINAL, UNKNOWN, Action, reachable
 from contracts.safety import NameSource
 from contracts.specs import (
     CREATE_OPERATION,
@@ -32,16 +33,54 @@ from contracts.specs import (
 )
 from contracts.target import Placement
 
-# Per-training behaviour of our fake; a real cluster treats them as plain annotations. There the command
-# decides how the container ends.
+# Per-training behaviour of our fake before it read commands; a real cluster ignores them. The command is
+# what decides on a real deployment (and on our fake, which reads `sleep N` and `exit X`).
 DURATION_ANNOTATION = "mock.runai/duration"
 OUTCOME_ANNOTATION = "mock.runai/outcome"
-RUN_SECONDS = 3
 GONE = "(404)"
+# Where the budget (--max-duration) is spent, the scenario stops and is reported as skipped.
+BUDGET_SPENT = "--max-duration budget spent"
 
 
 class ScenarioFailed(Exception):
     """The backend did not do what the scenario expects next."""
+
+
+class BudgetSpent(Exception):
+    """The run's time budget ran out while the scenario was still waiting."""
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How a scenario's training lives: the command it runs, which is what decides on a real cluster.
+
+    `seconds` is how long it runs, `exit_code` how it ends. Long-lived trainings outlive every step of a
+    scenario on a slow real cluster (image pulls, scheduling, suspend and resume take seconds each); the
+    scenario deletes them as soon as it is done, so they never hold GPUs longer than that.
+    """
+
+    seconds: int
+    exit_code: int = 0
+
+    def spec(self) -> dict[str, Any]:
+        if self.exit_code:
+            return {"command": "sh", "args": f"-c 'exit {self.exit_code}'"}
+        return {"command": "sleep", "args": str(self.seconds)}
+
+    def annotations(self) -> list[dict[str, str]]:
+        outcome = "Failed" if self.exit_code else "Completed"
+        return [
+            {"name": DURATION_ANNOTATION, "value": str(self.seconds)},
+            {"name": OUTCOME_ANNOTATION, "value": outcome},
+        ]
+
+
+# Outlives a lifecycle walked on a real cluster (minutes); deleted by the scenario.
+LONG_LIVED = Lifetime(3600)
+# Completes on its own, soon: for the completion and auto-deletion scenarios.
+SHORT_LIVED = Lifetime(5)
+# Fails every attempt: for the restart and back-off scenario.
+FAILING = Lifetime(1, exit_code=1)
 
 
 @dataclass
@@ -51,10 +90,41 @@ class ScenarioResult:
     outcome: str = "passed"
     steps: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def can_still_reach(phase: str, wanted: frozenset[str], actions: Sequence[Action] = ()) -> bool:
+    """Whether a training showing `phase` may still show one of `wanted` (GONE meaning 404).
+
+    `actions` are those sent since the last phase the scenario saw; a read may come before or after each
+    took effect, so every suffix of them counts. A phase that says nothing (Unknown) keeps every hope.
+    """
+    if phase == UNKNOWN:
+        return True
+    if phase == GONE:
+        return GONE in wanted
+    possible: set[str] = set()
+    for start in range(len(actions) + 1):
+        possible |= reachable(phase, actions[start:])
+    # Deleted, or deleted automatically once finished: a 404 can follow Deleting and the terminal phases.
+    if GONE in wanted and possible & (TERMINAL | {"Deleting"}):
+        return True
+    return bool(possible & wanted)
 
 
 class Waiting(Protocol):
-    def until(self, read: Callable[[], str], wanted: set[str], what: str) -> str: ...
+    def until(
+        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+    ) -> str: ...
+
+
+def _hopeless(phase: str, wanted: frozenset[str], what: str, actions: Sequence[Action], after: str) -> None:
+    if not can_still_reach(phase, wanted, actions):
+        seen = "gone (404)" if phase == GONE else phase
+        raise ScenarioFailed(
+            f"{what}: the training is {seen} after {after}, from where "
+            f"{' or '.join(sorted(wanted))} can no longer be reached"
+        )
 
 
 @dataclass
@@ -63,13 +133,16 @@ class VirtualTime:
     minute (the default stages take seconds, so no phase is missed), then ten at a time up to the limit."""
 
     control: FakeControl
-    limit_seconds: int = 600
+    limit_seconds: int = 900
     fine_seconds: int = 60
 
-    def until(self, read: Callable[[], str], wanted: set[str], what: str) -> str:
+    def until(
+        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+    ) -> str:
         waited = 0
         phase = read()
         while phase not in wanted:
+            _hopeless(phase, wanted, what, actions, f"{waited} virtual seconds")
             if waited >= self.limit_seconds:
                 raise ScenarioFailed(f"{what}: still {phase} after {waited} virtual seconds")
             step = 1 if waited < self.fine_seconds else 10
@@ -81,23 +154,39 @@ class VirtualTime:
 
 @dataclass
 class WallTime:
-    """Polls a live backend until the phase shows up or the timeout passes, reporting progress."""
+    """Polls a live backend: fast at first (a phase can be short), then backing off to `interval`; gives
+    up at once when the training can no longer reach the wanted phase, else after `timeout`."""
 
     timeout: float
     interval: float
     progress: Callable[[str], None]
+    first_interval: float = 0.2
+    growth: float = 1.5
+    deadline: float | None = None  # time.monotonic() at which the run's budget is spent
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
-    def until(self, read: Callable[[], str], wanted: set[str], what: str) -> str:
-        started = time.monotonic()
+    def until(
+        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+    ) -> str:
+        started = self.clock()
+        pause = min(self.first_interval, self.interval)
+        last = None
         while True:
             phase = read()
-            waited = time.monotonic() - started
+            waited = self.clock() - started
             if phase in wanted:
                 return phase
+            _hopeless(phase, wanted, what, actions, f"{waited:.1f} s")
             if waited >= self.timeout:
                 raise ScenarioFailed(f"{what}: still {phase} after {self.timeout:.0f} s")
-            self.progress(f"  {what}: {phase} after {waited:.0f} s")
-            time.sleep(self.interval)
+            if self.deadline is not None and self.clock() + pause >= self.deadline:
+                raise BudgetSpent(f"{what}: {BUDGET_SPENT} (last seen {phase})")
+            if phase != last:
+                self.progress(f"  {what}: {phase} after {waited:.1f} s")
+                last = phase
+            self.sleep(pause)
+            pause = min(pause * self.growth, self.interval)
 
 
 class ScenarioClient:
@@ -123,8 +212,9 @@ class ScenarioClient:
         response = case.call()
         request = response.request
         base_url = self.schema.config.base_url
+        sent = request.body if isinstance(request.body, (bytes, str)) else None
         self.last_curl = curl_line(
-            str(request.method), str(request.url), dict(request.headers), request.body, base_url=base_url
+            str(request.method), str(request.url), dict(request.headers), sent, base_url=base_url
         )
         self.exchanges.append(
             exchange(
@@ -161,21 +251,21 @@ class ScenarioContext:
     compute: dict[str, Any]
     control: FakeControl | None
     steps: list[str] = field(default_factory=list)
+    progress: Callable[[str], None] = field(default=lambda message: None)
+    # Trainings the scenario created and has not deleted; what it leaves is deleted when it ends.
+    live: list[str] = field(default_factory=list)
+    # Actions sent since the last phase the scenario saw, per training: they tell what may come next.
+    unseen: dict[str, list[Action]] = field(default_factory=dict)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
 
-    def create(self, purpose: str, *, outcome: str = "Completed", extra: dict[str, Any] | None = None) -> str:
-        exits = "0" if outcome == "Completed" else "1"
+    def create(self, purpose: str, lifetime: Lifetime, extra: dict[str, Any] | None = None) -> str:
         spec = {
             "image": self.image,
-            "command": "sh",
-            "args": f"-c 'sleep {RUN_SECONDS}; exit {exits}'",
+            **lifetime.spec(),
             "compute": self.compute,
-            "annotations": [
-                {"name": DURATION_ANNOTATION, "value": str(RUN_SECONDS)},
-                {"name": OUTCOME_ANNOTATION, "value": outcome},
-            ],
+            "annotations": lifetime.annotations(),
             **(extra or {}),
         }
         body = {
@@ -193,8 +283,12 @@ class ScenarioContext:
             or "workloadId" not in training
         ):
             raise ScenarioFailed(f"create answered {response.status_code}: {str(training)[:300]}")
-        self.step(f"create -> {response.status_code}, {training.get('actualPhase')}")
-        return str(training["workloadId"])
+        self.step(
+            f"create ({spec['command']} {spec['args']}) -> {response.status_code}, {training.get('actualPhase')}"
+        )
+        workload_id = str(training["workloadId"])
+        self.live.append(workload_id)
+        return workload_id
 
     def act(self, operation_id: str, workload_id: str) -> None:
         response = self.client.call(operation_id, workload_id)
@@ -202,18 +296,33 @@ class ScenarioContext:
         self.step(f"{operation_id.split('_')[0]} -> {response.status_code}")
         if response.status_code != expected:
             raise ScenarioFailed(f"{operation_id} answered {response.status_code}, expected {expected}")
+        action = ACTIONS.get(operation_id)
+        if action is not None:
+            self.unseen.setdefault(workload_id, []).append(action)
+        if action is Action.DELETE and workload_id in self.live:
+            self.live.remove(workload_id)
 
     def reach(self, workload_id: str, *wanted: str) -> str:
-        phase = self.waiting.until(
-            lambda: self.client.phase(workload_id), set(wanted), f"waiting for {'/'.join(wanted)}"
-        )
+        what = f"waiting for {'/'.join(wanted)}"
+        self.progress(f"  {what}")
+        actions = tuple(self.unseen.pop(workload_id, []))
+        phase = self.waiting.until(lambda: self.client.phase(workload_id), frozenset(wanted), what, actions)
         self.step(f"reached {phase}")
         return phase
+
+    def release(self) -> None:
+        """Delete what the scenario still holds (it stopped early): nothing keeps GPUs after it."""
+        for workload_id in list(self.live):
+            try:
+                self.act(DELETE_OPERATION, workload_id)
+            except ScenarioFailed as failed:
+                self.step(f"could not delete {workload_id}: {failed}")
+        self.live.clear()
 
 
 def lifecycle(ctx: ScenarioContext) -> None:
     """create -> Running -> suspend -> Stopped (GPUs released) -> resume -> Running -> delete -> 404."""
-    wid = ctx.create("life")
+    wid = ctx.create("life", LONG_LIVED)
     ctx.reach(wid, "Running")
     held = ctx.control.nodes_holding(wid) if ctx.control else []
     ctx.act(SUSPEND_OPERATION, wid)
@@ -234,7 +343,7 @@ def lifecycle(ctx: ScenarioContext) -> None:
 
 def backoff(ctx: ScenarioContext) -> None:
     """A container that always fails is restarted backoffLimit times, then the training is Failed."""
-    wid = ctx.create("fail", outcome="Failed", extra={"backoffLimit": 1})
+    wid = ctx.create("fail", FAILING, extra={"backoffLimit": 1})
     ctx.reach(wid, "Failed")
     ctx.act(DELETE_OPERATION, wid)
     ctx.reach(wid, GONE)
@@ -242,19 +351,20 @@ def backoff(ctx: ScenarioContext) -> None:
 
 def auto_deletion(ctx: ScenarioContext) -> None:
     """A finished training disappears autoDeletionTimeAfterCompletionSeconds after it Completed."""
-    wid = ctx.create("auto", extra={"autoDeletionTimeAfterCompletionSeconds": 5})
+    wid = ctx.create("auto", SHORT_LIVED, extra={"autoDeletionTimeAfterCompletionSeconds": 5})
     ctx.reach(wid, "Completed")
     ctx.reach(wid, GONE)
+    ctx.live.remove(wid)
 
 
 def preemption(ctx: ScenarioContext) -> None:
     """A preempted training goes back through Pending (forced through the fake's control API)."""
     assert ctx.control is not None
-    wid = ctx.create("evict")
+    wid = ctx.create("evict", LONG_LIVED)
     ctx.reach(wid, "Running")
     ctx.control.force_outcome(wid, "Preempted")
     ctx.step("preempted through the control API")
-    ctx.reach(wid, "Pending", "Initializing")
+    ctx.reach(wid, "Terminating", "Pending", "Initializing")
     ctx.reach(wid, "Running")
     ctx.act(DELETE_OPERATION, wid)
     ctx.reach(wid, GONE)
@@ -279,6 +389,10 @@ SCENARIOS = (
 )
 
 
+def skipped(scenario: Scenario, reason: str) -> ScenarioResult:
+    return ScenarioResult(scenario.name, scenario.title, "skipped", [f"skipped: {reason}"])
+
+
 def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
     result = ScenarioResult(scenario.name, scenario.title, steps=ctx.steps)
     ctx.client.result = result
@@ -286,6 +400,7 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
         result.outcome = "skipped"
         ctx.step("skipped: needs the fake's control API to force the outcome")
         return result
+    started = time.monotonic()
     try:
         scenario.run(ctx)
     except ScenarioFailed as failed:
@@ -300,6 +415,12 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
             )
         )
         ctx.step(f"failed: {failed}")
+    except BudgetSpent as spent:
+        result.outcome = "skipped"
+        ctx.step(f"stopped: {spent}")
+    finally:
+        ctx.release()
+        result.seconds = time.monotonic() - started
     if result.findings:
         result.outcome = "failed"
     return result
