@@ -19,7 +19,9 @@ from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
 from mockserver.errors import install_error_handlers
+from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
+from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.routes import Routes
 from mockserver.specs import CONTROL_SPEC, spec_file
@@ -52,6 +54,9 @@ def create_app(
     speed: float = 1.0,
     seed: int | None = 0,
     api: str = DEFAULT_VERSION,
+    token_secret: str | None = None,
+    control_token: str | None = None,
+    read_timeout: float = BODY_TIMEOUT_SECONDS,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18."""
     config = config or load_config()
@@ -62,7 +67,7 @@ def create_app(
             ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
             seed,
         ),
-        tokens=TokenService.create(config.accounts, seed),
+        tokens=TokenService.create(config.accounts, token_secret),
         faults=Faults(rng=random.Random(seed)),
         version=VERSIONS[api],
     )
@@ -94,8 +99,12 @@ def create_app(
     )
     routes = Routes(specs.values())
     install_error_handlers(app, routes)
+    if control_token:  # an exposed server: the control API answers only with its token
+        app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
-    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
+    app.add_middleware(
+        BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
+    )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

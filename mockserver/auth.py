@@ -6,18 +6,35 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
-from mockserver.cluster.cluster import Principal
 from mockserver.config import Account
+from mockserver.jsonsafe import UnsafeJson, loads
 
 ISSUER = "runai-mockserver"
 TOKEN_LIFETIME_SECONDS = 3600
 FOREIGN_ISSUER_MESSAGE = "Issuer is not familiar."
+# A token of ours is about 400 characters; a header this long is no token of ours and is not parsed.
+MAX_TOKEN_CHARS = 4096
+# Our payload is a flat object; nesting in a presented token is refused before anything recurses.
+MAX_PAYLOAD_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an application and the projects it may act on (None = every project)."""
+
+    client_id: str
+    email: str
+    projects: frozenset[str] | None
+
+    def may_use(self, project_id: str) -> bool:
+        return self.projects is None or project_id in self.projects
 
 
 class TokenRejected(Exception):
@@ -36,6 +53,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _finite_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _payload_segment(claims: dict[str, Any]) -> str:
     """Encode claims so the text has no '-' or '_': the official client decodes it with plain base64."""
     for pad in range(64):
@@ -52,13 +73,11 @@ class TokenService:
     lifetime: int = TOKEN_LIFETIME_SECONDS
 
     @classmethod
-    def create(cls, accounts: Iterable[Account], seed: int | None) -> TokenService:
-        secret = (
-            hashlib.sha256(f"mockserver-{seed}".encode()).digest()
-            if seed is not None
-            else secrets.token_bytes(32)
-        )
-        return cls(tuple(accounts), secret)
+    def create(cls, accounts: Iterable[Account], secret: str | None = None) -> TokenService:
+        """A key of its own per process unless one is configured: never derived from the seed, which is
+        no secret, so tokens do not survive a restart (nor can anyone who knows the seed forge them)."""
+        key = hashlib.sha256(secret.encode("utf-8")).digest() if secret else secrets.token_bytes(32)
+        return cls(tuple(accounts), key)
 
     def grant(self, body: dict[str, Any] | None) -> dict[str, str]:
         """Answer a token request (`TokenResponse`); credential keys match without regard to case."""
@@ -102,11 +121,15 @@ class TokenService:
         return signing_input + "." + _b64(self._sign(signing_input))
 
     def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise TokenRejected(f"Token is malformed: longer than {MAX_TOKEN_CHARS} characters")
         parts = token.split(".")
         if len(parts) != 3:
             raise TokenRejected("Token is malformed: expected a JWT")
         try:
-            claims = json.loads(_unb64(parts[1]))
+            claims = loads(_unb64(parts[1]), max_depth=MAX_PAYLOAD_DEPTH)
+        except UnsafeJson as error:
+            raise TokenRejected(f"Token is malformed: the payload is {error}") from error
         except (ValueError, UnicodeDecodeError) as error:
             raise TokenRejected("Token is malformed: the payload is not JSON") from error
         if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
@@ -117,8 +140,10 @@ class TokenService:
             raise TokenRejected("Token signature is malformed") from error
         if not hmac.compare_digest(signature, self._sign(parts[0] + "." + parts[1])):
             raise TokenRejected("Token signature does not match; was it issued by another server run?")
-        exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or exp <= time.time():
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not (_finite_number(exp) and _finite_number(iat)):
+            raise TokenRejected("Token is malformed: exp and iat must be finite numbers")
+        if exp <= time.time():
             raise TokenRejected("Token has expired")
         account = self._account(str(claims.get("sub")))
         if account is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from connexion import AsyncApp
@@ -13,6 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from mockserver.cluster.errors import ClusterError, ComplianceIssue, SubmissionRejected
+from mockserver.limits import MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
 from mockserver.routes import Routes
 from mockserver.validation import InvalidBody
 
@@ -22,8 +24,11 @@ log = logging.getLogger("mockserver")
 def error_response(
     status: int, message: str, issues: Iterable[ComplianceIssue] = (), headers: dict[str, str] | None = None
 ) -> ConnexionResponse:
+    # Bounded whatever the caller built: some messages and issue lists grow with what the client sent.
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     body: dict[str, Any] = {"code": status, "message": message}
-    issues = list(issues)
+    issues = list(islice(issues, MAX_LISTED_ISSUES))
     if issues:
         body["complianceIssues"] = [{"field": i.field, "details": i.details} for i in issues]
     return ConnexionResponse(
@@ -63,7 +68,13 @@ def install_error_handlers(app: AsyncApp, routes: Routes) -> None:
         return error_response(exc.status, exc.message)
 
     def unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Called after the except block has ended: log.exception would find no exception ("NoneType: None").
+        log.error(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
         return error_response(500, "Something went wrong.")
 
     app.add_error_handler(ProblemException, problem)

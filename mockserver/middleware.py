@@ -10,21 +10,23 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from mockserver.routes import Routes
 
-MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/v1/"
 # Operations that declare no 500 answer: an injected 500 there would break the contract.
 _NO_500 = {("POST", "/api/v1/workloads/trainings")}
 
 
-async def send_error(send: Send, status: int, message: str) -> None:
+async def send_error(send: Send, status: int, message: str, *, close: bool = False) -> None:
     body = json.dumps({"code": status, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            # After an unread body the connection cannot carry another request.
+            "headers": [*headers, (b"connection", b"close")] if close else headers,
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -41,40 +43,61 @@ class AppState:
         await self.app(scope, receive, send)
 
 
-class BodyGuard:
-    """Refuses bodies over 1 MiB with a 400 before anything parses them, and drops the body of an
-    operation that takes none: Connexion would otherwise parse a stray form body and answer an
-    undeclared 400 when it is malformed."""
+class BodyTimeout(Exception):
+    """The client sent less body than it announced and then nothing, for longer than the bound."""
 
-    def __init__(self, app: ASGIApp, routes: Routes, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.routes, self.limit = app, routes, limit
+
+class BodyGuard:
+    """Refuses bodies over 1 MiB with a 400 before anything parses them, a body without a content type
+    with a 400, and a body that does not arrive in time with a 408; drops the body of an operation that
+    takes none: Connexion would otherwise parse a stray form body and answer an undeclared 400 when it is
+    malformed."""
+
+    def __init__(
+        self, app: ASGIApp, routes: Routes, limit: int = MAX_BODY_BYTES, timeout: float = BODY_TIMEOUT_SECONDS
+    ) -> None:
+        self.app, self.routes, self.limit, self.timeout = app, routes, limit, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        receive = _deadline(receive, self.timeout)
         if not self.routes.takes_body(scope["method"], scope["path"]):
             scope["headers"] = [
                 (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
             ]
-            await self.app(scope, _without_body(receive), send)
+            try:
+                await self.app(scope, _without_body(receive), send)
+            except BodyTimeout:
+                await send_error(send, 408, self._too_slow(), close=True)
+            return
+        headers = dict(scope["headers"])
+        if b"content-type" not in headers:
+            # Connexion would hand the raw bytes to the handler; the operations declare 400 for bad requests.
+            missing = "Content-Type header is missing; send the body as application/json"
+            await send_error(send, 400, missing, close=b"content-length" in headers)
             return
         too_large = f"Request body is larger than the limit of {self.limit} bytes"
-        length = dict(scope["headers"]).get(b"content-length")
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            await send_error(send, 400, too_large)
+            await send_error(send, 400, too_large, close=True)
             return
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
-            message = await receive()
+            try:
+                message = await receive()
+            except BodyTimeout:
+                await send_error(send, 408, self._too_slow(), close=True)
+                return
             if message["type"] != "http.request":
                 break
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
             if size > self.limit:
-                await send_error(send, 400, too_large)
+                await send_error(send, 400, too_large, close=True)
                 return
         replayed = False
 
@@ -86,6 +109,29 @@ class BodyGuard:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+    def _too_slow(self) -> str:
+        return f"Request body not received within {self.timeout:g} seconds"
+
+
+def _deadline(receive: Receive, timeout: float) -> Receive:
+    """`receive` that raises BodyTimeout once the whole body has taken longer than `timeout`."""
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + timeout
+    done = False
+
+    async def bounded() -> Message:
+        nonlocal done
+        if done:  # after the body, receive() waits for the disconnect: no deadline for that
+            return await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, ends - loop.time()))
+        except asyncio.TimeoutError as error:
+            raise BodyTimeout from error
+        done = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return bounded
 
 
 def _without_body(receive: Receive) -> Receive:

@@ -7,9 +7,9 @@ package) `date-time`, stops at the first body error, and answers 500 for a body 
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import AsyncGenerator
+from itertools import islice
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -21,6 +21,8 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
 from mockserver.cluster.errors import ComplianceIssue
+from mockserver.jsonsafe import UnsafeJson, loads
+from mockserver.limits import MAX_COUNTED_ISSUES, MAX_LISTED_ISSUES, listed
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -31,11 +33,11 @@ def install_formats() -> None:
     """Teach the shared Draft 4 format checker the formats our contracts use (idempotent)."""
     checker = Draft4Validator.FORMAT_CHECKER
 
-    @checker.checks("uuid")
+    @checker.checks("uuid")  # type: ignore[untyped-decorator]
     def _uuid(value: object) -> bool:
         return not isinstance(value, str) or bool(_UUID.match(value))
 
-    @checker.checks("date-time", raises=ValueError)
+    @checker.checks("date-time", raises=ValueError)  # type: ignore[untyped-decorator]
     def _date_time(value: object) -> bool:
         if isinstance(value, str):
             if "T" not in value.upper():
@@ -43,7 +45,7 @@ def install_formats() -> None:
             datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         return True
 
-    @checker.checks("hostname")
+    @checker.checks("hostname")  # type: ignore[untyped-decorator]
     def _hostname(value: object) -> bool:
         if not isinstance(value, str):
             return True
@@ -59,13 +61,13 @@ def install_formats() -> None:
         checker.checks(name)(_in_range)
 
 
-class InvalidBody(BadRequestProblem):
-    """A body that breaks its schema; carries every problem, not only the first."""
+class InvalidBody(BadRequestProblem):  # type: ignore[misc]  # connexion ships no types
+    """A body that breaks its schema; carries every problem (up to a bound), not only the first."""
 
-    def __init__(self, issues: list[ComplianceIssue]) -> None:
-        summary = "; ".join(f"{i.field}: {i.details}" for i in issues)
-        super().__init__(detail=f"Request body is invalid: {summary}")
-        self.issues = issues
+    def __init__(self, issues: list[ComplianceIssue], counted_all: bool = True) -> None:
+        summary = "; ".join(f"{i.field}: {i.details}" for i in issues[:MAX_LISTED_ISSUES])
+        super().__init__(detail=f"Request body is invalid: {summary}{listed(len(issues), counted_all)}")
+        self.issues = issues[:MAX_LISTED_ISSUES]
 
 
 def _field_path(error: ValidationError) -> str:
@@ -75,7 +77,7 @@ def _field_path(error: ValidationError) -> str:
     return path or "(body)"
 
 
-class BodyValidator(JSONRequestBodyValidator):
+class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([message async for message in stream])
         try:
@@ -85,28 +87,36 @@ class BodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BadRequestProblem(detail=f"Request body is not valid JSON: {error}") from error
+            return loads(text)
+        except UnsafeJson as error:
+            raise BadRequestProblem(detail=f"Request body is {error}") from error
 
-    def _validate(self, body: Any) -> dict | None:
+    def _validate(self, body: Any) -> Any:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="Request body must not be empty")
-        errors = sorted(
-            self._validator.iter_errors(body), key=lambda e: (list(map(str, e.absolute_path)), e.message)
-        )
-        if errors:
-            raise InvalidBody([ComplianceIssue(_field_path(e), e.message) for e in errors])
+        # Bounded: a 1 MiB body can hold hundreds of thousands of bad values.
+        found = list(islice(self._validator.iter_errors(body), MAX_COUNTED_ISSUES + 1))
+        if found:
+            errors = sorted(
+                found[:MAX_COUNTED_ISSUES], key=lambda e: (list(map(str, e.absolute_path)), e.message)
+            )
+            issues = [ComplianceIssue(_field_path(e), _short(e.message)) for e in errors]
+            raise InvalidBody(issues, counted_all=len(found) <= MAX_COUNTED_ISSUES)
         return body
 
 
-class NotFoundProblem(ProblemException):
+def _short(message: str, limit: int = 200) -> str:
+    # jsonschema quotes the offending value whole ("[1, 1, 1, …] is not of type 'object'").
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+class NotFoundProblem(ProblemException):  # type: ignore[misc]
     def __init__(self, detail: str) -> None:
         super().__init__(status=404, title="Not Found", detail=detail)
 
 
-class ParameterChecks(ParameterValidator):
-    def validate_path_parameter(self, param: dict, request: Any) -> str | None:
+class ParameterChecks(ParameterValidator):  # type: ignore[misc]
+    def validate_path_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         # A malformed id names no resource: the operations declare 404 for that, not 400.
         error = super().validate_path_parameter(param, request)
         if error:
