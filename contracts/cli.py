@@ -24,6 +24,7 @@ from contracts.run import FAKE_CREDENTIALS, RunOptions, UsageError, execute
 from contracts.scenarios import SCENARIOS
 from contracts.server import ServerError
 from contracts.specs import ContractError, load_contract
+from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULTS = RunOptions()
@@ -69,7 +70,11 @@ def _add_auth(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--token", default=os.environ.get("RUNAI_TOKEN"), help="bearer token (default: $RUNAI_TOKEN)"
     )
-    group.add_argument("--client-id", help="application client id: tokens come from POST /api/v1/token")
+    group.add_argument(
+        "--client-id",
+        default=os.environ.get("RUNAI_CLIENT_ID"),
+        help="application client id: tokens come from POST /api/v1/token (default: $RUNAI_CLIENT_ID)",
+    )
     group.add_argument(
         "--client-secret",
         default=os.environ.get("RUNAI_CLIENT_SECRET"),
@@ -83,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage errors",
     )
+    parser.add_argument("--version", action="version", version=f"contracts {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 from connexion import AsyncApp
@@ -18,12 +18,14 @@ from mockserver.auth import TokenRejected, TokenService
 from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
+from mockserver.cors import Cors, CorsPolicy
 from mockserver.errors import install_error_handlers
-from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
-from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.prefer import PreferCode
+from mockserver.requestlog import RequestLog
 from mockserver.routes import Routes
+from mockserver.servers_box import ServersBox
 from mockserver.specs import CONTROL_SPEC, spec_file
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
@@ -54,11 +56,13 @@ def create_app(
     speed: float = 1.0,
     seed: int | None = 0,
     api: str = DEFAULT_VERSION,
-    token_secret: str | None = None,
-    control_token: str | None = None,
-    read_timeout: float = BODY_TIMEOUT_SECONDS,
+    cors: str | None = None,
+    request_log: TextIO | None = None,
 ) -> AsyncApp:
-    """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18."""
+    """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
+
+    `cors`: allowed origins (`*` or a comma-separated list; None answers no preflight). `request_log`:
+    where one line per request goes (the CLI passes stdout; None logs nothing)."""
     config = config or load_config()
     state = MockState(
         cluster=FakeCluster(
@@ -67,7 +71,7 @@ def create_app(
             ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
             seed,
         ),
-        tokens=TokenService.create(config.accounts, token_secret),
+        tokens=TokenService.create(config.accounts, seed),
         faults=Faults(rng=random.Random(seed)),
         version=VERSIONS[api],
     )
@@ -99,12 +103,15 @@ def create_app(
     )
     routes = Routes(specs.values())
     install_error_handlers(app, routes)
-    if control_token:  # an exposed server: the control API answers only with its token
-        app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
+    # Outermost first: the log sees every answer, CORS marks every answer (forced ones too).
+    if request_log is not None:
+        app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION, sink=request_log)
+    if cors:
+        app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, policy=CorsPolicy(cors))
+    app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
-    app.add_middleware(
-        BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
-    )
+    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

@@ -1,30 +1,80 @@
-"""`mockserver`: serve the fake Run:ai Trainings API on loopback."""
+"""`mockserver`: serve the fake Run:ai Trainings API on loopback.
+
+Every flag can also be set through the environment (`--port` is `RUNAI_MOCK_PORT`, `--quiet` is
+`RUNAI_MOCK_QUIET=1` …); a flag on the command line wins over its variable.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import socket
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
+from mockserver.about import package_version
 from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
 from mockserver.cluster.errors import ConfigError
 from mockserver.config import DEFAULT_CONFIG, load_config
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
+ENV_PREFIX = "RUNAI_MOCK_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+# Open dashboard streams never end by themselves; after this long a stop cancels them.
+GRACEFUL_SHUTDOWN_SECONDS = 2
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+
+def env_name(action: argparse.Action) -> str:
+    long = next(o for o in action.option_strings if o.startswith("--"))
+    return ENV_PREFIX + long[2:].upper().replace("-", "_")
+
+
+def _with_environment(parser: argparse.ArgumentParser, environ: dict[str, str]) -> None:
+    """Defaults from RUNAI_MOCK_* variables, converted and checked as the flag itself would be."""
+    for action in parser._actions:
+        if not any(o.startswith("--") for o in action.option_strings) or action.dest in ("help", "version"):
+            continue
+        name = env_name(action)
+        action.help = f"{action.help or ''} [env {name}]".strip()
+        if name not in environ:
+            continue
+        raw = environ[name]
+        value: Any
+        if isinstance(action, argparse._StoreTrueAction):
+            if raw.strip().lower() not in _TRUE | _FALSE:
+                parser.error(f"{name}={raw!r}: must be one of 1, true, yes, on, 0, false, no, off")
+            value = raw.strip().lower() in _TRUE
+        else:
+            try:
+                value = action.type(raw) if callable(action.type) else raw
+            except (TypeError, ValueError):
+                parser.error(f"{name}={raw!r}: not a valid value for {action.option_strings[-1]}")
+            if action.choices is not None and value not in action.choices:
+                parser.error(f"{name}={raw!r}: must be one of {', '.join(map(str, action.choices))}")
+        action.default = value
+
+
+def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
         description="A local fake Run:ai control plane for trainings (API 2.18): token, create, get, "
-        "suspend, resume, delete, on a simulated GPU cluster with quotas, fair share and preemption.",
+        "suspend, resume, delete, on a simulated GPU cluster with quotas, fair share and preemption. "
+        "Every flag can also be set as an environment variable, shown in brackets.",
         epilog="The embedded default config has cluster 71f69d83-ba66-4822-adf5-55ce55efd210, project '1' and "
-        "the credentials mock-app / mock-secret. Control API and its docs: /api/mock/v1/docs.",
+        "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs.",
     )
+    parser.add_argument("--version", action="version", version=f"mockserver {package_version()}")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s, loopback only)"
     )
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -57,7 +107,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="API version to serve: 2.18 (create 200, delete 204) or latest (create 202, "
         "delete 202 with a body, deletedAt, preemptibility) (default: %(default)s)",
     )
+    parser.add_argument(
+        "--cors",
+        metavar="ORIGIN",
+        default=None,
+        help="answer CORS preflights and mark answers for this origin, a comma-separated list, or '*' "
+        "(default: off)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
+    )
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    _with_environment(parser, environ)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> argparse.Namespace:
+    parser = build_parser(dict(os.environ) if environ is None else environ)
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
@@ -73,7 +139,8 @@ def banner(
         f'{{"name": "hello", "projectId": "{project}", "clusterId": "{cluster_id}", '
         f'"spec": {{"image": "python:3.11", "compute": {{"gpuDevicesRequest": 1}}}}}}'
     )
-    return f"""Run:ai Trainings mock server (API {api}, {clock} clock)
+    return f"""Run:ai Trainings mock server (API {api}, {clock} clock) on {base}
+  Dashboard:    {base}/
   API:          {base}/api/v1
   API docs:     {base}{API_DOCS}
   Control docs: {base}{CONTROL_DOCS}
@@ -89,6 +156,25 @@ Try it:
 Press Ctrl-C to stop."""
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Binds before anything is printed, so a busy port is one clear error and `--port 0` shows the real port."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restarts need no wait
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # connections made as soon as the banner shows wait in the backlog
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _stop_quietly(signum: int, frame: FrameType | None) -> None:
+    """uvicorn stops cleanly on SIGINT/SIGTERM, then re-raises the signal to the handler found before it
+    started; this one lets `main` return 0 instead of dying with 143 or a KeyboardInterrupt."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -96,9 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"mockserver: invalid configuration: {error}", file=sys.stderr)
         return 2
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as error:
+        hint = " (pick another --port, or --port 0 for a free one)" if error.errno == 98 else ""
+        reason = error.strerror or str(error)
+        print(f"mockserver: cannot listen on {args.host}:{args.port}: {reason}{hint}", file=sys.stderr)
+        return 1
     import uvicorn
 
-    app = create_app(config, clock=args.clock, speed=args.speed, seed=args.seed, api=args.api)
+    app = create_app(
+        config,
+        clock=args.clock,
+        speed=args.speed,
+        seed=args.seed,
+        api=args.api,
+        cors=args.cors,
+        request_log=None if args.quiet else sys.stdout,
+    )
     account = config.accounts[0]
     project = (
         next(iter(config.topology.projects)) if account.projects is None else sorted(account.projects)[0]
@@ -106,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(
         banner(
-            f"http://{shown_host}:{args.port}",
+            f"http://{shown_host}:{sock.getsockname()[1]}",
             account.client_id,
             account.client_secret,
             project,
@@ -117,7 +218,18 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     logging.basicConfig(level=args.log_level.upper())
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, workers=1)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level=args.log_level,
+            access_log=False,  # the request log replaces it
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    )
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_quietly)
+    server.run(sockets=[sock])
+    print("mockserver: stopped", flush=True)
     return 0
 
 

@@ -1,0 +1,90 @@
+"""CORS for browser-based clients (`mockserver --cors ORIGIN|*`): preflights answered, answers marked.
+
+Off unless asked for, as on a real deployment. Bearer tokens travel in a header, not a cookie, so
+credentials are never allowed and `*` is safe to use on loopback.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.middleware import send_error
+
+METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+# What a client's script may read besides the safelisted headers: `Date` carries the virtual clock.
+EXPOSED = "Date, Allow, Content-Length"
+MAX_AGE_SECONDS = 600
+
+
+class CorsPolicy:
+    """`*`, or a comma-separated list of exact origins such as `http://localhost:3000`."""
+
+    def __init__(self, origins: str) -> None:
+        self.any = origins.strip() == "*"
+        self.origins = frozenset(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
+
+    def allows(self, origin: str) -> bool:
+        return self.any or origin.rstrip("/") in self.origins
+
+    def allow_origin(self, origin: str) -> str:
+        return "*" if self.any else origin
+
+
+class Cors:
+    def __init__(self, app: ASGIApp, policy: CorsPolicy) -> None:
+        self.app, self.policy = app, policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        if not origin:
+            await self.app(scope, receive, send)
+            return
+        preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
+        if preflight:
+            await self._preflight(origin, headers, send)
+            return
+        if not self.policy.allows(origin):
+            await self.app(
+                scope, receive, send
+            )  # no CORS headers: the browser keeps the answer from the page
+            return
+        added = [
+            (b"access-control-allow-origin", self.policy.allow_origin(origin).encode("latin-1")),
+            (b"access-control-expose-headers", EXPOSED.encode()),
+            (b"vary", b"Origin"),
+        ]
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, marked)
+
+    async def _preflight(self, origin: str, headers: dict[bytes, bytes], send: Send) -> None:
+        if not self.policy.allows(origin):
+            await send_error(
+                send,
+                403,
+                f"Origin {origin} is not allowed; start mockserver with --cors {origin} (or --cors '*')",
+            )
+            return
+        requested = headers.get(b"access-control-request-headers", b"authorization, content-type, prefer")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-origin", self.policy.allow_origin(origin).encode("latin-1")),
+                    (b"access-control-allow-methods", METHODS.encode()),
+                    (b"access-control-allow-headers", requested),
+                    (b"access-control-max-age", str(MAX_AGE_SECONDS).encode()),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
