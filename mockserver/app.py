@@ -20,7 +20,9 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
 from mockserver.cors import Cors, CorsPolicy
 from mockserver.errors import install_error_handlers
+from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
+from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.prefer import PreferCode
 from mockserver.requestlog import RequestLog
@@ -56,6 +58,9 @@ def create_app(
     speed: float = 1.0,
     seed: int | None = 0,
     api: str = DEFAULT_VERSION,
+    token_secret: str | None = None,
+    control_token: str | None = None,
+    read_timeout: float = BODY_TIMEOUT_SECONDS,
     cors: str | None = None,
     request_log: TextIO | None = None,
 ) -> AsyncApp:
@@ -71,7 +76,7 @@ def create_app(
             ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
             seed,
         ),
-        tokens=TokenService.create(config.accounts, seed),
+        tokens=TokenService.create(config.accounts, token_secret),
         faults=Faults(rng=random.Random(seed)),
         version=VERSIONS[api],
     )
@@ -110,8 +115,12 @@ def create_app(
         app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, policy=CorsPolicy(cors))
     app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
+    if control_token:  # an exposed server: the control API answers only with its token
+        app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
-    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
+    app.add_middleware(
+        BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
+    )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app
