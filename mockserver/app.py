@@ -31,6 +31,7 @@ from mockserver.servers_box import ServersBox
 from mockserver.specs import CONTROL_SPEC, spec_file
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
+from mockserver.virtualdate import VirtualDate
 
 API_DOCS = "/api/v1/docs"
 CONTROL_DOCS = "/api/mock/v1/docs"
@@ -63,18 +64,23 @@ def create_app(
     read_timeout: float = BODY_TIMEOUT_SECONDS,
     cors: str | None = None,
     request_log: TextIO | None = None,
+    profile: str = "default",
+    real_deployment: bool = False,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
 
     `cors`: allowed origins (`*` or a comma-separated list; None answers no preflight). `request_log`:
-    where one line per request goes (the CLI passes stdout; None logs nothing)."""
+    where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
+    profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
+    no control API, `mock.runai/*` annotations ignored (the container's command still decides)."""
     config = config or load_config()
     state = MockState(
         cluster=FakeCluster(
             config.topology,
-            config.timing,
+            config.timing.with_profile(profile),
             ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
             seed,
+            honour_annotations=not real_deployment,
         ),
         tokens=TokenService.create(config.accounts, token_secret),
         faults=Faults(rng=random.Random(seed)),
@@ -83,7 +89,8 @@ def create_app(
     install_formats()
     specs = {
         name: yaml.safe_load(Path(spec_file(name)).read_text(encoding="utf-8"))
-        for name in (state.version.spec, CONTROL_SPEC)
+        # A real deployment has no control API: its paths answer 404 like any unknown path.
+        for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
     }
     app = AsyncApp(__name__)
     common = {
@@ -100,12 +107,13 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/v1/openapi.json", swagger_ui_path=API_DOCS),
         **common,
     )
-    app.add_api(
-        specs[CONTROL_SPEC],
-        name="control",
-        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
-        **common,
-    )
+    if CONTROL_SPEC in specs:
+        app.add_api(
+            specs[CONTROL_SPEC],
+            name="control",
+            swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
+            **common,
+        )
     routes = Routes(specs.values())
     install_error_handlers(app, routes)
     # Outermost first: the log sees every answer, CORS marks every answer (forced ones too).
@@ -122,5 +130,6 @@ def create_app(
         BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
     )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
+    app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

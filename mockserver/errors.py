@@ -13,12 +13,26 @@ from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from mockserver.cluster.errors import ClusterError, ComplianceIssue, SubmissionRejected
+from mockserver.cluster.errors import (
+    ClusterError,
+    ComplianceIssue,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SubmissionRejected,
+)
 from mockserver.limits import MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
 from mockserver.routes import Routes
 from mockserver.validation import InvalidBody
 
 log = logging.getLogger("mockserver")
+
+# The one mapping of the cluster's errors to HTTP: anything else the cluster refuses is a bad request.
+CLUSTER_STATUS: dict[type[ClusterError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409}
+
+
+def cluster_status(error: ClusterError) -> int:
+    return next((status for kind, status in CLUSTER_STATUS.items() if isinstance(error, kind)), 400)
 
 
 def error_response(
@@ -65,7 +79,7 @@ def install_error_handlers(app: AsyncApp, routes: Routes) -> None:
     def cluster(request: ConnexionRequest, exc: ClusterError) -> ConnexionResponse:
         if isinstance(exc, SubmissionRejected):
             return error_response(400, exc.message, exc.issues)
-        return error_response(exc.status, exc.message)
+        return error_response(cluster_status(exc), exc.message)
 
     def unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         # Called after the except block has ended: log.exception would find no exception ("NoneType: None").

@@ -8,6 +8,7 @@ _PACKAGE = Path(__file__).resolve().parent
 _CANDIDATES = (_PACKAGE / "spec", _PACKAGE.parent / "spec")
 
 TRAININGS_SPEC = "trainings-2.18.yaml"
+LATEST_SPEC = "trainings-latest.yaml"
 CONTROL_SPEC = "mock-control.yaml"
 
 

@@ -1,11 +1,13 @@
-"""The API versions the fake can serve: 2.18 (the default, the seed's) and the latest published one."""
+"""The API versions the fake can serve: 2.18 (the default, the seed's) and the latest published one.
+
+One record per version says what differs on the wire; parsing and views read it, the cluster never does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from mockserver.specs import TRAININGS_SPEC
+from mockserver.specs import LATEST_SPEC, TRAININGS_SPEC
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
 
@@ -18,16 +20,10 @@ class ApiVersion:
     delete_status: int
     shows_deleted_at: bool
     token_expires_in: bool
-
-    def training(self, answer: dict[str, Any]) -> dict[str, Any]:
-        """A training as this version shows it (2.18 has no `deletedAt`)."""
-        if self.shows_deleted_at:
-            return answer
-        return {k: v for k, v in answer.items() if k != "deletedAt"}
-
-    def deleted(self) -> tuple[dict[str, Any] | None, int]:
-        """2.18 answers delete with an empty 204, later versions with 202 and a body."""
-        return (ACCEPTED if self.delete_status == 202 else None), self.delete_status
+    # `spec.preemptibility` exists from the later versions on; 2.18 requests cannot set it.
+    has_preemptibility: bool
+    # The Train category's default priority: `train` in 2.18; Low (preemptible) in later versions.
+    default_priority_class: str
 
 
 VERSIONS = {
@@ -38,14 +34,18 @@ VERSIONS = {
         delete_status=204,
         shows_deleted_at=False,
         token_expires_in=False,
+        has_preemptibility=False,
+        default_priority_class="train",
     ),
     "latest": ApiVersion(
         "latest",
-        "trainings-latest.yaml",
+        LATEST_SPEC,
         create_status=202,
         delete_status=202,
         shows_deleted_at=True,
         token_expires_in=True,
+        has_preemptibility=True,
+        default_priority_class="low",
     ),
 }
 DEFAULT_VERSION = "2.18"

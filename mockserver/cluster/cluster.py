@@ -7,470 +7,228 @@ the same history whatever the wall clock did.
 
 from __future__ import annotations
 
-import itertools
-import random
 import threading
-import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from mockserver.cluster.admission import admit
-from mockserver.cluster.clock import Clock, isoformat
-from mockserver.cluster.errors import ClusterError, Forbidden, NotFound
-from mockserver.cluster.events import Event, EventLog, Timers
-from mockserver.cluster.lifecycle import (
-    ACTIVE,
-    DEFAULT_AUTO_DELETION_SECONDS,
-    DEFAULT_BACKOFF_LIMIT,
-    DEFAULT_PRIORITY_CLASS,
-    DURATION_ANNOTATION,
-    NON_PREEMPTIBLE_FROM,
-    OUTCOME_ANNOTATION,
-    OUTCOMES,
-    PRIORITY_CLASSES,
-    TERMINAL,
-    TIMED_STAGES,
-    Timing,
-)
+from mockserver.cluster.admission import Caller, admit
+from mockserver.cluster.clock import Clock
+from mockserver.cluster.engine import Engine, priority_of
+from mockserver.cluster.errors import ClusterError, ComplianceIssue, Conflict, Forbidden, NotFound
+from mockserver.cluster.events import Event, EventKind
+from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.loads import Load
 from mockserver.cluster.names import final_name
-from mockserver.cluster.resources import pod_request_from_compute
-from mockserver.cluster.scheduler import CycleResult, Job, Scheduler
+from mockserver.cluster.phases import ACTIVE, HOLDING, Phase
+from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.scheduler import Job
+from mockserver.cluster.timing import Timing
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.training import Training
 
-# A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle an instant.
-_CYCLES_PER_INSTANT = 4
-_CLUSTER = ""  # the "workload id" of cluster-wide timers
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: an application and the projects it may act on (None = every project)."""
-
-    client_id: str
-    email: str
-    projects: frozenset[str] | None
-
-    def may_use(self, project_id: str) -> bool:
-        return self.projects is None or project_id in self.projects
-
-
-class Conflict(ClusterError):
-    """A control-API request that makes no sense in the training's current phase."""
-
-    status = 409
-
-
-@dataclass
-class Load:
-    """Non-training work submitted through the control API, to make the scheduler reclaim or preempt."""
-
-    workload_id: str
-    name: str
-    job: Job
-    running: bool = False
-    pending_reason: str | None = None
-
-    def to_snapshot(self) -> dict[str, Any]:
-        return {
-            "workloadId": self.workload_id,
-            "name": self.name,
-            "projectId": self.job.project_id,
-            "running": self.running,
-            "priority": self.job.priority,
-            "preemptible": self.job.preemptible,
-            "pendingReason": self.pending_reason,
-        }
+# Outcomes the control API can force on the current attempt, and the trigger and phases each needs.
+FORCED_OUTCOMES: dict[str, tuple[Trigger, frozenset[Phase]]] = {
+    "Completed": (Trigger.SUCCEEDED, frozenset({Phase.RUNNING})),
+    "Failed": (Trigger.FAILED, ACTIVE),
+    "ContainerFailure": (Trigger.CRASHED, HOLDING),
+    "Preempted": (Trigger.EVICTED, HOLDING),
+}
 
 
 class FakeCluster:
-    def __init__(self, topology: Topology, timing: Timing, clock: Clock, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        timing: Timing,
+        clock: Clock,
+        seed: int | None = None,
+        *,
+        honour_annotations: bool = True,
+    ) -> None:
         self.topology = topology
         self.timing = timing
         self.clock = clock
         self.seed = seed
+        self.honour_annotations = honour_annotations
         self._lock = threading.RLock()
         self.reset()
+
+    @contextmanager
+    def _synced(self) -> Iterator[Engine]:
+        """Hold the lock with the cluster brought up to now, before and after the caller's change."""
+        with self._lock:
+            self._engine.sync(self.clock.now())
+            yield self._engine
+            self._engine.sync(self.clock.now())
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:
         """Back to an empty cluster at the clock's start, with the same seed."""
         with self._lock:
             self.clock.reset()
-            self._rng = random.Random(self.seed)
-            self._trainings: dict[str, Training] = {}
-            self._loads: dict[str, Load] = {}
-            self._scheduler = Scheduler(self.topology)
-            self._timers = Timers()
-            self._log = EventLog()
-            self._job_seq = itertools.count()
-            self._at = self.clock.now()
-            self._cycle_requested = False
+            self._engine = Engine(
+                self.topology, self.timing, self.clock.now(), self.seed, self.honour_annotations
+            )
 
     def advance(self, seconds: float) -> float:
         with self._lock:
+            if self.clock.mode != "manual":
+                raise Conflict("the clock is realtime; start the server with --clock manual to advance it")
             self.clock.advance(seconds)
-            self._sync()
-            return self.clock.now()
+            self._engine.sync(self.clock.now())
+            return self._engine.at
 
     def now(self) -> float:
-        with self._lock:
-            self._sync()
-            return self._at
+        with self._synced() as engine:
+            return engine.at
 
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
-        with self._lock:
-            self._sync()
-            return self._log.after(seq, limit)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            self._sync()
-            state = self._scheduler.snapshot()
-            state["clusterId"] = self.topology.cluster_id
-            state["now"] = isoformat(self._at)
-            state["trainings"] = [t.to_snapshot() for t in self._trainings.values()]
-            state["loads"] = [load.to_snapshot() for load in self._loads.values()]
-            return state
+        with self._synced() as engine:
+            return engine.log.after(seq, limit)
 
     def force_outcome(self, workload_id: str, outcome: str) -> None:
         """End the current attempt now: Completed, Failed, one ContainerFailure, or Preempted."""
-        with self._lock:
-            self._sync()
-            training = self._find(workload_id)
-            phase = training.actual_phase
-            if outcome == "Completed" and phase == "Running":
-                self._finish(training, "Completed", "completed (forced through the control API)")
-            elif outcome == "Failed" and phase in ACTIVE:
-                self._finish(training, "Failed", "failed (forced through the control API)")
-            elif outcome == "ContainerFailure" and phase in ("Initializing", "Running"):
-                self._crash(training, "container failed (forced through the control API)")
-            elif outcome == "Preempted" and phase in ("Initializing", "Running"):
-                self._scheduler.release(workload_id)
-                self._request_cycle()
-                self._evicted(training, "preempted (forced through the control API)")
-            else:
-                raise Conflict(f"cannot force outcome {outcome} on a training in phase {phase}")
-            self._sync()
+        with self._synced() as engine:
+            training = self._find(engine, workload_id)
+            trigger, phases = FORCED_OUTCOMES[outcome]
+            if training.actual_phase not in phases:
+                raise Conflict(
+                    f"cannot force outcome {outcome} on a training in phase {training.actual_phase}"
+                )
+            engine.fire(training, trigger, f"{outcome} (forced through the control API)")
 
     def submit_load(
         self,
         name: str,
         project_id: str,
-        compute: dict[str, Any],
+        pod: PodRequest,
         priority: int,
         preemptible: bool,
-        node_pools: list[str],
-    ) -> dict[str, Any]:
-        with self._lock:
-            self._sync()
+        node_pools: Sequence[str],
+    ) -> Load:
+        with self._synced() as engine:
             if self.topology.project(project_id) is None:
                 raise ClusterError(f"project '{project_id}' does not exist")
             unknown = [p for p in node_pools if p not in self.topology.node_pools]
             if unknown:
                 raise ClusterError(f"unknown node pool(s): {', '.join(unknown)}")
-            load_id = self._new_id()
+            load_id = engine.new_id()
             job = Job(
-                id=load_id,
-                project_id=project_id,
-                pod=pod_request_from_compute(compute),
-                pods=1,
-                priority=priority,
-                preemptible=preemptible,
-                node_pools=list(node_pools),
-                node_type=None,
-                seq=next(self._job_seq),
+                load_id,
+                project_id,
+                pod,
+                1,
+                priority,
+                preemptible,
+                list(node_pools),
+                None,
+                next(engine.job_seq),
             )
-            self._loads[load_id] = Load(load_id, name, job)
-            self._scheduler.enqueue(job)
-            self._request_cycle()
-            self._log.record(
-                self._at, "load-submitted", load_id, None, f"load {name} in project {project_id}"
+            load = engine.loads[load_id] = Load(load_id, name, job, engine.at)
+            engine.scheduler.enqueue(job)
+            engine.request_cycle()
+            engine.log.record(
+                engine.at, EventKind.LOAD_SUBMITTED, load_id, None, f"load {name} in project {project_id}"
             )
-            self._sync()
-            return {"workloadId": load_id, "name": name, "running": self._loads[load_id].running}
+        return load
 
     def remove_load(self, load_id: str) -> None:
-        with self._lock:
-            self._sync()
-            if self._loads.pop(load_id, None) is None:
+        with self._synced() as engine:
+            if engine.loads.pop(load_id, None) is None:
                 raise NotFound(f"no load with id {load_id}")
-            self._scheduler.release(load_id)
-            self._request_cycle()
-            self._log.record(self._at, "load-removed", load_id, None, "load removed")
-            self._sync()
+            engine.scheduler.release(load_id)
+            engine.request_cycle()
+            engine.log.record(engine.at, EventKind.LOAD_REMOVED, load_id, None, "load removed")
 
     # ------------------------------------------------------------- trainings
-    def submit(self, body: dict[str, Any], caller: Principal) -> dict[str, Any]:
-        with self._lock:
-            self._sync()
-            admit(body, self.topology, caller.may_use, self._name_taken)
-            project = self.topology.project(body["projectId"])
+    def submit(
+        self, request: TrainingRequest, caller: Caller, request_issues: Sequence[ComplianceIssue] = ()
+    ) -> Training:
+        with self._synced() as engine:
+            admit(request, self.topology, caller, self._name_taken, request_issues)
+            project = self.topology.project(request.project_id)
             assert project is not None  # admit() rejected unknown projects
-            spec = body.get("spec")
-            annotations = _annotations(spec)
-            as_prefix = bool(body.get("useGivenNameAsPrefix"))
-            name = final_name(body["name"], as_prefix, self._rng)
-            while as_prefix and self._name_taken(project.id, name):
-                name = final_name(body["name"], as_prefix, self._rng)
+            name = final_name(request.name, request.name_is_prefix, engine.rng)
+            while request.name_is_prefix and self._name_taken(project.id, name):
+                name = final_name(request.name, True, engine.rng)
+            priority, preemptible = priority_of(request)
             training = Training(
-                workload_id=self._new_id(),
+                workload_id=engine.new_id(),
                 name=name,
-                requested_name=body["name"],
-                project_id=project.id,
+                request=request,
                 department_id=project.department_id,
-                cluster_id=self.topology.cluster_id,
                 created_by=caller.email,
-                created_at=self._at,
-                spec=spec,
-                duration=_annotation_seconds(annotations, self.timing.runDuration),
-                outcome=_annotation_outcome(annotations, self.timing.outcome),
-                backoff_limit=_spec_int(spec, "backoffLimit", DEFAULT_BACKOFF_LIMIT),
-                auto_delete_after=_spec_int(
-                    spec, "autoDeletionTimeAfterCompletionSeconds", DEFAULT_AUTO_DELETION_SECONDS
-                ),
-                terminate_after_preemption=bool((spec or {}).get("terminateAfterPreemption")),
-                phase_since=self._at,
-                queue_seq=next(self._job_seq),
+                created_at=engine.at,
+                attempt=engine.attempt_for(request),
+                priority=priority,
+                preemptible=preemptible,
+                phase_since=engine.at,
+                queue_seq=next(engine.job_seq),
             )
-            self._trainings[training.workload_id] = training
-            self._log.record(
-                self._at,
-                "submitted",
-                training.workload_id,
-                "Creating",
-                f"training {name} submitted to project {project.id} by {caller.client_id}",
-            )
-            self._enter(training, "Creating")
-            response = training.to_api()
-            self._sync()
-            return response
-
-    def get(self, workload_id: str, caller: Principal) -> dict[str, Any]:
-        with self._lock:
-            self._sync()
-            return self._visible(workload_id, caller).to_api()
-
-    def suspend(self, workload_id: str, caller: Principal) -> None:
-        with self._lock:
-            self._sync()
-            training = self._visible(workload_id, caller)
-            if training.desired_phase == "Deleted" or training.actual_phase not in ACTIVE:
-                return  # already stopping, stopped or finished: nothing to do (documented no-op)
-            training.desired_phase = "Stopped"
-            self._release(training)
-            self._enter(training, "Stopping", "suspended")
-            self._sync()
-
-    def resume(self, workload_id: str, caller: Principal) -> None:
-        with self._lock:
-            self._sync()
-            training = self._visible(workload_id, caller)
-            if training.desired_phase != "Stopped":
-                return  # only a suspended training can be resumed (documented no-op otherwise)
-            training.desired_phase = "Running"
-            if training.actual_phase == "Stopped":
-                self._enter(training, "Resuming", "resumed")
-            # A training still Stopping goes on to Resuming when it reaches Stopped (see _enter).
-            self._sync()
-
-    def delete(self, workload_id: str, caller: Principal) -> None:
-        with self._lock:
-            self._sync()
-            training = self._visible(workload_id, caller)
-            if training.desired_phase == "Deleted":
-                return
-            training.desired_phase, training.deleted_at = "Deleted", self._at
-            self._release(training)
-            self._enter(training, "Deleting", "deletion requested")
-            self._sync()
-
-    # -------------------------------------------------------------- machinery
-    def _visible(self, workload_id: str, caller: Principal) -> Training:
-        training = self._find(workload_id)
-        if not caller.may_use(training.project_id):
-            raise Forbidden("You do not have sufficient permissions.")
+            engine.admit(training)
         return training
 
-    def _find(self, workload_id: str) -> Training:
-        training = self._trainings.get(workload_id)
+    def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Training:
+        """One training; a caller outside its project is refused. `deleted`: look among removed ones too."""
+        with self._synced() as engine:
+            training = engine.trainings.get(workload_id) or (
+                engine.deleted.get(workload_id) if deleted else None
+            )
+            if training is None:
+                raise NotFound("Resource id not found.")
+            if caller is not None and not caller.may_use(training.project_id):
+                raise Forbidden("You do not have sufficient permissions.")
+            return training
+
+    def suspend(self, workload_id: str, caller: Caller) -> Training:
+        return self._client_action(workload_id, caller, Trigger.SUSPEND)
+
+    def resume(self, workload_id: str, caller: Caller) -> Training:
+        return self._client_action(workload_id, caller, Trigger.RESUME)
+
+    def delete(self, workload_id: str, caller: Caller) -> Training:
+        return self._client_action(workload_id, caller, Trigger.DELETE)
+
+    # ------------------------------------------------------------------ reads
+    def trainings(self, *, deleted: bool = False) -> list[Training]:
+        """Trainings the trainings API answers for, or (deleted=True) those removed within the retention."""
+        with self._synced() as engine:
+            return list((engine.deleted if deleted else engine.trainings).values())
+
+    def loads(self) -> list[Load]:
+        with self._synced() as engine:
+            return list(engine.loads.values())
+
+    def events_for(self, workload_id: str) -> list[Event]:
+        with self._synced() as engine:
+            return engine.log.of(workload_id)
+
+    def placement(self, workload_id: str) -> Any:
+        """The scheduler's pods of this workload (None while nothing is placed)."""
+        with self._synced() as engine:
+            return engine.scheduler.placement(workload_id)
+
+    def scheduler_snapshot(self) -> dict[str, Any]:
+        with self._synced() as engine:
+            return engine.scheduler.snapshot()
+
+    # -------------------------------------------------------------- machinery
+    def _client_action(self, workload_id: str, caller: Caller, trigger: Trigger) -> Training:
+        with self._synced() as engine:
+            training = self._find(engine, workload_id)
+            if not caller.may_use(training.project_id):
+                raise Forbidden("You do not have sufficient permissions.")
+            engine.fire(training, trigger)  # no matching transition: the documented no-op
+            return training
+
+    @staticmethod
+    def _find(engine: Engine, workload_id: str) -> Training:
+        training = engine.trainings.get(workload_id)
         if training is None:
             raise NotFound("Resource id not found.")
         return training
 
     def _name_taken(self, project_id: str, name: str) -> bool:
-        return any(t.project_id == project_id and t.name == name for t in self._trainings.values())
-
-    def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-
-    def _sync(self) -> None:
-        """Fire every timer due by now, in time order; scheduling cycles are timers too."""
-        now = max(self.clock.now(), self._at)
-        while (due := self._timers.next_time()) is not None and due <= now:
-            self._at = max(self._at, due)
-            while (timer := self._timers.pop_due(self._at)) is not None:
-                if timer.action == "cycle":
-                    self._cycle_requested = False
-                    self._run_cycles()
-                elif (
-                    training := self._trainings.get(timer.workload_id)
-                ) and timer.generation == training.generation:
-                    self._fire(training, timer.action)
-        self._at = now
-
-    def _request_cycle(self) -> None:
-        """Something changed the queue or freed resources: schedule at the next period, as KAI does."""
-        if not self._cycle_requested:
-            self._cycle_requested = True
-            self._timers.add(self._at + self.timing.schedulePeriod, _CLUSTER, "cycle", 0)
-
-    def _run_cycles(self) -> None:
-        for _ in range(_CYCLES_PER_INSTANT):
-            result = self._scheduler.cycle()
-            self._apply(result)
-            if not result.evicted:
-                return
-
-    def _apply(self, result: CycleResult) -> None:
-        for job_id in result.started:
-            if (load := self._loads.get(job_id)) is not None:
-                load.running, load.pending_reason = True, None
-                self._log.record(self._at, "load-started", job_id, None, f"load {load.name} placed")
-            elif (training := self._trainings.get(job_id)) is not None and training.actual_phase == "Pending":
-                training.pending_reason = None
-                self._enter(training, "Initializing", f"scheduled: {self._placement_text(job_id)}")
-        for eviction in result.evicted:
-            if (load := self._loads.get(eviction.job_id)) is not None:
-                load.running = False
-                self._log.record(self._at, "load-evicted", load.workload_id, None, eviction.message)
-                self._scheduler.enqueue(load.job)
-            elif (training := self._trainings.get(eviction.job_id)) is not None:
-                self._evicted(training, eviction.message)
-        for job_id, reason in result.pending.items():
-            if (load := self._loads.get(job_id)) is not None:
-                load.pending_reason = reason
-            elif (training := self._trainings.get(job_id)) is not None and training.pending_reason != reason:
-                training.pending_reason = reason
-                self._log.record(self._at, "pending", job_id, training.actual_phase, reason)
-
-    def _placement_text(self, job_id: str) -> str:
-        pods = self._scheduler.placement(job_id) or []
-        parts = []
-        for pod in pods:
-            devices = ", ".join(
-                f"GPU {d['index']}" + ("" if d["fraction"] >= 1 else f" x{d['fraction']:g}")
-                for d in pod["devices"]
-            )
-            slice_ = f" MIG {pod['migProfile']}" if pod.get("migProfile") else ""
-            parts.append(f"{pod['node']} ({pod['pool']}{': ' + devices if devices else ''}{slice_})")
-        return "; ".join(parts) or "placed"
-
-    def _enter(self, training: Training, phase: str, why: str = "") -> None:
-        training.generation += 1
-        training.actual_phase = phase
-        training.phase_since = self._at
-        self._log.record(self._at, "phase", training.workload_id, phase, why or f"entered {phase}")
-        if phase in TIMED_STAGES:
-            self._timers.add(
-                self._at + self.timing.stage_seconds(phase),
-                training.workload_id,
-                "advance",
-                training.generation,
-            )
-        if phase == "Pending":
-            self._scheduler.enqueue(self._job(training))
-            self._request_cycle()
-        elif phase == "Running":
-            self._timers.add(
-                self._at + training.duration, training.workload_id, "finish", training.generation
-            )
-        elif phase == "Stopped" and training.desired_phase == "Running":
-            self._enter(training, "Resuming", "resumed while stopping")
-        elif phase in TERMINAL:
-            self._timers.add(
-                self._at + training.auto_delete_after,
-                training.workload_id,
-                "auto-delete",
-                training.generation,
-            )
-
-    def _fire(self, training: Training, action: str) -> None:
-        if action == "advance":
-            target = TIMED_STAGES[training.actual_phase][1]
-            if target is None:
-                del self._trainings[training.workload_id]
-                self._log.record(self._at, "deleted", training.workload_id, None, "training removed")
-            else:
-                self._enter(training, target)
-        elif action == "finish":
-            if training.outcome == "Completed":
-                self._finish(training, "Completed", "all pods succeeded")
-            else:
-                self._crash(training, "container exited with an error")
-        elif action == "auto-delete":
-            training.desired_phase, training.deleted_at = "Deleted", self._at
-            self._enter(training, "Deleting", "autoDeletionTimeAfterCompletionSeconds elapsed")
-
-    def _finish(self, training: Training, phase: str, why: str) -> None:
-        self._release(training)
-        self._enter(training, phase, why)
-
-    def _crash(self, training: Training, why: str) -> None:
-        training.restarts += 1
-        if training.restarts > training.backoff_limit:
-            self._finish(training, "Failed", f"{why}; backoffLimit {training.backoff_limit} reached")
-        else:
-            self._enter(
-                training, "Initializing", f"{why}; restart {training.restarts} of {training.backoff_limit}"
-            )
-
-    def _evicted(self, training: Training, message: str) -> None:
-        if training.terminate_after_preemption:
-            self._enter(training, "Failed", f"{message}; terminateAfterPreemption is set")
-        else:
-            self._enter(training, "Terminating", message)
-
-    def _release(self, training: Training) -> None:
-        if training.actual_phase in ACTIVE:
-            self._scheduler.release(training.workload_id)
-            self._request_cycle()
-
-    def _job(self, training: Training) -> Job:
-        spec = training.spec or {}
-        priority = PRIORITY_CLASSES[spec.get("priorityClass") or DEFAULT_PRIORITY_CLASS]
-        preemptibility = spec.get("preemptibility")
-        preemptible = preemptibility == "preemptible" if preemptibility else priority < NON_PREEMPTIBLE_FROM
-        return Job(
-            id=training.workload_id,
-            project_id=training.project_id,
-            pod=pod_request_from_compute(spec.get("compute")),
-            pods=max(1, spec.get("parallelism") or 1),
-            priority=priority,
-            preemptible=preemptible,
-            node_pools=list(spec.get("nodePools") or []),
-            node_type=spec.get("nodeType"),
-            seq=training.queue_seq,
-        )
-
-
-def _annotations(spec: dict[str, Any] | None) -> dict[str, str]:
-    items = (spec or {}).get("annotations") or []
-    return {a["name"]: a.get("value") or "" for a in items if a and a.get("name") and not a.get("exclude")}
-
-
-def _annotation_seconds(annotations: dict[str, str], default: float) -> float:
-    try:
-        return max(0.0, float(annotations[DURATION_ANNOTATION]))
-    except (KeyError, ValueError):
-        return default
-
-
-def _annotation_outcome(annotations: dict[str, str], default: str) -> str:
-    value = annotations.get(OUTCOME_ANNOTATION)
-    return value if value in OUTCOMES else default
-
-
-def _spec_int(spec: dict[str, Any] | None, key: str, default: int) -> int:
-    value = (spec or {}).get(key)
-    return default if value is None else int(value)
+        return any(t.project_id == project_id and t.name == name for t in self._engine.trainings.values())

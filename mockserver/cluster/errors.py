@@ -1,4 +1,4 @@
-"""Domain errors raised by the fake cluster; the HTTP layer maps each to a documented status."""
+"""Domain errors raised by the fake cluster. They carry no HTTP status: the edge maps each kind once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 
 
 class ClusterError(Exception):
-    """Base of every error the simulator reports to a caller."""
-
-    status = 400
+    """A request the cluster cannot carry out; the message says why."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -16,11 +14,15 @@ class ClusterError(Exception):
 
 
 class NotFound(ClusterError):
-    status = 404
+    """No such training, load or other object."""
 
 
 class Forbidden(ClusterError):
-    status = 403
+    """The caller may not act on this project."""
+
+
+class Conflict(ClusterError):
+    """A control request that makes no sense in the current state (a training's phase, the clock's mode)."""
 
 
 @dataclass(frozen=True)

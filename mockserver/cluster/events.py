@@ -5,16 +5,26 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from enum import Enum
+
+from mockserver.cluster.lifecycle import Trigger
+
+
+class ClusterTask(Enum):
+    """Timed work of the cluster as a whole rather than of one training."""
+
+    SCHEDULING_CYCLE = "scheduling-cycle"
+    PURGE_DELETED = "purge-deleted"
 
 
 @dataclass(order=True, frozen=True)
 class Timer:
-    """A transition due at `time` for one workload; stale once the workload's generation moved on."""
+    """Work due at `time`; a training's timer is stale once its generation moved on."""
 
     time: float
     seq: int
     workload_id: str = field(compare=False)
-    action: str = field(compare=False)
+    action: Trigger | ClusterTask = field(compare=False)
     generation: int = field(compare=False)
 
 
@@ -25,7 +35,7 @@ class Timers:
         self._heap: list[Timer] = []
         self._seq = itertools.count()
 
-    def add(self, time: float, workload_id: str, action: str, generation: int) -> None:
+    def add(self, time: float, workload_id: str, action: Trigger | ClusterTask, generation: int = 0) -> None:
         heapq.heappush(self._heap, Timer(time, next(self._seq), workload_id, action, generation))
 
     def next_time(self) -> float | None:
@@ -36,23 +46,30 @@ class Timers:
             return heapq.heappop(self._heap)
         return None
 
-    def clear(self) -> None:
-        self._heap.clear()
-        self._seq = itertools.count()
+
+class EventKind(str, Enum):
+    SUBMITTED = "submitted"
+    PHASE = "phase"
+    PENDING = "pending"
+    DELETED = "deleted"
+    LOAD_SUBMITTED = "load-submitted"
+    LOAD_STARTED = "load-started"
+    LOAD_EVICTED = "load-evicted"
+    LOAD_REMOVED = "load-removed"
 
 
 @dataclass(frozen=True)
 class Event:
     seq: int
     time: float
-    kind: str
+    kind: EventKind
     workload_id: str | None
     phase: str | None
     message: str
 
 
 class EventLog:
-    """Ordered, bounded record of every state change, for the control API and for debugging tests."""
+    """Ordered, bounded record of every state change, for the control API and the workload events."""
 
     def __init__(self, capacity: int = 50_000) -> None:
         self._events: list[Event] = []
@@ -60,15 +77,18 @@ class EventLog:
         self._seq = itertools.count(1)
 
     def record(
-        self, time: float, kind: str, workload_id: str | None, phase: str | None, message: str
+        self, time: float, kind: EventKind, workload_id: str | None, phase: str | None, message: str
     ) -> None:
         self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message))
         if len(self._events) > self._capacity:
             del self._events[: len(self._events) - self._capacity]
 
     def after(self, seq: int, limit: int = 1000) -> list[Event]:
-        return [e for e in self._events if e.seq > seq][:limit]
+        # Sequence numbers are dense and ordered: find the first newer event by bisection.
+        if not self._events:
+            return []
+        start = max(0, seq - self._events[0].seq + 1)
+        return self._events[start : start + limit]
 
-    def clear(self) -> None:
-        self._events.clear()
-        self._seq = itertools.count(1)
+    def of(self, workload_id: str) -> list[Event]:
+        return [e for e in self._events if e.workload_id == workload_id]

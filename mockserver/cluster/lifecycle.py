@@ -1,81 +1,151 @@
-"""How a training moves through its phases, as data (KWOK-style stages) rather than scattered ifs."""
+"""How a training moves between phases: one table of transitions, as data (KWOK's stages).
+
+A transition fires on a trigger — time passing in a phase, the scheduler, the container, a client — when
+the training is in one of its source phases and its guard holds; it applies its effects and enters its
+target phase. The first matching row wins. A trigger that matches no row changes nothing, which is how
+the API's documented no-ops (suspending a stopped training …) come about.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 
-from mockserver.cluster.errors import ConfigError
+from mockserver.cluster.phases import ACTIVE, HOLDING, TERMINAL, DesiredPhase, Phase
+from mockserver.cluster.timing import Timing
+from mockserver.cluster.training import Training
 
-# Phases a timer leaves on its own after `Timing.<stage>` virtual seconds, and where they lead.
-# Deleting leads nowhere: the training is gone.
-TIMED_STAGES: dict[str, tuple[str, str | None]] = {
-    "Creating": ("creating", "Pending"),
-    "Initializing": ("initializing", "Running"),
-    "Stopping": ("stopping", "Stopped"),
-    "Resuming": ("resuming", "Pending"),
-    "Terminating": ("terminating", "Pending"),
-    "Deleting": ("deleting", None),
+
+class Trigger(str, Enum):
+    ELAPSED = "elapsed"  # the phase's time is up
+    BACKOFF_ELAPSED = "backoff-elapsed"  # a failed pod's replacement may be scheduled
+    SCHEDULED = "scheduled"  # the scheduler placed the training's pods
+    SUCCEEDED = "succeeded"  # the container exited 0
+    CRASHED = "crashed"  # the container exited non-zero
+    EVICTED = "evicted"  # reclaimed or preempted by the scheduler
+    FAILED = "failed"  # failed as a whole (forced through the control API)
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    DELETE = "delete"
+
+
+# Triggers a client sends; every other trigger happens by itself.
+CLIENT_TRIGGERS = frozenset({Trigger.SUSPEND, Trigger.RESUME, Trigger.DELETE})
+
+
+class Effect(Enum):
+    RELEASE = "release"  # give the devices back / leave the scheduler's queue
+    ENQUEUE = "enqueue"  # wait in the scheduler's queue
+    COUNT_RESTART = "count-restart"
+    BACK_OFF = "back-off"  # wait before the replacement pod is scheduled
+    DESIRE_STOPPED = "desire-stopped"
+    DESIRE_RUNNING = "desire-running"
+    MARK_DELETED = "mark-deleted"
+    REMOVE = "remove"  # gone from the trainings API; listed as deleted for the retention
+
+
+class Guard(Enum):
+    ALWAYS = "always"
+    RESTARTS_LEFT = "restarts-left"
+    TERMINATE_AFTER_PREEMPTION = "terminate-after-preemption"
+    DESIRED_RUNNING = "desired-running"
+    DESIRED_STOPPED = "desired-stopped"
+    NOT_DELETED = "not-deleted"
+
+
+_GUARDS: dict[Guard, Callable[[Training], bool]] = {
+    Guard.ALWAYS: lambda t: True,
+    Guard.RESTARTS_LEFT: lambda t: t.restarts < t.request.backoff_limit,
+    Guard.TERMINATE_AFTER_PREEMPTION: lambda t: t.request.terminate_after_preemption,
+    Guard.DESIRED_RUNNING: lambda t: t.desired_phase is DesiredPhase.RUNNING,
+    Guard.DESIRED_STOPPED: lambda t: t.desired_phase is DesiredPhase.STOPPED,
+    Guard.NOT_DELETED: lambda t: t.desired_phase is not DesiredPhase.DELETED,
 }
-# Phases in which a training holds (or waits for) cluster resources: leaving them releases the job.
-ACTIVE = frozenset({"Creating", "Pending", "Initializing", "Running", "Resuming", "Terminating"})
-TERMINAL = frozenset({"Completed", "Failed"})
-OUTCOMES = ("Completed", "Failed")
-
-# Priority classes: the 2.18 names, then the later dictionary. At or above 100 a workload is
-# non-preemptible unless its spec.preemptibility says otherwise (later API versions).
-PRIORITY_CLASSES = {
-    "train": 50,
-    "interactive-preemptible": 75,
-    "build": 100,
-    "very-low": 25,
-    "low": 40,
-    "medium-low": 65,
-    "medium": 80,
-    "medium-high": 90,
-    "high": 125,
-    "very-high": 150,
-}
-DEFAULT_PRIORITY_CLASS = "train"
-NON_PREEMPTIBLE_FROM = 100
-
-DEFAULT_BACKOFF_LIMIT = 6
-DEFAULT_AUTO_DELETION_SECONDS = 30 * 24 * 3600
-
-# Per-training behaviour, set through spec.annotations.
-DURATION_ANNOTATION = "mock.runai/duration"
-OUTCOME_ANNOTATION = "mock.runai/outcome"
 
 
 @dataclass(frozen=True)
-class Timing:
-    """Virtual seconds each stage takes, and how a training ends unless told otherwise."""
+class Transition:
+    source: frozenset[Phase]
+    trigger: Trigger
+    target: Phase | None  # None: the phase stays; only the effects apply
+    effects: tuple[Effect, ...] = ()
+    guard: Guard = Guard.ALWAYS
 
-    creating: float = 1
-    initializing: float = 2
-    stopping: float = 1
-    resuming: float = 1
-    terminating: float = 1
-    deleting: float = 0
-    schedulePeriod: float = 1
-    runDuration: float = 3600
-    outcome: str = "Completed"
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None, source: str) -> Timing:
-        data = data or {}
-        known = {f.name for f in fields(cls)}
-        for key, value in data.items():
-            if key not in known:
-                raise ConfigError(
-                    source, f"timing.{key}", f"unknown setting; expected one of {sorted(known)}"
-                )
-            if key == "outcome":
-                if value not in OUTCOMES:
-                    raise ConfigError(source, "timing.outcome", f"must be one of {list(OUTCOMES)}")
-            elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ConfigError(source, f"timing.{key}", "must be a non-negative number of seconds")
-        return cls(**data)
+def _t(
+    source: Phase | frozenset[Phase],
+    trigger: Trigger,
+    target: Phase | None,
+    *effects: Effect,
+    guard: Guard = Guard.ALWAYS,
+) -> Transition:
+    return Transition(
+        frozenset({source}) if isinstance(source, Phase) else source, trigger, target, effects, guard
+    )
 
-    def stage_seconds(self, phase: str) -> float:
-        return float(getattr(self, TIMED_STAGES[phase][0]))
+
+P, T, E, G = Phase, Trigger, Effect, Guard
+EVERY_PHASE = frozenset(Phase)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # Time passes.
+    _t(P.CREATING, T.ELAPSED, P.PENDING, E.ENQUEUE),
+    _t(P.INITIALIZING, T.ELAPSED, P.RUNNING),
+    _t(P.STOPPING, T.ELAPSED, P.RESUMING, guard=G.DESIRED_RUNNING),  # resumed while stopping
+    _t(P.STOPPING, T.ELAPSED, P.STOPPED),
+    _t(frozenset({P.RESUMING, P.TERMINATING}), T.ELAPSED, P.PENDING, E.ENQUEUE),
+    _t(TERMINAL, T.ELAPSED, P.DELETING, E.MARK_DELETED),  # autoDeletionTimeAfterCompletionSeconds
+    _t(P.DELETING, T.ELAPSED, None, E.REMOVE),
+    _t(P.PENDING, T.BACKOFF_ELAPSED, None, E.ENQUEUE),
+    # The scheduler and the container.
+    _t(P.PENDING, T.SCHEDULED, P.INITIALIZING),
+    _t(P.RUNNING, T.SUCCEEDED, P.COMPLETED, E.RELEASE),
+    _t(HOLDING, T.CRASHED, P.PENDING, E.RELEASE, E.COUNT_RESTART, E.BACK_OFF, guard=G.RESTARTS_LEFT),
+    _t(HOLDING, T.CRASHED, P.FAILED, E.RELEASE, E.COUNT_RESTART),
+    _t(HOLDING, T.EVICTED, P.FAILED, E.RELEASE, guard=G.TERMINATE_AFTER_PREEMPTION),
+    _t(HOLDING, T.EVICTED, P.TERMINATING, E.RELEASE),
+    _t(ACTIVE, T.FAILED, P.FAILED, E.RELEASE),
+    # Clients.
+    _t(ACTIVE, T.SUSPEND, P.STOPPING, E.DESIRE_STOPPED, E.RELEASE, guard=G.NOT_DELETED),
+    _t(P.STOPPED, T.RESUME, P.RESUMING, E.DESIRE_RUNNING, guard=G.DESIRED_STOPPED),
+    _t(P.STOPPING, T.RESUME, None, E.DESIRE_RUNNING, guard=G.DESIRED_STOPPED),
+    _t(EVERY_PHASE - {P.DELETING}, T.DELETE, P.DELETING, E.MARK_DELETED, E.RELEASE, guard=G.NOT_DELETED),
+)
+
+
+def transition_for(training: Training, trigger: Trigger) -> Transition | None:
+    return next(
+        (
+            row
+            for row in TRANSITIONS
+            if row.trigger is trigger and training.actual_phase in row.source and _GUARDS[row.guard](training)
+        ),
+        None,
+    )
+
+
+# How long a phase lasts before time moves the training on, and which trigger then fires (None: the
+# container's attempt decides between SUCCEEDED and CRASHED).
+Delay = Callable[[Training, Timing], float]
+TIMED: dict[Phase, tuple[Delay, Trigger | None]] = {
+    P.CREATING: (lambda t, timing: timing.creating, T.ELAPSED),
+    P.INITIALIZING: (lambda t, timing: timing.initializing, T.ELAPSED),
+    P.RUNNING: (lambda t, timing: t.attempt.seconds, None),
+    P.STOPPING: (lambda t, timing: timing.stopping, T.ELAPSED),
+    P.RESUMING: (lambda t, timing: timing.resuming, T.ELAPSED),
+    P.TERMINATING: (lambda t, timing: timing.terminating, T.ELAPSED),
+    P.COMPLETED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
+    P.FAILED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
+    P.DELETING: (lambda t, timing: timing.deleting, T.ELAPSED),
+}
+
+
+def spontaneous_moves() -> set[tuple[Phase, Phase]]:
+    """Every (from, to) phase change that happens without a client's action."""
+    return {
+        (source, row.target)
+        for row in TRANSITIONS
+        if row.trigger not in CLIENT_TRIGGERS and row.target is not None
+        for source in row.source
+    }

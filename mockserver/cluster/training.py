@@ -1,67 +1,61 @@
-"""A training workload as the fake cluster keeps it, and how the API shows it."""
+"""A training workload as the fake cluster keeps it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from mockserver.cluster.clock import isoformat
+from mockserver.cluster.phases import DesiredPhase, Phase
+from mockserver.cluster.request import TrainingRequest
+
+
+@dataclass(frozen=True)
+class PhaseChange:
+    time: float
+    phase: Phase
+    reason: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How each run of the training's container goes: seconds until it ends, and whether it succeeds."""
+
+    seconds: float
+    succeeds: bool
 
 
 @dataclass
 class Training:
     workload_id: str
     name: str
-    requested_name: str
-    project_id: str
+    request: TrainingRequest
     department_id: str
-    cluster_id: str
     created_by: str
     created_at: float
-    spec: dict[str, Any] | None
-    # Behaviour resolved at submission from the spec, its annotations and the config.
-    duration: float
-    outcome: str
-    backoff_limit: int
-    auto_delete_after: float
-    terminate_after_preemption: bool
+    attempt: Attempt
+    priority: int
+    preemptible: bool
     # Its place in the scheduler's queue: kept across preemption and resume, as the pod group's creation time is.
     queue_seq: int = 0
-    desired_phase: str = "Running"
-    actual_phase: str = "Creating"
+    desired_phase: DesiredPhase = DesiredPhase.RUNNING
+    actual_phase: Phase = Phase.CREATING
     phase_since: float = 0.0
-    # Bumped by every action that makes pending timers obsolete (suspend, delete, preemption …).
+    # Bumped by every transition, so that timers set for an earlier phase fire into nothing.
     generation: int = 0
     restarts: int = 0
     pending_reason: str | None = None
+    # The last thing that happened to it that a user wants to read (preemption, crash …).
+    phase_message: str | None = None
     deleted_at: float | None = None
+    history: list[PhaseChange] = field(default_factory=list)
 
-    def to_api(self) -> dict[str, Any]:
-        """The `Training1` object of the contracts (an API version may leave fields out)."""
-        return {
-            "name": self.name,
-            "requestedName": self.requested_name,
-            "workloadId": self.workload_id,
-            "projectId": self.project_id,
-            "departmentId": self.department_id,
-            "clusterId": self.cluster_id,
-            "createdBy": self.created_by,
-            "createdAt": isoformat(self.created_at),
-            "deletedAt": None if self.deleted_at is None else isoformat(self.deleted_at),
-            "desiredPhase": self.desired_phase,
-            "actualPhase": self.actual_phase,
-            "spec": self.spec,
-        }
+    @property
+    def project_id(self) -> str:
+        return self.request.project_id
 
-    def to_snapshot(self) -> dict[str, Any]:
-        return {
-            "workloadId": self.workload_id,
-            "name": self.name,
-            "projectId": self.project_id,
-            "desiredPhase": self.desired_phase,
-            "actualPhase": self.actual_phase,
-            "phaseSince": isoformat(self.phase_since),
-            "pendingReason": self.pending_reason,
-            "restarts": self.restarts,
-            "backoffLimit": self.backoff_limit,
-        }
+    @property
+    def cluster_id(self) -> str:
+        return self.request.cluster_id
+
+    @property
+    def requested_name(self) -> str:
+        return self.request.name

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.cluster.clock import isoformat
-from mockserver.cluster.cluster import Conflict
+from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.handlers.state import current
-
-
-def _clock() -> dict[str, Any]:
-    cluster = current().cluster
-    return {"mode": cluster.clock.mode, "now": isoformat(cluster.now()), "speed": cluster.clock.speed}
+from mockserver.views.control import clock_view, event_view, snapshot_view
 
 
 async def control_reset() -> Any:
@@ -22,19 +17,17 @@ async def control_reset() -> Any:
 
 
 async def control_get_clock() -> Any:
-    return _clock(), 200
+    return clock_view(current().cluster), 200
 
 
 async def control_advance_clock(body: dict[str, Any]) -> Any:
     cluster = current().cluster
-    if cluster.clock.mode != "manual":
-        raise Conflict("the clock is realtime; start the server with --clock manual to advance it")
     cluster.advance(body["seconds"])
-    return _clock(), 200
+    return clock_view(cluster), 200
 
 
 async def control_snapshot() -> Any:
-    return current().cluster.snapshot(), 200
+    return snapshot_view(current().cluster), 200
 
 
 async def control_force_outcome(workloadId: str, body: dict[str, Any]) -> Any:
@@ -46,12 +39,12 @@ async def control_submit_load(body: dict[str, Any]) -> Any:
     load = current().cluster.submit_load(
         name=body["name"],
         project_id=body["projectId"],
-        compute=body.get("compute") or {},
+        pod=pod_request_from_compute(body.get("compute") or {}),
         priority=body.get("priority", 100),
         preemptible=body.get("preemptible", False),
         node_pools=body.get("nodePools") or [],
     )
-    return load, 201
+    return {"workloadId": load.workload_id, "name": load.name, "running": load.running}, 201
 
 
 async def control_remove_load(workloadId: str) -> Any:
@@ -60,20 +53,7 @@ async def control_remove_load(workloadId: str) -> Any:
 
 
 async def control_events(after: int = 0, limit: int = 1000) -> Any:
-    events = current().cluster.events_after(after, limit)
-    return {
-        "events": [
-            {
-                "seq": e.seq,
-                "time": isoformat(e.time),
-                "kind": e.kind,
-                "workloadId": e.workload_id,
-                "phase": e.phase,
-                "message": e.message,
-            }
-            for e in events
-        ]
-    }, 200
+    return {"events": [event_view(e) for e in current().cluster.events_after(after, limit)]}, 200
 
 
 async def control_get_faults() -> Any:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from connexion.context import context, request
 
-from mockserver.auth import TokenService
-from mockserver.cluster.cluster import FakeCluster, Principal
+from mockserver.auth import Principal, TokenService
+from mockserver.cluster.cluster import FakeCluster
 from mockserver.middleware import Faults
 from mockserver.versions import ApiVersion
 
@@ -21,8 +21,10 @@ class MockState:
 
 
 def current() -> MockState:
-    return request.scope["mockserver"]
+    state: MockState = request.scope["mockserver"]
+    return state
 
 
 def caller() -> Principal:
-    return context["token_info"]["principal"]
+    principal: Principal = context["token_info"]["principal"]
+    return principal

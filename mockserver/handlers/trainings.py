@@ -1,4 +1,4 @@
-"""The Run:ai operations: thin translations between HTTP and the fake cluster, per served API version."""
+"""The Run:ai trainings operations: read the request, call the cluster, show the answer for this version."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 from mockserver.auth import CredentialsRejected
 from mockserver.errors import error_response
 from mockserver.handlers.state import caller, current
+from mockserver.parsing.training import parse_training
 from mockserver.versions import ACCEPTED
+from mockserver.views.training import deleted_answer, training_view
 
 
 async def grant_token(body: dict[str, Any] | None = None, **_: Any) -> Any:
     state = current()
     try:
-        answer = state.tokens.grant(body)
+        answer: dict[str, Any] = dict(state.tokens.grant(body))
     except CredentialsRejected as rejected:
         return error_response(400, str(rejected))
     if state.version.token_expires_in:
@@ -23,25 +25,27 @@ async def grant_token(body: dict[str, Any] | None = None, **_: Any) -> Any:
 
 async def create_training1(body: dict[str, Any]) -> Any:
     state = current()
-    return state.version.training(state.cluster.submit(body, caller())), state.version.create_status
+    parsed = parse_training(body, state.version)
+    training = state.cluster.submit(parsed.request, caller(), parsed.issues)
+    return training_view(training, state.version), state.version.create_status
 
 
 async def get_training(workloadId: str) -> Any:
     state = current()
-    return state.version.training(state.cluster.get(workloadId, caller())), 200
+    return training_view(state.cluster.training(workloadId, caller()), state.version), 200
 
 
 async def delete_training(workloadId: str) -> Any:
     state = current()
     state.cluster.delete(workloadId, caller())
-    return state.version.deleted()
+    return deleted_answer(state.version)
 
 
 async def suspend_training(workloadId: str) -> Any:
     current().cluster.suspend(workloadId, caller())
-    return ACCEPTED, 202
+    return dict(ACCEPTED), 202
 
 
 async def resume_training(workloadId: str) -> Any:
     current().cluster.resume(workloadId, caller())
-    return ACCEPTED, 202
+    return dict(ACCEPTED), 202

@@ -93,18 +93,15 @@ def test_failures_restart_up_to_backoff_limit_then_fail(api, client):
         {"name": "mock.runai/outcome", "value": "Failed"},
     ]
     workload = api.create(training(annotations=annotations, backoffLimit=2)).json()["workloadId"]
-    seen = api.phases_over(workload, 40)
-    assert seen == [
-        "Creating",
-        "Pending",
-        "Initializing",
-        "Running",
-        "Initializing",
-        "Running",
-        "Initializing",
-        "Running",
-        "Failed",
-    ]
+    # Like a Kubernetes Job's pod: a crash frees the devices, and the replacement goes back through the
+    # scheduler after an exponential back-off (10 s, then 20 s).
+    assert api.phases_over(workload, 10) == ["Creating", "Pending", "Initializing", "Running", "Pending"]
+    snapshot = client.get("/api/mock/v1/snapshot").json()
+    held = next(t for t in snapshot["trainings"] if t["workloadId"] == workload)
+    assert held["restarts"] == 1 and held["pendingReason"].startswith("Back-off restarting failed container")
+    assert not any(workload in (d.get("holders") or []) for n in snapshot["nodes"] for d in n["devices"])
+    seen = api.phases_over(workload, 80)
+    assert seen == ["Pending", "Initializing", "Running", "Pending", "Initializing", "Running", "Failed"]
     snapshot = client.get("/api/mock/v1/snapshot").json()
     assert next(t for t in snapshot["trainings"] if t["workloadId"] == workload)["restarts"] == 3
 

@@ -9,9 +9,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from mockserver.auth import Principal
 from mockserver.cluster.clock import ManualClock
-from mockserver.cluster.cluster import Conflict, FakeCluster, Principal
+from mockserver.cluster.cluster import FakeCluster
+from mockserver.cluster.errors import Conflict
+from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.config import load_config
+from mockserver.parsing.training import parse_training
+from mockserver.versions import VERSIONS
+from mockserver.views.control import snapshot_view
 
 CONFIG = load_config()
 CLUSTER_ID = CONFIG.topology.cluster_id
@@ -20,8 +26,9 @@ HOLDING = {"Initializing", "Running"}
 LEGAL = {
     "Creating": {"Pending", "Stopping", "Deleting", "Failed"},
     "Pending": {"Initializing", "Stopping", "Deleting", "Failed"},
-    "Initializing": {"Running", "Initializing", "Terminating", "Stopping", "Deleting", "Failed"},
-    "Running": {"Completed", "Failed", "Initializing", "Terminating", "Stopping", "Deleting"},
+    # A crashed pod frees its devices and its replacement waits in Pending (back-off, then the scheduler).
+    "Initializing": {"Running", "Pending", "Terminating", "Stopping", "Deleting", "Failed"},
+    "Running": {"Completed", "Failed", "Pending", "Terminating", "Stopping", "Deleting"},
     "Terminating": {"Pending", "Stopping", "Deleting", "Failed"},
     "Stopping": {"Stopped", "Resuming", "Deleting"},
     "Stopped": {"Resuming", "Deleting"},
@@ -42,6 +49,11 @@ computes = st.sampled_from(
         {"cpuCoreRequest": 2},
     ]
 )
+
+
+def _submit(cluster: FakeCluster, body: dict) -> str:
+    parsed = parse_training(body, VERSIONS["2.18"])
+    return cluster.submit(parsed.request, ANYONE, parsed.issues).workload_id
 
 
 def _body(
@@ -96,7 +108,7 @@ class ClusterMachine(RuleBasedStateMachine):
     )
     def submit(self, project, compute, priority, pools, duration, outcome, terminate):
         body = _body("prop", project, compute, priority, pools, duration, outcome, terminate)
-        self.ids.append(self.cluster.submit(body, ANYONE)["workloadId"])
+        self.ids.append(_submit(self.cluster, body))
 
     @precondition(lambda self: self.ids)
     @rule(data=st.data(), action=st.sampled_from(["suspend", "resume", "delete"]))
@@ -119,10 +131,9 @@ class ClusterMachine(RuleBasedStateMachine):
 
     @rule(gpus=st.integers(1, 4), priority=st.sampled_from([50, 100, 125]), preemptible=st.booleans())
     def add_load(self, gpus, priority, preemptible):
-        load = self.cluster.submit_load(
-            "load", "1", {"gpuDevicesRequest": gpus}, priority, preemptible, ["default"]
-        )
-        self.loads.append(load["workloadId"])
+        pod = pod_request_from_compute({"gpuDevicesRequest": gpus})
+        load = self.cluster.submit_load("load", "1", pod, priority, preemptible, ["default"])
+        self.loads.append(load.workload_id)
 
     @precondition(lambda self: self.loads)
     @rule(data=st.data())
@@ -137,7 +148,7 @@ class ClusterMachine(RuleBasedStateMachine):
 
     @invariant()
     def resources_follow_phases(self):
-        snapshot = self.cluster.snapshot()
+        snapshot = snapshot_view(self.cluster)
         placed = {job["id"] for job in snapshot["jobs"] if job["pods"]}
         for training in snapshot["trainings"]:
             holds = training["workloadId"] in placed
@@ -170,9 +181,7 @@ def test_same_actions_same_history():
     def run() -> list:
         cluster = FakeCluster(CONFIG.topology, CONFIG.timing, ManualClock(), seed=9)
         ids = [
-            cluster.submit(
-                _body("d", p, {"gpuDevicesRequest": 4}, "train", [], 20, "Completed", False), ANYONE
-            )["workloadId"]
+            _submit(cluster, _body("d", p, {"gpuDevicesRequest": 4}, "train", [], 20, "Completed", False))
             for p in ("3", "3", "1", "1", "4")
         ]
         cluster.advance(3)

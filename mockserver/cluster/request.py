@@ -1,0 +1,37 @@
+"""A training request as the cluster takes it: typed, already read from whichever API version sent it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.cluster.resources import PodRequest
+
+# Per-training behaviour a test can set through `spec.annotations` (ignored in real-deployment mode).
+DURATION_ANNOTATION = "mock.runai/duration"
+OUTCOME_ANNOTATION = "mock.runai/outcome"
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    name: str
+    project_id: str
+    cluster_id: str
+    name_is_prefix: bool
+    image: str | None
+    pod: PodRequest
+    pods: int
+    priority_class: str
+    # Explicit preemptibility, where the API version has the field; None: the priority decides.
+    preemptible: bool | None
+    node_pools: tuple[str, ...]
+    node_type: str | None
+    backoff_limit: int
+    auto_delete_after: float
+    terminate_after_preemption: bool
+    command: str | None
+    args: str | None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    # The spec exactly as submitted: the API echoes it back; the cluster never reads it.
+    spec_document: Mapping[str, Any] | None = None

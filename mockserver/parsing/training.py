@@ -1,0 +1,159 @@
+"""A create-training body, read per API version into the cluster's `TrainingRequest`.
+
+Connexion has already checked the body against the version's schema; what is checked here is what the
+schema cannot say (ranges between fields, quantities, sizes). Each problem becomes a compliance issue
+naming the API field, so that one 400 lists them all together with the cluster's own rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.cluster.errors import ComplianceIssue
+from mockserver.cluster.quantity import parse_quantity
+from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.resources import pod_request_from_compute
+from mockserver.parsing.bounds import bound_issues
+from mockserver.versions import ApiVersion
+
+# The documented defaults of the API's training spec.
+DEFAULT_BACKOFF_LIMIT = 6
+DEFAULT_AUTO_DELETION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ParsedTraining:
+    request: TrainingRequest
+    issues: tuple[ComplianceIssue, ...]
+
+
+def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
+    spec: dict[str, Any] = body.get("spec") or {}
+    compute: dict[str, Any] = spec.get("compute") or {}
+    issues = _spec_issues(spec) + _compute_issues(compute) + bound_issues(spec)
+    preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
+    request = TrainingRequest(
+        name=body["name"],
+        project_id=body["projectId"],
+        cluster_id=body["clusterId"],
+        name_is_prefix=bool(body.get("useGivenNameAsPrefix")),
+        image=spec.get("image"),
+        pod=pod_request_from_compute(compute),
+        pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
+        priority_class=spec.get("priorityClass") or version.default_priority_class,
+        preemptible=None if preemptibility is None else preemptibility == "preemptible",
+        node_pools=tuple(str(p) for p in spec.get("nodePools") or ()),
+        node_type=spec.get("nodeType"),
+        backoff_limit=max(0, _int(spec.get("backoffLimit"), DEFAULT_BACKOFF_LIMIT)),
+        auto_delete_after=float(
+            max(0, _int(spec.get("autoDeletionTimeAfterCompletionSeconds"), DEFAULT_AUTO_DELETION_SECONDS))
+        ),
+        terminate_after_preemption=bool(spec.get("terminateAfterPreemption")),
+        command=spec.get("command"),
+        args=spec.get("args"),
+        annotations=_annotations(spec.get("annotations")),
+        spec_document=body.get("spec"),
+    )
+    return ParsedTraining(request, tuple(issues))
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return default
+    return int(min(max(value, -1e15), 1e15))
+
+
+def _annotations(items: Any) -> dict[str, str]:
+    if not isinstance(items, list):
+        return {}
+    return {
+        a["name"]: str(a.get("value") or "")
+        for a in items
+        if isinstance(a, dict) and isinstance(a.get("name"), str) and not a.get("exclude")
+    }
+
+
+def _spec_issues(spec: dict[str, Any]) -> list[ComplianceIssue]:
+    issues = []
+    if not spec.get("image"):
+        issues.append(ComplianceIssue("spec.image", "an image is required to create a workload"))
+    for field in ("completions", "parallelism"):
+        if spec.get(field) is not None and spec[field] < 1:
+            issues.append(ComplianceIssue(f"spec.{field}", "must be at least 1"))
+    for field in ("backoffLimit", "autoDeletionTimeAfterCompletionSeconds"):
+        if spec.get(field) is not None and spec[field] < 0:
+            issues.append(ComplianceIssue(f"spec.{field}", "must not be negative"))
+    return issues
+
+
+def _compute_issues(compute: dict[str, Any]) -> list[ComplianceIssue]:
+    issues: list[ComplianceIssue] = []
+
+    def add(field: str, details: str) -> None:
+        issues.append(ComplianceIssue(f"spec.compute.{field}", details))
+
+    devices = compute.get("gpuDevicesRequest")
+    if devices is not None and devices < 0:
+        add("gpuDevicesRequest", "must not be negative")
+    kind = compute.get("gpuRequestType")
+    if kind == "portion":
+        portion, limit = compute.get("gpuPortionRequest"), compute.get("gpuPortionLimit")
+        if portion is None:
+            add("gpuPortionRequest", "is required when gpuRequestType is portion")
+        elif not 0 < portion <= 1:
+            add("gpuPortionRequest", "must be greater than 0 and at most 1")
+        elif limit is not None and limit < portion:
+            add("gpuPortionLimit", "must not be less than gpuPortionRequest")
+    elif kind in ("memory", "migProfile") and devices is not None and devices > 1:
+        add("gpuRequestType", "only portion may be used with more than one GPU device")
+    elif kind == "memory":
+        issues += _quantity_pair(compute, "gpuMemoryRequest", "gpuMemoryLimit", required=True)
+    elif kind == "migProfile" and not compute.get("migProfile"):
+        add("migProfile", "is required when gpuRequestType is migProfile")
+    for field in ("cpuCoreRequest", "cpuCoreLimit"):
+        if compute.get(field) is not None and compute[field] < 0:
+            add(field, "must not be negative")
+    request, limit = compute.get("cpuCoreRequest"), compute.get("cpuCoreLimit")
+    if request is not None and limit is not None and 0 <= limit < request:
+        add("cpuCoreLimit", "must not be less than cpuCoreRequest")
+    issues += _quantity_pair(compute, "cpuMemoryRequest", "cpuMemoryLimit", required=False)
+    for index, resource in enumerate(compute.get("extendedResources") or []):
+        quantity = (resource or {}).get("quantity")
+        if quantity is not None:
+            issues += _quantity_issues([(f"extendedResources[{index}].quantity", quantity)])
+    return issues
+
+
+def _quantity_pair(
+    compute: dict[str, Any], request_field: str, limit_field: str, required: bool
+) -> list[ComplianceIssue]:
+    request, limit = compute.get(request_field), compute.get(limit_field)
+    if request is None:
+        if required:
+            return [
+                ComplianceIssue(f"spec.compute.{request_field}", "is required when gpuRequestType is memory")
+            ]
+        return _quantity_issues([(limit_field, limit)] if limit is not None else [])
+    issues = _quantity_issues(
+        [(request_field, request)] + ([(limit_field, limit)] if limit is not None else [])
+    )
+    if not issues and limit is not None and parse_quantity(limit) < parse_quantity(request):
+        issues.append(
+            ComplianceIssue(f"spec.compute.{limit_field}", f"must not be less than {request_field}")
+        )
+    return issues
+
+
+def _quantity_issues(fields: Iterable[tuple[str, str]]) -> list[ComplianceIssue]:
+    issues: list[ComplianceIssue] = []
+    for field, text in fields:
+        try:
+            value = parse_quantity(text)
+        except ValueError as error:
+            issues.append(ComplianceIssue(f"spec.compute.{field}", str(error)))
+            continue
+        if value < 0:
+            issues.append(ComplianceIssue(f"spec.compute.{field}", "must not be negative"))
+    return issues

@@ -1,0 +1,61 @@
+"""The control API's views of the cluster: snapshot, loads, events, clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.cluster.clock import isoformat
+from mockserver.cluster.cluster import FakeCluster
+from mockserver.cluster.events import Event
+from mockserver.cluster.loads import Load
+from mockserver.cluster.training import Training
+
+
+def snapshot_view(cluster: FakeCluster) -> dict[str, Any]:
+    state = cluster.scheduler_snapshot()
+    state["clusterId"] = cluster.topology.cluster_id
+    state["now"] = isoformat(cluster.now())
+    state["trainings"] = [_training(t) for t in cluster.trainings()]
+    state["loads"] = [load_view(load) for load in cluster.loads()]
+    return state
+
+
+def _training(training: Training) -> dict[str, Any]:
+    return {
+        "workloadId": training.workload_id,
+        "name": training.name,
+        "projectId": training.project_id,
+        "desiredPhase": training.desired_phase.value,
+        "actualPhase": training.actual_phase.value,
+        "phaseSince": isoformat(training.phase_since),
+        "pendingReason": training.pending_reason,
+        "restarts": training.restarts,
+        "backoffLimit": training.request.backoff_limit,
+    }
+
+
+def load_view(load: Load) -> dict[str, Any]:
+    return {
+        "workloadId": load.workload_id,
+        "name": load.name,
+        "projectId": load.project_id,
+        "running": load.running,
+        "priority": load.job.priority,
+        "preemptible": load.job.preemptible,
+        "pendingReason": load.pending_reason,
+    }
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "time": isoformat(event.time),
+        "kind": event.kind.value,
+        "workloadId": event.workload_id,
+        "phase": event.phase,
+        "message": event.message,
+    }
+
+
+def clock_view(cluster: FakeCluster) -> dict[str, Any]:
+    return {"mode": cluster.clock.mode, "now": isoformat(cluster.now()), "speed": cluster.clock.speed}

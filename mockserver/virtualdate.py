@@ -1,0 +1,32 @@
+"""The `Date` header of every answer, from the fake's virtual clock.
+
+Clients and the harness compare `createdAt` and friends with the server's own idea of now; on a fast
+(`--speed`) or manual clock that is the virtual clock, not the wall. uvicorn's own Date header is turned
+off where the server starts, so this is the only one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.utils import formatdate
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class VirtualDate:
+    def __init__(self, app: ASGIApp, now: Callable[[], float]) -> None:
+        self.app, self.now = app, now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", formatdate(self.now(), usegmt=True).encode("ascii")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, dated)
