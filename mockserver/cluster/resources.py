@@ -34,7 +34,7 @@ class PodRequest:
         return self.gpus > 0 or self.is_shared or self.mig_profile is not None
 
 
-def pod_request_from_compute(compute: dict | None) -> PodRequest:
+def pod_request_from_compute(compute: dict[str, Any] | None) -> PodRequest:
     """Only the fields of the selected `gpuRequestType` count; malformed values are ignored, never fatal."""
     if not isinstance(compute, dict):
         return PodRequest()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from mockserver.cluster.errors import ConfigError
 
@@ -19,6 +20,30 @@ UNLIMITED = -1.0
 DEFAULT_OVER_QUOTA_PRIORITY = 100
 
 _MIG_PROFILE = re.compile(r"^[1-9][0-9]*g\.[1-9][0-9]*gb$")
+
+
+class Placement(str, Enum):
+    """How a node pool chooses among nodes (and devices) that fit a pod, as Run:ai node pools set it."""
+
+    BINPACK = "binpack"  # fullest node and fullest shared device first: keeps whole nodes free
+    SPREAD = "spread"  # emptiest node and least used device first: spreads load and heat
+
+
+@dataclass(frozen=True)
+class PlacementStrategy:
+    """One strategy for pods that use GPUs and one for CPU-only pods (Run:ai's `placementStrategy`)."""
+
+    gpu: Placement = Placement.BINPACK
+    cpu: Placement = Placement.BINPACK
+
+
+class DepartmentOverQuota(str, Enum):
+    """How departments split what is left of a pool after every department got its deserved quota."""
+
+    # Run:ai's documented rule: "Departments' over quota is always proportional to its quota".
+    PROPORTIONAL = "proportional"
+    # KAI's queue model: each department's own overQuotaWeight, as for projects.
+    WEIGHT = "weight"
 
 
 @dataclass(frozen=True)
@@ -82,17 +107,26 @@ class Topology:
     projects: dict[str, Project]
     node_pools: list[str]
     nodes: list[Node]
+    # Per node pool; a pool left out of the config bin-packs.
+    placement: dict[str, PlacementStrategy] = field(default_factory=dict)
+    department_over_quota: DepartmentOverQuota = DepartmentOverQuota.PROPORTIONAL
+
+    def placement_of(self, pool: str) -> PlacementStrategy:
+        return self.placement.get(pool, _BINPACK)
 
     def project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
 
 
-def topology_from_dict(data: dict, source: str) -> Topology:
+_BINPACK = PlacementStrategy()
+
+
+def topology_from_dict(data: dict[str, Any], source: str) -> Topology:
     """Build and validate a topology from parsed YAML; raises ConfigError naming the offending path."""
     reader = _Reader(source)
     root = reader.mapping(data, "")
     cluster = reader.mapping(root.get("cluster"), "cluster")
-    node_pools = _node_pools(reader, root.get("nodePools"))
+    node_pools, placement = _node_pools(reader, root.get("nodePools"))
     departments, department_quotas = _departments(reader, root.get("departments", []))
     projects = _projects(reader, root.get("projects", []), node_pools, departments)
     _department_quotas(reader, departments, department_quotas, projects, node_pools)
@@ -103,7 +137,12 @@ def topology_from_dict(data: dict, source: str) -> Topology:
         projects=projects,
         node_pools=node_pools,
         nodes=_nodes(reader, root.get("nodes", []), node_pools),
+        placement=placement,
+        department_over_quota=_department_over_quota(reader, root.get("scheduler")),
     )
+
+
+_Choice = TypeVar("_Choice", Placement, DepartmentOverQuota)
 
 
 class _Reader:
@@ -115,12 +154,12 @@ class _Reader:
     def fail(self, path: str, problem: str) -> ConfigError:
         return ConfigError(self.source, path or "(top level)", problem)
 
-    def mapping(self, value: Any, path: str) -> dict:
+    def mapping(self, value: Any, path: str) -> dict[Any, Any]:
         if not isinstance(value, dict):
             raise self.fail(path, "must be a mapping")
         return value
 
-    def sequence(self, value: Any, path: str) -> list:
+    def sequence(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
             raise self.fail(path, "must be a list")
         return value
@@ -149,6 +188,12 @@ class _Reader:
             path, "must be a non-negative number" + (" or -1 (unlimited)" if allow_unlimited else "")
         )
 
+    def choice(self, value: Any, path: str, kind: type[_Choice]) -> _Choice:
+        known = [member.value for member in kind]
+        if value not in known:
+            raise self.fail(path, f"must be one of {', '.join(known)}")
+        return kind(value)
+
     def unique(self, items: list[str], path_of: Callable[[int], str], what: str) -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
@@ -157,12 +202,44 @@ class _Reader:
             seen.add(item)
 
 
-def _node_pools(reader: _Reader, value: Any) -> list[str]:
-    pools = [reader.text(p, f"nodePools[{i}]") for i, p in enumerate(reader.sequence(value, "nodePools"))]
+def _node_pools(reader: _Reader, value: Any) -> tuple[list[str], dict[str, PlacementStrategy]]:
+    """Node pools in order: each a name, or {name, placementStrategy: {gpu, cpu}}."""
+    pools: list[str] = []
+    placement: dict[str, PlacementStrategy] = {}
+    for i, entry in enumerate(reader.sequence(value, "nodePools")):
+        path = f"nodePools[{i}]"
+        if not isinstance(entry, dict):
+            pools.append(reader.text(entry, path))
+            continue
+        for key in entry:
+            if key not in ("name", "placementStrategy"):
+                raise reader.fail(f"{path}.{key}", "unknown key (known: name, placementStrategy)")
+        name = reader.text(entry.get("name"), f"{path}.name")
+        pools.append(name)
+        strategy = reader.mapping(entry.get("placementStrategy") or {}, f"{path}.placementStrategy")
+        for key in strategy:
+            if key not in ("gpu", "cpu"):
+                raise reader.fail(f"{path}.placementStrategy.{key}", "unknown key (known: gpu, cpu)")
+        placement[name] = PlacementStrategy(
+            gpu=reader.choice(strategy.get("gpu", "binpack"), f"{path}.placementStrategy.gpu", Placement),
+            cpu=reader.choice(strategy.get("cpu", "binpack"), f"{path}.placementStrategy.cpu", Placement),
+        )
     if not pools:
         raise reader.fail("nodePools", "must name at least one node pool")
     reader.unique(pools, lambda i: f"nodePools[{i}]", "node pool")
-    return pools
+    return pools, placement
+
+
+def _department_over_quota(reader: _Reader, value: Any) -> DepartmentOverQuota:
+    section = reader.mapping(value if value is not None else {}, "scheduler")
+    for key in section:
+        if key != "departmentOverQuota":
+            raise reader.fail(f"scheduler.{key}", "unknown key (known: departmentOverQuota)")
+    return reader.choice(
+        section.get("departmentOverQuota", "proportional"),
+        "scheduler.departmentOverQuota",
+        DepartmentOverQuota,
+    )
 
 
 def _quotas(
@@ -205,7 +282,7 @@ def _quota(reader: _Reader, value: Any, path: str, default: Quota) -> Quota:
     return Quota(deserved=deserved, limit=limit, over_quota_weight=weight)
 
 
-def _priority(reader: _Reader, entry: dict, path: str) -> int:
+def _priority(reader: _Reader, entry: dict[str, Any], path: str) -> int:
     return reader.count(
         entry.get("overQuotaPriority", DEFAULT_OVER_QUOTA_PRIORITY), f"{path}.overQuotaPriority"
     )

@@ -177,7 +177,7 @@ def check_invariants(
         job = known[view["id"]]
         if not view["pods"]:
             continue
-        assert len(view["pods"]) == max(1, job.pods)
+        assert len(view["pods"]) <= max(1, job.pods) and view["runningPods"] == len(view["pods"])
         candidates = (
             job.node_pools or topology.projects[job.project_id].default_node_pools or topology.node_pools
         )

@@ -564,16 +564,18 @@ def test_cpu_only_pods_prefer_cpu_only_nodes():
     assert s.placement("cpu")[0]["node"] == "n2"
 
 
-def test_gang_places_all_pods_or_none():
+def test_parallel_pods_are_placed_each_on_its_own():
+    """KAI schedules the pods of an HPO job (parallelism > 1) independently: no gang."""
     s = cluster([{"gpus": 1}, {"gpus": 1}], [{"id": "a", "quotas": gpu_quota(2)}])
-    s.enqueue(job("gang3", "a", pods=3))
-    s.enqueue(job("gang2", "a", pods=2))
+    s.enqueue(job("hpo3", "a", pods=3))
+    s.enqueue(job("later", "a"))
     result = s.cycle()
-    assert result.started == ["gang2"]
-    assert [p["node"] for p in s.placement("gang2")] == ["n1", "n2"]
-    assert result.pending["gang3"] == (
-        "Resources were found for 2 pods while 3 are required for gang scheduling in node pool p"
-    )
+    assert result.started == ["hpo3"]
+    assert (s.requested_pods("hpo3"), s.running_pods("hpo3")) == (3, 2)
+    assert [(p.index, p.node) for p in s.pods("hpo3")] == [(0, "n1"), (1, "n2")]
+    assert s.pending_reason("hpo3").startswith("Resources were not found for pod")
+    assert "hpo3" not in result.pending  # it runs: only jobs with nothing running are pending
+    assert result.pending["later"].startswith("Resources were not found for pod")
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------------

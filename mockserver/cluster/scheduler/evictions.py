@@ -1,5 +1,5 @@
 """Making room by eviction, shared by reclaim and preempt: evict candidates one at a time, in the order
-given, until the job fits; then give back every victim whose place is still free."""
+given, until the pod fits; then give back every victim whose place is still free."""
 
 from __future__ import annotations
 
@@ -9,33 +9,34 @@ from mockserver.cluster.scheduler.nodes import PodPlacement
 from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
 from mockserver.cluster.scheduler.signatures import FailedSignatures
-from mockserver.cluster.scheduler.state import ClusterState, JobRecord
+from mockserver.cluster.scheduler.state import ClusterState, PodRecord
 
-Victim = tuple[JobRecord, str]
+Victim = tuple[PodRecord, str]
 Saved = tuple[str, list[PodPlacement]]
 
 
 def evicting_action(
     session: Session,
-    eligible: Callable[[JobRecord, str], bool],
-    attempt: Callable[[JobRecord, str], Room | None],
+    eligible: Callable[[PodRecord, str], bool],
+    attempt: Callable[[PodRecord, str], Room | None],
 ) -> None:
-    """Run reclaim or preempt: waiting jobs in queue order, pools in preference order. A job is attempted
-    only if `eligible`; a successful attempt evicts its victims and starts the job at once."""
+    """Run reclaim or preempt: waiting pods in queue order, pools in preference order. A pod is attempted
+    only if `eligible`; a successful attempt evicts its victims and starts the pod at once."""
     session.new_action()
     failed: dict[str, FailedSignatures] = {}
     for pool, leaves in session.rounds():
         signatures = failed.setdefault(pool, FailedSignatures())
 
-        def skip(record: JobRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
-            dominated = signatures.reason_if_dominated(record.queue_signature, record.size) is not None
+        def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
+            shape = record.shape
+            dominated = signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None
             return dominated or not eligible(record, pool)
 
         order = QueueOrder(pool, leaves, skip)
         for record in order:
             room = attempt(record, pool)
             if room is None:
-                signatures.add(record.queue_signature, record.size, "")
+                signatures.add(record.shape.queue_signature, record.shape.size, "")
                 continue
             for victim, message in room.victims:
                 session.evict(victim, message)
@@ -50,9 +51,9 @@ class Room:
     def __init__(
         self,
         state: ClusterState,
-        record: JobRecord,
+        record: PodRecord,
         pods: list[PodPlacement],
-        victims: list[tuple[JobRecord, str, Saved]],
+        victims: list[tuple[PodRecord, str, Saved]],
     ) -> None:
         self.state = state
         self.record = record
@@ -69,18 +70,18 @@ class Room:
 
 
 def make_room(
-    state: ClusterState, record: JobRecord, pool: str, next_victim: Callable[[], Victim | None]
+    state: ClusterState, record: PodRecord, pool: str, next_victim: Callable[[], Victim | None]
 ) -> Room | None:
     queue = state.queue(record, pool)
-    request = record.requests[pool]
-    taken: list[tuple[JobRecord, str, Saved]] = []
+    request = record.shape.requests[pool]
+    taken: list[tuple[PodRecord, str, Saved]] = []
     while (victim := next_victim()) is not None:
         taken.append((*victim, state.unbind(victim[0])))
-        # Victims of the job's own queue lower what it holds, which can bring it back under its limit.
+        # Victims of the pod's own queue lower what it holds, which can bring it back under its limit.
         if queue.capacity_problem(request, record.job.preemptible) is not None:
             continue
         pods = state.try_place(record, pool)
-        if not isinstance(pods, int):
+        if pods is not None:
             return Room(state, record, pods, _unneeded_back(state, record, pool, taken))
     _restore(state, taken)
     return None
@@ -88,24 +89,24 @@ def make_room(
 
 def _unneeded_back(
     state: ClusterState,
-    record: JobRecord,
+    record: PodRecord,
     pool: str,
-    taken: list[tuple[JobRecord, str, Saved]],
-) -> list[tuple[JobRecord, str, Saved]]:
-    """Victims whose resources the job left free go back (last evicted first), unless the job's quota
+    taken: list[tuple[PodRecord, str, Saved]],
+) -> list[tuple[PodRecord, str, Saved]]:
+    """Victims whose resources the pod left free go back (last evicted first), unless the pod's quota
     check needed them gone."""
     queue = state.queue(record, pool)
-    needed: list[tuple[JobRecord, str, Saved]] = []
+    needed: list[tuple[PodRecord, str, Saved]] = []
     for victim, message, saved in reversed(taken):
         if not state.bind_if_room(victim, *saved):
             needed.append((victim, message, saved))
-        elif queue.capacity_problem(record.requests[pool], record.job.preemptible) is not None:
+        elif queue.capacity_problem(record.shape.requests[pool], record.job.preemptible) is not None:
             state.unbind(victim)
             needed.append((victim, message, saved))
     needed.reverse()
     return needed
 
 
-def _restore(state: ClusterState, taken: list[tuple[JobRecord, str, Saved]]) -> None:
+def _restore(state: ClusterState, taken: list[tuple[PodRecord, str, Saved]]) -> None:
     for victim, _, saved in reversed(taken):
         state.bind(victim, *saved)

@@ -1,19 +1,24 @@
-"""Fair share: deserved quota first, then the rest split by over-quota weight (KAI's proportion plugin, §2.1).
+"""Fair share: deserved quota first, then the rest split by over-quota weight (KAI's proportion plugin;
+docs/scheduler.md §1).
 
 The split goes one over-quota priority tier at a time, highest first. Inside a tier it runs in rounds that
 hand out whole units by weight; a queue that needs less than its slice takes what it needs and the spare goes
 round again. The fractions the rounds floored away ("crumbs") go one unit at a time to the largest
 remainders, older queues first. Time-based fair share (historical usage) is not modelled: usage is zero.
+
+Departments divide a pool by the topology's `DepartmentOverQuota` rule: by default in proportion to their
+deserved quotas (Run:ai's documented rule), or by their own weights as KAI's queues do.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from mockserver.cluster.scheduler.queues import EPSILON, QueueState, Vector
-from mockserver.cluster.topology import UNLIMITED
+from mockserver.cluster.scheduler.queues import QueueState
+from mockserver.cluster.scheduler.vector import EPSILON, INDEXES, ResourceVector
+from mockserver.cluster.topology import UNLIMITED, DepartmentOverQuota
 
 
 @dataclass(frozen=True)
@@ -95,20 +100,34 @@ def divide(total: float, claims: Sequence[Claim]) -> list[float]:
     return shares
 
 
-def assign_fair_shares(total: Vector, departments: list[QueueState], projects: list[QueueState]) -> None:
+def assign_fair_shares(
+    total: ResourceVector,
+    departments: list[QueueState],
+    projects: list[QueueState],
+    rule: DepartmentOverQuota = DepartmentOverQuota.PROPORTIONAL,
+) -> None:
     """Set `fair_share` top-down in one node pool: departments divide the pool, projects their department.
 
     Every queue's `request` (allocated + pending) must be up to date.
     """
-    for r in range(3):
-        shares = divide(total[r], [_claim(d, r) for d in departments])
-        for department, share in zip(departments, shares, strict=True):
-            department.fair_share[r] = share
+    department_shares: list[list[float]] = [[0.0] * len(INDEXES) for _ in departments]
+    project_shares: dict[int, list[float]] = {id(p): [0.0] * len(INDEXES) for p in projects}
+    for r in INDEXES:
+        claims = [_claim(d, r) for d in departments]
+        if rule is DepartmentOverQuota.PROPORTIONAL:
+            claims = _proportional(claims)
+        shares = divide(total[r], claims)
+        for i, (department, share) in enumerate(zip(departments, shares, strict=True)):
+            department_shares[i][r] = share
             children = [p for p in projects if p.parent is department]
             for project, child_share in zip(
                 children, divide(share, [_claim(p, r) for p in children]), strict=True
             ):
-                project.fair_share[r] = child_share
+                project_shares[id(project)][r] = child_share
+    for department, values in zip(departments, department_shares, strict=True):
+        department.fair_share = ResourceVector(*values)
+    for project in projects:
+        project.fair_share = ResourceVector(*project_shares[id(project)])
 
 
 def _claim(queue: QueueState, r: int) -> Claim:
@@ -120,3 +139,13 @@ def _claim(queue: QueueState, r: int) -> Claim:
         priority=queue.priority,
         creation=queue.creation,
     )
+
+
+def _proportional(claims: list[Claim]) -> list[Claim]:
+    """Weights equal to deserved quotas. Where no department deserves anything of the resource (or one is
+    unlimited, which already takes what it asks for) the configured weights stay, so that idle capacity
+    is still shared."""
+    deserved = [c.deserved for c in claims]
+    if UNLIMITED in deserved or sum(deserved) <= EPSILON:
+        return claims
+    return [replace(c, weight=c.deserved) for c in claims]

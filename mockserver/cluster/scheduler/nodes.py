@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.scheduler.jobs import DeviceShare, PlacedPod
 from mockserver.cluster.topology import NODE_TYPE_LABEL, Node
 
 UNIT = 1_000_000
@@ -61,13 +62,15 @@ class PodPlacement:
             return float(mig_gpus(self.mig_profile))
         return sum(units for _, units in self.devices) / UNIT
 
-    def describe(self) -> dict:
-        return {
-            "node": self.node.node.name,
-            "pool": self.node.node.pool,
-            "devices": [{"index": i, "fraction": round(units / UNIT, 6)} for i, units in self.devices],
-            "migProfile": self.mig_profile,
-        }
+    def placed(self, job_id: str, index: int) -> PlacedPod:
+        return PlacedPod(
+            job_id=job_id,
+            index=index,
+            node=self.node.node.name,
+            pool=self.node.node.pool,
+            devices=tuple(DeviceShare(i, round(units / UNIT, 6)) for i, units in self.devices),
+            mig_profile=self.mig_profile,
+        )
 
 
 class NodeState:
@@ -142,15 +145,25 @@ class NodeState:
         chosen = [i for i, used in enumerate(self.used) if not used and not self.whole[i]][:count]
         return tuple((i, UNIT) for i in chosen)
 
-    def shared_devices(self, units: int, count: int) -> tuple[tuple[int, int], ...] | None:
-        """Fullest shared device first (GPU bin-packing), then untouched devices; None if too few fit."""
+    def shared_devices(
+        self, units: int, count: int, spread: bool = False
+    ) -> tuple[tuple[int, int], ...] | None:
+        """Bin-pack: the fullest shared device first, then untouched ones. Spread: untouched devices first,
+        then the least used shared one (KAI's gpuspread scores a device by its free share). None if too
+        few fit."""
         shared = sorted(
             (i for i, used in enumerate(self.used) if used and not self.whole[i] and UNIT - used >= units),
-            key=lambda i: (-self.used[i], i),
+            key=lambda i: (self.used[i] if spread else -self.used[i], i),
         )
         fresh = [i for i, used in enumerate(self.used) if not used and not self.whole[i]]
-        chosen = (shared + fresh)[:count]
+        chosen = (fresh + shared if spread else shared + fresh)[:count]
         return tuple((i, units) for i in chosen) if len(chosen) == count else None
+
+    def free_gpu_share(self) -> float:
+        """The part of the node's GPUs nobody holds, 0..1: the spread strategy's node score."""
+        if not self.used:
+            return 0.0
+        return 1.0 - sum(self.used) / (UNIT * len(self.used))
 
     def has_room_for(self, placement: PodPlacement) -> bool:
         """True if exactly this placement (same devices) could be bound again now."""

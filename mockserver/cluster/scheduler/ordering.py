@@ -1,8 +1,9 @@
-"""The order in which queues and jobs are served, and in which victims are picked (KAI §2.2).
+"""The order in which queues and pods are served, and in which victims are picked (docs/scheduler.md §2).
 
-Jobs come out of a two-level priority queue: the best department, then its best project, then that
-project's best job. Queues are compared with their next job counted in, so a queue's turn comes back as
-soon as what it holds changes.
+Pods come out of a two-level priority queue: the best department, then its best project, then that
+project's best pod. Queues are compared with their next pod counted in, so a queue's turn comes back as
+soon as what it holds changes. Inside a project the pending pods sit in shapes (state.py); the project's
+next pod is the best head among its shapes, and a shape that is skipped is passed over whole.
 """
 
 from __future__ import annotations
@@ -11,27 +12,31 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 
-from mockserver.cluster.scheduler.queues import EPSILON, GPU, QueueState, Vector, exceeds
-from mockserver.cluster.scheduler.state import JobRecord
+from mockserver.cluster.scheduler.queues import QueueState
+from mockserver.cluster.scheduler.state import PodRecord, Shape
+from mockserver.cluster.scheduler.vector import EPSILON, GPU, INDEXES, ZERO, ResourceVector
 from mockserver.cluster.topology import UNLIMITED
 
-
-def job_key(record: JobRecord) -> tuple:
-    """Higher priority first, then older, then id."""
-    return (-record.job.priority, record.job.seq, record.job.id)
+JobKey = tuple[int, int, str, int]
+QueueKey = tuple[bool, bool, int, bool, float, float, float, int]
 
 
-def victim_key(record: JobRecord) -> tuple:
-    """Lowest priority first, then newest."""
-    return (record.job.priority, -record.job.seq, record.job.id)
+def job_key(record: PodRecord) -> JobKey:
+    """Higher priority first, then older, then id, then pod index."""
+    return (-record.job.priority, record.job.seq, record.job.id, record.index)
 
 
-def _dominant_share(queue: QueueState, request: Vector) -> tuple[float, float, bool]:
-    """max over resources of held / allocatable share, with and without the job; and whether the job asks
+def victim_key(record: PodRecord) -> JobKey:
+    """Lowest priority first, then newest (the last pod of a job first)."""
+    return (record.job.priority, -record.job.seq, record.job.id, -record.index)
+
+
+def _dominant_share(queue: QueueState, request: ResourceVector) -> tuple[float, float, bool]:
+    """max over resources of held / allocatable share, with and without the pod; and whether the pod asks
     for a resource the queue may not hold at all."""
     with_job = without_job = 0.0
     penalised = False
-    for r in range(3):
+    for r in INDEXES:
         share = queue.allocatable_share(r)
         if share == math.inf:
             continue
@@ -48,12 +53,12 @@ def _dominant_share(queue: QueueState, request: Vector) -> tuple[float, float, b
     return with_job, without_job, penalised
 
 
-def queue_key(queue: QueueState, request: Vector) -> tuple:
-    """KAI's queue comparator as a sort key; `request` is the queue's next job."""
+def queue_key(queue: QueueState, request: ResourceVector) -> QueueKey:
+    """KAI's queue comparator as a sort key; `request` is the queue's next pod."""
     allocated, deserved = queue.allocated, queue.deserved
     over_fair_share = False
     starved = True
-    for r in range(3):
+    for r in INDEXES:
         if allocated[r] > queue.fair_share[r] + EPSILON:
             over_fair_share = True
         if deserved[r] != UNLIMITED and allocated[r] + request[r] > deserved[r] + EPSILON:
@@ -71,54 +76,114 @@ def queue_key(queue: QueueState, request: Vector) -> tuple:
     )
 
 
-def victim_queue_key(queue: QueueState) -> tuple:
+def victim_queue_key(queue: QueueState) -> tuple[bool, bool, int, float, int]:
     """The most over-served queue first: over fair share, over deserved, lower priority, larger share."""
-    over_fair_share = exceeds(queue.allocated, queue.fair_share)
-    over_deserved = exceeds(queue.allocated, queue.deserved)
-    _, share, _ = _dominant_share(queue, (0.0, 0.0, 0.0))
+    over_fair_share = queue.allocated.exceeds(queue.fair_share)
+    over_deserved = queue.allocated.exceeds(queue.deserved)
+    _, share, _ = _dominant_share(queue, ZERO)
     return (not over_fair_share, not over_deserved, queue.priority, -share, queue.creation)
 
 
-class _Leaf:
-    __slots__ = ("at", "jobs", "queue")
+class _Cursor:
+    """A shape's pending pods from `at` on, as one stream of an action."""
 
-    def __init__(self, queue: QueueState, jobs: list[JobRecord]) -> None:
-        self.queue = queue
-        self.jobs = jobs
+    __slots__ = ("at", "shape")
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
         self.at = 0
 
+    def head(self) -> PodRecord | None:
+        members = self.shape.members
+        while self.at < len(members) and members[self.at].pods is not None:
+            self.at += 1
+        return members[self.at] if self.at < len(members) else None
 
-Leaves = list[tuple[QueueState, list[JobRecord]]]
+
+class _Leaf:
+    """One project queue's shapes, merged into the project's pod order."""
+
+    __slots__ = ("cursors", "heap", "queue")
+
+    def __init__(self, queue: QueueState, shapes: list[Shape]) -> None:
+        self.queue = queue
+        self.cursors = [_Cursor(shape) for shape in shapes]
+        self.heap: list[tuple[JobKey, int, _Cursor]] = []
+
+    def reset(self) -> None:
+        self.heap = []
+        for n, cursor in enumerate(self.cursors):
+            head = cursor.head()
+            if head is not None:
+                self.heap.append((job_key(head), n, cursor))
+        heapq.heapify(self.heap)
+
+    def head(self, skip: Callable[[PodRecord], bool]) -> PodRecord | None:
+        """The project's next pod; a shape whose head is skipped leaves this action."""
+        heap = self.heap
+        while heap:
+            key, n, cursor = heap[0]
+            head = cursor.head()
+            if head is None:
+                heapq.heappop(heap)
+            elif job_key(head) != key:
+                heapq.heapreplace(heap, (job_key(head), n, cursor))
+            elif skip(head):
+                cursor.at = len(cursor.shape.members)
+                heapq.heappop(heap)
+            else:
+                return head
+        return None
+
+    def take(self) -> PodRecord:
+        """The pod `head` last returned (not judged again: the queue order was built on it); move past it."""
+        cursor = self.heap[0][2]
+        record = cursor.head()
+        assert record is not None  # a leaf is in the order only with a head
+        cursor.at += 1
+        return record
+
+    def peek(self) -> PodRecord:
+        record = self.heap[0][2].head()
+        assert record is not None
+        return record
 
 
-def leaves_of(records: list[JobRecord], queue_of: Callable[[JobRecord], QueueState]) -> Leaves:
-    """Group jobs by project queue, each group in job order, queues in topology order."""
-    by_queue: dict[int, tuple[QueueState, list[JobRecord]]] = {}
-    for record in records:
-        queue = queue_of(record)
-        by_queue.setdefault(id(queue), (queue, []))[1].append(record)
-    for _, jobs in by_queue.values():
-        jobs.sort(key=job_key)
+Leaves = list[tuple[QueueState, list[Shape]]]
+
+
+def leaves_of(shapes: list[Shape], projects: dict[tuple[str, str], QueueState], pool: str) -> Leaves:
+    """Group shapes by project queue, queues in topology order."""
+    by_queue: dict[int, tuple[QueueState, list[Shape]]] = {}
+    for shape in shapes:
+        queue = projects[shape.project_id, pool]
+        by_queue.setdefault(id(queue), (queue, []))[1].append(shape)
     return sorted(by_queue.values(), key=lambda leaf: leaf[0].creation)
 
 
-class QueueOrder:
-    """Yields the waiting jobs of one node pool in KAI's order. Jobs placed meanwhile are passed over, and
-    `skip(record)` may drop a job without trying it. Call `invalidate()` after changing other queues'
-    holdings (evictions) so that the order is rebuilt."""
+_Entry = tuple[QueueKey, int, _Leaf]
+_ParentEntry = tuple[QueueKey, int, QueueState]
 
-    def __init__(self, pool: str, leaves: Leaves, skip: Callable[[JobRecord], bool]) -> None:
+
+class QueueOrder:
+    """Yields the waiting pods of one node pool in KAI's order. Pods placed meanwhile are passed over, and
+    `skip(record)` may drop a pod's whole shape without trying it. Call `invalidate()` after changing
+    other queues' holdings (evictions) so that the order is rebuilt."""
+
+    def __init__(self, pool: str, leaves: Leaves, skip: Callable[[PodRecord], bool]) -> None:
         self._pool = pool
         self._skip = skip
-        self._leaves = [_Leaf(queue, jobs) for queue, jobs in leaves]
+        self._leaves = [_Leaf(queue, shapes) for queue, shapes in leaves]
+        for leaf in self._leaves:
+            leaf.reset()
         self._stale = True
 
     def invalidate(self) -> None:
         self._stale = True
 
-    def __iter__(self) -> Iterator[JobRecord]:
-        top: list = []
-        children: dict[int, list] = {}
+    def __iter__(self) -> Iterator[PodRecord]:
+        top: list[_ParentEntry] = []
+        children: dict[int, list[_Entry]] = {}
         while True:
             if self._stale:
                 top, children = self._rebuild()
@@ -128,41 +193,37 @@ class QueueOrder:
             _, _, parent = heapq.heappop(top)
             heap = children[id(parent)]
             _, _, leaf = heapq.heappop(heap)
-            record = leaf.jobs[leaf.at]
-            leaf.at += 1
+            record = leaf.take()
             yield record
             if self._stale:
                 continue
-            if self._advance(leaf):
-                heapq.heappush(heap, self._leaf_entry(leaf))
+            entry = self._leaf_entry(leaf)
+            if entry is not None:
+                heapq.heappush(heap, entry)
             if heap:
                 heapq.heappush(top, self._parent_entry(parent, heap))
 
-    def _advance(self, leaf: _Leaf) -> bool:
-        jobs = leaf.jobs
-        while leaf.at < len(jobs) and (jobs[leaf.at].pods is not None or self._skip(jobs[leaf.at])):
-            leaf.at += 1
-        return leaf.at < len(leaf.jobs)
+    def _leaf_entry(self, leaf: _Leaf) -> _Entry | None:
+        head = leaf.head(self._skip)
+        if head is None:
+            return None
+        return (queue_key(leaf.queue, head.shape.requests[self._pool]), leaf.queue.creation, leaf)
 
-    def _leaf_entry(self, leaf: _Leaf) -> tuple:
-        request = leaf.jobs[leaf.at].requests[self._pool]
-        return (queue_key(leaf.queue, request), leaf.queue.creation, leaf)
+    def _parent_entry(self, parent: QueueState, heap: list[_Entry]) -> _ParentEntry:
+        head = heap[0][2].peek()
+        return (queue_key(parent, head.shape.requests[self._pool]), parent.creation, parent)
 
-    def _parent_entry(self, parent: QueueState, heap: list) -> tuple:
-        best: _Leaf = heap[0][2]
-        request = best.jobs[best.at].requests[self._pool]
-        return (queue_key(parent, request), parent.creation, parent)
-
-    def _rebuild(self) -> tuple[list, dict[int, list]]:
-        children: dict[int, list] = {}
+    def _rebuild(self) -> tuple[list[_ParentEntry], dict[int, list[_Entry]]]:
+        children: dict[int, list[_Entry]] = {}
         parents: dict[int, QueueState] = {}
         for leaf in self._leaves:
-            if not self._advance(leaf):
+            entry = self._leaf_entry(leaf)
+            if entry is None:
                 continue
             parent = leaf.queue.parent
             assert parent is not None
             parents[id(parent)] = parent
-            children.setdefault(id(parent), []).append(self._leaf_entry(leaf))
+            children.setdefault(id(parent), []).append(entry)
         top = []
         for key, heap in children.items():
             heapq.heapify(heap)

@@ -1,7 +1,7 @@
 """Scheduling queues: one per (project, node pool) and one per (department, node pool), projects under
 their department. A queue carries its quotas, what it holds, and the fair share of the current cycle.
 
-Resource vectors are indexed like `RESOURCES`: GPUs (devices), CPU (millicores), memory (MiB).
+Figures are `ResourceVector`s indexed like `RESOURCES`: GPUs (devices), CPU (millicores), memory (MiB).
 """
 
 from __future__ import annotations
@@ -10,28 +10,11 @@ import math
 from typing import TYPE_CHECKING
 
 from mockserver.cluster.scheduler import messages
+from mockserver.cluster.scheduler.vector import EPSILON, INDEXES, ZERO, ResourceVector
 from mockserver.cluster.topology import RESOURCES, UNLIMITED, Quota
 
 if TYPE_CHECKING:
-    from mockserver.cluster.scheduler.state import JobRecord
-
-Vector = tuple[float, float, float]
-ZERO: Vector = (0.0, 0.0, 0.0)
-EPSILON = 1e-9
-GPU = 0
-
-
-def add(a: Vector, b: Vector) -> Vector:
-    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
-
-
-def exceeds(values: list[float] | Vector, bounds: list[float]) -> bool:
-    """True if any resource is above its bound; an unlimited (-1) bound is never exceeded."""
-    return any(b != UNLIMITED and v > b + EPSILON for v, b in zip(values, bounds, strict=True))
-
-
-def within(values: list[float] | Vector, bounds: list[float]) -> bool:
-    return not exceeds(values, bounds)
+    from mockserver.cluster.scheduler.state import PodRecord
 
 
 class QueueState:
@@ -68,15 +51,15 @@ class QueueState:
         self.parent = parent
         self.priority = priority
         self.creation = creation
-        self.deserved = [quotas[r].deserved for r in RESOURCES]
-        self.limit = [quotas[r].limit for r in RESOURCES]
-        self.weight = [quotas[r].over_quota_weight for r in RESOURCES]
-        self.allocated = [0.0, 0.0, 0.0]
-        self.allocated_np = [0.0, 0.0, 0.0]
-        self.request = [0.0, 0.0, 0.0]
-        self.fair_share = [0.0, 0.0, 0.0]
-        # Placed jobs by id, in placement order; only project queues hold jobs.
-        self.running: dict[str, JobRecord] = {}
+        self.deserved = ResourceVector(*(quotas[r].deserved for r in RESOURCES))
+        self.limit = ResourceVector(*(quotas[r].limit for r in RESOURCES))
+        self.weight = ResourceVector(*(quotas[r].over_quota_weight for r in RESOURCES))
+        self.allocated = ZERO
+        self.allocated_np = ZERO
+        self.request = ZERO
+        self.fair_share = ZERO
+        # Placed pods by id, in placement order; only project queues hold pods.
+        self.running: dict[str, PodRecord] = {}
 
     @property
     def label(self) -> str:
@@ -97,21 +80,23 @@ class QueueState:
             return limit
         return min(limit, max(self.deserved[r], self.fair_share[r]))
 
-    def charge(self, amount: Vector, preemptible: bool, sign: float) -> None:
-        for queue in self.ancestry():
-            for r in range(3):
-                queue.allocated[r] += sign * amount[r]
-                if not preemptible:
-                    queue.allocated_np[r] += sign * amount[r]
+    def charge(self, amount: ResourceVector, preemptible: bool, sign: float) -> None:
+        change = amount if sign > 0 else amount.times(-1.0)
+        queue: QueueState | None = self
+        while queue is not None:
+            queue.allocated = queue.allocated.plus(change)
+            if not preemptible:
+                queue.allocated_np = queue.allocated_np.plus(change)
+            queue = queue.parent
 
-    def capacity_problem(self, request: Vector, preemptible: bool) -> str | None:
+    def capacity_problem(self, request: ResourceVector, preemptible: bool) -> str | None:
         """Why the queue or an ancestor cannot take `request` (OverLimit, NonPreemptibleOverQuota), or None.
 
         Fair share is not checked here: allocation is work-conserving, only limits and, for non-preemptible
         work, deserved quotas are caps.
         """
         for queue in self.ancestry():
-            for r, resource in enumerate(RESOURCES):
+            for r, resource in zip(INDEXES, RESOURCES, strict=True):
                 if request[r] <= 0:
                     continue
                 limit = queue.limit[r]

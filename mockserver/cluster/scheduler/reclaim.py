@@ -1,4 +1,5 @@
-"""Reclaim: a queue under its fair share takes back resources from other projects' preemptible jobs (§2.5).
+"""Reclaim: a queue under its fair share takes back resources from other projects' preemptible pods
+(docs/scheduler.md §2).
 
 A victim's project must be over its deserved quota in some resource, and the victim's queue at the level
 where the two meet (the projects, or their departments) must be above max(deserved, fair share), or above
@@ -14,20 +15,21 @@ from collections.abc import Iterator
 from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room
 from mockserver.cluster.scheduler.ordering import victim_queue_key
-from mockserver.cluster.scheduler.queues import EPSILON, GPU, QueueState, Vector, add, exceeds, within
+from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.session import Session
-from mockserver.cluster.scheduler.state import JobRecord
+from mockserver.cluster.scheduler.state import PodRecord
+from mockserver.cluster.scheduler.vector import EPSILON, GPU, INDEXES, ResourceVector
 
 
 def reclaim(session: Session) -> None:
     state = session.state
 
-    def eligible(record: JobRecord, pool: str) -> bool:
-        return _may_reclaim(state.queue(record, pool), record.requests[pool], record.job.preemptible)
+    def eligible(record: PodRecord, pool: str) -> bool:
+        return _may_reclaim(state.queue(record, pool), record.shape.requests[pool], record.job.preemptible)
 
-    def attempt(record: JobRecord, pool: str) -> Room | None:
+    def attempt(record: PodRecord, pool: str) -> Room | None:
         room = make_room(state, record, pool, _Victims(session, record, pool).next)
-        if room is not None and _saturates(state.queue(record, pool), record.requests[pool], room):
+        if room is not None and _saturates(state.queue(record, pool), record.shape.requests[pool], room):
             room.undo()
             return None
         return room
@@ -35,24 +37,24 @@ def reclaim(session: Session) -> None:
     evicting_action(session, eligible, attempt)
 
 
-def _may_reclaim(queue: QueueState, request: Vector, preemptible: bool) -> bool:
-    """KAI reclaims only for a queue that stays within its fair share with the job counted in."""
-    if not within(add(tuple(queue.allocated), request), queue.fair_share):
+def _may_reclaim(queue: QueueState, request: ResourceVector, preemptible: bool) -> bool:
+    """KAI reclaims only for a queue that stays within its fair share with the pod counted in."""
+    if not queue.allocated.plus(request).within(queue.fair_share):
         return False
-    return preemptible or within(add(tuple(queue.allocated_np), request), queue.deserved)
+    return preemptible or queue.allocated_np.plus(request).within(queue.deserved)
 
 
 class _Victims:
     """Candidates from the most over-served queue first; a queue drops out once it may no longer lose jobs."""
 
-    def __init__(self, session: Session, record: JobRecord, pool: str) -> None:
+    def __init__(self, session: Session, record: PodRecord, pool: str) -> None:
         self._record = record
         self._pool = pool
         self._reclaimer = session.state.queue(record, pool)
-        self._request = record.requests[pool]
-        self._queues: dict[int, tuple[QueueState, Iterator[JobRecord]]] = {}
-        self._heads: dict[int, JobRecord] = {}
-        self._ranks: dict[int, tuple] = {}
+        self._request = record.shape.requests[pool]
+        self._queues: dict[int, tuple[QueueState, Iterator[PodRecord]]] = {}
+        self._heads: dict[int, PodRecord] = {}
+        self._ranks: dict[int, _Rank] = {}
         for (_, queue_pool), queue in session.state.projects.items():
             if queue_pool != pool or queue is self._reclaimer:
                 continue
@@ -98,18 +100,22 @@ class _Victims:
         return None
 
     def _may_lose(self, victim: QueueState) -> bool:
-        if not exceeds(victim.allocated, victim.deserved):
+        if not victim.allocated.exceeds(victim.deserved):
             # Never from a project at or below its deserved quota, whatever its department holds.
             return False
         mine, theirs = _siblings(self._reclaimer, victim)
-        if any(theirs.allocated[r] > theirs.allocatable_share(r) + EPSILON for r in range(3)):
+        if any(theirs.allocated[r] > theirs.allocatable_share(r) + EPSILON for r in INDEXES):
             return True
-        return within(add(tuple(mine.allocated), self._request), mine.deserved) and exceeds(
-            theirs.allocated, theirs.deserved
+        return mine.allocated.plus(self._request).within(mine.deserved) and theirs.allocated.exceeds(
+            theirs.deserved
         )
 
 
-def _rank(queue: QueueState) -> tuple:
+_QueueRank = tuple[bool, bool, int, float, int]
+_Rank = tuple[_QueueRank | tuple[()], _QueueRank]
+
+
+def _rank(queue: QueueState) -> _Rank:
     return (victim_queue_key(queue.parent) if queue.parent else (), victim_queue_key(queue))
 
 
@@ -120,7 +126,7 @@ def _siblings(reclaimer: QueueState, victim: QueueState) -> tuple[QueueState, Qu
     return reclaimer.parent, victim.parent
 
 
-def _saturates(reclaimer: QueueState, request: Vector, room: Room) -> bool:
+def _saturates(reclaimer: QueueState, request: ResourceVector, room: Room) -> bool:
     """True if the reclaimer would end up relatively fuller than a queue it takes from."""
     state = room.state
     touched = [state.queue(victim, reclaimer.pool) for victim, _ in room.victims]
@@ -128,10 +134,12 @@ def _saturates(reclaimer: QueueState, request: Vector, room: Room) -> bool:
         (reclaimer, [q for q in touched if q.parent is reclaimer.parent]),
     ]
     if reclaimer.parent is not None:
-        levels.append((reclaimer.parent, [q.parent for q in touched if q.parent is not reclaimer.parent]))
+        levels.append(
+            (reclaimer.parent, [q.parent for q in touched if q.parent and q.parent is not reclaimer.parent])
+        )
     for mine, others in levels:
-        for other in {id(q): q for q in others if q is not None}.values():
-            for r in range(3):
+        for other in {id(q): q for q in others}.values():
+            for r in INDEXES:
                 if request[r] <= 0 or other.fair_share[r] <= 0:
                     continue
                 ratio = _ratio(mine.allocated[r] + request[r], mine.fair_share[r])

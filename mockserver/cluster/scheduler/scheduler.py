@@ -1,16 +1,43 @@
-"""The scheduler the fake cluster drives: jobs in, placements and evictions out, one cycle at a time."""
+"""The scheduler the fake cluster drives: jobs in, placements and evictions out, one cycle at a time.
+
+Cycles are incremental (docs/scheduler.md §5): a cycle after which nothing was submitted, released, placed
+or evicted returns at once, and a cycle's work grows with the number of shapes of pending pods and the
+pods it places, not with the depth of the queue. The outcome is the one a full pass would give.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
 from mockserver.cluster.scheduler.allocate import allocate
-from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job
+from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState
 from mockserver.cluster.scheduler.preempt import preempt
-from mockserver.cluster.scheduler.queues import GPU, QueueState
+from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.reclaim import reclaim
 from mockserver.cluster.scheduler.session import Session, refresh_fair_shares
-from mockserver.cluster.scheduler.state import ClusterState, JobRecord
+from mockserver.cluster.scheduler.state import ClusterState, PodRecord, Shape
+from mockserver.cluster.scheduler.vector import GPU, ResourceVector
 from mockserver.cluster.topology import Topology
+
+WAITING = "Waiting for the next scheduling cycle"
+
+
+@dataclass(eq=False)
+class _Entry:
+    """A job the scheduler knows: its pods, each pending in the job's shape or placed."""
+
+    job: Job
+    shape: Shape
+    pods: list[PodRecord]
+
+    def running(self) -> int:
+        return sum(1 for p in self.pods if p.pods is not None)
+
+    def waiting(self) -> int:
+        return len(self.pods) - self.running()
 
 
 class Scheduler:
@@ -18,60 +45,159 @@ class Scheduler:
         self._topology = topology
         self._state = ClusterState(topology)
         # Every job the scheduler knows, waiting or placed, in the order it was enqueued.
-        self._jobs: dict[str, JobRecord] = {}
+        self._jobs: dict[str, _Entry] = {}
+        # Set by anything that can change what a cycle decides; a cycle that changes nothing clears it.
+        self._dirty = True
+        # Jobs whose pending reason was never reported (new, or pods back after an eviction).
+        self._unreported: dict[str, None] = {}
+
+    # -- commands ----------------------------------------------------------------------------------
 
     def enqueue(self, job: Job) -> None:
-        """Make the job wait for placement; a job already known is replaced (its placement freed)."""
+        """Make the job's pods wait for placement; a job already known is replaced (its pods freed)."""
         self.release(job.id)
-        self._jobs[job.id] = self._state.record(job)
+        shape = self._state.shape_of(job)
+        entry = _Entry(job, shape, [PodRecord(job, i, shape) for i in range(max(1, job.pods))])
+        for record in entry.pods:
+            self._state.wait(record)
+        self._jobs[job.id] = entry
+        self._unreported[job.id] = None
+        self._dirty = True
 
     def release(self, job_id: str) -> None:
-        record = self._jobs.pop(job_id, None)
-        if record is not None and record.pods is not None:
-            self._state.unbind(record)
+        """Forget the job: its running pods free their devices, its pending pods leave the queue."""
+        entry = self._jobs.pop(job_id, None)
+        if entry is None:
+            return
+        self._state.forget(entry.pods)
+        for record in entry.pods:
+            if record.pods is not None:
+                self._state.unbind(record)
+        self._unreported.pop(job_id, None)
+        self._dirty = True
 
     def cycle(self) -> CycleResult:
-        """Allocate, then reclaim, then preempt. Evicted jobs leave the scheduler at once."""
-        session = Session(self._state, [r for r in self._jobs.values() if r.pods is None])
+        """Allocate, then reclaim, then preempt. Jobs that lose their last pod leave the scheduler."""
+        if not self._dirty:
+            # Same state as after a cycle that changed nothing: this one would change nothing either.
+            return CycleResult(started=[], evicted=[], pending={})
+        state = self._state
+        shapes = [s for s in state.shapes.values() if s.members]
+        session = Session(state, shapes)
         allocate(session)
         reclaim(session)
         preempt(session)
-        for record, _ in session.evicted:
-            del self._jobs[record.job.id]
-        return CycleResult(
-            started=session.started,
-            evicted=[Eviction(record.job.id, message) for record, message in session.evicted],
-            pending={r.job.id: _pending_reason(r) for r in self._jobs.values() if r.pods is None},
-        )
+        for shape in {id(r.shape): r.shape for r in session.started}.values():
+            shape.compact()
+        started = self._first_starts(session)
+        evicted = self._evictions(session)
+        self._dirty = bool(session.started or session.evicted)
+        return CycleResult(started=started, evicted=evicted, pending=self._pending_changes(shapes))
 
-    def placement(self, job_id: str) -> list[dict] | None:
-        record = self._jobs.get(job_id)
-        if record is None or record.pods is None:
+    def _first_starts(self, session: Session) -> list[str]:
+        started_pods = Counter(r.job.id for r in session.started)
+        evicted_pods = Counter(r.job.id for r, _ in session.evicted)
+        started: list[str] = []
+        for job_id in started_pods:
+            before = self._jobs[job_id].running() - started_pods[job_id] + evicted_pods[job_id]
+            if before == 0:
+                started.append(job_id)
+        return started
+
+    def _evictions(self, session: Session) -> list[Eviction]:
+        """Whole-job evictions; a pod of a job that keeps others running is pending again (its workload
+        controller recreates it)."""
+        evicted: list[Eviction] = []
+        for record, message in session.evicted:
+            entry = self._jobs.get(record.job.id)
+            if entry is None or entry.pods[0].job is not record.job:
+                continue  # the job already left in this loop
+            if entry.running() == 0:
+                self._state.forget(entry.pods)
+                del self._jobs[record.job.id]
+                self._unreported.pop(record.job.id, None)
+                evicted.append(Eviction(record.job.id, message))
+            else:
+                self._state.wait(record)
+                self._unreported[record.job.id] = None
+        return evicted
+
+    def _pending_changes(self, shapes: list[Shape]) -> dict[str, str]:
+        pending: dict[str, str] = {}
+        for shape in shapes:
+            reason = _reason(shape)
+            if shape.reported != reason and shape.members:
+                shape.reported = reason
+                for member in shape.members:
+                    job = member.job
+                    # A single-pod job among the pending pods runs nothing; others are counted.
+                    if job.pods <= 1 or (job.id not in pending and self._jobs[job.id].running() == 0):
+                        pending[job.id] = reason
+        for job_id in self._unreported:
+            entry = self._jobs.get(job_id)
+            if job_id not in pending and entry is not None and entry.running() == 0:
+                pending[job_id] = _reason(entry.shape)
+        self._unreported.clear()
+        return pending
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def pods(self, job_id: str) -> list[PlacedPod]:
+        """The job's running pods, by pod index; may be fewer than requested (each pod is placed alone)."""
+        entry = self._jobs.get(job_id)
+        if entry is None:
+            return []
+        return [r.pods[0].placed(job_id, r.index) for r in entry.pods if r.pods is not None]
+
+    def requested_pods(self, job_id: str) -> int:
+        entry = self._jobs.get(job_id)
+        return 0 if entry is None else len(entry.pods)
+
+    def running_pods(self, job_id: str) -> int:
+        entry = self._jobs.get(job_id)
+        return 0 if entry is None else entry.running()
+
+    def pending_reason(self, job_id: str) -> str | None:
+        """Why the job's waiting pods wait; None when none waits (or the job is unknown)."""
+        entry = self._jobs.get(job_id)
+        if entry is None or entry.waiting() == 0:
             return None
-        return [p.describe() for p in record.pods]
+        return _reason(entry.shape)
 
-    def snapshot(self) -> dict:
-        refresh_fair_shares(self._state, [r for r in self._jobs.values() if r.pods is None])
+    def placement(self, job_id: str) -> list[dict[str, Any]] | None:
+        """The running pods in the control API's form; None while no pod runs."""
+        pods = self.pods(job_id)
+        return [p.to_dict() for p in pods] if pods else None
+
+    def pool_total(self, pool: str) -> ResourceVector:
+        """What the pool offers in charge units (a MIG slice counts its leading g)."""
+        return self._state.totals[pool]
+
+    def snapshot(self) -> dict[str, Any]:
+        refresh_fair_shares(self._state, [s for s in self._state.shapes.values() if s.members])
         return {
             "nodePools": list(self._topology.node_pools),
             "nodes": [_node_view(n) for n in self._state.nodes],
             "projects": [self._project_view(p.id) for p in self._topology.projects.values()],
             "departments": [self._department_view(d.id) for d in self._topology.departments.values()],
-            "jobs": [
-                {
-                    "id": r.job.id,
-                    "projectId": r.job.project_id,
-                    "nodePool": r.pool,
-                    "pods": [p.describe() for p in r.pods] if r.pods is not None else [],
-                    "pendingReason": _pending_reason(r) if r.pods is None else None,
-                    "preemptible": r.job.preemptible,
-                    "priority": r.job.priority,
-                }
-                for r in self._jobs.values()
-            ],
+            "jobs": [self._job_view(entry) for entry in self._jobs.values()],
         }
 
-    def _project_view(self, project_id: str) -> dict:
+    def _job_view(self, entry: _Entry) -> dict[str, Any]:
+        placed = [r for r in entry.pods if r.pods is not None]
+        return {
+            "id": entry.job.id,
+            "projectId": entry.job.project_id,
+            "nodePool": placed[0].pool if placed else None,
+            "pods": self.placement(entry.job.id) or [],
+            "requestedPods": len(entry.pods),
+            "runningPods": len(placed),
+            "pendingReason": self.pending_reason(entry.job.id),
+            "preemptible": entry.job.preemptible,
+            "priority": entry.job.priority,
+        }
+
+    def _project_view(self, project_id: str) -> dict[str, Any]:
         project = self._topology.projects[project_id]
         return {
             "id": project.id,
@@ -83,7 +209,7 @@ class Scheduler:
             },
         }
 
-    def _department_view(self, department_id: str) -> dict:
+    def _department_view(self, department_id: str) -> dict[str, Any]:
         department = self._topology.departments[department_id]
         return {
             "id": department.id,
@@ -95,14 +221,14 @@ class Scheduler:
         }
 
 
-def _pending_reason(record: JobRecord) -> str:
-    if "" in record.reasons:
-        return record.reasons[""]
-    reasons = [record.reasons[pool] for pool in record.candidates if record.reasons.get(pool)]
-    return "; ".join(reasons) if reasons else "Waiting for the next scheduling cycle"
+def _reason(shape: Shape) -> str:
+    if "" in shape.reasons:
+        return shape.reasons[""]
+    reasons = [shape.reasons[pool] for pool in shape.candidates if shape.reasons.get(pool)]
+    return "; ".join(reasons) if reasons else WAITING
 
 
-def _queue_view(queue: QueueState) -> dict:
+def _queue_view(queue: QueueState) -> dict[str, float]:
     return {
         "deserved": queue.deserved[GPU],
         "limit": queue.limit[GPU],
@@ -113,7 +239,7 @@ def _queue_view(queue: QueueState) -> dict:
     }
 
 
-def _node_view(state: NodeState) -> dict:
+def _node_view(state: NodeState) -> dict[str, Any]:
     node = state.node
     return {
         "name": node.name,
@@ -127,7 +253,7 @@ def _node_view(state: NodeState) -> dict:
                 "index": i,
                 "allocated": round(used / UNIT, 6),
                 "whole": state.whole[i],
-                "holders": list(dict.fromkeys(state.holders[i])),
+                "holders": list(dict.fromkeys(h.rsplit("#", 1)[0] for h in state.holders[i])),
             }
             for i, used in enumerate(state.used)
         ],

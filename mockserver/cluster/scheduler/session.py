@@ -8,89 +8,87 @@ from mockserver.cluster.scheduler.fairshare import assign_fair_shares
 from mockserver.cluster.scheduler.nodes import PodPlacement
 from mockserver.cluster.scheduler.ordering import Leaves, leaves_of, victim_key
 from mockserver.cluster.scheduler.queues import QueueState
-from mockserver.cluster.scheduler.state import ClusterState, JobRecord
+from mockserver.cluster.scheduler.state import ClusterState, PodRecord, Shape
+from mockserver.cluster.scheduler.vector import ZERO, ResourceVector
+from mockserver.cluster.topology import Topology
 
 
-def refresh_fair_shares(state: ClusterState, pending: list[JobRecord]) -> None:
-    """Recompute every queue's request (allocated + pending) and fair share."""
-    waiting: dict[tuple[str, str], list[float]] = {}
-    for record in pending:
-        # A pending job is demand in every pool it may use: each pool's share should reflect it.
-        for pool, request in record.requests.items():
-            total = waiting.setdefault((record.job.project_id, pool), [0.0, 0.0, 0.0])
-            total[0] += request[0]
-            total[1] += request[1]
-            total[2] += request[2]
+def refresh_fair_shares(state: ClusterState, shapes: list[Shape]) -> None:
+    """Recompute every queue's request (allocated + pending) and fair share; work grows with shapes, not
+    with pending pods."""
+    waiting: dict[tuple[str, str], ResourceVector] = {}
+    for shape in shapes:
+        # Members are all pending between cycles (placed ones are compacted away when a cycle ends).
+        count = len(shape.members)
+        if not count:
+            continue
+        # A pending pod is demand in every pool it may use: each pool's share should reflect it.
+        for pool, request in shape.requests.items():
+            key = (shape.project_id, pool)
+            waiting[key] = waiting.get(key, ZERO).plus(request.times(count))
     for queue in state.departments.values():
-        queue.request = list(queue.allocated)
+        queue.request = queue.allocated
     for key, queue in state.projects.items():
-        extra = waiting.get(key, (0.0, 0.0, 0.0))
-        queue.request = [a + e for a, e in zip(queue.allocated, extra, strict=True)]
+        extra = waiting.get(key, ZERO)
+        queue.request = queue.allocated.plus(extra)
         assert queue.parent is not None
-        for r in range(3):
-            queue.parent.request[r] += extra[r]
-    for pool, index in state.pools.items():
-        nodes = [n.node for n in index.nodes]
-        total = (
-            float(sum(n.gpus for n in nodes)),
-            float(sum(n.cpu_millis for n in nodes)),
-            float(sum(n.memory_mib for n in nodes)),
-        )
+        queue.parent.request = queue.parent.request.plus(extra)
+    topology: Topology = state.topology
+    for pool in state.pools:
         departments = [q for (_, p), q in state.departments.items() if p == pool]
         projects = [q for (_, p), q in state.projects.items() if p == pool]
-        assign_fair_shares(total, departments, projects)
+        assign_fair_shares(state.totals[pool], departments, projects, topology.department_over_quota)
 
 
 class Session:
-    def __init__(self, state: ClusterState, pending: list[JobRecord]) -> None:
+    def __init__(self, state: ClusterState, shapes: list[Shape]) -> None:
         self.state = state
-        self.pending = pending
-        self.started: list[str] = []
-        # Jobs placed in this cycle are not victims in it: a training is never started and evicted at once.
+        self.shapes = shapes
+        self.started: list[PodRecord] = []
+        # Pods placed in this cycle are not victims in it: a pod is never started and evicted at once.
         self.fresh: set[str] = set()
-        self.evicted: list[tuple[JobRecord, str]] = []
-        for record in pending:
-            for pool in record.candidates:
-                record.reasons.pop(pool, None)
-        refresh_fair_shares(state, pending)
-        self._victims: dict[int, list[JobRecord]] = {}
+        self.evicted: list[tuple[PodRecord, str]] = []
+        for shape in shapes:
+            for pool in shape.candidates:
+                shape.reasons.pop(pool, None)
+        refresh_fair_shares(state, shapes)
+        self._victims: dict[int, list[PodRecord]] = {}
         self._rounds: list[tuple[str, Leaves]] | None = None
 
     def rounds(self) -> list[tuple[str, Leaves]]:
-        """(pool, jobs by queue) by preference rank: every job tries its first pool before any tries its
-        second. Grouped and sorted once per cycle; jobs placed meanwhile are passed over by QueueOrder."""
+        """(pool, shapes by queue) by preference rank: every pod tries its first pool before any tries its
+        second. Grouped and sorted once per cycle; pods placed meanwhile are passed over by QueueOrder."""
         if self._rounds is None:
             self._rounds = []
-            depth = max((len(r.candidates) for r in self.pending), default=0)
+            depth = max((len(s.candidates) for s in self.shapes), default=0)
             for rank in range(depth):
-                by_pool: dict[str, list[JobRecord]] = {}
-                for record in self.pending:
-                    if len(record.candidates) > rank:
-                        by_pool.setdefault(record.candidates[rank], []).append(record)
+                by_pool: dict[str, list[Shape]] = {}
+                for shape in self.shapes:
+                    if len(shape.candidates) > rank:
+                        by_pool.setdefault(shape.candidates[rank], []).append(shape)
                 for pool in self.state.topology.node_pools:
                     if pool in by_pool:
-                        leaves = leaves_of(by_pool[pool], lambda r, pool=pool: self.state.queue(r, pool))
-                        self._rounds.append((pool, leaves))
+                        self._rounds.append((pool, leaves_of(by_pool[pool], self.state.projects, pool)))
         return self._rounds
 
-    def start(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> None:
+    def start(self, record: PodRecord, pool: str, pods: list[PodPlacement]) -> None:
         self.state.commit(record, pool, pods)
-        self.started.append(record.job.id)
-        self.fresh.add(record.job.id)
+        self.started.append(record)
+        self.fresh.add(record.id)
 
-    def evict(self, record: JobRecord, message: str) -> None:
+    def evict(self, record: PodRecord, message: str) -> None:
         """Record an eviction whose resources the caller already freed with `ClusterState.unbind`."""
         self.evicted.append((record, message))
 
     def new_action(self) -> None:
         self._victims.clear()
 
-    def victims_in(self, queue: QueueState) -> Iterator[JobRecord]:
-        """The queue's evictable jobs, lowest priority and newest first; cached for the current action."""
+    def victims_in(self, queue: QueueState) -> Iterator[PodRecord]:
+        """The queue's evictable pods, lowest priority and newest first; cached for the current action."""
         cached = self._victims.get(id(queue))
         if cached is None:
             cached = sorted(
-                (r for r in queue.running.values() if r.job.preemptible and r.job.id not in self.fresh),
+                (r for r in queue.running.values() if r.job.preemptible and r.id not in self.fresh),
                 key=victim_key,
             )
             self._victims[id(queue)] = cached

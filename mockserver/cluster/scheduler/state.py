@@ -1,15 +1,22 @@
-"""The scheduler's mutable state: node capacity, queue accounting and where each job sits.
+"""The scheduler's mutable state: node capacity, queue accounting, where each pod sits, and the pending
+pods grouped by shape.
 
-Every change goes through `bind` and `unbind`, which keep nodes, pool indexes and queues in step, and are
-exact inverses: a tentative eviction or placement (a KAI "statement") is undone by the opposite call.
+Every change of placement goes through `bind` and `unbind`, which keep nodes, pool indexes and queues in
+step, and are exact inverses: a tentative eviction or placement (a KAI "statement") is undone by the
+opposite call.
+
+A *shape* groups pending pods that are interchangeable for the scheduler: same project, priority,
+preemptibility, request and node constraints. Whatever stops one of them (quota, fit, no victims) stops
+the rest in the same action, so an action tries a shape's pods in order until one fails and then passes
+the whole shape over. That keeps a cycle's work proportional to shapes and placements, not to the queue.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass, field
 
 from mockserver.cluster.resources import PodRequest
-from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.jobs import Job
 from mockserver.cluster.scheduler.nodes import (
     UNIT,
@@ -20,27 +27,65 @@ from mockserver.cluster.scheduler.nodes import (
     mig_gpus,
 )
 from mockserver.cluster.scheduler.placement import PoolIndex
-from mockserver.cluster.scheduler.queues import ZERO, QueueState, Vector
+from mockserver.cluster.scheduler.queues import QueueState
+from mockserver.cluster.scheduler.vector import ZERO, ResourceVector
 from mockserver.cluster.topology import Topology
+
+# What makes pending pods interchangeable (see the module docstring).
+ShapeKey = tuple[str, int, bool, PodRequest, str | None, tuple[str, ...]]
+# Placement constraints compared by size in signatures.py.
+Signature = tuple[object, ...]
+Size = tuple[float, ...]
 
 
 @dataclass(eq=False)
-class JobRecord:
-    job: Job
+class Shape:
+    key: ShapeKey
+    project_id: str
+    priority: int
+    preemptible: bool
     # Node pools to try, in order of preference.
     candidates: list[str]
-    # Per candidate pool: the quota the job asks for there while pending.
-    requests: dict[str, Vector]
-    # Jobs whose placement constraints are alike are compared by size (see signatures.py): `signature`
-    # across a node pool, `queue_signature` inside the job's queue. Preemptibility is in the latter, as
-    # only non-preemptible jobs are held to the deserved quota.
-    signature: tuple
-    queue_signature: tuple
-    size: tuple[float, ...]
-    pool: str | None = None
-    pods: list[PodPlacement] | None = None
-    charge: Vector = ZERO
+    # Per candidate pool: the quota one pod asks for there while pending.
+    requests: dict[str, ResourceVector]
+    # Shapes whose placement constraints are alike are compared by size (see signatures.py): `signature`
+    # across a node pool, `queue_signature` inside the shape's queue. Preemptibility is in the latter, as
+    # only non-preemptible pods are held to the deserved quota.
+    signature: Signature
+    queue_signature: Signature
+    size: Size
+    # Pending pods in the order they are served (job order, then pod index). Pods placed during a cycle
+    # stay listed until the cycle ends (`compact`); readers pass over them.
+    members: list[PodRecord] = field(default_factory=list)
+    # Per pool (or "" for the whole job): why the shape's pods wait.
     reasons: dict[str, str] = field(default_factory=dict)
+    # The reason last reported for the shape's jobs (CycleResult.pending lists changes only).
+    reported: str | None = None
+
+    def compact(self) -> None:
+        self.members = [m for m in self.members if m.pods is None]
+
+
+@dataclass(eq=False)
+class PodRecord:
+    """One pod of a job, pending in its shape or placed on a node."""
+
+    job: Job
+    index: int
+    shape: Shape
+    pool: str | None = None
+    # One placement while placed (a list so that bind/unbind stay generic), None while pending.
+    pods: list[PodPlacement] | None = None
+    charge: ResourceVector = ZERO
+
+    @property
+    def id(self) -> str:
+        return f"{self.job.id}#{self.index}"
+
+    @property
+    def order(self) -> tuple[int, str, int]:
+        """Serving order inside a shape (priority is the shape's): older job first, then pod index."""
+        return (self.job.seq, self.job.id, self.index)
 
 
 class ClusterState:
@@ -48,7 +93,7 @@ class ClusterState:
         self.topology = topology
         self.nodes = [NodeState(node, i) for i, node in enumerate(topology.nodes)]
         self.pools = {
-            pool: PoolIndex(pool, [n for n in self.nodes if n.node.pool == pool])
+            pool: PoolIndex(pool, [n for n in self.nodes if n.node.pool == pool], topology.placement_of(pool))
             for pool in topology.node_pools
         }
         self.departments: dict[tuple[str, str], QueueState] = {}
@@ -76,35 +121,67 @@ class ClusterState:
             )
             for pool, index in self.pools.items()
         }
+        self.totals = {pool: pool_total(index) for pool, index in self.pools.items()}
+        self.shapes: dict[ShapeKey, Shape] = {}
 
-    def queue(self, record: JobRecord, pool: str) -> QueueState:
+    def queue(self, record: PodRecord, pool: str) -> QueueState:
         return self.projects[record.job.project_id, pool]
 
-    # -- requests ------------------------------------------------------------------------------------
+    # -- pending pods --------------------------------------------------------------------------------
 
-    def record(self, job: Job) -> JobRecord:
-        project = self.topology.project(job.project_id)
-        candidates: list[str] = []
-        if project is not None:
-            wanted = job.node_pools or project.default_node_pools or self.topology.node_pools
-            candidates = [p for i, p in enumerate(wanted) if p in self.pools and p not in wanted[:i]]
-        signature = _signature(job)
-        record = JobRecord(
-            job=job,
-            candidates=candidates,
-            requests={pool: self._pending_request(job, pool) for pool in candidates},
-            signature=signature,
-            queue_signature=(job.project_id, job.preemptible, *signature),
-            size=_size(job),
+    def shape_of(self, job: Job) -> Shape:
+        key: ShapeKey = (
+            job.project_id,
+            job.priority,
+            job.preemptible,
+            job.pod,
+            job.node_type,
+            tuple(job.node_pools),
         )
-        if project is None:
-            record.reasons[""] = f"Project {job.project_id} does not exist in this cluster"
-        elif not candidates:
-            record.reasons[""] = f"None of the node pools {', '.join(job.node_pools)} exists in this cluster"
-        return record
+        shape = self.shapes.get(key)
+        if shape is None:
+            project = self.topology.project(job.project_id)
+            candidates: list[str] = []
+            if project is not None:
+                wanted = job.node_pools or project.default_node_pools or self.topology.node_pools
+                candidates = [p for i, p in enumerate(wanted) if p in self.pools and p not in wanted[:i]]
+            signature = _signature(job)
+            shape = Shape(
+                key=key,
+                project_id=job.project_id,
+                priority=job.priority,
+                preemptible=job.preemptible,
+                candidates=candidates,
+                requests={pool: self._pending_request(job.pod, pool) for pool in candidates},
+                signature=signature,
+                queue_signature=(job.project_id, job.preemptible, *signature),
+                size=_size(job.pod),
+            )
+            if project is None:
+                shape.reasons[""] = f"Project {job.project_id} does not exist in this cluster"
+            elif not candidates:
+                shape.reasons[""] = (
+                    f"None of the node pools {', '.join(job.node_pools)} exists in this cluster"
+                )
+            self.shapes[key] = shape
+        return shape
 
-    def _pending_request(self, job: Job, pool: str) -> Vector:
-        pod = job.pod
+    def wait(self, record: PodRecord) -> None:
+        """Put a pod among its shape's pending pods, in serving order."""
+        members = record.shape.members
+        if not members or members[-1].order < record.order:
+            members.append(record)
+        else:
+            insort(members, record, key=lambda r: r.order)
+
+    def forget(self, records: list[PodRecord]) -> None:
+        """Drop pending pods of a job that left the scheduler."""
+        gone = {id(r) for r in records if r.pods is None}
+        if gone:
+            shape = records[0].shape
+            shape.members = [m for m in shape.members if id(m) not in gone]
+
+    def _pending_request(self, pod: PodRequest, pool: str) -> ResourceVector:
         if pod.mig_profile is not None:
             gpu = float(mig_gpus(pod.mig_profile))
         elif pod.gpu_fraction is not None and pod.gpu_devices:
@@ -114,90 +191,92 @@ class ClusterState:
             gpu = min(units, UNIT) * pod.gpu_devices / UNIT
         else:
             gpu = float(pod.gpus)
-        pods = job_pods(job)
-        return (gpu * pods, float(pod.cpu_millis * pods), pod.memory_mib * pods)
+        return ResourceVector(gpu, float(pod.cpu_millis), float(pod.memory_mib))
 
     # -- bind / unbind -------------------------------------------------------------------------------
 
-    def try_place(self, record: JobRecord, pool: str) -> list[PodPlacement] | int:
-        """Place every pod of the gang in `pool`, or none: the placements, or how many pods had found room."""
-        index = self.pools[pool]
-        job = record.job
-        placed: list[PodPlacement] = []
-        for _ in range(job_pods(job)):
-            placement = index.find(job.pod, job.node_type)
-            if placement is None:
-                for done in reversed(placed):
-                    self._unbind_pod(done, job.id)
-                return len(placed)
-            self._bind_pod(placement, job.id)
-            placed.append(placement)
-        return placed
+    def try_place(self, record: PodRecord, pool: str) -> list[PodPlacement] | None:
+        """Find and hold room for the pod in `pool` (not yet charged to its queues), or None."""
+        placement = self.pools[pool].find(record.job.pod, record.job.node_type)
+        if placement is None:
+            return None
+        self._bind_pod(placement, record.id)
+        return [placement]
 
-    def no_fit_reason(self, record: JobRecord, pool: str, found: int) -> str:
-        """Why `try_place` failed, given how many pods of the gang it had found room for."""
-        if found:
-            return messages.gang(pool, found, job_pods(record.job))
+    def no_fit_reason(self, record: PodRecord, pool: str) -> str:
         return self.pools[pool].no_fit_reason(record.job.pod, record.job.node_type)
 
-    def commit(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> None:
-        """Account a placement made by `try_place` to the job's queues."""
+    def commit(self, record: PodRecord, pool: str, pods: list[PodPlacement]) -> None:
+        """Account a placement made by `try_place` to the pod's queues."""
         record.pool = pool
         record.pods = pods
         gpu = sum(p.gpu_charge for p in pods)
-        record.charge = (gpu, float(sum(p.cpu for p in pods)), float(sum(p.memory for p in pods)))
+        record.charge = ResourceVector(
+            gpu, float(sum(p.cpu for p in pods)), float(sum(p.memory for p in pods))
+        )
         queue = self.queue(record, pool)
         queue.charge(record.charge, record.job.preemptible, +1)
-        queue.running[record.job.id] = record
+        queue.running[record.id] = record
 
-    def bind(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> None:
+    def bind(self, record: PodRecord, pool: str, pods: list[PodPlacement]) -> None:
         for placement in pods:
-            self._bind_pod(placement, record.job.id)
+            self._bind_pod(placement, record.id)
         self.commit(record, pool, pods)
 
-    def bind_if_room(self, record: JobRecord, pool: str, pods: list[PodPlacement]) -> bool:
-        """Put an unbound job back exactly where it was, if all of that is still free."""
+    def bind_if_room(self, record: PodRecord, pool: str, pods: list[PodPlacement]) -> bool:
+        """Put an unbound pod back exactly where it was, if all of that is still free."""
         bound: list[PodPlacement] = []
         for placement in pods:
             if not placement.node.has_room_for(placement):
                 self.release_pods(record, bound)
                 return False
-            self._bind_pod(placement, record.job.id)
+            self._bind_pod(placement, record.id)
             bound.append(placement)
         self.commit(record, pool, pods)
         return True
 
-    def unbind(self, record: JobRecord) -> tuple[str, list[PodPlacement]]:
-        """Free a placed job; returns what `bind` needs to put it back exactly."""
+    def unbind(self, record: PodRecord) -> tuple[str, list[PodPlacement]]:
+        """Free a placed pod; returns what `bind` needs to put it back exactly."""
         pool, pods = record.pool, record.pods
         assert pool is not None and pods is not None
         queue = self.queue(record, pool)
         queue.charge(record.charge, record.job.preemptible, -1)
-        del queue.running[record.job.id]
+        del queue.running[record.id]
         for placement in reversed(pods):
-            self._unbind_pod(placement, record.job.id)
+            self._unbind_pod(placement, record.id)
         record.pool, record.pods, record.charge = None, None, ZERO
         return pool, pods
 
-    def release_pods(self, record: JobRecord, pods: list[PodPlacement]) -> None:
+    def release_pods(self, record: PodRecord, pods: list[PodPlacement]) -> None:
         """Undo a `try_place` that is not committed."""
         for placement in reversed(pods):
-            self._unbind_pod(placement, record.job.id)
+            self._unbind_pod(placement, record.id)
 
-    def _bind_pod(self, placement: PodPlacement, job_id: str) -> None:
-        placement.node.bind(placement, job_id)
+    def _bind_pod(self, placement: PodPlacement, holder: str) -> None:
+        placement.node.bind(placement, holder)
         self.pools[placement.node.node.pool].update(placement.node)
 
-    def _unbind_pod(self, placement: PodPlacement, job_id: str) -> None:
-        placement.node.unbind(placement, job_id)
+    def _unbind_pod(self, placement: PodPlacement, holder: str) -> None:
+        placement.node.unbind(placement, holder)
         self.pools[placement.node.node.pool].update(placement.node)
 
 
-def job_pods(job: Job) -> int:
-    return max(1, job.pods)
+def pool_total(index: PoolIndex) -> ResourceVector:
+    """What a pool offers, in the units pods are charged in: a MIG node counts its slices by their leading
+    g (KAI's GetTotalGPURequest), not its physical GPUs, so fair shares add up to what can be charged."""
+    gpus = 0.0
+    for state in index.nodes:
+        node = state.node
+        if node.is_mig:
+            gpus += sum(mig_gpus(profile) * count for profile, count in node.mig_profiles.items())
+        else:
+            gpus += node.gpus
+    cpu = float(sum(n.node.cpu_millis for n in index.nodes))
+    memory = float(sum(n.node.memory_mib for n in index.nodes))
+    return ResourceVector(gpus, cpu, memory)
 
 
-def _signature(job: Job) -> tuple:
+def _signature(job: Job) -> Signature:
     pod = job.pod
     if pod.mig_profile is not None:
         kind = "mig"
@@ -210,11 +289,9 @@ def _signature(job: Job) -> tuple:
     return (kind, pod.mig_profile, job.node_type, tuple(name for name, _ in pod.extended))
 
 
-def _size(job: Job) -> tuple[float, ...]:
-    pod: PodRequest = job.pod
+def _size(pod: PodRequest) -> Size:
     share = pod.gpu_fraction if pod.gpu_fraction is not None else pod.gpu_memory_mib
     return (
-        float(job_pods(job)),
         float(pod.gpus),
         float(share or 0.0),
         float(pod.gpu_devices),
