@@ -61,8 +61,9 @@ SPONTANEOUS: dict[str, frozenset[str]] = {
     "Stopping": frozenset({"Stopped"}),
     "Stopped": frozenset(),
     "Deleting": frozenset(),
-    "Completed": frozenset(),
-    "Failed": frozenset(),
+    # autoDeletionTimeAfterCompletionSeconds: a finished training is deleted by itself.
+    "Completed": frozenset({"Deleting"}),
+    "Failed": frozenset({"Deleting"}),
 }
 
 # Steps an action allows, from the phases it applies to. A phase an action does not list ignores it

@@ -141,11 +141,15 @@ TIMED: dict[Phase, tuple[Delay, Trigger | None]] = {
 }
 
 
+# Guards that hold only because of an earlier client action: their rows finish what the action began.
+_ACTION_GUARDS = frozenset({Guard.DESIRED_RUNNING, Guard.DESIRED_STOPPED})
+
+
 def spontaneous_moves() -> set[tuple[Phase, Phase]]:
     """Every (from, to) phase change that happens without a client's action."""
     return {
         (source, row.target)
         for row in TRANSITIONS
-        if row.trigger not in CLIENT_TRIGGERS and row.target is not None
+        if row.trigger not in CLIENT_TRIGGERS and row.target is not None and row.guard not in _ACTION_GUARDS
         for source in row.source
     }

@@ -52,8 +52,9 @@ def test_the_table_covers_every_phase_but_unknown() -> None:
 
 
 def test_terminal_phases_stay_put() -> None:
-    assert reachable("Completed") == {"Completed"}
-    assert reachable("Completed", (S, R)) == {"Completed"}
+    # Only auto-deletion moves a finished training on; it never comes back to life.
+    assert reachable("Completed") == {"Completed", "Deleting"}
+    assert reachable("Completed", (S, R)) == {"Completed", "Deleting"}
 
 
 @pytest.mark.parametrize(

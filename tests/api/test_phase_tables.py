@@ -1,0 +1,50 @@
+"""The harness's phase machine (contracts/phases.py) against the fake's transition table, without running
+anything: every move the fake can make by itself or on an action must be one the harness accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts import phases as harness
+from mockserver.cluster.lifecycle import CLIENT_TRIGGERS, TRANSITIONS, Trigger, spontaneous_moves
+from mockserver.cluster.phases import Phase
+
+ACTION_OF = {
+    Trigger.SUSPEND: harness.Action.SUSPEND,
+    Trigger.RESUME: harness.Action.RESUME,
+    Trigger.DELETE: harness.Action.DELETE,
+}
+
+
+def test_every_phase_of_the_fake_is_known_to_the_harness():
+    assert {p.value for p in Phase} <= set(harness.PHASES)
+
+
+@pytest.mark.parametrize("move", sorted(spontaneous_moves()), ids=lambda m: f"{m[0].value}->{m[1].value}")
+def test_spontaneous_moves_are_legal_for_the_harness(move):
+    before, after = move
+    assert harness.is_legal(before.value, after.value), f"harness refuses {before.value} -> {after.value}"
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in TRANSITIONS if r.trigger in CLIENT_TRIGGERS and r.target is not None], ids=str
+)
+def test_action_moves_are_legal_for_the_harness(row):
+    action = ACTION_OF[row.trigger]
+    for source in row.source:
+        assert row.target is not None
+        assert harness.is_legal(source.value, row.target.value, [action]), (source, row.target, action)
+
+
+def test_resumed_while_stopping_is_legal_after_a_resume():
+    # The fake's Stopping -> Resuming row fires on time passing, but only after a resume arrived.
+    assert harness.is_legal("Stopping", "Resuming", [harness.Action.RESUME])
+    assert not harness.is_legal("Stopping", "Resuming")
+
+
+def test_the_harness_refuses_what_the_fake_never_does():
+    # A check of the check: the comparison above would pass vacuously if is_legal accepted anything.
+    moves = spontaneous_moves()
+    assert (Phase.COMPLETED, Phase.RUNNING) not in moves
+    assert not harness.is_legal("Completed", "Running")
+    assert not harness.is_legal("Stopped", "Running")
