@@ -73,3 +73,18 @@ def test_mig_profiles_are_not_part_of_latest(latest):
 
 def test_2_18_does_not_show_deleted_at(api):
     assert "deletedAt" not in api.create(training()).json()
+
+
+def test_default_priority_is_the_train_category_default_low(latest):
+    # Later Run:ai versions give the Train category priority Low (preemptible) by default.
+    workload = latest.create(training("plain")).json()["workloadId"]
+    latest.advance(3)
+    jobs = {job["id"]: job for job in latest.client.get(f"{CONTROL}/snapshot").json()["jobs"]}
+    assert jobs[workload]["priority"] == 40 and jobs[workload]["preemptible"] is True
+
+
+def test_2_18_ignores_preemptibility_a_later_field(api, client):
+    workload = api.create(training("pinned", preemptibility="non-preemptible")).json()["workloadId"]
+    api.advance(3)
+    jobs = {job["id"]: job for job in client.get(f"{CONTROL}/snapshot").json()["jobs"]}
+    assert jobs[workload]["priority"] == 50 and jobs[workload]["preemptible"] is True
