@@ -19,7 +19,10 @@ from typing import Any
 from mockserver.about import package_version
 from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
 from mockserver.cluster.errors import ConfigError
+from mockserver.cluster.timing import PROFILES
 from mockserver.config import DEFAULT_CONFIG, load_config
+from mockserver.exposure import exposure_notice, is_loopback, new_control_token
+from mockserver.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -108,6 +111,19 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "delete 202 with a body, deletedAt, preemptibility) (default: %(default)s)",
     )
     parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="default",
+        help="timing profile: default (Running about 4 s after create) or realistic (image pull, a 2 s "
+        "scheduler period, a visible Deleting phase); the config's own timing keys win (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--real-deployment",
+        action="store_true",
+        help="behave like a real Run:ai deployment: no control API or dashboard, mock.runai/* annotations "
+        "ignored; the container's command (sleep N, exit X) decides how a training runs",
+    )
+    parser.add_argument(
         "--cors",
         metavar="ORIGIN",
         default=None,
@@ -118,6 +134,23 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--expose",
+        action="store_true",
+        help="allow a --host that is not loopback; the control API then requires a token printed at start",
+    )
+    parser.add_argument(
+        "--token-secret",
+        default=None,
+        help="key that signs access tokens, so they stay valid across restarts (default: random per process)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=HEADER_TIMEOUT_SECONDS,
+        help="seconds a client may take to send its headers, and again its body, before a 408 "
+        "(default: %(default)s)",
+    )
     _with_environment(parser, environ)
     return parser
 
@@ -129,6 +162,13 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         parser.error("--speed must be positive")
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
+    if not is_loopback(args.host) and not args.expose:
+        parser.error(
+            f"--host {args.host} is not a loopback address: the network could reach the control API "
+            "(reset, clock, faults). Add --expose to serve it anyway; the control API then requires a token."
+        )
+    if not 0 < args.read_timeout <= 3600:
+        parser.error("--read-timeout must be a positive number of seconds, at most 3600")
     return args
 
 
@@ -191,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     import uvicorn
 
+    from mockserver.uvicorn_guard import guarded
+
+    control_token = None if is_loopback(args.host) else new_control_token()
     app = create_app(
         config,
         clock=args.clock,
@@ -199,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         api=args.api,
         cors=args.cors,
         request_log=None if args.quiet else sys.stdout,
+        token_secret=args.token_secret,
+        control_token=control_token,
+        read_timeout=args.read_timeout,
+        profile=args.profile,
+        real_deployment=args.real_deployment,
     )
     account = config.accounts[0]
     project = (
@@ -217,13 +265,23 @@ def main(argv: list[str] | None = None) -> int:
         ),
         flush=True,
     )
+    if args.real_deployment:
+        print(
+            "  Mode:         real deployment (no control API; annotations ignored; commands decide)",
+            flush=True,
+        )
+    if control_token:
+        base = f"http://{shown_host}:{sock.getsockname()[1]}"
+        print(exposure_notice(base, args.host, control_token), flush=True)
     logging.basicConfig(level=args.log_level.upper())
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             log_level=args.log_level,
             access_log=False,  # the request log replaces it
+            date_header=False,  # the app sends Date from the virtual clock (mockserver/virtualdate.py)
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **guarded(args.read_timeout),  # slow and numerous clients are bounded
         )
     )
     for signum in (signal.SIGINT, signal.SIGTERM):
