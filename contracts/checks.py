@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -40,8 +41,9 @@ ACTIONS = {
 PROBE_TIMEOUT = 30.0
 
 
-def operation_id(case: Case) -> str | None:
-    return case.operation.definition.raw.get("operationId")
+def operation_id(case: Case[Any]) -> str | None:
+    value = case.operation.definition.raw.get("operationId")
+    return value if isinstance(value, str) else None
 
 
 def header(response: Response, name: str) -> str:
@@ -53,6 +55,16 @@ def json_body(response: Response) -> Any:
         return json.loads(response.content) if response.content else None
     except ValueError:
         return response.content.decode("utf-8", "replace")
+
+
+def backend_now(response: Response) -> datetime:
+    """The backend's own time: its `Date` header (our fake's is its virtual clock, so a `--speed` run stays
+    consistent), else ours. "In the future" means ahead of the backend's clock, not the harness's."""
+    try:
+        sent = parsedate_to_datetime(header(response, "date"))
+    except (TypeError, ValueError, IndexError):
+        return datetime.now(timezone.utc)
+    return sent if sent.tzinfo is not None else sent.replace(tzinfo=timezone.utc)
 
 
 def _is_success(response: Response) -> bool:
@@ -81,7 +93,7 @@ class ContractCheck:
     def __init__(self, harness: str | None = None) -> None:
         self.active = harness == HARNESS
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         if self.active:
             found = self.problems(response, case)
             if found:
@@ -89,7 +101,7 @@ class ContractCheck:
                 raise RuleBroken(check=name, operation=case.operation.label, message="\n".join(found))
         return None
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         raise NotImplementedError
 
 
@@ -97,7 +109,7 @@ class ContractCheck:
 class ErrorBodyShape(ContractCheck):
     """Every 4xx/5xx, declared or not, is application/json `{code, message}` with code == status."""
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         if response.status_code < 400:
             return []
         return error_body_problems(
@@ -109,18 +121,18 @@ class ErrorBodyShape(ContractCheck):
 class TrainingAnswerRules(ContractCheck):
     """Create and get answers: name rules, createdAt, and (create) the initial phases."""
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         op = operation_id(case)
         if op not in (CREATE_OPERATION, GET_OPERATION) or not _is_success(response):
             return []
         training = json_body(response)
         if not isinstance(training, dict):
             return [f"{response.status_code} body is not a training object"]
-        found = created_at_problems(training.get("createdAt"), datetime.now(timezone.utc))
+        found = created_at_problems(training.get("createdAt"), backend_now(response))
         if op == GET_OPERATION:
             return found + name_problems(None, None, training)
         sent = case.body if isinstance(case.body, dict) else {}
-        found += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix", False), training)
+        found += name_problems(sent.get("name"), sent.get("useGivenNameAsPrefix") is True, training)
         if training.get("desiredPhase") != "Running":
             found.append(f"create answered desiredPhase {training.get('desiredPhase')!r}, expected 'Running'")
         phase = training.get("actualPhase")
@@ -133,7 +145,7 @@ class TrainingAnswerRules(ContractCheck):
 class ActionAnswerShape(ContractCheck):
     """Suspend/resume answer `{code: 202, message}`; a 204 delete has no body, a 202 delete the same body."""
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         if operation_id(case) not in ACTIONS or not _is_success(response):
             return []
         if response.status_code == 204:
@@ -150,7 +162,7 @@ class TrainingLifecycle(ContractCheck):
         super().__init__(harness)
         self.ledger = Ledger()
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         op = operation_id(case)
         workload_id = str((case.path_parameters or {}).get("workloadId", ""))
         body = json_body(response)
@@ -167,7 +179,7 @@ class TrainingLifecycle(ContractCheck):
         return []
 
 
-def _is_secured(case: Case) -> bool:
+def _is_secured(case: Case[Any]) -> bool:
     security = case.operation.definition.raw.get(
         "security", case.operation.schema.raw_schema.get("security", [])
     )
@@ -203,7 +215,7 @@ class UnauthenticatedRejected(ContractCheck):
         super().__init__(harness)
         self.probed: set[str] = set()
 
-    def problems(self, response: Response, case: Case) -> list[str]:
+    def problems(self, response: Response, case: Case[Any]) -> list[str]:
         request = response.request
         if "authorization" not in {k.lower() for k in request.headers} or not _is_secured(case):
             return []
@@ -215,8 +227,11 @@ class UnauthenticatedRejected(ContractCheck):
             return []
         self.probed.add(case.operation.label)
         headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "content-length"}
+            k: v if isinstance(v, str) else v.decode("latin-1")
+            for k, v in request.headers.items()
+            if k.lower() not in {"authorization", "content-length"}
         }
+        body = request.body if isinstance(request.body, (bytes, str)) else None
         probes = {
             "no token": {},
             "a token from another issuer": {"Authorization": f"Bearer {_foreign_token()}"},
@@ -225,14 +240,14 @@ class UnauthenticatedRejected(ContractCheck):
         for description, extra in probes.items():
             sent = {**headers, **extra}
             method, url = str(request.method), str(request.url)
-            probe = httpx.request(method, url, headers=sent, content=request.body, timeout=PROBE_TIMEOUT)
+            probe = httpx.request(method, url, headers=sent, content=body, timeout=PROBE_TIMEOUT)
             wrong = [] if probe.status_code == 401 else [f"answered {probe.status_code}, expected 401"]
             if probe.status_code >= 400:
                 content_type = probe.headers.get("content-type", "")
                 wrong += error_body_problems(probe.status_code, _json_or_none(probe), content_type)
             if wrong:
                 base_url = case.operation.schema.config.base_url
-                line = curl_line(method, url, sent, request.body, base_url=base_url, keep_authorization=True)
+                line = curl_line(method, url, sent, body, base_url=base_url, keep_authorization=True)
                 found.append(f"{case.operation.label} with {description}: {'; '.join(wrong)}\n  {line}")
         return found
 

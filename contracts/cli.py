@@ -17,13 +17,17 @@ from contracts.cleanup import delete_leftovers
 from contracts.control import FakeControl
 from contracts.discovery import DiscoveryError
 from contracts.fuzz import PHASES
+from contracts.interruption import EXIT_INTERRUPTED, signals_interrupt
 from contracts.journal import leftovers
 from contracts.plan import describe_plan
+from contracts.progress import Progress, Verbosity
 from contracts.reports import write_reports
+from contracts.reports.document import plural
 from contracts.run import FAKE_CREDENTIALS, RunOptions, UsageError, execute
 from contracts.scenarios import SCENARIOS
 from contracts.server import ServerError
 from contracts.specs import ContractError, load_contract
+from contracts.target import TargetError, check_url
 from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -59,9 +63,22 @@ def _csv(choices: Sequence[str]) -> type:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return value
 
 
@@ -86,10 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contracts",
         description=__doc__.split("\n\n")[0],
-        epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage errors",
+        epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage "
+        "errors (also an unreachable target), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
     )
     parser.add_argument("--version", action="version", version=f"contracts {package_version()}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Not `required`: argparse would then answer `contracts --bogus` with "COMMAND is required"; main()
+    # says what is wrong instead.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
         "run",
@@ -123,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="examples per operation in the fuzzing phase (default: %(default)s)",
     )
     work.add_argument("--max-time", type=_positive, help="seconds after which fuzzing and stateful stop")
+    work.add_argument(
+        "--max-duration",
+        type=_seconds,
+        help="seconds for the whole run (scenarios, fuzzing, cleanup); what does not fit is reported "
+        "as skipped",
+    )
     work.add_argument(
         "--phases",
         type=_csv(PHASES),
@@ -166,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     safety.add_argument(
         "--dry-run", action="store_true", help="print the plan and exit without sending anything"
     )
+    chatter = safety.add_mutually_exclusive_group()
+    chatter.add_argument("--quiet", action="store_true", help="print only the verdict and the reports' place")
+    chatter.add_argument(
+        "--verbose", action="store_true", help="also every phase a scenario sees and fuzzing counts"
+    )
 
     cleanup = commands.add_parser(
         "cleanup",
@@ -185,12 +216,10 @@ def _credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> C
     return Credentials(args.client_id, args.client_secret) if args.client_id else None
 
 
-def _progress(message: str) -> None:
-    print(f"contracts: {message}", file=sys.stderr, flush=True)
-
-
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     credentials = _credentials(parser, args)
+    if args.url:
+        check_url(args.url)  # before anything else: a URL without a scheme is a usage error, not a crash
     options = RunOptions(
         url=args.url,
         token=None if credentials else args.token,
@@ -200,6 +229,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         seed=args.seed,
         max_examples=args.max_examples,
         max_time=args.max_time,
+        max_duration=args.max_duration,
         phases=args.phases,
         scenarios=args.scenarios,
         workers=args.workers,
@@ -209,21 +239,41 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         gpu_portion=args.gpu_portion,
         scenario_timeout=args.scenario_timeout,
         fake_config=args.fake_config,
-        progress=_progress,
+        progress=Progress(_verbosity(args), budget=args.max_duration),
     )
     contract = load_contract(args.spec)
     if args.dry_run:
         print(describe_plan(options, contract))
         return EXIT_CONFORMS
-    outcome = execute(options, contract)
+    with signals_interrupt():
+        outcome = execute(options, contract)
     written = write_reports(outcome, args.report_dir)
-    verdict = "conforms" if outcome.conforms else f"does NOT conform: {len(outcome.findings)} finding(s)"
-    print(f"contracts: the backend {verdict}")
+    if outcome.incomplete:
+        print(f"contracts: INCOMPLETE, no verdict: {outcome.incomplete}")
+    elif outcome.conforms:
+        print("contracts: the backend conforms")
+    else:
+        print(f"contracts: the backend does NOT conform: {plural(len(outcome.findings), 'finding')}")
     for finding in outcome.findings:
         first = finding.message.splitlines()[0] if finding.message else ""
         print(f"  - [{finding.check}] {finding.operation}: {first}")
-    print(f"contracts: reports in {', '.join(str(path) for path in written)}")
+    for part in outcome.not_run:
+        print(f"  - not run: {part}")
+    if outcome.cleanup.failed:
+        print(
+            f"  - left behind: {len(outcome.cleanup.failed)}; contracts cleanup --journal {outcome.journal}"
+        )
+    kept = [*written, *([outcome.journal] if outcome.journal else []), args.report_dir / ".hypothesis"]
+    print(f"contracts: reports in {', '.join(str(path) for path in kept)}")
+    if outcome.incomplete:
+        return EXIT_INTERRUPTED
     return EXIT_CONFORMS if outcome.conforms else EXIT_FINDINGS
+
+
+def _verbosity(args: argparse.Namespace) -> Verbosity:
+    if args.quiet:
+        return Verbosity.QUIET
+    return Verbosity.VERBOSE if args.verbose else Verbosity.NORMAL
 
 
 def _cleanup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -248,14 +298,30 @@ def _cleanup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.failed else EXIT_CONFORMS
 
 
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]  # type: ignore[no-any-return]
+    raise KeyError(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    # Errors are told by the parser of the command they concern, with that command's usage.
+    command = _subparser(parser, args.command) if args.command else parser
+    if unknown:
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command is None:
+        parser.error("choose a command: run or cleanup (see contracts --help)")
     try:
-        return _run(parser, args) if args.command == "run" else _cleanup(parser, args)
-    except (UsageError, ContractError, AuthError, DiscoveryError, ServerError) as error:
+        return _run(command, args) if args.command == "run" else _cleanup(command, args)
+    except (UsageError, ContractError, AuthError, DiscoveryError, ServerError, TargetError) as error:
         print(f"contracts: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # before the run had anything to clean up (e.g. while loading the spec)
+        print("contracts: interrupted before the run started", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

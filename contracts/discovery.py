@@ -1,7 +1,8 @@
 """Where to create trainings when the user did not say: the project and cluster the backend offers.
 
-Our fake tells through its control snapshot; a real control plane through the clusters and projects
-endpoints (`GET /api/v1/clusters`, `GET /api/v1/org-unit/projects`), when the token may read them.
+Any backend is asked through the Run:ai project look-up (`GET /api/v1/org-unit/projects`, and
+`GET /api/v1/clusters` when the projects do not name their cluster), when the token may read them; our
+fake's control snapshot answers only what that leaves open.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def discover(
 ) -> Placement:
     if project_id and cluster_id:
         return Placement(project_id, cluster_id)
-    found = _from_snapshot(control) if control else _from_api(base_url, token)
+    found = _from_api(base_url, token)
+    if control is not None and not (found.get("project") and found.get("cluster")):
+        found = {**_from_snapshot(control), **{k: v for k, v in found.items() if v}}
     project, cluster = project_id or found.get("project"), cluster_id or found.get("cluster")
     if not project or not cluster:
         missing = " and ".join(
@@ -44,14 +47,16 @@ def _from_api(base_url: str, token: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     found: dict[str, Any] = {}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        clusters = _get(client, "/api/v1/clusters")
-        if isinstance(clusters, list) and clusters and isinstance(clusters[0], dict):
-            found["cluster"] = clusters[0].get("uuid")
         projects = _get(client, "/api/v1/org-unit/projects")
         items = projects.get("projects") if isinstance(projects, dict) else None
-        if items and isinstance(items[0], dict):
-            found["project"] = items[0].get("id")
-    return found
+        first = items[0] if items and isinstance(items[0], dict) else {}
+        found["project"] = first.get("id")
+        found["cluster"] = first.get("clusterId")
+        if not found["cluster"]:
+            clusters = _get(client, "/api/v1/clusters")
+            if isinstance(clusters, list) and clusters and isinstance(clusters[0], dict):
+                found["cluster"] = clusters[0].get("uuid")
+    return {key: str(value) for key, value in found.items() if value not in (None, "")}
 
 
 def _get(client: httpx.Client, path: str) -> Any:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
+import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import schemathesis
 from schemathesis import Case
@@ -21,6 +21,7 @@ from contracts.checks import ENABLE, json_body, operation_id
 from contracts.curl import curl_line
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
 from contracts.journal import Journal
+from contracts.progress import Progress
 from contracts.safety import NameSource
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TOKEN_OPERATION, Contract
 from contracts.target import Placement
@@ -47,11 +48,19 @@ class FuzzSettings:
     seed: int = 0
 
 
+# Why the engine stopped before it was done.
+BUDGET = "--max-duration budget spent"
+INTERRUPTED = "interrupted"
+
+
 @dataclass
 class FuzzResult:
     findings: list[Finding] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stopped_by: str | None = None
+    # Seconds spent per operation (label), for JUnit's per-case time.
+    operation_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisConfig:
@@ -91,7 +100,9 @@ def build_schema(
     if creation is not None:
         document = _retarget_examples(contract, *creation)
     schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(base_url, settings))
-    return schema if creation is not None else schema.exclude(operation_id=CREATE_OPERATION)
+    if creation is None:
+        schema = cast(OpenApiSchema, schema.exclude(operation_id=CREATE_OPERATION))
+    return schema
 
 
 def _retarget_examples(contract: Contract, names: NameSource, placement: Placement) -> dict[str, Any]:
@@ -116,11 +127,11 @@ def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
     @schema.auth(refresh_interval=None)
     class Bearer:
         # No Schemathesis caching: TokenSource knows the token's expiry and refreshes before it.
-        def get(self, case: Case, context: Any) -> str:
+        def get(self, case: Case[Any], context: Any) -> str:
             return tokens.token()
 
-        def set(self, case: Case, data: str, context: Any) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        def set(self, case: Case[Any], data: str, context: Any) -> None:
+            case.headers["Authorization"] = f"Bearer {data}"
 
 
 def install_creation_hooks(
@@ -129,7 +140,7 @@ def install_creation_hooks(
     """Created trainings get the run's name prefix and the target's project/cluster, and are journalled."""
 
     @schema.hook("map_case")
-    def place(context: HookContext, case: Case) -> Case:
+    def place(context: HookContext, case: Case[Any]) -> Case[Any]:
         if operation_id(case) == CREATE_OPERATION and isinstance(case.body, dict):
             # Only values that are valid anyway are replaced, so a negative case stays negative.
             if isinstance(case.body.get("name"), str) and case.body["name"]:
@@ -147,7 +158,7 @@ def install_creation_hooks(
         return case
 
     @schema.hook("after_call")
-    def record(context: HookContext, case: Case, response: Response) -> None:
+    def record(context: HookContext, case: Case[Any], response: Response) -> None:
         op = operation_id(case)
         if op == CREATE_OPERATION and 200 <= response.status_code < 300:
             body = json_body(response)
@@ -157,17 +168,52 @@ def install_creation_hooks(
             journal.deleted(str((case.path_parameters or {}).get("workloadId")))
 
 
-def run_engine(schema: OpenApiSchema, progress: Callable[[str], None]) -> FuzzResult:
+@dataclass
+class PhaseTally:
+    """Progress of one Schemathesis phase, for the person watching."""
+
+    name: str
+    started: float
+    requests: int = 0
+    failures: int = 0
+    scenarios: int = 0
+
+    def line(self, now: float) -> str:
+        return (
+            f"schemathesis {self.name}: {self.scenarios} scenarios, {self.requests} requests, "
+            f"{self.failures} failing checks, {now - self.started:.0f} s"
+        )
+
+
+def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None = None) -> FuzzResult:
+    """Run Schemathesis to the end, or until `deadline` (time.monotonic()) or an interrupt stops it."""
     result = FuzzResult()
-    scenarios = 0
-    for event in from_schema(schema).execute():
+    stream = from_schema(schema).execute()
+    tally: PhaseTally | None = None
+    for event in stream:
+        if deadline is not None and result.stopped_by is None and time.monotonic() >= deadline:
+            result.stopped_by = BUDGET
+            stream.stop()
         if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
-            progress(f"schemathesis: {event.phase.name.value} phase")
+            if event.phase.name.value in PHASES:
+                tally = PhaseTally(event.phase.name.value, time.monotonic())
+                progress.say(f"schemathesis {tally.name} phase")
+        elif isinstance(event, events.PhaseFinished) and tally is not None:
+            if event.phase.name.value == tally.name:
+                progress.say(tally.line(time.monotonic()))
+                tally = None
         elif isinstance(event, events.ScenarioFinished):
-            scenarios += 1
+            before = (len(result.exchanges), len(result.findings))
             _collect(event, result, schema.config.base_url)
-            if scenarios % 25 == 0:
-                progress(f"schemathesis: {scenarios} scenarios, {len(result.exchanges)} requests")
+            _add_time(event, result)
+            if tally is not None:
+                tally.scenarios += 1
+                tally.requests += len(result.exchanges) - before[0]
+                tally.failures += len(result.findings) - before[1]
+                if tally.scenarios % 25 == 0:
+                    progress.detail(tally.line(time.monotonic()))
+        elif isinstance(event, events.Interrupted):
+            result.stopped_by = result.stopped_by or INTERRUPTED
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
         elif isinstance(event, events.FatalError):
@@ -176,6 +222,14 @@ def run_engine(schema: OpenApiSchema, progress: Callable[[str], None]) -> FuzzRe
             source = "after run"
             result.findings += [finding_from_failure(failure, source, None) for failure in event.failures]
     return result
+
+
+def _add_time(event: events.ScenarioFinished, result: FuzzResult) -> None:
+    """A scenario's time, shared among the operations it called (a stateful one calls several)."""
+    labels = sorted({node.value.operation.label for node in event.recorder.cases.values()})
+    for label in labels:
+        share = event.elapsed_time / len(labels)
+        result.operation_seconds[label] = result.operation_seconds.get(label, 0.0) + share
 
 
 def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from contracts.cleanup import CleanupResult
 from contracts.findings import Exchange, Finding
@@ -24,7 +25,13 @@ class RunOutcome:
     findings: list[Finding] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     cleanup: CleanupResult = field(default_factory=CleanupResult)
+    # Why the run stopped before it was done (an interrupt); such a run never conforms.
+    incomplete: str | None = None
+    # Parts left out by the --max-duration budget, said in the reports rather than dropped silently.
+    not_run: list[str] = field(default_factory=list)
+    journal: Path | None = None
+    operation_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
-        return not self.findings
+        return not self.findings and self.incomplete is None

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from contracts.auth import Credentials, TokenSource
 from contracts.cleanup import delete_leftovers
 from contracts.discovery import discover
 from contracts.findings import Exchange, Finding, deduplicate
 from contracts.fuzz import (
+    BUDGET,
+    INTERRUPTED,
     PHASES,
     FuzzSettings,
     build_schema,
@@ -20,19 +25,21 @@ from contracts.fuzz import (
     install_creation_hooks,
     run_engine,
 )
+from contracts.interruption import last_signal
 from contracts.journal import Journal
 from contracts.outcome import RunOutcome
+from contracts.progress import SILENT, Progress
 from contracts.safety import NameSource, new_run_id
 from contracts.scenarios import (
     SCENARIOS,
     Scenario,
     ScenarioClient,
     ScenarioContext,
-    ScenarioResult,
     VirtualTime,
     Waiting,
     WallTime,
     run_scenario,
+    skipped,
 )
 from contracts.specs import Contract
 from contracts.target import Placement, Target
@@ -41,6 +48,8 @@ from contracts.target import Placement, Target
 FAKE_CREDENTIALS = Credentials("mock-app", "mock-secret")
 DEFAULT_IMAGE = "busybox:1.36"
 AUTH_REFUSED = frozenset({401, 403})
+# Seconds of a --max-duration budget kept for deleting what the run created (at most a tenth of it).
+CLEANUP_RESERVE = 30.0
 
 
 class UsageError(Exception):
@@ -57,6 +66,7 @@ class RunOptions:
     seed: int | None = None
     max_examples: int = 20
     max_time: int | None = None
+    max_duration: float | None = None
     phases: tuple[str, ...] = PHASES
     scenarios: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
     workers: int = 1
@@ -65,9 +75,9 @@ class RunOptions:
     image: str = DEFAULT_IMAGE
     gpu_portion: float = 0.1
     scenario_timeout: float = 900.0
-    poll_interval: float = 5.0
+    poll_interval: float = 2.0
     fake_config: Path | None = None
-    progress: Callable[[str], None] = field(default=lambda message: None, compare=False)
+    progress: Progress = field(default_factory=lambda: SILENT, compare=False)
 
     def resolved_seed(self) -> int:
         return self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
@@ -112,44 +122,81 @@ def writes_policy(options: RunOptions, target: Target) -> tuple[bool, str]:
     )
 
 
+@dataclass
+class Budget:
+    """--max-duration: when the run must be done; fuzzing stops early enough to leave time for cleanup."""
+
+    seconds: float | None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def deadline(self) -> float | None:
+        return None if self.seconds is None else self.started + self.seconds
+
+    @property
+    def fuzz_deadline(self) -> float | None:
+        if self.seconds is None:
+            return None
+        return self.started + self.seconds - min(CLEANUP_RESERVE, self.seconds / 10)
+
+    def spent(self) -> bool:
+        deadline = self.fuzz_deadline
+        return deadline is not None and time.monotonic() >= deadline
+
+
 def execute(options: RunOptions, contract: Contract) -> RunOutcome:
+    """One run. Interrupted (SIGINT, or SIGTERM turned into one by the CLI), it still cleans up, stops
+    the fake it started and returns an outcome marked incomplete."""
     seed = options.resolved_seed()
-    say = options.progress
+    say = options.progress.say
+    budget = Budget(options.max_duration)
     with open_target(options, seed) as target:
         say(f"target: {target.describe()}; seed {seed}")
         tokens = token_source(options, target)
         writable, writes = writes_policy(options, target)
-        # Seeded names only against our fake: on a shared cluster two runs must never collide.
-        run_id = new_run_id(seed if target.control is not None else None)
+        # Seeded names only against a fake this run started (its report is then the same byte for byte);
+        # anywhere else two runs must never share names or a journal.
+        run_id = new_run_id(seed if target.server is not None else None)
         settings = FuzzSettings(options.phases, options.max_examples, options.max_time, options.workers, seed)
         outcome = RunOutcome(target.describe(), contract, settings, run_id, writes)
         journal = Journal(options.report_dir / f"journal-{run_id}.jsonl", run_id, target.base_url, fresh=True)
+        outcome.journal = journal.path
+        # Hypothesis keeps a cache directory; it belongs with the run's other files, not in the cwd.
+        set_hypothesis_home_dir(str(options.report_dir / ".hypothesis"))
         names = NameSource(run_id)
-        if writable:
-            outcome.placement = discover(
-                target.base_url, tokens.token(), target.control, options.project_id, options.cluster_id
-            )
-        schema = build_schema(
-            contract, target.base_url, settings, (names, outcome.placement) if writable else None
-        )
-        install_auth(schema, tokens)
         findings: list[Finding] = []
         try:
+            if writable:
+                outcome.placement = discover(
+                    target.base_url, tokens.token(), target.control, options.project_id, options.cluster_id
+                )
+            creation = (names, outcome.placement) if outcome.placement else None
+            schema = build_schema(contract, target.base_url, settings, creation)
+            install_auth(schema, tokens)
             if outcome.placement:
                 install_creation_hooks(schema, names, outcome.placement, options.image, journal)
                 client = ScenarioClient(schema, contract, tokens)
-                outcome.scenarios = _run_scenarios(options, target, client, names, outcome.placement)
-                outcome.exchanges += client.exchanges
+                try:
+                    _run_scenarios(options, target, client, names, outcome, budget)
+                finally:
+                    outcome.exchanges += client.exchanges
             else:
-                outcome.scenarios = [
-                    ScenarioResult(s.name, s.title, "skipped", ["skipped: writes refused"])
-                    for s in options.selected_scenarios()
-                ]
+                outcome.scenarios = [skipped(s, "writes refused") for s in options.selected_scenarios()]
             findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
-            if options.phases:
-                fuzzed = run_engine(schema, say)
+            if options.phases and budget.spent():
+                outcome.not_run.append(f"Schemathesis phases {', '.join(options.phases)}: {BUDGET}")
+            elif options.phases:
+                fuzzed = run_engine(schema, options.progress, budget.fuzz_deadline)
                 outcome.exchanges += fuzzed.exchanges
+                outcome.operation_seconds = fuzzed.operation_seconds
                 findings += fuzzed.findings + [_run_error(error) for error in fuzzed.errors]
+                if fuzzed.stopped_by == INTERRUPTED:
+                    raise KeyboardInterrupt
+                if fuzzed.stopped_by == BUDGET:
+                    outcome.not_run.append(f"the rest of the Schemathesis phases: {BUDGET}")
+        except KeyboardInterrupt:
+            outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
+            say(f"{outcome.incomplete}: cleaning up")
         finally:
             say("cleanup: deleting what the run created")
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
@@ -159,23 +206,48 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
 
 
 def _run_scenarios(
-    options: RunOptions, target: Target, client: ScenarioClient, names: NameSource, placement: Placement
-) -> list[ScenarioResult]:
+    options: RunOptions,
+    target: Target,
+    client: ScenarioClient,
+    names: NameSource,
+    outcome: RunOutcome,
+    budget: Budget,
+) -> None:
+    """Walk the selected scenarios into `outcome.scenarios`; what the budget or an interrupt leaves out is
+    listed as skipped, never dropped."""
+    progress = options.progress
     waiting: Waiting
     if target.control is not None and target.manual_clock:
         waiting = VirtualTime(target.control)
     else:
-        waiting = WallTime(options.scenario_timeout, options.poll_interval, options.progress)
-    results = []
-    for scenario in options.selected_scenarios():
-        options.progress(f"scenario {scenario.name}: {scenario.title}")
-        context = ScenarioContext(
-            client, waiting, names, placement, options.image, options.compute(), target.control
+        waiting = WallTime(
+            options.scenario_timeout, options.poll_interval, progress.detail, deadline=budget.deadline
         )
-        result = run_scenario(scenario, context)
-        options.progress(f"scenario {scenario.name}: {result.outcome}")
-        results.append(result)
-    return results
+    pending = list(options.selected_scenarios())
+    try:
+        while pending:
+            scenario = pending[0]
+            if budget.spent():
+                break
+            progress.say(f"scenario {scenario.name}: {scenario.title}")
+            context = ScenarioContext(
+                client,
+                waiting,
+                names,
+                outcome.placement or Placement("", ""),
+                options.image,
+                options.compute(),
+                target.control,
+                progress=progress.say,
+            )
+            result = run_scenario(scenario, context)
+            pending.pop(0)
+            progress.say(f"scenario {scenario.name}: {result.outcome} ({result.seconds:.0f} s)")
+            outcome.scenarios.append(result)
+    except KeyboardInterrupt:
+        outcome.scenarios += [skipped(s, "the run was interrupted") for s in pending]
+        raise
+    outcome.scenarios += [skipped(s, BUDGET) for s in pending]
 
 
 def _run_error(error: str) -> Finding:

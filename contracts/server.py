@@ -31,13 +31,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fake_command(seed: int, config: Path | None = None) -> Callable[[int], list[str]]:
-    """The command line of our fake: manual clock, so that nothing moves unless the harness says so."""
+def fake_command(
+    seed: int | None = 0,
+    config: Path | None = None,
+    *,
+    clock: str = "manual",
+    speed: float | None = None,
+    profile: str | None = None,
+    real_deployment: bool = False,
+    api: str | None = None,
+) -> Callable[[int], list[str]]:
+    """The command line of our fake for a port. The default is what `contracts run` wants of it: a manual
+    clock, so that nothing moves unless the harness says so. `clock="realtime"`, a `speed`, the realistic
+    `profile` and `real_deployment` (no control API, annotations ignored) make it behave like a Run:ai
+    cluster instead."""
 
     def command(port: int) -> list[str]:
-        argv = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)]
-        argv += ["--clock", "manual", "--seed", str(seed)]
-        return argv + (["--config", str(config)] if config else [])
+        argv = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--clock", clock]
+        if seed is not None:
+            argv += ["--seed", str(seed)]
+        if config is not None:
+            argv += ["--config", str(config)]
+        if speed is not None:
+            argv += ["--speed", str(speed)]
+        if profile is not None:
+            argv += ["--profile", profile]
+        if real_deployment:
+            argv.append("--real-deployment")
+        if api is not None:
+            argv += ["--api", api]
+        return argv
 
     return command
 
@@ -57,8 +80,16 @@ class LocalServer:
         log = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the server, closed in stop()
         # Children must not write .pyc files into a tree other engineers are editing concurrently.
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        # A session of its own: Ctrl-C in the terminal reaches the run, which then cleans up on the
+        # backend before stopping it, rather than the backend dying first.
         process = subprocess.Popen(
-            command(port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd
+            command(port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
         server = cls(base_url=f"http://{HOST}:{port}", process=process, log=log)
         try:

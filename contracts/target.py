@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
 
 from contracts.control import FakeControl
 from contracts.safety import is_loopback
 from contracts.server import LocalServer, fake_command
+
+REACH_TIMEOUT = 15.0
+
+
+class TargetError(Exception):
+    """The target cannot be addressed or reached (exit code 2): said in one line, no traceback."""
+
+
+def check_url(url: str) -> str:
+    """The base URL without a trailing slash; refused unless it is http(s)://host[:port][/path]."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(f"--url {url!r} is not an http:// or https:// URL (e.g. https://tenant.run.ai)")
+    return url.rstrip("/")
+
+
+def check_reachable(base_url: str) -> None:
+    """Any HTTP answer will do (a control plane may answer / with 404); no answer at all ends the run."""
+    try:
+        httpx.get(base_url, timeout=REACH_TIMEOUT)
+    except httpx.HTTPError as error:
+        reason = str(error) or type(error).__name__
+        raise TargetError(f"cannot reach {base_url}: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -26,7 +52,8 @@ class Target:
 
     @classmethod
     def connect(cls, url: str) -> Target:
-        base_url = url.rstrip("/")
+        base_url = check_url(url)
+        check_reachable(base_url)
         return cls(base_url=base_url, control=FakeControl.detect(base_url))
 
     @classmethod

@@ -48,6 +48,10 @@ class Document:
     sections: list[Section]
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def mask_tokens(text: str) -> str:
     return _JWT.sub("<jwt>", text)
 
@@ -60,8 +64,13 @@ def build(outcome: RunOutcome) -> Document:
         *_coverage(outcome),
         _cleanup(outcome),
     ]
-    verdict = "conforms" if outcome.conforms else f"does not conform ({len(outcome.findings)} findings)"
-    return Document(title=f"Contract run: the backend {verdict}", verdict=outcome.conforms, sections=sections)
+    if outcome.incomplete:
+        title = f"Contract run INCOMPLETE ({outcome.incomplete}): no verdict"
+    elif outcome.conforms:
+        title = "Contract run: the backend conforms"
+    else:
+        title = f"Contract run: the backend does not conform ({plural(len(outcome.findings), 'finding')})"
+    return Document(title=title, verdict=outcome.conforms, sections=sections)
 
 
 def _summary(outcome: RunOutcome) -> Section:
@@ -78,6 +87,11 @@ def _summary(outcome: RunOutcome) -> Section:
         ["Requests observed", str(len(outcome.exchanges))],
     ]
     blocks: list[Block] = [Table(["", ""], rows)]
+    if outcome.incomplete:
+        blocks.append(
+            Text(f"This run did not finish ({outcome.incomplete}); what it did not reach was not tested.")
+        )
+    blocks += [Text(f"Not run: {part}.") for part in outcome.not_run]
     if contract.fixups:
         blocks.append(Text("Fix-ups applied to the spec in memory: " + "; ".join(contract.fixups) + "."))
     blocks.append(

@@ -1,10 +1,13 @@
 """JUnit XML for CI: one test case per operation, per lifecycle scenario, and one for run-wide findings.
 
-No `time` or `timestamp` attributes: the file must be identical for identical runs.
+An operation the run never called is skipped, not passed; an interrupted run carries an error case that
+says so. Each case has its `time`: the only thing in the reports that differs between two runs with the
+same seed (report.md and report.html carry none).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 from contracts.findings import Finding
@@ -14,40 +17,67 @@ from contracts.reports.document import mask_tokens
 SUITE = "contracts"
 
 
-def render(outcome: RunOutcome) -> str:
-    cases: list[tuple[str, str, list[str], bool]] = []  # (classname, name, failure texts, skipped)
-    scenario_ops = {f"scenario {s.name}" for s in outcome.scenarios}
+@dataclass
+class Case:
+    classname: str
+    name: str
+    failures: list[str] = field(default_factory=list)
+    skipped: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def cases(outcome: RunOutcome) -> list[Case]:
+    result: list[Case] = []
+    scenario_sources = {f"scenario {s.name}" for s in outcome.scenarios}
+    exercised = {e.operation for e in outcome.exchanges}
     for op in outcome.contract.operations.values():
         texts = [
-            _text(f) for f in outcome.findings if f.operation == op.label and f.source not in scenario_ops
+            _text(f) for f in outcome.findings if f.operation == op.label and f.source not in scenario_sources
         ]
-        cases.append(("contracts.operations", op.label, texts, False))
+        case = Case(
+            "contracts.operations", op.label, texts, seconds=outcome.operation_seconds.get(op.label, 0.0)
+        )
+        if op.label not in exercised and not texts:
+            case.skipped = "not exercised: no request of this operation was answered"
+        result.append(case)
     for scenario in outcome.scenarios:
-        texts = [_text(f) for f in scenario.findings]
-        cases.append(("contracts.scenarios", scenario.name, texts, scenario.outcome == "skipped"))
+        case = Case("contracts.scenarios", scenario.name, [_text(f) for f in scenario.findings])
+        case.seconds = scenario.seconds
+        if scenario.outcome == "skipped":
+            case.skipped = scenario.steps[-1] if scenario.steps else "skipped"
+        result.append(case)
     labels = {op.label for op in outcome.contract.operations.values()}
-    rest = [f for f in outcome.findings if f.operation not in labels and f.source not in scenario_ops]
-    cases.append(("contracts.run", "run-wide checks", [_text(f) for f in rest], False))
+    rest = [f for f in outcome.findings if f.operation not in labels and f.source not in scenario_sources]
+    run_wide = Case("contracts.run", "run-wide checks", [_text(f) for f in rest])
+    if outcome.incomplete:
+        run_wide.error = f"the run is incomplete: {outcome.incomplete}"
+    result.append(run_wide)
+    return result
 
-    failures = sum(1 for case in cases if case[2])
-    skipped = sum(1 for case in cases if case[3])
-    root = ElementTree.Element("testsuites", name=SUITE, tests=str(len(cases)), failures=str(failures))
-    suite = ElementTree.SubElement(
-        root,
-        "testsuite",
-        name=SUITE,
-        tests=str(len(cases)),
-        failures=str(failures),
-        errors="0",
-        skipped=str(skipped),
-    )
-    for classname, name, texts, is_skipped in cases:
-        element = ElementTree.SubElement(suite, "testcase", classname=classname, name=name)
-        if is_skipped:
-            ElementTree.SubElement(element, "skipped")
-        if texts:
-            failure = ElementTree.SubElement(element, "failure", message=f"{len(texts)} finding(s)")
-            failure.text = "\n\n".join(texts)
+
+def render(outcome: RunOutcome) -> str:
+    every = cases(outcome)
+    counts = {
+        "tests": str(len(every)),
+        "failures": str(sum(1 for case in every if case.failures)),
+        "errors": str(sum(1 for case in every if case.error)),
+        "skipped": str(sum(1 for case in every if case.skipped)),
+        "time": f"{sum(case.seconds for case in every):.3f}",
+    }
+    root = ElementTree.Element("testsuites", {"name": SUITE, **counts})
+    suite = ElementTree.SubElement(root, "testsuite", {"name": SUITE, **counts})
+    for case in every:
+        element = ElementTree.SubElement(
+            suite, "testcase", classname=case.classname, name=case.name, time=f"{case.seconds:.3f}"
+        )
+        if case.skipped:
+            ElementTree.SubElement(element, "skipped", message=case.skipped)
+        if case.error:
+            ElementTree.SubElement(element, "error", message=case.error)
+        if case.failures:
+            failure = ElementTree.SubElement(element, "failure", message=f"{len(case.failures)} finding(s)")
+            failure.text = "\n\n".join(case.failures)
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -69,10 +72,73 @@ def test_unreadable_spec_exits_2(tmp_path: Path) -> None:
     assert main(["run", "--spec", str(tmp_path / "nope.yaml"), "--report-dir", str(tmp_path)]) == 2
 
 
-def test_a_real_backend_without_credentials_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def not_our_fake() -> Iterator[str]:
+    """A loopback HTTP server answering 404 to everything: reachable, and not our fake."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_real_backend_without_credentials_exits_2(
+    not_our_fake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("RUNAI_TOKEN", raising=False)
-    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there, so it is not our fake
-    assert main(["run", "--url", nobody, "--report-dir", str(tmp_path)]) == 2
+    assert main(["run", "--url", not_our_fake, "--report-dir", str(tmp_path)]) == 2
+    assert "no credentials" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("127.0.0.1:8080", "is not an http:// or https:// URL"),
+        ("ftp://127.0.0.1", "is not an http:// or https:// URL"),
+        (None, "cannot reach http://127.0.0.1:"),  # nothing listens there
+    ],
+)
+def test_a_target_that_cannot_be_addressed_or_reached_exits_2_in_one_line(
+    url: str | None, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = url or f"http://127.0.0.1:{free_port()}"
+    assert main(["run", "--url", url, "--token", "t", "--report-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "says"),
+    [
+        (["--bogus"], "usage: contracts [", "unrecognized arguments: --bogus"),
+        ([], "usage: contracts [", "choose a command"),
+        (["run", "--max-examples", "x"], "usage: contracts run", "'x' is not a whole number"),
+        (["run", "--bogus"], "usage: contracts run", "unrecognized arguments: --bogus"),
+        (["run", "--max-duration", "0"], "usage: contracts run", "more than 0 seconds"),
+        (["cleanup"], "usage: contracts cleanup", "--journal"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong_with_the_commands_usage(
+    argv: list[str], usage: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and says in err and "required: COMMAND" not in err
 
 
 def test_remote_targets_need_allow_writes() -> None:
@@ -80,7 +146,7 @@ def test_remote_targets_need_allow_writes() -> None:
     assert writes_policy(RunOptions(), remote)[0] is False
     assert writes_policy(RunOptions(allow_writes=True), remote)[0] is True
     schema = build_schema(load_contract(), remote.base_url, FuzzSettings(), None)
-    labels = {result.ok().label for result in schema.get_all_operations()}
+    labels = {result.ok().label for result in schema.get_all_operations()}  # type: ignore[union-attr]
     assert "POST /api/v1/workloads/trainings" not in labels
     assert "GET /api/v1/workloads/trainings/{workloadId}" in labels
 
@@ -141,7 +207,7 @@ def test_cleanup_deletes_what_a_crashed_run_left(fake: Target, tmp_path: Path) -
         )
         assert response.status_code == 200, response.text
         ids.append(response.json()["workloadId"])
-        journal.created(ids[-1], body["name"], "1")
+        journal.created(ids[-1], str(body["name"]), "1")
     assert main(["cleanup", "--journal", str(journal.path)]) == 0
     assert leftovers(journal.path) == []
     for workload_id in ids:

@@ -27,7 +27,7 @@ def outcome() -> RunOutcome:
         curl='curl -X GET "$RUNAI_URL"/api/v1/workloads/trainings/x -H "Authorization: Bearer $RUNAI_TOKEN"',
     )
     scenario = ScenarioResult(
-        "lifecycle", "create -> ... -> 404.", "failed", ["create -> 200, Creating"], [finding]
+        "lifecycle", "create -> ... -> 404.", "failed", ["create -> 200, Creating"], [finding], seconds=1.5
     )
     exchanges = [
         Exchange("POST /api/v1/workloads/trainings", 200, True, WID, "Creating"),
@@ -53,17 +53,42 @@ def test_three_reports(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["junit.xml", "report.md", "report.html"]
     markdown = (tmp_path / "report.md").read_text()
     html = (tmp_path / "report.html").read_text()
-    assert markdown.startswith("# Contract run: the backend does not conform (1 findings)")
+    assert markdown.startswith("# Contract run: the backend does not conform (1 finding)")
     assert "Authorization: Bearer $RUNAI_TOKEN" in markdown and JWT not in markdown and "<jwt>" in markdown
     assert "| (created) | Creating | 1 |" in markdown and "| Running | (404) | 1 |" in markdown
     assert "| 1 (undeclared) |" in markdown and "| 418 |" in markdown
     assert "<b>" not in html and "&lt;b&gt;" in html and "<script" not in html
     suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "2"  # the operation and the scenario
-    assert "time" not in suite.attrib
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert all(case.get("time") is not None for case in cases.values())
+    assert cases["lifecycle"].get("time") == "1.500"
+    # Never called, so not reported as passing:
+    assert cases["POST /api/v1/workloads/trainings/{workloadId}/suspend"].find("skipped") is not None
+    assert cases["POST /api/v1/workloads/trainings"].find("skipped") is None
+
+
+def test_an_interrupted_run_is_marked_incomplete(tmp_path: Path) -> None:
+    interrupted = outcome()
+    interrupted.findings = []
+    interrupted.scenarios[0].findings = []
+    interrupted.incomplete = "interrupted (SIGTERM) after 4 requests"
+    interrupted.not_run = ["the rest of the Schemathesis phases: --max-duration budget spent"]
+    assert not interrupted.conforms
+    write_reports(interrupted, tmp_path)
+    markdown = (tmp_path / "report.md").read_text()
+    assert markdown.startswith(
+        "# Contract run INCOMPLETE (interrupted (SIGTERM) after 4 requests): no verdict"
+    )
+    assert "Not run: the rest of the Schemathesis phases" in markdown
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    error = suite.find("testcase[@name='run-wide checks']/error")
+    assert error is not None and "incomplete" in (error.get("message") or "")
 
 
 def test_reports_are_byte_stable(tmp_path: Path) -> None:
+    # The reports of one outcome; times differ between runs, but not between renderings of the same one.
     write_reports(outcome(), tmp_path / "a")
     write_reports(outcome(), tmp_path / "b")
     for name in ("junit.xml", "report.md", "report.html"):

@@ -11,12 +11,13 @@ from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST, needs_offici
 
 
 def test_our_contract_needs_no_fixups_beyond_nullable_enums() -> None:
+    """Beyond the trainings operations, our document also describes the look-ups the fake serves."""
     contract = load_contract()
     assert set(contract.operations) == set(TRAININGS_OPERATIONS)
     assert contract.operation("delete_training").success_status == 204
     assert not contract.operation("grant_token").secured
     assert all(op.secured for op in contract.operations.values() if op.operation_id != "grant_token")
-    assert all("nullable enum" in fixup for fixup in contract.fixups)
+    assert all("nullable enum" in fixup or "were left out" in fixup for fixup in contract.fixups)
 
 
 @needs_official

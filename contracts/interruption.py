@@ -1,0 +1,41 @@
+"""Ctrl-C and SIGTERM (what CI runners send on cancel) stop a run the same way: as a KeyboardInterrupt,
+which the run turns into cleanup, stopping what it started, and reports marked incomplete."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+# Exit status of a run stopped by a signal, as shells report Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+class _Last:
+    name = "SIGINT"
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    _Last.name = signal.Signals(signum).name
+    raise KeyboardInterrupt(_Last.name)
+
+
+def last_signal() -> str:
+    """The signal that stopped the run (SIGINT also when Python raised KeyboardInterrupt by itself)."""
+    return _Last.name
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread."""
+    previous = {signum: signal.getsignal(signum) for signum in HANDLED}
+    _Last.name = "SIGINT"
+    for signum in HANDLED:
+        signal.signal(signum, _raise)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
