@@ -20,7 +20,14 @@ class Routes:
                 self._routes.append((re.compile(f"^{pattern}/?$"), takes_body))
 
     def _match(self, path: str) -> dict[str, bool]:
-        return next((methods for pattern, methods in self._routes if pattern.match(path)), {})
+        # A path can match several templates (`/workloads/trainings` is also `/workloads/{workloadId}`):
+        # the router tries each, so every one of their methods is allowed there.
+        merged: dict[str, bool] = {}
+        for pattern, methods in self._routes:
+            if pattern.match(path):
+                for method, takes_body in methods.items():
+                    merged.setdefault(method, takes_body)
+        return merged
 
     def allowed(self, path: str) -> list[str]:
         """Every method of the path: Connexion's router reports only one per route in its 405s."""

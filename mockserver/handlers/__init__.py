@@ -12,6 +12,16 @@ from mockserver.handlers.control import (
     control_snapshot,
     control_submit_load,
 )
+from mockserver.handlers.organization import (
+    get_cluster_by_uuid,
+    get_clusters,
+    get_department,
+    get_departments,
+    get_nodepools,
+    get_project,
+    get_projects,
+    getNodePools,
+)
 from mockserver.handlers.trainings import (
     create_training1,
     delete_training,
@@ -19,6 +29,14 @@ from mockserver.handlers.trainings import (
     grant_token,
     resume_training,
     suspend_training,
+)
+from mockserver.handlers.workloads import (
+    count_workloads,
+    get_workload,
+    get_workload_events,
+    get_workload_history,
+    get_workload_pods,
+    get_workloads,
 )
 
 __all__ = [
@@ -32,9 +50,23 @@ __all__ = [
     "control_set_faults",
     "control_snapshot",
     "control_submit_load",
+    "count_workloads",
     "create_training1",
     "delete_training",
+    "getNodePools",
+    "get_cluster_by_uuid",
+    "get_clusters",
+    "get_department",
+    "get_departments",
+    "get_nodepools",
+    "get_project",
+    "get_projects",
     "get_training",
+    "get_workload",
+    "get_workload_events",
+    "get_workload_history",
+    "get_workload_pods",
+    "get_workloads",
     "grant_token",
     "resume_training",
     "suspend_training",

@@ -25,7 +25,8 @@ def test_unknown_route_is_404(client):
     ("method", "path", "allow"),
     [
         ("put", f"{TRAININGS}/06d16c5d-4728-42fa-b573-3b11820d999f", "DELETE, GET"),
-        ("get", TRAININGS, "POST"),
+        # GET here reads the workload with id "trainings" (404), as the router matches /workloads/{workloadId}.
+        ("delete", TRAININGS, "GET, POST"),
         ("get", "/api/v1/token", "POST"),
         ("patch", f"{TRAININGS}/06d16c5d-4728-42fa-b573-3b11820d999f/suspend", "POST"),
     ],
@@ -116,6 +117,20 @@ def test_served_contracts(client):
         "delete_training",
         "suspend_training",
         "resume_training",
+        # The reads around trainings (issue 8): organisation look-ups and the workloads views.
+        "get_clusters",
+        "get_cluster_by_uuid",
+        "get_projects",
+        "get_project",
+        "get_departments",
+        "get_department",
+        "getNodePools",
+        "get_workloads",
+        "count_workloads",
+        "get_workload",
+        "get_workload_events",
+        "get_workload_history",
+        "get_workload_pods",
     }
     assert client.get("/api/v1/docs/").status_code == 200
     assert client.get("/api/mock/v1/openapi.json").status_code == 200

@@ -1,0 +1,141 @@
+"""The workloads API: every training and control-API load as a workload, with its pods, events and history.
+
+Each answer is rendered from the cluster's own trainings, loads, placements and event log at the time of
+the request; nothing is copied or cached, so the views cannot drift from the trainings API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.cluster.errors import Forbidden, NotFound
+from mockserver.errors import error_response
+from mockserver.handlers.state import MockState, caller, current
+from mockserver.views import workloads as views
+from mockserver.views.filtering import QueryError, fields, page, select
+
+_FORBIDDEN = "You do not have sufficient permissions."
+_NOT_FOUND = "Resource id not found."
+
+
+def all_facts(state: MockState, *, deleted: bool = False) -> list[views.WorkloadFacts]:
+    """Every workload of the cluster (or every deleted one still retained), oldest first."""
+    cluster = state.cluster
+    facts = [
+        views.of_training(t, cluster.placement(t.workload_id)) for t in cluster.trainings(deleted=deleted)
+    ]
+    if not deleted:
+        facts += [
+            views.of_load(load, cluster.topology, cluster.placement(load.workload_id))
+            for load in cluster.loads()
+        ]
+    return sorted(facts, key=lambda f: (f.created_at, f.id))
+
+
+def _one(state: MockState, workload_id: str) -> views.WorkloadFacts:
+    """A live workload, or a deleted training still within its retention; 403 outside the caller's projects."""
+    cluster = state.cluster
+    found: views.WorkloadFacts | None = None
+    try:
+        training = cluster.training(workload_id, deleted=True)
+        found = views.of_training(training, cluster.placement(workload_id))
+    except NotFound:
+        load = next((item for item in cluster.loads() if item.workload_id == workload_id), None)
+        if load is not None:
+            found = views.of_load(load, cluster.topology, cluster.placement(workload_id))
+    if found is None:
+        raise NotFound(_NOT_FOUND)
+    if not caller().may_use(found.project_id):
+        raise Forbidden(_FORBIDDEN)
+    return found
+
+
+def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
+    principal, now = caller(), state.cluster.now()
+    rendered = [
+        views.workload(state.version, state.cluster.topology, facts, now)
+        for facts in all_facts(state, deleted=bool(query.get("deleted")))
+        if principal.may_use(facts.project_id)
+    ]
+    search = query.get("search") if state.version.name != "2.18" else None
+    return select(
+        rendered, views.workload_fields(state.version), filter_by=query.get("filterBy"), search=search
+    )
+
+
+async def get_workloads(**query: Any) -> Any:
+    state = current()
+    known = views.workload_fields(state.version)
+    try:
+        cut = page(
+            _visible(state, query),
+            known,
+            sort_by=query.get("sortBy"),
+            sort_order=query.get("sortOrder"),
+            offset=query.get("offset"),
+            limit=query.get("limit"),
+        )
+    except QueryError as error:
+        return error_response(400, str(error))
+    answer: dict[str, Any] = {"workloads": cut.items}
+    if cut.next is not None:
+        answer["next"] = cut.next
+    return answer, 200
+
+
+async def count_workloads(**query: Any) -> Any:
+    state = current()
+    try:
+        return {"count": len(_visible(state, query))}, 200
+    except QueryError as error:
+        return error_response(400, str(error))
+
+
+async def get_workload(workloadId: str, **_: Any) -> Any:
+    state = current()
+    facts = _one(state, workloadId)
+    return views.workload(
+        state.version, state.cluster.topology, facts, state.cluster.now(), detailed=True
+    ), 200
+
+
+def _paged(
+    items: list[dict[str, Any]], key: str, query: dict[str, Any], *, newest_first: bool = False
+) -> Any:
+    try:
+        offset, limit = query.get("offset"), query.get("limit")
+        cut = page(items[::-1] if newest_first else items, fields({}), offset=offset, limit=limit)
+    except QueryError as error:
+        return error_response(400, str(error))
+    answer: dict[str, Any] = {key: cut.items}
+    if cut.next is not None:
+        answer["next"] = cut.next
+    return answer, 200
+
+
+async def get_workload_events(workloadId: str, **query: Any) -> Any:
+    state = current()
+    facts = _one(state, workloadId)
+    events = [views.event(state.cluster.topology, facts, e) for e in state.cluster.events_for(workloadId)]
+    # The latest document orders events newest first unless asked otherwise; 2.18 has no sortOrder.
+    order = query.get("sortOrder") or ("desc" if state.version.name != "2.18" else "asc")
+    return _paged(events, "events", query, newest_first=order == "desc")
+
+
+async def get_workload_history(workloadId: str, **query: Any) -> Any:
+    state = current()
+    facts = _one(state, workloadId)
+    records = views.history(state.cluster.topology, facts, state.cluster.events_for(workloadId))
+    return _paged(records, "records", query)
+
+
+async def get_workload_pods(workloadId: str, **query: Any) -> Any:
+    state = current()
+    facts = _one(state, workloadId)
+    pods = views.pods(state.version, state.cluster.topology, facts)
+    if query.get("search") and state.version.name != "2.18":
+        needle = str(query["search"]).lower()
+        pods = [p for p in pods if needle in p["name"].lower()]
+    if query.get("deleted"):
+        pods = []  # the fake keeps no pods of earlier attempts
+    return _paged(pods, "pods", query)
