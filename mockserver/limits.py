@@ -17,9 +17,13 @@ MAX_CONNECTIONS = 256
 MAX_MESSAGE_CHARS = 2000
 
 
-def listed(total: int, counted_all: bool = True) -> str:
-    """How an error message says that only the first MAX_LISTED_ISSUES problems are listed."""
-    if total <= MAX_LISTED_ISSUES:
+# The message summarises this many problems; complianceIssues carries up to MAX_LISTED_ISSUES.
+MESSAGE_ISSUES = 10
+
+
+def left_out(total: int, counted_all: bool = True) -> str:
+    """How an error message says how many problems its summary leaves out, and where the rest are."""
+    if total <= MESSAGE_ISSUES:
         return ""
-    rest = total - MAX_LISTED_ISSUES
-    return f" (the first {MAX_LISTED_ISSUES} are listed; {'' if counted_all else 'more than '}{rest} more)"
+    count = f"{'more than ' if not counted_all else ''}{total}"
+    return f" … ({count} problems; complianceIssues lists the first {min(total, MAX_LISTED_ISSUES)})"

@@ -22,7 +22,7 @@ from starlette.types import Scope
 
 from mockserver.cluster.errors import ComplianceIssue
 from mockserver.jsonsafe import UnsafeJson, loads
-from mockserver.limits import MAX_COUNTED_ISSUES, MAX_LISTED_ISSUES, listed
+from mockserver.limits import MAX_COUNTED_ISSUES, MAX_LISTED_ISSUES, MESSAGE_ISSUES, left_out
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -65,8 +65,8 @@ class InvalidBody(BadRequestProblem):  # type: ignore[misc]  # connexion ships n
     """A body that breaks its schema; carries every problem (up to a bound), not only the first."""
 
     def __init__(self, issues: list[ComplianceIssue], counted_all: bool = True) -> None:
-        summary = "; ".join(f"{i.field}: {i.details}" for i in issues[:MAX_LISTED_ISSUES])
-        super().__init__(detail=f"Request body is invalid: {summary}{listed(len(issues), counted_all)}")
+        summary = "; ".join(f"{i.field}: {i.details}" for i in issues[:MESSAGE_ISSUES])
+        super().__init__(detail=f"Request body is invalid: {summary}{left_out(len(issues), counted_all)}")
         self.issues = issues[:MAX_LISTED_ISSUES]
 
 
