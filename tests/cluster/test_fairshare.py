@@ -1,4 +1,4 @@
-"""Fair share (§2.1): the worked table, and the invariants §3 states for it (13-18)."""
+"""Fair share (docs/scheduler.md §1): the worked table, and the invariants §7 states for it (13-18)."""
 
 from __future__ import annotations
 

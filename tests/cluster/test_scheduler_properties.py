@@ -1,4 +1,4 @@
-"""Property tests: the invariants of scheduler-semantics §3 over random small clusters and call sequences."""
+"""Property tests: the invariants of docs/scheduler.md §7 over random small clusters and call sequences."""
 
 from __future__ import annotations
 
@@ -132,9 +132,11 @@ def scenarios(draw) -> tuple[Topology, list[tuple]]:
     return topology, ops
 
 
-def run(topology: Topology, ops: list[tuple], check=None) -> list:
+def run(
+    topology: Topology, ops: list[tuple], check=None, scheduler_type: type[Scheduler] = Scheduler
+) -> list:
     """Apply the calls; evicted jobs wait outside until a "requeue", as the lead's lifecycle does."""
-    scheduler = Scheduler(topology)
+    scheduler = scheduler_type(topology)
     known: dict[str, Job] = {}
     evicted: list[str] = []
     trace: list = []
@@ -234,6 +236,8 @@ def check_invariants(
             assert view["limit"] == -1 or allocated <= view["limit"] + EPS
             assert allocated_np <= view["deserved"] + EPS
 
+    check_one_unit(topology, scheduler, snapshot)
+
     assert not set(result.started) & {e.job_id for e in result.evicted}
     for eviction in result.evicted:
         victim = known[eviction.job_id]
@@ -255,6 +259,21 @@ def check_invariants(
 
     if not result.evicted:
         check_work_conserving(topology, snapshot, known)
+
+
+def check_one_unit(topology: Topology, scheduler: Scheduler, snapshot: dict) -> None:
+    """13: charges and pool totals share one unit (a MIG slice counts its g in both), so what the projects
+    hold never exceeds the pool, and the departments' fair shares divide at most the pool."""
+    for pool in topology.node_pools:
+        total = scheduler.pool_total(pool).gpu
+        held = sum(p["nodePools"][pool]["allocated"] for p in snapshot["projects"])
+        assert held <= total + EPS
+        departments = [q for (_, p), q in scheduler._state.departments.items() if p == pool]
+        guaranteed = sum(
+            min(q.deserved.gpu if q.deserved.gpu >= 0 else total, q.request.gpu) for q in departments
+        )
+        if guaranteed <= total + EPS:
+            assert sum(q.fair_share.gpu for q in departments) <= total + EPS
 
 
 def check_work_conserving(topology: Topology, snapshot: dict, known: dict[str, Job]) -> None:
@@ -338,3 +357,63 @@ def test_a_fixed_set_of_jobs_reaches_a_fixed_point(data):
     again = scheduler.cycle()
     assert (again.started, again.evicted) == ([], [])
     assert scheduler.snapshot() == settled
+
+
+class FullPass(Scheduler):
+    """The scheduler without its shortcut: every cycle looks at everything."""
+
+    def cycle(self) -> CycleResult:
+        self._dirty = True
+        return super().cycle()
+
+
+@SETTINGS
+@given(scenarios())
+def test_an_incremental_cycle_decides_what_a_full_pass_decides(scenario):
+    """20: skipping a cycle after no change never changes an outcome."""
+    topology, ops = scenario
+    incremental = run(topology, ops)
+    full = run(topology, ops, scheduler_type=FullPass)
+    assert [(r.started, r.evicted) for r in incremental[:-1]] == [(r.started, r.evicted) for r in full[:-1]]
+    assert incremental[-1] == full[-1]
+
+
+@SETTINGS
+@given(st.data())
+def test_saturated_fair_shares_add_up_to_the_pool_total_in_one_unit(data):
+    """13: when every department asks for more than the pool, their fair shares divide exactly the pool's
+    total, counted in charge units (MIG slices by their g), and projects divide their department's."""
+    topology = data.draw(topologies())
+    scheduler = Scheduler(topology)
+    for i in range(40):
+        for project in sorted(topology.projects):
+            pod = PodRequest(mig_profile="1g.5gb") if i % 3 == 0 else PodRequest(gpus=1)
+            scheduler.enqueue(
+                Job(
+                    id=f"{project}-{i}",
+                    project_id=project,
+                    pod=pod,
+                    pods=1,
+                    priority=50,
+                    preemptible=True,
+                    seq=i,
+                )
+            )
+    scheduler.cycle()
+    snapshot = scheduler.snapshot()
+    for pool in topology.node_pools:
+        total = scheduler.pool_total(pool).gpu
+        departments = [q for (_, p), q in scheduler._state.departments.items() if p == pool]
+        if sum(q.deserved.gpu for q in departments) > total or not any(q.weight.gpu for q in departments):
+            continue  # oversubscribed guarantees, or nobody may go over quota: nothing to add up
+        has_projects = {p.department_id for p in topology.projects.values()}
+        views = {d["id"]: d["nodePools"][pool]["fairShare"] for d in snapshot["departments"]}
+        assert abs(sum(v for d, v in views.items() if d in has_projects) - total) < 1e-6
+        for department in snapshot["departments"]:
+            children = [
+                p["nodePools"][pool]["fairShare"]
+                for p in snapshot["projects"]
+                if p["departmentId"] == department["id"]
+            ]
+            if children:
+                assert sum(children) <= department["nodePools"][pool]["fairShare"] + 1e-6

@@ -1,4 +1,4 @@
-"""Reason texts for pending workloads and evictions, worded as KAI reports them (scheduler-semantics §2.8)."""
+"""Reason texts for pending workloads and evictions, worded as KAI reports them (docs/scheduler.md §6)."""
 
 from __future__ import annotations
 
@@ -38,13 +38,6 @@ def no_fit(pool: str, failures: dict[str, int]) -> str:
     return (
         "Resources were not found for pod due to: no nodes with enough resources were found "
         f"in node pool {pool}: {details}"
-    )
-
-
-def gang(pool: str, found: int, required: int) -> str:
-    return (
-        f"Resources were found for {found} pods while {required} are required for gang scheduling "
-        f"in node pool {pool}"
     )
 
 
