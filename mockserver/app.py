@@ -19,6 +19,7 @@ from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
 from mockserver.cors import Cors, CorsPolicy
+from mockserver.dashboard import DashboardPages
 from mockserver.errors import install_error_handlers
 from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
@@ -123,6 +124,8 @@ def create_app(
         app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, policy=CorsPolicy(cors))
     app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
+    if CONTROL_SPEC in specs:  # the dashboard drives the control API: without it, no dashboard
+        app.add_middleware(DashboardPages, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)

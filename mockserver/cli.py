@@ -21,6 +21,7 @@ from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
 from mockserver.cluster.errors import ConfigError
 from mockserver.cluster.timing import PROFILES
 from mockserver.config import DEFAULT_CONFIG, load_config
+from mockserver.dashboard.stream import close_streams
 from mockserver.exposure import exposure_notice, is_loopback, new_control_token
 from mockserver.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
@@ -173,17 +174,26 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
 
 
 def banner(
-    base: str, client_id: str, client_secret: str, project: str, cluster_id: str, clock: str, api: str
+    base: str,
+    client_id: str,
+    client_secret: str,
+    project: str,
+    cluster_id: str,
+    clock: str,
+    api: str,
+    *,
+    control: bool = True,
 ) -> str:
+    """What the server says at start. Without the control API (a real deployment) there is no dashboard."""
+    dashboard = f"  Dashboard:    {base}/\n" if control else ""
+    control_docs = f"\n  Control docs: {base}{CONTROL_DOCS}" if control else ""
     body = (
         f'{{"name": "hello", "projectId": "{project}", "clusterId": "{cluster_id}", '
         f'"spec": {{"image": "python:3.11", "compute": {{"gpuDevicesRequest": 1}}}}}}'
     )
     return f"""Run:ai Trainings mock server (API {api}, {clock} clock) on {base}
-  Dashboard:    {base}/
-  API:          {base}/api/v1
-  API docs:     {base}{API_DOCS}
-  Control docs: {base}{CONTROL_DOCS}
+{dashboard}  API:          {base}/api/v1
+  API docs:     {base}{API_DOCS}{control_docs}
   Credentials:  clientId={client_id} clientSecret={client_secret}
 
 Try it:
@@ -262,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             config.topology.cluster_id,
             args.clock,
             args.api,
+            control=not args.real_deployment,
         ),
         flush=True,
     )
@@ -284,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
             **guarded(args.read_timeout),  # slow and numerous clients are bounded
         )
     )
+    stop_uvicorn = server.handle_exit
+
+    def handle_exit(signum: int, frame: FrameType | None) -> None:
+        close_streams()  # open dashboard streams end now: the stop is prompt and clean
+        stop_uvicorn(signum, frame)
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign,assignment]
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop_quietly)
     server.run(sockets=[sock])

@@ -1,0 +1,479 @@
+// mockserver dashboard: listens to /api/mock/v1/stream (Server-Sent Events) and draws the fake cluster.
+// Plain JavaScript, no build step, no external requests; every action goes through the control API.
+"use strict";
+
+const CONTROL = "/api/mock/v1";
+const MAX_EVENTS = 500;
+const OUTCOMES = ["Completed", "Failed", "ContainerFailure", "Preempted"];
+const TERMINAL = new Set(["Completed", "Failed"]);
+
+const state = {
+  snapshot: null,
+  events: [],
+  clock: { mode: null, speed: 1, now: null, at: 0 },
+  chosenOutcome: {}, // workloadId -> outcome picked in the table, kept across redraws
+};
+
+// ---------------------------------------------------------------- helpers
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function replace(container, children) {
+  container.replaceChildren(...children);
+}
+
+const hues = {}; // workloadId -> hue, by order of first sight: neighbours get far-apart colours
+
+function color(id) {
+  if (!id) return "#56606b";
+  if (!(id in hues)) hues[id] = (Object.keys(hues).length * 137.508 + 200) % 360;
+  return `hsl(${hues[id]}, 62%, 54%)`;
+}
+
+function fmtNumber(value) {
+  if (value === -1) return "∞";
+  return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+function timeOfDay(iso) {
+  return iso ? iso.slice(11, 23) : "";
+}
+
+function showTime(ms) {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+function notice(text, isError) {
+  const box = document.getElementById("notice");
+  box.textContent = text || "";
+  box.className = isError ? "error" : "";
+}
+
+async function control(method, path, body) {
+  const response = await fetch(CONTROL + path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new Error((data && data.message) || `${method} ${path}: ${response.status}`);
+  }
+  return data;
+}
+
+async function act(description, fn) {
+  try {
+    await fn();
+    notice(description);
+  } catch (error) {
+    notice(error.message, true);
+  }
+}
+
+// ---------------------------------------------------------------- who is who
+function names() {
+  const map = {};
+  const snap = state.snapshot;
+  if (!snap) return map;
+  for (const t of snap.trainings || []) map[t.workloadId] = t.name;
+  for (const l of snap.loads || []) map[l.workloadId] = `${l.name} (load)`;
+  return map;
+}
+
+function placements() {
+  // "node/index" -> [{id, fraction}], "node/mig/profile" -> [id], id -> [pod]
+  const devices = {};
+  const slices = {};
+  const byJob = {};
+  for (const job of (state.snapshot && state.snapshot.jobs) || []) {
+    byJob[job.id] = job.pods || [];
+    for (const pod of job.pods || []) {
+      if (pod.migProfile) {
+        const key = `${pod.node}/mig/${pod.migProfile}`;
+        (slices[key] = slices[key] || []).push(job.id);
+      }
+      for (const device of pod.devices || []) {
+        const key = `${pod.node}/${device.index}`;
+        (devices[key] = devices[key] || []).push({ id: job.id, fraction: device.fraction });
+      }
+    }
+  }
+  return { devices, slices, byJob };
+}
+
+// ---------------------------------------------------------------- drawing
+function drawClock() {
+  const c = state.clock;
+  const target = document.getElementById("clock");
+  if (c.now === null) return;
+  let now = c.now;
+  if (c.mode === "realtime") now += (performance.now() - c.at) * c.speed;
+  target.textContent = showTime(now);
+  const mode = document.getElementById("clock-mode");
+  mode.textContent = c.mode === "manual" ? "manual clock" : `realtime ×${fmtNumber(c.speed)}`;
+  const manual = c.mode === "manual";
+  const group = document.getElementById("advance-controls");
+  group.classList.toggle("disabled", !manual);
+  group.title = manual ? "" : "the clock is realtime; start mockserver with --clock manual to advance it";
+  for (const control of group.querySelectorAll("button, input")) control.disabled = !manual;
+}
+
+function setClock(data) {
+  if (data.mode) state.clock.mode = data.mode;
+  if (data.speed !== undefined) state.clock.speed = data.speed;
+  if (data.now) {
+    state.clock.now = Date.parse(data.now);
+    state.clock.at = performance.now();
+  }
+  drawClock();
+}
+
+function drawNodes() {
+  const snap = state.snapshot;
+  const who = names();
+  const { devices, slices } = placements();
+  let used = 0;
+  let total = 0;
+  const pools = (snap.nodePools || []).map((pool) => {
+    const nodes = snap.nodes.filter((n) => n.pool === pool);
+    const cards = nodes.map((node) => {
+      const mig = Object.entries(node.mig || {});
+      const gpuTiles = mig.length ? null : el("div", { class: "gpus" }, node.devices.map((device) => {
+        total += 1;
+        used += device.allocated;
+        let holders = devices[`${node.name}/${device.index}`];
+        if (!holders) {
+          const share = device.holders.length ? device.allocated / device.holders.length : 0;
+          holders = device.holders.map((id) => ({ id, fraction: share }));
+        }
+        const title = [`${node.name} GPU ${device.index}: ${fmtNumber(device.allocated)} allocated`]
+          .concat(holders.map((h) => `${who[h.id] || h.id}: ${fmtNumber(h.fraction)}`))
+          .join("\n");
+        return el(
+          "div",
+          { class: "gpu", title, "data-node": node.name, "data-index": device.index, "data-allocated": device.allocated },
+          holders.map((h) =>
+            el("div", { class: "seg", "data-holder": h.id, style: `height:${Math.min(100, h.fraction * 100)}%;background:${color(h.id)}` }),
+          ),
+          el("span", { class: "idx" }, device.index),
+        );
+      }));
+      const migTiles = mig.length
+        ? el("div", { class: "mig" }, mig.flatMap(([profile, count]) => {
+            const holders = slices[`${node.name}/mig/${profile}`] || [];
+            return Array.from({ length: count.capacity }, (_, i) => {
+              const id = i < count.used ? holders[i] || "" : null;
+              return el(
+                "div",
+                {
+                  class: id === null ? "slice" : "slice used",
+                  "data-node": node.name,
+                  "data-profile": profile,
+                  title: id === null ? `${profile}: free` : `${profile}: ${who[id] || id || "in use"}`,
+                  style: id === null ? null : `background:${color(id)}`,
+                },
+                profile,
+              );
+            });
+          }))
+        : null;
+      if (mig.length) {
+        total += node.gpus;
+        for (const [profile, count] of mig) {
+          const g = Number(profile.split("g.")[0]) / 7;
+          used += g * count.used;
+        }
+      }
+      const extended = Object.entries(node.extendedResources || {}).map(
+        ([name, r]) => `${name} ${fmtNumber(r.used)}/${fmtNumber(r.capacity)}`,
+      );
+      return el(
+        "div",
+        { class: "node", "data-node": node.name },
+        el("div", { class: "name" }, node.name),
+        el("div", { class: "spec" }, `${node.gpus} × ${node.gpuModel || "GPU"}${mig.length ? " · MIG" : ""}`),
+        gpuTiles,
+        migTiles,
+        el(
+          "div",
+          { class: "res" },
+          `CPU ${fmtNumber(node.cpuMillisUsed / 1000)}/${fmtNumber(node.cpuMillis / 1000)} · ` +
+            `mem ${fmtNumber(Math.round(node.memoryMiBUsed / 1024))}/${fmtNumber(Math.round(node.memoryMiB / 1024))} GiB` +
+            (extended.length ? ` · ${extended.join(" · ")}` : ""),
+        ),
+      );
+    });
+    const poolGpus = nodes.reduce((sum, n) => sum + n.gpus, 0);
+    return el(
+      "div",
+      { class: "pool", "data-pool": pool },
+      el("h3", {}, `pool ${pool} · ${nodes.length} nodes · ${poolGpus} GPUs`),
+      el("div", { class: "pool-nodes" }, cards),
+    );
+  });
+  replace(document.getElementById("nodes"), pools);
+  document.getElementById("gpu-summary").textContent = `${fmtNumber(used)} of ${total} GPUs allocated`;
+}
+
+function history(training) {
+  if (training.history && training.history.length) return training.history;
+  return state.events
+    .filter((e) => e.workloadId === training.workloadId && e.kind === "phase")
+    .map((e) => ({ time: e.time, phase: e.phase, reason: e.message }));
+}
+
+function placementText(pods) {
+  return (pods || [])
+    .map((pod) => {
+      if (pod.migProfile) return `${pod.node} ${pod.migProfile}`;
+      const gpus = (pod.devices || []).map((d) => (d.fraction < 1 ? `${d.index}×${fmtNumber(d.fraction)}` : d.index));
+      return gpus.length ? `${pod.node} GPU ${gpus.join(",")}` : pod.node;
+    })
+    .join("; ");
+}
+
+function drawTrainings() {
+  const snap = state.snapshot;
+  const { byJob } = placements();
+  const rows = (snap.trainings || []).map((t) => {
+    const chosen = state.chosenOutcome[t.workloadId] || "Completed";
+    const select = el(
+      "select",
+      { "aria-label": `outcome for ${t.name}`, onchange: (e) => (state.chosenOutcome[t.workloadId] = e.target.value) },
+      OUTCOMES.map((o) => el("option", { value: o, selected: o === chosen }, o)),
+    );
+    const apply = el(
+      "button",
+      {
+        type: "button",
+        class: "force",
+        disabled: TERMINAL.has(t.actualPhase),
+        onclick: () =>
+          act(`${t.name}: outcome ${select.value} applied`, () =>
+            control("POST", `/trainings/${t.workloadId}/outcome`, { outcome: select.value }),
+          ),
+      },
+      "Apply",
+    );
+    return el(
+      "tr",
+      { "data-workload": t.workloadId },
+      el("td", {}, el("span", { class: "swatch", style: `background:${color(t.workloadId)}` }), t.name,
+        el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
+      el("td", {}, t.projectId),
+      el("td", {}, el("span", { class: `phase current ${t.actualPhase}` }, t.actualPhase),
+        t.desiredPhase !== t.actualPhase && !TERMINAL.has(t.actualPhase)
+          ? el("span", { class: "desired" }, ` → ${t.desiredPhase}`) : null,
+        t.pendingReason ? el("div", { class: "reason" }, t.pendingReason) : null),
+      el("td", { class: "time" }, timeOfDay(t.phaseSince)),
+      el("td", {}, `${t.restarts}/${t.backoffLimit}`),
+      el("td", { class: "mono" }, placementText(byJob[t.workloadId])),
+      el("td", {}, el("div", { class: "history" }, history(t).map((h) =>
+        el("span", { class: `phase ${h.phase}`, title: `${timeOfDay(h.time)}${h.reason ? " · " + h.reason : ""}` }, h.phase)))),
+      el("td", { class: "nowrap" }, select, " ", apply),
+    );
+  });
+  replace(document.querySelector("#trainings tbody"), rows);
+  document.getElementById("no-trainings").hidden = rows.length > 0;
+  const running = (snap.trainings || []).filter((t) => t.actualPhase === "Running").length;
+  document.getElementById("training-summary").textContent = rows.length ? `${rows.length} · ${running} running` : "";
+}
+
+function drawQueue() {
+  const snap = state.snapshot;
+  const pending = [
+    ...(snap.trainings || []).filter((t) => t.actualPhase === "Pending").map((t) => ({ ...t, kind: "training" })),
+    ...(snap.loads || []).filter((l) => !l.running).map((l) => ({ ...l, kind: "load" })),
+  ];
+  const items = pending.map((p) =>
+    el(
+      "li",
+      { "data-workload": p.workloadId },
+      el("span", { class: "swatch", style: `background:${color(p.workloadId)}` }),
+      el("strong", {}, p.name),
+      el("span", { class: "muted" }, ` · project ${p.projectId} · ${p.kind}`),
+      el("div", { class: "reason" }, p.pendingReason || "waiting for the next scheduling cycle"),
+    ),
+  );
+  replace(document.getElementById("queue"), items);
+  document.getElementById("no-queue").hidden = items.length > 0;
+  document.getElementById("queue-summary").textContent = items.length ? String(items.length) : "";
+}
+
+function quotaBar(q) {
+  const scale = Math.max(q.allocated, q.deserved, q.fairShare, q.limit > 0 ? q.limit : 0, 1);
+  const pct = (v) => `${Math.min(100, (v / scale) * 100)}%`;
+  return el(
+    "div",
+    { class: "bar", title: `allocated ${fmtNumber(q.allocated)}, deserved ${fmtNumber(q.deserved)}, fair share ${fmtNumber(q.fairShare)}, limit ${fmtNumber(q.limit)}` },
+    el("div", { class: q.allocated > q.deserved ? "fill over" : "fill", style: `width:${pct(q.allocated)}` }),
+    el("div", { class: "mark", style: `left:${pct(q.deserved)}` }),
+    el("div", { class: "fair", style: `left:${pct(q.fairShare)}` }),
+  );
+}
+
+function drawQuotas() {
+  const snap = state.snapshot;
+  const tables = (snap.nodePools || []).map((pool) => {
+    const rows = [];
+    for (const dept of snap.departments || []) {
+      const entries = [{ who: dept, cls: "department" }].concat(
+        (snap.projects || []).filter((p) => p.departmentId === dept.id).map((p) => ({ who: p, cls: "project" })),
+      );
+      for (const { who, cls } of entries) {
+        const q = (who.nodePools || {})[pool];
+        if (!q) continue;
+        rows.push(
+          el(
+            "tr",
+            { class: cls, "data-pool": pool, "data-id": who.id },
+            el("td", {}, `${who.name} (${who.id})`),
+            el("td", { class: "mono" }, `${fmtNumber(q.allocated)} / ${fmtNumber(q.deserved)}`),
+            el("td", { class: "mono" }, fmtNumber(q.fairShare)),
+            el("td", { class: "mono" }, fmtNumber(q.limit)),
+            el("td", {}, quotaBar(q)),
+          ),
+        );
+      }
+    }
+    return el(
+      "div",
+      { class: "pool" },
+      el("h3", {}, `pool ${pool}`),
+      el(
+        "table",
+        { class: "quota-table" },
+        el("thead", {}, el("tr", {}, ["", "alloc / deserved", "fair", "limit", ""].map((h) => el("th", {}, h)))),
+        el("tbody", {}, rows),
+      ),
+    );
+  });
+  replace(document.getElementById("quotas"), tables);
+}
+
+function drawEvents(fresh) {
+  const who = names();
+  const list = document.getElementById("events");
+  const items = state.events
+    .slice()
+    .reverse()
+    .map((e) =>
+      el(
+        "li",
+        { class: fresh && fresh.has(e.seq) ? "fresh" : null, "data-seq": e.seq },
+        el("span", { class: "time" }, timeOfDay(e.time)),
+        el("span", { class: "kind" }, e.kind),
+        el("span", {}, e.workloadId && who[e.workloadId] ? `${who[e.workloadId]}: ` : "", e.message),
+      ),
+    );
+  replace(list, items);
+  document.getElementById("event-summary").textContent = state.events.length ? `last ${state.events.length}` : "";
+}
+
+function drawAll() {
+  const snap = state.snapshot;
+  if (!snap) return;
+  document.getElementById("cluster").textContent = `cluster ${snap.clusterId}`;
+  drawNodes();
+  drawTrainings();
+  drawQueue();
+  drawQuotas();
+  drawEvents();
+}
+
+// ---------------------------------------------------------------- the stream
+function connect() {
+  const source = new EventSource(`${CONTROL}/stream`);
+  const live = document.getElementById("live");
+  source.onopen = () => {
+    live.classList.add("up");
+    live.title = "live stream: connected";
+  };
+  source.onerror = () => {
+    live.classList.remove("up");
+    live.title = "live stream: reconnecting";
+  };
+  source.addEventListener("snapshot", (message) => {
+    state.snapshot = JSON.parse(message.data);
+    setClock({ now: state.snapshot.now });
+    drawAll();
+  });
+  source.addEventListener("events", (message) => {
+    const fresh = JSON.parse(message.data);
+    const known = new Set(state.events.map((e) => e.seq));
+    state.events = state.events.concat(fresh.filter((e) => !known.has(e.seq))).slice(-MAX_EVENTS);
+    drawEvents(new Set(fresh.map((e) => e.seq)));
+    if (state.snapshot) drawTrainings();
+  });
+  source.addEventListener("clock", (message) => setClock(JSON.parse(message.data)));
+  source.addEventListener("reset", (message) => {
+    state.events = [];
+    setClock(JSON.parse(message.data));
+    drawEvents();
+  });
+}
+
+// ---------------------------------------------------------------- controls
+function wireControls() {
+  const advance = (seconds) =>
+    act(`advanced ${fmtNumber(seconds)} s`, async () => setClock(await control("POST", "/clock/advance", { seconds })));
+  for (const button of document.querySelectorAll("#advance-controls button[data-seconds]")) {
+    button.addEventListener("click", () => advance(Number(button.dataset.seconds)));
+  }
+  document.getElementById("advance-go").addEventListener("click", () => {
+    const seconds = Number(document.getElementById("advance-seconds").value);
+    if (!(seconds >= 0)) return notice("enter a number of seconds", true);
+    advance(seconds);
+  });
+  document.getElementById("reset").addEventListener("click", () =>
+    act("reset: no trainings, clock at its start, no faults", async () => {
+      await control("POST", "/reset");
+      showFaults(await control("GET", "/faults"));
+    }),
+  );
+  document.getElementById("fault-apply").addEventListener("click", () =>
+    act("faults applied", async () => {
+      const faults = await control("PUT", "/faults", {
+        latencySeconds: Number(document.getElementById("fault-latency").value || 0),
+        errorRate: Number(document.getElementById("fault-rate").value || 0),
+        errorStatus: Number(document.getElementById("fault-status").value),
+      });
+      showFaults(faults);
+    }),
+  );
+}
+
+function showFaults(faults) {
+  document.getElementById("fault-latency").value = faults.latencySeconds;
+  document.getElementById("fault-rate").value = faults.errorRate;
+  document.getElementById("fault-status").value = String(faults.errorStatus);
+}
+
+async function start() {
+  wireControls();
+  setInterval(() => state.clock.mode === "realtime" && drawClock(), 250);
+  try {
+    setClock(await control("GET", "/clock"));
+    showFaults(await control("GET", "/faults"));
+  } catch (error) {
+    notice(error.message, true);
+  }
+  connect();
+}
+
+start();
