@@ -9,14 +9,14 @@ from typing import Any
 import yaml
 
 from mockserver.cluster.errors import ConfigError
-from mockserver.cluster.lifecycle import Timing
+from mockserver.cluster.timing import Timing
 from mockserver.cluster.topology import Topology, topology_from_dict
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_config.yaml"
 
 # The keys each section may hold. A misspelt key (`gpuz`) would otherwise be silently ignored and the
 # cluster would start with a default the user did not mean; `timing` and quotas check their own keys.
-_TOP_KEYS = ("cluster", "nodePools", "departments", "projects", "nodes", "accounts", "timing")
+_TOP_KEYS = ("cluster", "nodePools", "departments", "projects", "nodes", "accounts", "timing", "scheduler")
 _LIST_KEYS = {
     "departments": ("id", "name", "quotas", "overQuotaPriority"),
     "projects": ("id", "name", "departmentId", "defaultNodePools", "overQuotaPriority", "quotas"),
