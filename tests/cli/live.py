@@ -3,43 +3,64 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
-import selectors
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import IO
 
 _BASE = re.compile(r" on (http://\S+)$")
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 60
 
 
-def read_line(stream: IO[str], deadline: float) -> str:
-    """One line of a child's output, or '' once the deadline passes or the stream ends."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(stream, selectors.EVENT_READ)
-        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-            return ""
-    return stream.readline()
+class Reader:
+    """Collects a child's stream on a thread, so waiting for a line can time out (select() on a buffered
+    text stream cannot: the lines may already sit in Python's buffer)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.seen.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def next_line(self, deadline: float) -> str | None:
+        try:
+            return self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+
+    def text(self, timeout: float) -> str:
+        self.thread.join(timeout)
+        return "".join(self.seen)
 
 
 @dataclass
 class LiveServer:
     process: subprocess.Popen[str]
     base_url: str
+    out: Reader
+    err: Reader
     banner: list[str] = field(default_factory=list)
 
     def stop(self, timeout: float = 15) -> tuple[int, str, str]:
-        """SIGTERM, then the exit code and the rest of stdout and stderr."""
+        """SIGTERM, then the exit code and everything written to stdout and stderr."""
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            out, err = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, err = self.process.communicate()
-        return self.process.returncode, out, err
+            self.process.wait()
+        return self.process.returncode, self.out.text(timeout), self.err.text(timeout)
 
 
 def start(*args: str, env: dict[str, str] | None = None) -> LiveServer:
@@ -50,16 +71,17 @@ def start(*args: str, env: dict[str, str] | None = None) -> LiveServer:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
+    out, err = Reader(process.stdout), Reader(process.stderr)
     deadline = time.monotonic() + STARTUP_SECONDS
     banner: list[str] = []
     while not banner or not banner[-1].startswith("Press Ctrl-C"):
-        line = read_line(process.stdout, deadline)
-        if not line:
+        line = out.next_line(deadline)
+        if line is None:
             process.kill()
-            out, err = process.communicate()
-            raise AssertionError(f"mockserver did not start: {''.join(banner)}{out}{err}")
+            process.wait()
+            raise AssertionError(f"mockserver did not start: {out.text(5)}{err.text(5)}")
         banner.append(line.rstrip("\n"))
     found = _BASE.search(banner[0])
     assert found, banner[0]
-    return LiveServer(process, found.group(1), banner)
+    return LiveServer(process, found.group(1), out, err, banner)
