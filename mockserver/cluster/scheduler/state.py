@@ -14,6 +14,7 @@ the whole shape over. That keeps a cycle's work proportional to shapes and place
 from __future__ import annotations
 
 from bisect import insort
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from mockserver.cluster.resources import PodRequest
@@ -175,10 +176,15 @@ class ClusterState:
             insort(members, record, key=lambda r: r.order)
 
     def forget(self, records: list[PodRecord]) -> None:
-        """Drop pending pods of a job that left the scheduler."""
-        gone = {id(r) for r in records if r.pods is None}
-        if gone:
-            shape = records[0].shape
+        """Drop the pending pods of a job that leaves the scheduler. Pods unbound just now (evicted) are
+        not among the pending ones; nothing to drop for them."""
+        waiting = [r for r in records if r.pods is None]
+        if len(waiting) == 1:
+            with suppress(ValueError):
+                waiting[0].shape.members.remove(waiting[0])  # one pass in C: cheap even deep in a queue
+        elif waiting:
+            gone = {id(r) for r in waiting}
+            shape = waiting[0].shape
             shape.members = [m for m in shape.members if id(m) not in gone]
 
     def _pending_request(self, pod: PodRequest, pool: str) -> ResourceVector:
