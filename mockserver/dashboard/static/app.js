@@ -277,9 +277,10 @@ function drawTrainings() {
         el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
       el("td", {}, t.projectId),
       el("td", {}, el("span", { class: `phase current ${t.actualPhase}` }, t.actualPhase),
-        t.desiredPhase !== t.actualPhase && !TERMINAL.has(t.actualPhase)
+        // Only a request to stop or delete is news: every live training wants to run.
+        t.desiredPhase !== "Running" && t.desiredPhase !== t.actualPhase
           ? el("span", { class: "desired" }, ` → ${t.desiredPhase}`) : null,
-        t.pendingReason ? el("div", { class: "reason" }, t.pendingReason) : null),
+        t.pendingReason ? el("div", { class: "reason clamp", title: t.pendingReason }, t.pendingReason) : null),
       el("td", { class: "time" }, timeOfDay(t.phaseSince)),
       el("td", {}, `${t.restarts}/${t.backoffLimit}`),
       el("td", { class: "mono" }, placementText(byJob[t.workloadId])),
@@ -366,8 +367,11 @@ function drawQuotas() {
   replace(document.getElementById("quotas"), tables);
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
 function drawEvents(fresh) {
   const who = names();
+  const named = (text) => text.replace(UUID, (id) => who[id] || id); // "preempted by <uuid>" -> by its name
   const list = document.getElementById("events");
   const items = state.events
     .slice()
@@ -378,7 +382,7 @@ function drawEvents(fresh) {
         { class: fresh && fresh.has(e.seq) ? "fresh" : null, "data-seq": e.seq },
         el("span", { class: "time" }, timeOfDay(e.time)),
         el("span", { class: "kind" }, e.kind),
-        el("span", {}, e.workloadId && who[e.workloadId] ? `${who[e.workloadId]}: ` : "", e.message),
+        el("span", {}, e.workloadId && who[e.workloadId] ? `${who[e.workloadId]}: ` : "", named(e.message)),
       ),
     );
   replace(list, items);
