@@ -66,13 +66,15 @@ class FakeControl:
         self._call("POST", "/reset")
 
     def snapshot(self) -> dict[str, Any]:
-        return self._call("GET", "/snapshot")
+        body = self._call("GET", "/snapshot")
+        return body if isinstance(body, dict) else {}
 
     def force_outcome(self, workload_id: str, outcome: str) -> None:
         self._call("POST", f"/trainings/{workload_id}/outcome", json={"outcome": outcome})
 
     def events(self, after: int = 0) -> list[dict[str, Any]]:
-        return self._call("GET", "/events", params={"after": after})["events"]
+        events = self._call("GET", "/events", params={"after": after})["events"]
+        return [event for event in events if isinstance(event, dict)]
 
     def set_faults(
         self, *, latency_seconds: float = 0.0, error_rate: float = 0.0, error_status: int = 503
@@ -95,4 +97,4 @@ def _mentions(data: Any, value: str) -> bool:
         return any(_mentions(item, value) for item in data.values())
     if isinstance(data, list):
         return any(_mentions(item, value) for item in data)
-    return data == value
+    return bool(data == value)

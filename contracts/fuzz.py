@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import copy
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 import schemathesis
 from schemathesis import Case
@@ -19,22 +26,37 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from contracts.auth import TokenSource
 from contracts.checks import ENABLE, json_body, operation_id
 from contracts.curl import curl_line
+from contracts.determinism import generate_from_the_contract_alone
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
 from contracts.journal import Journal
 from contracts.progress import Progress
 from contracts.safety import NameSource
-from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TOKEN_OPERATION, Contract
+from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TRAININGS_OPERATIONS, Contract
 from contracts.target import Placement
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # Replaced by our own TrainingLifecycle check: a deleted training may be read while it is Deleting, which
 # the built-in takes for a use-after-free; ours demands Deleting then 404 instead.
 DISABLED_CHECKS = ("use_after_free",)
-# Operations that may rightly refuse a schema-valid request with 400: create validates more than its
-# schema can say (policy, cluster and name rules; our lifecycle scenario proves that a sound body is
-# accepted), and the token endpoint cannot accept made-up credentials.
-REFUSES_VALID_DATA = (CREATE_OPERATION, TOKEN_OPERATION)
-POSITIVE_STATUSES = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+# Which answers to schema-valid data each operation may give (create and token may refuse it: policy,
+# cluster, name and credential rules go beyond the schema; our lifecycle scenario proves that a sound body
+# is accepted). One definition, shared with plain `schemathesis run`: the packaged schemathesis.toml.
+ALLOWANCES_FILE = Path(__file__).with_name("schemathesis.toml")
+
+
+def acceptable_answers(path: Path = ALLOWANCES_FILE) -> dict[str, list[str]]:
+    """operationId -> the statuses positive_data_acceptance accepts, for the trainings operations."""
+    settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for project in settings.get("project", []):
+        for entry in project.get("operations", []):
+            operation = entry.get("include-operation-id")
+            statuses = entry.get("checks", {}).get("positive_data_acceptance", {}).get("expected-statuses")
+            if operation in TRAININGS_OPERATIONS and statuses:
+                found[operation] = list(statuses)
+    return found
+
+
 STATEFUL_MAX_STEPS = 8
 REQUEST_TIMEOUT = 30
 
@@ -82,9 +104,9 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
         "operations": [
             {
                 "include-operation-id": operation,
-                "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES}},
+                "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
             }
-            for operation in REFUSES_VALID_DATA
+            for operation, statuses in acceptable_answers().items()
         ],
     }
     if settings.max_time is not None:
@@ -187,6 +209,7 @@ class PhaseTally:
 
 def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None = None) -> FuzzResult:
     """Run Schemathesis to the end, or until `deadline` (time.monotonic()) or an interrupt stops it."""
+    generate_from_the_contract_alone()
     result = FuzzResult()
     stream = from_schema(schema).execute()
     tally: PhaseTally | None = None

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from contracts.run import RunOptions
-from contracts.safety import is_loopback
+from contracts.safety import writes_policy
 from contracts.specs import Contract
 
 
 def describe_plan(options: RunOptions, contract: Contract) -> str:
-    if options.url:
-        target = options.url
-        writable = is_loopback(options.url) or options.allow_writes
-        why = "loopback" if is_loopback(options.url) else ("--allow-writes" if options.allow_writes else "")
-    else:
-        target = "our fake, started on an ephemeral loopback port with a manual clock"
-        writable, why = True, "loopback"
+    target = options.url or "our fake, started on an ephemeral loopback port with a manual clock"
+    writable, writes = writes_policy(options.url, options.allow_writes)
     if options.token:
         auth = "the given bearer token"
     elif options.credentials:
@@ -35,7 +30,7 @@ def describe_plan(options: RunOptions, contract: Contract) -> str:
             for op in contract.operations.values()
         ],
         *[f"    fix-up: {fixup}" for fixup in contract.fixups],
-        f"  writes:       {'allowed (' + why + ')' if writable else 'refused: not loopback and no --allow-writes'}",
+        f"  writes:       {writes}",
     ]
     if writable:
         lines += [
@@ -49,6 +44,7 @@ def describe_plan(options: RunOptions, contract: Contract) -> str:
     lines += [
         f"  schemathesis: phases {', '.join(options.phases) or '(none)'}; max examples {options.max_examples}; "
         f"max time {options.max_time or 'unlimited'}; workers {options.workers}; seed {seed}",
+        f"  budget:       {f'{options.max_duration:g} s for the whole run' if options.max_duration else 'none'}",
         f"  reports:      {options.report_dir}/junit.xml, report.md, report.html; journal "
         f"{options.report_dir}/journal-<run id>.jsonl",
     ]

@@ -29,7 +29,7 @@ from contracts.interruption import last_signal
 from contracts.journal import Journal
 from contracts.outcome import RunOutcome
 from contracts.progress import SILENT, Progress
-from contracts.safety import NameSource, new_run_id
+from contracts.safety import NameSource, new_run_id, writes_policy
 from contracts.scenarios import (
     SCENARIOS,
     Scenario,
@@ -111,17 +111,6 @@ def token_source(options: RunOptions, target: Target) -> TokenSource:
     raise UsageError("no credentials: pass --token (or RUNAI_TOKEN), or --client-id and --client-secret")
 
 
-def writes_policy(options: RunOptions, target: Target) -> tuple[bool, str]:
-    if target.loopback:
-        return True, "allowed: loopback target"
-    if options.allow_writes:
-        return True, "allowed by --allow-writes"
-    return (
-        False,
-        "refused: not loopback and no --allow-writes (create and the lifecycle scenarios are skipped)",
-    )
-
-
 @dataclass
 class Budget:
     """--max-duration: when the run must be done; fuzzing stops early enough to leave time for cleanup."""
@@ -153,7 +142,7 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
     with open_target(options, seed) as target:
         say(f"target: {target.describe()}; seed {seed}")
         tokens = token_source(options, target)
-        writable, writes = writes_policy(options, target)
+        writable, writes = writes_policy(target.base_url, options.allow_writes)
         # Seeded names only against a fake this run started (its report is then the same byte for byte);
         # anywhere else two runs must never share names or a journal.
         run_id = new_run_id(seed if target.server is not None else None)

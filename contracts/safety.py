@@ -22,6 +22,19 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def writes_policy(url: str | None, allow_writes: bool) -> tuple[bool, str]:
+    """Whether a run may create trainings on `url` (None: a fake the run starts), and why: the one rule
+    both the run and its --dry-run plan follow."""
+    if url is None or is_loopback(url):
+        return True, "allowed: loopback target"
+    if allow_writes:
+        return True, "allowed by --allow-writes"
+    return (
+        False,
+        "refused: not loopback and no --allow-writes (create and the lifecycle scenarios are skipped)",
+    )
+
+
 def new_run_id(seed: int | None) -> str:
     """Six lowercase hex digits. Derived from the seed when there is one, so that a seeded run against a
     fresh fake creates the same names and therefore writes the same report."""

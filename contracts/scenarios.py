@@ -114,8 +114,25 @@ def can_still_reach(phase: str, wanted: frozenset[str], actions: Sequence[Action
 
 class Waiting(Protocol):
     def until(
-        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+        self,
+        read: Callable[[], str],
+        wanted: frozenset[str],
+        what: str,
+        actions: Sequence[Action] = (),
+        before: str | None = None,
     ) -> str: ...
+
+
+def _ignored(phase: str, before: str | None, actions: Sequence[Action], what: str, after: str) -> None:
+    """Past the grace period, the phase must show that the actions took effect (or were no-ops)."""
+    if not actions or before is None or phase in (UNKNOWN, GONE):
+        return
+    if phase not in reachable(before, actions):
+        sent = ", ".join(action.value for action in actions)
+        raise ScenarioFailed(
+            f"{what}: still {phase} {after} after {sent} (it was {before}): the {actions[-1].value} "
+            "did not take effect"
+        )
 
 
 def _hopeless(phase: str, wanted: frozenset[str], what: str, actions: Sequence[Action], after: str) -> None:
@@ -135,14 +152,23 @@ class VirtualTime:
     control: FakeControl
     limit_seconds: int = 900
     fine_seconds: int = 60
+    # Virtual seconds after which an accepted action must show (the fake applies them at once).
+    grace_seconds: int = 30
 
     def until(
-        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+        self,
+        read: Callable[[], str],
+        wanted: frozenset[str],
+        what: str,
+        actions: Sequence[Action] = (),
+        before: str | None = None,
     ) -> str:
         waited = 0
         phase = read()
         while phase not in wanted:
             _hopeless(phase, wanted, what, actions, f"{waited} virtual seconds")
+            if waited >= self.grace_seconds:
+                _ignored(phase, before, actions, what, f"{waited} virtual seconds")
             if waited >= self.limit_seconds:
                 raise ScenarioFailed(f"{what}: still {phase} after {waited} virtual seconds")
             step = 1 if waited < self.fine_seconds else 10
@@ -163,11 +189,18 @@ class WallTime:
     first_interval: float = 0.2
     growth: float = 1.5
     deadline: float | None = None  # time.monotonic() at which the run's budget is spent
+    # Seconds after which an accepted action must show in actualPhase; a real cluster takes a few.
+    grace: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
     def until(
-        self, read: Callable[[], str], wanted: frozenset[str], what: str, actions: Sequence[Action] = ()
+        self,
+        read: Callable[[], str],
+        wanted: frozenset[str],
+        what: str,
+        actions: Sequence[Action] = (),
+        before: str | None = None,
     ) -> str:
         started = self.clock()
         pause = min(self.first_interval, self.interval)
@@ -178,6 +211,8 @@ class WallTime:
             if phase in wanted:
                 return phase
             _hopeless(phase, wanted, what, actions, f"{waited:.1f} s")
+            if waited >= self.grace:
+                _ignored(phase, before, actions, what, f"{waited:.0f} s")
             if waited >= self.timeout:
                 raise ScenarioFailed(f"{what}: still {phase} after {self.timeout:.0f} s")
             if self.deadline is not None and self.clock() + pause >= self.deadline:
@@ -256,6 +291,8 @@ class ScenarioContext:
     live: list[str] = field(default_factory=list)
     # Actions sent since the last phase the scenario saw, per training: they tell what may come next.
     unseen: dict[str, list[Action]] = field(default_factory=dict)
+    # The last phase the scenario saw of each training.
+    seen: dict[str, str] = field(default_factory=dict)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -306,7 +343,14 @@ class ScenarioContext:
         what = f"waiting for {'/'.join(wanted)}"
         self.progress(f"  {what}")
         actions = tuple(self.unseen.pop(workload_id, []))
-        phase = self.waiting.until(lambda: self.client.phase(workload_id), frozenset(wanted), what, actions)
+        phase = self.waiting.until(
+            lambda: self.client.phase(workload_id),
+            frozenset(wanted),
+            what,
+            actions,
+            self.seen.get(workload_id),
+        )
+        self.seen[workload_id] = phase
         self.step(f"reached {phase}")
         return phase
 

@@ -132,9 +132,12 @@ def _read(location: str) -> str:
 
 def _parse(text: str, location: str) -> dict[str, Any]:
     try:
-        return json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        document: Any = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise ContractError(f"{location}: neither JSON nor YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise ContractError(f"{location}: not an OpenAPI 3 document")
+    return document
 
 
 def _operation_items(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -156,7 +159,31 @@ def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
     document["paths"] = kept
     if not dropped:
         return []
-    return [f"{dropped} operation(s) outside the trainings API and the token endpoint were left out"]
+    fixups = [f"{dropped} operation(s) outside the trainings API and the token endpoint were left out"]
+    unlinked = _drop_links_to_missing_operations(document)
+    if unlinked:
+        fixups.append(f"{unlinked} link(s) to operations left out were removed with them")
+    return fixups
+
+
+def _drop_links_to_missing_operations(document: dict[str, Any]) -> int:
+    """Links whose target was cut away would make Schemathesis refuse the whole stateful phase."""
+    present = {operation.get("operationId") for _, _, operation in _operation_items(document)}
+    removed = 0
+    for _, _, operation in _operation_items(document):
+        for response in (operation.get("responses") or {}).values():
+            links = response.get("links") if isinstance(response, dict) else None
+            if not isinstance(links, dict):
+                continue
+            dangling = [
+                name
+                for name, link in links.items()
+                if isinstance(link, dict) and "operationId" in link and link["operationId"] not in present
+            ]
+            for name in dangling:
+                del links[name]
+                removed += 1
+    return removed
 
 
 def _exempt_token_operation(document: dict[str, Any]) -> list[str]:

@@ -207,3 +207,21 @@ def test_a_scenario_cut_short_by_the_budget_is_skipped_and_cleans_up(monkeypatch
     assert result.outcome == "skipped" and not result.findings
     assert "max-duration" in result.steps[-1] or "max-duration" in " ".join(result.steps)
     assert client.calls == ["create_training1", "delete_training"]
+
+
+def test_an_action_that_never_shows_ends_the_wait_after_the_grace_period() -> None:
+    clock = ManualClock()
+    waiting = wall_time(clock, grace=30.0)
+    with pytest.raises(ScenarioFailed, match=r"still Running .* after delete .*did not take effect"):
+        waiting.until(lambda: "Running", frozenset({GONE}), "waiting for 404", [Action.DELETE], "Running")
+    assert 30 <= clock.now < 35  # at the grace period, not the 600 s timeout
+
+
+def test_an_action_that_shows_late_but_within_the_grace_period_is_fine() -> None:
+    clock = ManualClock()
+    phases = reader(["Running"] * 5 + ["Stopping", "Stopped"])
+    waiting = wall_time(clock, grace=30.0)
+    assert (
+        waiting.until(lambda: next(phases), frozenset({"Stopped"}), "w", [Action.SUSPEND], "Running")
+        == "Stopped"
+    )

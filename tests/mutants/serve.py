@@ -1,10 +1,16 @@
-"""Serve one mutant: `python -m tests.mutants.serve NAME --port P [--seed N]` (manual clock, loopback)."""
+"""Serve mutants: `python -m tests.mutants.serve NAME[,NAME…] --port P [--seed N] [--realistic SPEED]`.
+
+By default the fake runs on a manual clock; `--realistic SPEED` makes it behave like a real deployment
+(realtime clock at SPEED, realistic timings, no control API, commands decide), so that the breakages
+are put in front of the harness as a proxy in front of a real cluster would.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from mockserver.app import create_app
 from tests.mutants.asgi import MutantMiddleware
@@ -13,14 +19,27 @@ from tests.mutants.catalog import MUTANTS
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.mutants.serve")
-    parser.add_argument("name", choices=sorted(MUTANTS))
+    parser.add_argument("names", help=f"comma-separated, of: {', '.join(sorted(MUTANTS))}")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--realistic", type=float, metavar="SPEED")
     args = parser.parse_args(argv)
-    app = create_app(clock="manual", seed=args.seed)
-    mutant = MUTANTS[args.name]()
-    mutant.bind(app.mock_state)
-    uvicorn.run(MutantMiddleware(app, mutant), host="127.0.0.1", port=args.port, log_level="warning")
+    names = args.names.split(",")
+    unknown = [name for name in names if name not in MUTANTS]
+    if unknown:
+        parser.error(f"unknown mutant(s) {', '.join(unknown)}")
+    if args.realistic:
+        app = create_app(
+            clock="realtime", speed=args.realistic, seed=args.seed, profile="realistic", real_deployment=True
+        )
+    else:
+        app = create_app(clock="manual", seed=args.seed)
+    served: ASGIApp = app
+    for name in names:
+        mutant = MUTANTS[name]()
+        mutant.bind(app.mock_state)
+        served = MutantMiddleware(served, mutant)
+    uvicorn.run(served, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
