@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts.ledger import Ledger
 from contracts.phases import Action
 
 WID = "c8a70639-eb11-47b3-a7a9-c3787c65c1e5"
 
 
-def read(phase: str, desired: str = "Running", spec: dict | None = None) -> dict:
+def read(phase: str, desired: str = "Running", spec: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "workloadId": WID,
         "actualPhase": phase,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,13 +59,13 @@ def test_the_source_document_is_not_modified() -> None:
     ("text", "message"),
     [("{not json", "neither JSON nor YAML"), ('{"swagger": "2.0"}', "not an OpenAPI 3 document")],
 )
-def test_unusable_documents_are_refused(tmp_path, text: str, message: str) -> None:
+def test_unusable_documents_are_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "spec.json"
     path.write_text(text)
     with pytest.raises(ContractError, match=message):
         load_contract(str(path))
 
 
-def test_a_missing_file_is_refused(tmp_path) -> None:
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="cannot be read"):
         load_contract(str(tmp_path / "absent.yaml"))

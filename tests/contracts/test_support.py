@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts import auth
 from contracts.auth import AuthError, Credentials, TokenSource, token_expiry
 from contracts.curl import curl_line
 from contracts.journal import Journal, leftovers, read_entries
@@ -82,12 +81,12 @@ def test_tokens_are_fetched_again_before_they_expire(monkeypatch: pytest.MonkeyP
     now = [1000.0]
     issued: list[str] = []
 
-    def post(url: str, json: dict, timeout: float) -> httpx.Response:
+    def post(url: str, json: dict[str, str], timeout: float) -> httpx.Response:
         assert json["AppId"] == "me" and url.endswith("/api/v1/token")
         issued.append(jwt(int(now[0]) + 3600))
         return httpx.Response(200, json={"accessToken": issued[-1]})
 
-    monkeypatch.setattr(auth.httpx, "post", post)
+    monkeypatch.setattr(httpx, "post", post)
     source = TokenSource("http://x", credentials=Credentials("me", "pw"), clock=lambda: now[0])
     first = source.token()
     now[0] += 3000
@@ -99,7 +98,7 @@ def test_tokens_are_fetched_again_before_they_expire(monkeypatch: pytest.MonkeyP
 
 def test_refused_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        auth.httpx, "post", lambda *a, **k: httpx.Response(400, json={"code": 400, "message": "no"})
+        httpx, "post", lambda *a, **k: httpx.Response(400, json={"code": 400, "message": "no"})
     )
     with pytest.raises(AuthError, match="answered 400"):
         TokenSource("http://x", credentials=Credentials("me", "pw")).token()
