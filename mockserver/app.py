@@ -24,6 +24,7 @@ from mockserver.errors import install_error_handlers
 from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
 from mockserver.limits import BODY_TIMEOUT_SECONDS
+from mockserver.literal_paths import LiteralPaths
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.prefer import PreferCode
 from mockserver.requestlog import RequestLog
@@ -129,6 +130,7 @@ def create_app(
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
+    app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
     app.add_middleware(
         BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
     )

@@ -20,14 +20,7 @@ class Routes:
                 self._routes.append((re.compile(f"^{pattern}/?$"), takes_body))
 
     def _match(self, path: str) -> dict[str, bool]:
-        # A path can match several templates (`/workloads/trainings` is also `/workloads/{workloadId}`):
-        # the router tries each, so every one of their methods is allowed there.
-        merged: dict[str, bool] = {}
-        for pattern, methods in self._routes:
-            if pattern.match(path):
-                for method, takes_body in methods.items():
-                    merged.setdefault(method, takes_body)
-        return merged
+        return next((methods for pattern, methods in self._routes if pattern.match(path)), {})
 
     def allowed(self, path: str) -> list[str]:
         """Every method of the path: Connexion's router reports only one per route in its 405s."""

@@ -200,10 +200,9 @@ def page(
     """Order and cut a list; `next` is the offset of the following page when there is one."""
     if sort_order not in (None, "asc", "desc"):
         raise QueryError(f"sortOrder '{sort_order}': use asc or desc")
-    start = 0 if offset is None else offset
+    # The documents bound `limit` but not `offset`: a negative offset is schema-valid, so it reads as 0.
+    start = max(0, offset or 0)
     size = DEFAULT_LIMIT if limit is None else limit
-    if start < 0:
-        raise QueryError(f"offset {start}: must be 0 or more")
     if not 1 <= size <= MAX_LIMIT:
         raise QueryError(f"limit {size}: must be between 1 and {MAX_LIMIT}")
     ordered = list(items)
