@@ -26,6 +26,7 @@ from mockserver.handlers.state import MockState
 from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.literal_paths import LiteralPaths
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.persistence import Durability, Journal
 from mockserver.prefer import PreferCode
 from mockserver.requestlog import RequestLog
 from mockserver.routes import Routes
@@ -68,19 +69,29 @@ def create_app(
     request_log: TextIO | None = None,
     profile: str = "default",
     real_deployment: bool = False,
+    state_file: Path | None = None,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
 
     `cors`: allowed origins (`*` or a comma-separated list; None answers no preflight). `request_log`:
     where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
     profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
-    no control API, `mock.runai/*` annotations ignored (the container's command still decides)."""
+    no control API, `mock.runai/*` annotations ignored (the container's command still decides).
+    `state_file`: keep every accepted change there and replay it at start (raises StateFileError)."""
     config = config or load_config()
+    settings = {"api": api, "profile": profile, "realDeployment": str(real_deployment)}
+    durable = (
+        Durability.open(state_file, config=config, seed=seed, clock=clock, speed=speed, settings=settings)
+        if state_file
+        else None
+    )
+    seed = durable.seed if durable else seed
+    live_clock = ManualClock() if clock == "manual" else RealtimeClock(speed=speed)
     state = MockState(
         cluster=FakeCluster(
             config.topology,
             config.timing.with_profile(profile),
-            ManualClock() if clock == "manual" else RealtimeClock(speed=speed),
+            durable.replay_clock if durable else live_clock,
             seed,
             honour_annotations=not real_deployment,
         ),
@@ -134,7 +145,13 @@ def create_app(
     app.add_middleware(
         BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
     )
+    if durable:  # innermost but for the state: it sees the answer the handler gave
+        app.add_middleware(
+            Journal, position=MiddlewarePosition.BEFORE_EXCEPTION, **durable.journal_options(state)
+        )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
+    if durable:
+        durable.restore(app, state, control_token)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

@@ -24,6 +24,7 @@ from mockserver.config import DEFAULT_CONFIG, load_config
 from mockserver.dashboard.stream import close_streams
 from mockserver.exposure import exposure_notice, is_loopback, new_control_token
 from mockserver.limits import HEADER_TIMEOUT_SECONDS
+from mockserver.persistence import StateFileError
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -152,6 +153,14 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         help="seconds a client may take to send its headers, and again its body, before a 408 "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="keep the cluster in this SQLite file: every accepted change is saved before its answer, "
+        "and a restart with the same file continues where the last run stopped (default: memory only)",
+    )
     _with_environment(parser, environ)
     return parser
 
@@ -244,20 +253,25 @@ def main(argv: list[str] | None = None) -> int:
     from mockserver.uvicorn_guard import guarded
 
     control_token = None if is_loopback(args.host) else new_control_token()
-    app = create_app(
-        config,
-        clock=args.clock,
-        speed=args.speed,
-        seed=args.seed,
-        api=args.api,
-        cors=args.cors,
-        request_log=None if args.quiet else sys.stdout,
-        token_secret=args.token_secret,
-        control_token=control_token,
-        read_timeout=args.read_timeout,
-        profile=args.profile,
-        real_deployment=args.real_deployment,
-    )
+    try:
+        app = create_app(
+            config,
+            clock=args.clock,
+            speed=args.speed,
+            seed=args.seed,
+            api=args.api,
+            cors=args.cors,
+            request_log=None if args.quiet else sys.stdout,
+            token_secret=args.token_secret,
+            control_token=control_token,
+            read_timeout=args.read_timeout,
+            profile=args.profile,
+            real_deployment=args.real_deployment,
+            state_file=args.state,
+        )
+    except StateFileError as error:  # corrupt, foreign, or written by a server with other settings
+        print(f"mockserver: cannot use the state file: {error}", file=sys.stderr)
+        return 2
     account = config.accounts[0]
     project = (
         next(iter(config.topology.projects)) if account.projects is None else sorted(account.projects)[0]
@@ -280,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "  Mode:         real deployment (no control API; annotations ignored; commands decide)",
             flush=True,
+        )
+    if args.state:
+        print(
+            f"State file: {args.state} (each accepted change is kept; restart with it to go on)", flush=True
         )
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"

@@ -14,6 +14,8 @@ from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from mockserver.routes import Routes
 
 API_PREFIX = "/api/v1/"
+# Set on the scope of a request replayed from the state file at start-up: no faults are injected into it.
+REPLAYING = "mockserver.replaying"
 # Operations that declare no 500 answer: an injected 500 there would break the contract.
 _NO_500 = {("POST", "/api/v1/workloads/trainings")}
 
@@ -170,7 +172,12 @@ class FaultInjection:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         faults = self.faults
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(API_PREFIX) and not path.endswith("openapi.json"):
+        if (
+            scope["type"] == "http"
+            and path.startswith(API_PREFIX)
+            and not path.endswith("openapi.json")
+            and not scope.get(REPLAYING)
+        ):
             if faults.latency_seconds:
                 await asyncio.sleep(faults.latency_seconds)
             if faults.error_rate and faults.rng.random() < faults.error_rate:

@@ -1,0 +1,108 @@
+"""Opt-in durable state (`--state FILE`): the cluster survives kill -9 and restarts where it stopped.
+
+`Durability` is what `create_app` needs: the seed and the clock the cluster must be built with, the
+journal middleware's options, and `restore`, which replays the journal through the finished app and
+then hands the cluster its real clock, continuing from where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from mockserver.cluster.clock import MANUAL_EPOCH, ManualClock, RealtimeClock
+from mockserver.persistence.journal import Journal, replay
+from mockserver.persistence.store import ClockAnchor, Command, StateFileError, StateStore
+
+__all__ = ["Durability", "Journal", "StateFileError"]
+
+log = logging.getLogger("mockserver")
+
+
+@dataclass
+class Durability:
+    store: StateStore
+    seed: int
+    clock_mode: str
+    speed: float
+    # Replay runs on a manual clock pinned to each command's time, whatever the server's clock mode.
+    replay_clock: ManualClock
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        config: object,
+        seed: int | None,
+        clock: str,
+        speed: float,
+        settings: dict[str, str],
+    ) -> Durability:
+        """`settings`: what else must match for a replay to rebuild the same cluster (API version …)."""
+        identity = {
+            **settings,
+            "clock": clock,
+            # The configuration's content, not its file name: topology, accounts and timing decide replay.
+            "config": hashlib.sha256(repr(config).encode()).hexdigest()[:16],
+        }
+        store = StateStore.open(path, identity)
+        origin = store.origin(MANUAL_EPOCH if clock == "manual" else time.time())
+        return cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
+
+    def journal_options(self, state: Any) -> dict[str, Any]:
+        """Keyword arguments of the Journal middleware for the app's state."""
+
+        def now() -> float:
+            return float(state.cluster.clock.now())  # the clock in use, replay's or the real one
+
+        def on_reset() -> None:
+            if self.clock_mode != "manual":  # a realtime reset moves the clock to the wall's time
+                self.store.set_anchor(ClockAnchor(now(), time.time(), self.speed))
+
+        return {"store": self.store, "now": now, "tokens": state.tokens, "on_reset": on_reset}
+
+    def restore(self, app: ASGIApp, state: Any, control_token: str | None) -> int:
+        """Replay the journal into the freshly built app; then run on the real clock. Returns the count."""
+        clock = self.replay_clock
+
+        def pin(command: Command) -> None:
+            clock.start = command.after  # where a replayed reset puts the clock
+            if command.before > clock.now():
+                clock.advance(command.before - clock.now())
+
+        started = time.monotonic()
+        count = _run(replay(app, self.store, state.tokens, pin, control_token))
+        if self.clock_mode == "manual":
+            clock.start = MANUAL_EPOCH  # a later reset goes back to the manual clock's own start
+        else:
+            anchor = self.store.anchor()
+            wall = time.time()
+            # The cluster kept running while the server was down, as a real one would.
+            resume = max(clock.now(), anchor.at(wall) if anchor else clock.now())
+            state.cluster.clock = RealtimeClock(speed=self.speed, start=resume)
+            self.store.set_anchor(ClockAnchor(resume, wall, self.speed))
+        if count:
+            log.info(
+                "state %s: %d commands replayed in %.1f s", self.store.path, count, time.monotonic() - started
+            )
+        return count
+
+
+def _run(coroutine: Coroutine[Any, Any, int]) -> int:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Called from inside an event loop (an async test): replay on a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -1,0 +1,185 @@
+"""Durable state as a command journal at the edge: record each accepted mutating request, replay at start.
+
+The simulation is deterministic for a seed and a sequence of requests at given virtual times, so
+feeding the recorded requests through the same app (same parsing, same domain) rebuilds the same
+trainings, loads, event log, faults and clock, and the id generator continues where it stopped.
+Requests that change state are taken one at a time, so the journal's order is the order in which
+the cluster saw them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.auth import TokenRejected, TokenService
+from mockserver.middleware import REPLAYING
+from mockserver.persistence.store import Command, StateFileError, StateStore
+
+MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+# A token grant changes no state: tokens are signed, not stored.
+_NOT_STATE = ("/api/v1/token",)
+_RESET = "/api/mock/v1/reset"
+
+
+def changes_state(scope: Scope) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] in MUTATING
+        and scope["path"].rstrip("/") not in _NOT_STATE
+        and not scope.get(REPLAYING)
+    )
+
+
+class Journal:
+    """Commits every 2xx-answered mutating request to the store before its answer starts."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: StateStore,
+        now: Callable[[], float],
+        tokens: TokenService,
+        on_reset: Callable[[], None],
+    ) -> None:
+        self.app, self.store, self.now, self.tokens, self.on_reset = app, store, now, tokens, on_reset
+        self._one_at_a_time = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not changes_state(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await _whole_body(receive)
+        headers = dict(scope["headers"])
+        async with self._one_at_a_time:
+            before = self.now()
+
+            async def journalled(message: Message) -> None:
+                if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+                    self.store.append(
+                        Command(
+                            before=before,
+                            after=self.now(),
+                            method=scope["method"],
+                            path=scope["path"],
+                            query=scope.get("query_string", b"").decode("latin-1"),
+                            content_type=_text(headers.get(b"content-type")),
+                            body=body,
+                            client_id=self._client_id(headers.get(b"authorization")),
+                        )
+                    )
+                    if scope["path"].rstrip("/") == _RESET:
+                        self.on_reset()
+                await send(message)
+
+            await self.app(scope, _replay_body(body, receive), journalled)
+
+    def _client_id(self, authorization: bytes | None) -> str | None:
+        scheme, _, token = (authorization or b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        try:
+            return self.tokens.verify(token).client_id
+        except TokenRejected:
+            return None  # the control token of an exposed server: no application
+
+
+async def replay(
+    app: ASGIApp,
+    store: StateStore,
+    tokens: TokenService,
+    pin: Callable[[Command], None],
+    control_token: str | None = None,
+) -> int:
+    """Feed every recorded command through `app` again; `pin` sets the clock to the command's time."""
+    count = 0
+    for command in store.commands():
+        pin(command)
+        status = await _call(app, command, _authorization(command, tokens, control_token))
+        if not 200 <= status < 300:
+            raise StateFileError(
+                f"{store.path}: command {command.seq} ({command.method} {command.path}) was accepted when "
+                f"recorded but answers {status} on replay; the file does not match this server"
+            )
+        count += 1
+    return count
+
+
+def _authorization(command: Command, tokens: TokenService, control_token: str | None) -> bytes | None:
+    if command.client_id is not None:
+        account = next((a for a in tokens.accounts if a.client_id == command.client_id), None)
+        if account is None:
+            raise StateFileError(
+                f"command {command.seq} was sent by {command.client_id}, no longer an account"
+            )
+        return f"Bearer {tokens.issue(account)}".encode()
+    return f"Bearer {control_token}".encode() if control_token else None
+
+
+async def _call(app: ASGIApp, command: Command, authorization: bytes | None) -> int:
+    headers = [(b"host", b"replay")]
+    if command.content_type is not None:
+        headers.append((b"content-type", command.content_type.encode("latin-1")))
+    if command.body:
+        headers.append((b"content-length", str(len(command.body)).encode()))
+    if authorization is not None:
+        headers.append((b"authorization", authorization))
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": command.method,
+        "scheme": "http",
+        "path": command.path,
+        "raw_path": command.path.encode("utf-8"),
+        "root_path": "",
+        "query_string": command.query.encode("latin-1"),
+        "headers": headers,
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+        "state": {},
+        REPLAYING: True,
+    }
+    status = 0
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": command.body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+
+    await app(scope, receive, send)
+    return status
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay_body(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def once() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return once
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")

@@ -1,0 +1,176 @@
+"""Durable state (`--state FILE`) in-process: a restart rebuilds the same cluster; bad files are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.persistence import StateFileError
+from tests.conftest import training
+
+TOKEN_BODY = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
+
+
+class Server:
+    """One server run on a state file, through the in-process client."""
+
+    def __init__(self, path: Path, **options: Any) -> None:
+        self.app = create_app(state_file=path, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.client = self.app.test_client()
+        token = self.client.post("/api/v1/token", json=TOKEN_BODY).json()["accessToken"]
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    def create(self, name: str, **spec: Any) -> str:
+        answer = self.client.post(
+            "/api/v1/workloads/trainings", json=training(name, **spec), headers=self.auth
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["workloadId"])
+
+    def act(self, workload_id: str, verb: str) -> None:
+        answer = self.client.post(f"/api/v1/workloads/trainings/{workload_id}/{verb}", headers=self.auth)
+        assert answer.status_code == 202
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.client.request(method, f"/api/mock/v1{path}", json=body)
+        assert answer.status_code < 300, answer.text
+        return answer.json() if answer.content else None
+
+    def trainings(self, ids: list[str]) -> dict[str, Any]:
+        seen = {}
+        for workload_id in ids:
+            answer = self.client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=self.auth)
+            seen[workload_id] = answer.json() if answer.status_code == 200 else answer.status_code
+        return seen
+
+    def observed(self, ids: list[str]) -> dict[str, Any]:
+        """Everything a client can see: trainings, clock, event log, faults, loads (snapshot)."""
+        snapshot = self.control("GET", "/snapshot")
+        return {
+            "trainings": self.trainings(ids),
+            "clock": self.control("GET", "/clock"),
+            "events": self.control("GET", "/events?after=0&limit=10000"),
+            "faults": self.control("GET", "/faults"),
+            "loads": snapshot.get("loads"),
+        }
+
+
+def busy_history(server: Server) -> list[str]:
+    ids = [server.create(f"job-{i}", compute={"gpuDevicesRequest": 2}) for i in range(6)]
+    ids.append(server.create("prefixed", useGivenNameAsPrefix=True))
+    server.control("POST", "/clock/advance", {"seconds": 5})
+    server.act(ids[0], "suspend")
+    server.control(
+        "POST", "/workloads", {"name": "squatter", "projectId": "3", "compute": {"gpuDevicesRequest": 1}}
+    )
+    server.control("PUT", "/faults", {"latencySeconds": 0.001, "errorRate": 0.0})
+    server.control("POST", "/clock/advance", {"seconds": 2})
+    server.act(ids[0], "resume")
+    assert (
+        server.client.delete(f"/api/v1/workloads/trainings/{ids[1]}", headers=server.auth).status_code < 300
+    )
+    server.control("POST", f"/trainings/{ids[2]}/outcome", {"outcome": "Failed"})
+    server.control("POST", "/clock/advance", {"seconds": 30})
+    return ids
+
+
+def test_a_restart_rebuilds_everything_a_client_could_see(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path, seed=None)
+    ids = busy_history(first)
+    before = first.observed(ids)
+    assert before["trainings"][ids[1]] == 404 and before["faults"]["latencySeconds"] == 0.001
+    assert len(before["events"]["events"]) > 20 and before["loads"]
+
+    second = Server(path, seed=None)  # the seed was random: the file remembers it
+    assert second.observed(ids) == before
+    new_id = second.create("after-restart")
+    assert new_id not in ids, "a restart must never hand out an id again"
+    second.control("POST", "/clock/advance", {"seconds": 1})
+    assert second.control("GET", "/clock")["now"] > before["clock"]["now"]
+
+
+def test_a_reset_is_replayed_too(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    old = first.create("before-reset")
+    first.control("POST", "/clock/advance", {"seconds": 100})
+    first.control("POST", "/reset")
+    kept = first.create("after-reset")
+    second = Server(path)
+    assert second.trainings([old, kept]) == first.trainings([old, kept])
+    assert second.control("GET", "/clock") == first.control("GET", "/clock")
+
+
+def test_on_a_realtime_clock_time_goes_on_across_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path, clock="realtime", speed=1000.0)
+    workload_id = first.create("realtime")
+    then = first.control("GET", "/clock")["now"]
+    second = Server(path, clock="realtime", speed=1000.0)
+    assert second.control("GET", "/clock")["now"] >= then
+    assert second.trainings([workload_id])[workload_id]["name"] == "realtime"
+    assert second.create("next") != workload_id
+
+
+def test_refused_commands_are_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    refused = first.client.post("/api/v1/workloads/trainings", json=training("Bad_Name"), headers=first.auth)
+    assert refused.status_code == 400
+    first.create("good")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM commands").fetchone()[0] == 1
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The bytes of a good state file (seed 0, API 2.18, manual clock) with one training."""
+    path = tmp_path_factory.mktemp("ours") / "state.db"
+    Server(path).create("x")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file, to copy it
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "complaint"),
+    [
+        ("garbage", {}, "not a mockserver state file (file is not a database)"),
+        ("foreign", {}, "an SQLite database of something else (tables: users)"),
+        ("ours", {"api": "latest"}, "written by a server with other settings: api '2.18' (now 'latest')."),
+        (
+            "ours",
+            {"clock": "realtime"},
+            "written by a server with other settings: clock 'manual' (now 'realtime').",
+        ),
+        ("ours", {"seed": 99}, "written with --seed 0, not 99"),
+        ("truncated", {}, "not a mockserver state file (database disk image is malformed)"),
+    ],
+)
+def test_bad_state_files_are_refused_with_a_clear_message(
+    tmp_path: Path, ours: bytes, content: str, options: dict[str, Any], complaint: str
+) -> None:
+    path = tmp_path / "state.db"
+    if content == "foreign":
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE users (name TEXT)")
+    else:
+        path.write_bytes(
+            {"garbage": b"not a database at all " * 50, "ours": ours, "truncated": ours[:3000]}[content]
+        )
+    with pytest.raises(StateFileError) as refused:
+        create_app(state_file=path, **options)
+    assert str(refused.value).startswith(f"{path}: {complaint}")
+
+
+def test_a_directory_is_no_state_file(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match="is a directory"):
+        create_app(state_file=tmp_path)
