@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +23,7 @@ from mockserver.cors import Cors, CorsPolicy
 from mockserver.dashboard import DashboardPages
 from mockserver.errors import install_error_handlers
 from mockserver.exposure import ControlGuard
+from mockserver.fastpath import FastPath
 from mockserver.handlers.state import MockState
 from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.literal_paths import LiteralPaths
@@ -40,7 +42,9 @@ API_DOCS = "/api/v1/docs"
 CONTROL_DOCS = "/api/mock/v1/docs"
 
 
-def _bearer_handler(tokens: TokenService) -> type[BearerSecurityHandler]:
+def _bearer_info(tokens: TokenService) -> Callable[[str], dict[str, Any]]:
+    """The bearer check both Connexion's security layer and the fast path call."""
+
     def bearer_info(token: str) -> dict[str, Any]:
         try:
             principal = tokens.verify(token)
@@ -48,6 +52,10 @@ def _bearer_handler(tokens: TokenService) -> type[BearerSecurityHandler]:
             raise OAuthProblem(detail=str(rejected)) from rejected
         return {"sub": principal.client_id, "principal": principal}
 
+    return bearer_info
+
+
+def _bearer_handler(bearer_info: Callable[[str], dict[str, Any]]) -> type[BearerSecurityHandler]:
     class Bearer(BearerSecurityHandler):
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
             return bearer_info
@@ -106,13 +114,14 @@ def create_app(
         for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
     }
     app = AsyncApp(__name__)
+    bearer_info = _bearer_info(state.tokens)
     common = {
         "resolver": RelativeResolver("mockserver.handlers"),
         "validator_map": validator_map(),
         # Unknown query parameters are ignored, as the real service does; 400 is not declared for most ops.
         "strict_validation": False,
         "validate_responses": False,
-        "security_map": {"bearer": _bearer_handler(state.tokens)},
+        "security_map": {"bearer": _bearer_handler(bearer_info)},
     }
     app.add_api(
         specs[state.version.spec],
@@ -151,6 +160,14 @@ def create_app(
         )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
+    # The hot operations on a path compiled once from the same document; Connexion answers the rest.
+    app.add_middleware(
+        FastPath,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        spec=specs[state.version.spec],
+        verify=bearer_info,
+        resolver=RelativeResolver("mockserver.handlers"),
+    )
     if durable:
         durable.restore(app, state, control_token)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
