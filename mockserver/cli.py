@@ -192,9 +192,12 @@ def banner(
     api: str,
     *,
     control: bool = True,
+    control_token: str | None = None,
 ) -> str:
-    """What the server says at start. Without the control API (a real deployment) there is no dashboard."""
-    dashboard = f"  Dashboard:    {base}/\n" if control else ""
+    """What the server says at start. Without the control API (a real deployment) there is no dashboard;
+    on an exposed server the dashboard's address carries the control token it needs."""
+    fragment = f"#token={control_token}" if control_token else ""
+    dashboard = f"  Dashboard:    {base}/{fragment}\n" if control else ""
     control_docs = f"\n  Control docs: {base}{CONTROL_DOCS}" if control else ""
     body = (
         f'{{"name": "hello", "projectId": "{project}", "clusterId": "{cluster_id}", '
@@ -287,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             args.clock,
             args.api,
             control=not args.real_deployment,
+            control_token=control_token,
         ),
         flush=True,
     )

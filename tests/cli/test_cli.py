@@ -12,7 +12,7 @@ import pytest
 
 from contracts.cli import build_parser as contracts_parser
 from mockserver.about import package_version
-from mockserver.cli import main, parse_args
+from mockserver.cli import banner, main, parse_args
 from tests.cli.live import start
 
 TOKEN_BODY = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
@@ -161,3 +161,16 @@ def test_quiet_silences_the_request_log() -> None:
     assert code == 0
     assert "/api/mock/v1/clock" not in out
     assert out.rstrip().endswith("mockserver: stopped")
+
+
+def test_banner_shows_the_dashboard_only_with_the_control_api_and_its_token_when_exposed() -> None:
+    shown = banner("http://127.0.0.1:8080", "app", "secret", "1", CLUSTER_ID, "manual", "2.18").splitlines()
+    assert "  Dashboard:    http://127.0.0.1:8080/" in shown
+    exposed = banner(
+        "http://10.0.0.5:8080", "app", "secret", "1", CLUSTER_ID, "manual", "2.18", control_token="t0k"
+    )
+    assert "  Dashboard:    http://10.0.0.5:8080/#token=t0k" in exposed.splitlines()
+    real = banner(
+        "http://127.0.0.1:8080", "app", "secret", "1", CLUSTER_ID, "realtime", "2.18", control=False
+    )
+    assert "Dashboard" not in real and "Control docs" not in real and "API docs:" in real

@@ -67,11 +67,14 @@ def page(browser: Any, server: LiveServer, api: httpx.Client) -> Any:
 
 
 def until(browser: Any, condition: Callable[[], Any], what: str) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, WAIT_SECONDS, poll_frequency=0.1).until(
-        lambda _: condition(), message=f"timed out waiting for: {what}"
+    # The page redraws as the stream brings news: an element read mid-redraw is simply read again.
+    wait = WebDriverWait(
+        browser, WAIT_SECONDS, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
     )
+    return wait.until(lambda _: condition(), message=f"timed out waiting for: {what}")
 
 
 def create(api: httpx.Client, name: str, gpus: float = 1) -> str:
@@ -184,3 +187,56 @@ def test_forcing_an_outcome_and_reset_from_the_page(page: Any, api: httpx.Client
     page.find_element("id", "reset").click()
     until(page, lambda: phase_on_screen(page, workload_id) is None, "the training gone after reset")
     assert api.get("/api/mock/v1/snapshot").json()["trainings"] == []
+
+
+# ------------------------------------------------------------------ an exposed server (control token)
+CONTROL_TOKEN = "dashboard-test-token"
+
+
+@pytest.fixture(scope="module")
+def exposed() -> Iterator[str]:
+    """A fake whose control API wants a token, as `mockserver --expose` makes it; still on loopback."""
+    import threading
+
+    import uvicorn
+
+    from mockserver.app import create_app
+    from mockserver.cli import listen
+
+    sock = listen("127.0.0.1", 0)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(control_token=CONTROL_TOKEN), log_level="warning", timeout_graceful_shutdown=1
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_an_exposed_server_dashboard_works_with_the_token_in_its_address(browser: Any, exposed: str) -> None:
+    httpx.post(
+        f"{exposed}/api/mock/v1/reset", headers={"Authorization": f"Bearer {CONTROL_TOKEN}"}, timeout=10
+    ).raise_for_status()
+    browser.get(f"{exposed}/#token={CONTROL_TOKEN}")
+    until(
+        browser,
+        lambda: browser.find_element("id", "live").get_attribute("title") == "live stream: connected",
+        "stream",
+    )
+    until(browser, lambda: len(browser.find_elements("css selector", "#nodes .node")) == 7, "nodes drawn")
+    browser.find_element("id", "advance-30").click()
+    until(
+        browser,
+        lambda: browser.find_element("id", "clock").text == "2025-01-01 00:00:30",
+        "the clock at +30 s",
+    )
+
+
+def test_an_exposed_server_dashboard_without_the_token_says_what_to_do(browser: Any, exposed: str) -> None:
+    browser.get(f"{exposed}/")
+    until(browser, lambda: "/#token=" in browser.find_element("id", "notice").text, "the hint")
+    assert browser.find_element("id", "live").get_attribute("title") == "live stream: refused"
+    assert browser.find_elements("css selector", "#nodes .node") == []

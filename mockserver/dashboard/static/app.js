@@ -35,6 +35,15 @@ function replace(container, children) {
   container.replaceChildren(...children);
 }
 
+// Puts `nodes` in `container` in order, leaving in place those already there: an unchanged row keeps its
+// open select or focused button while the rest of the table updates.
+function sync(container, nodes) {
+  nodes.forEach((node, i) => {
+    if (container.children[i] !== node) container.insertBefore(node, container.children[i] || null);
+  });
+  while (container.children.length > nodes.length) container.lastChild.remove();
+}
+
 const hues = {}; // workloadId -> hue, by order of first sight: neighbours get far-apart colours
 
 function color(id) {
@@ -62,10 +71,17 @@ function notice(text, isError) {
   box.className = isError ? "error" : "";
 }
 
+// An exposed server's control API wants its token: the page takes it from its address, /#token=….
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token");
+
+function authHeaders() {
+  return TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
+}
+
 async function control(method, path, body) {
   const response = await fetch(CONTROL + path, {
     method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers: { ...authHeaders(), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -247,52 +263,65 @@ function placementText(pods) {
     .join("; ");
 }
 
+const rowCache = new Map(); // workloadId -> {key, row}: rows are rebuilt only when what they show changed
+
 function drawTrainings() {
   const snap = state.snapshot;
   const { byJob } = placements();
   const rows = (snap.trainings || []).map((t) => {
-    const chosen = state.chosenOutcome[t.workloadId] || "Completed";
-    const select = el(
-      "select",
-      { "aria-label": `outcome for ${t.name}`, onchange: (e) => (state.chosenOutcome[t.workloadId] = e.target.value) },
-      OUTCOMES.map((o) => el("option", { value: o, selected: o === chosen }, o)),
-    );
-    const apply = el(
-      "button",
-      {
-        type: "button",
-        class: "force",
-        disabled: TERMINAL.has(t.actualPhase),
-        onclick: () =>
-          act(`${t.name}: outcome ${select.value} applied`, () =>
-            control("POST", `/trainings/${t.workloadId}/outcome`, { outcome: select.value }),
-          ),
-      },
-      "Apply",
-    );
-    return el(
-      "tr",
-      { "data-workload": t.workloadId },
-      el("td", {}, el("span", { class: "swatch", style: `background:${color(t.workloadId)}` }), t.name,
-        el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
-      el("td", {}, t.projectId),
-      el("td", {}, el("span", { class: `phase current ${t.actualPhase}` }, t.actualPhase),
-        // Only a request to stop or delete is news: every live training wants to run.
-        t.desiredPhase !== "Running" && t.desiredPhase !== t.actualPhase
-          ? el("span", { class: "desired" }, ` → ${t.desiredPhase}`) : null,
-        t.pendingReason ? el("div", { class: "reason clamp", title: t.pendingReason }, t.pendingReason) : null),
-      el("td", { class: "time" }, timeOfDay(t.phaseSince)),
-      el("td", {}, `${t.restarts}/${t.backoffLimit}`),
-      el("td", { class: "mono" }, placementText(byJob[t.workloadId])),
-      el("td", {}, el("div", { class: "history" }, history(t).map((h) =>
-        el("span", { class: `phase ${h.phase}`, title: `${timeOfDay(h.time)}${h.reason ? " · " + h.reason : ""}` }, h.phase)))),
-      el("td", { class: "nowrap" }, select, " ", apply),
-    );
+    const key = JSON.stringify([t, byJob[t.workloadId] || [], history(t)]);
+    const cached = rowCache.get(t.workloadId);
+    if (cached && cached.key === key) return cached.row;
+    const row = trainingRow(t, byJob);
+    rowCache.set(t.workloadId, { key, row });
+    return row;
   });
-  replace(document.querySelector("#trainings tbody"), rows);
+  const live = new Set((snap.trainings || []).map((t) => t.workloadId));
+  for (const id of rowCache.keys()) if (!live.has(id)) rowCache.delete(id);
+  sync(document.querySelector("#trainings tbody"), rows);
   document.getElementById("no-trainings").hidden = rows.length > 0;
   const running = (snap.trainings || []).filter((t) => t.actualPhase === "Running").length;
   document.getElementById("training-summary").textContent = rows.length ? `${rows.length} · ${running} running` : "";
+}
+
+function trainingRow(t, byJob) {
+  const chosen = state.chosenOutcome[t.workloadId] || "Completed";
+  const select = el(
+    "select",
+    { "aria-label": `outcome for ${t.name}`, onchange: (e) => (state.chosenOutcome[t.workloadId] = e.target.value) },
+    OUTCOMES.map((o) => el("option", { value: o, selected: o === chosen }, o)),
+  );
+  const apply = el(
+    "button",
+    {
+      type: "button",
+      class: "force",
+      disabled: TERMINAL.has(t.actualPhase),
+      onclick: () =>
+        act(`${t.name}: outcome ${select.value} applied`, () =>
+          control("POST", `/trainings/${t.workloadId}/outcome`, { outcome: select.value }),
+        ),
+    },
+    "Apply",
+  );
+  return el(
+    "tr",
+    { "data-workload": t.workloadId },
+    el("td", {}, el("span", { class: "swatch", style: `background:${color(t.workloadId)}` }), t.name,
+      el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
+    el("td", {}, t.projectId),
+    el("td", {}, el("span", { class: `phase current ${t.actualPhase}` }, t.actualPhase),
+      // Only a request to stop or delete is news: every live training wants to run.
+      t.desiredPhase !== "Running" && t.desiredPhase !== t.actualPhase
+        ? el("span", { class: "desired" }, ` → ${t.desiredPhase}`) : null,
+      t.pendingReason ? el("div", { class: "reason clamp", title: t.pendingReason }, t.pendingReason) : null),
+    el("td", { class: "time" }, timeOfDay(t.phaseSince)),
+    el("td", {}, `${t.restarts}/${t.backoffLimit}`),
+    el("td", { class: "mono" }, placementText(byJob[t.workloadId])),
+    el("td", {}, el("div", { class: "history" }, history(t).map((h) =>
+      el("span", { class: `phase ${h.phase}`, title: `${timeOfDay(h.time)}${h.reason ? " · " + h.reason : ""}` }, h.phase)))),
+    el("td", { class: "nowrap" }, select, " ", apply),
+  );
 }
 
 function drawQueue() {
@@ -401,35 +430,78 @@ function drawAll() {
 }
 
 // ---------------------------------------------------------------- the stream
-function connect() {
-  const source = new EventSource(`${CONTROL}/stream`);
+// Read with fetch rather than EventSource: it can send the control token that an exposed server
+// (mockserver --expose) asks for, and it sees the status of a refused connection.
+const RECONNECT_MS = 2000;
+
+function setLive(up, why) {
   const live = document.getElementById("live");
-  source.onopen = () => {
-    live.classList.add("up");
-    live.title = "live stream: connected";
-  };
-  source.onerror = () => {
-    live.classList.remove("up");
-    live.title = "live stream: reconnecting";
-  };
-  source.addEventListener("snapshot", (message) => {
-    state.snapshot = JSON.parse(message.data);
-    setClock({ now: state.snapshot.now });
+  live.classList.toggle("up", up);
+  live.title = up ? "live stream: connected" : `live stream: ${why || "reconnecting"}`;
+}
+
+const handlers = {
+  snapshot(data) {
+    state.snapshot = data;
+    setClock({ now: data.now });
     drawAll();
-  });
-  source.addEventListener("events", (message) => {
-    const fresh = JSON.parse(message.data);
+  },
+  events(fresh) {
     const known = new Set(state.events.map((e) => e.seq));
     state.events = state.events.concat(fresh.filter((e) => !known.has(e.seq))).slice(-MAX_EVENTS);
     drawEvents(new Set(fresh.map((e) => e.seq)));
     if (state.snapshot) drawTrainings();
-  });
-  source.addEventListener("clock", (message) => setClock(JSON.parse(message.data)));
-  source.addEventListener("reset", (message) => {
+  },
+  clock(data) {
+    setClock(data);
+  },
+  reset(data) {
     state.events = [];
-    setClock(JSON.parse(message.data));
+    setClock(data);
     drawEvents();
-  });
+  },
+};
+
+function dispatch(block) {
+  let kind = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) kind = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  if (data.length && handlers[kind]) handlers[kind](JSON.parse(data.join("\n")));
+}
+
+async function listen() {
+  for (;;) {
+    let why = "reconnecting";
+    try {
+      // From the start each time: after a restart of the server its log starts again from 1.
+      const response = await fetch(`${CONTROL}/stream`, { headers: authHeaders(), cache: "no-store" });
+      if (response.status === 401) {
+        why = "refused";
+        notice("This server is exposed: open the dashboard as /#token=<the control token printed at start>.", true);
+      } else if (response.ok && response.body) {
+        state.events = [];
+        setLive(true);
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+            dispatch(buffer.slice(0, cut));
+            buffer = buffer.slice(cut + 2);
+          }
+        }
+      }
+    } catch (error) {
+      // the server stopped or the network dropped: try again shortly
+    }
+    setLive(false, why);
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+  }
 }
 
 // ---------------------------------------------------------------- controls
@@ -477,7 +549,7 @@ async function start() {
   } catch (error) {
     notice(error.message, true);
   }
-  connect();
+  listen();
 }
 
 start();
