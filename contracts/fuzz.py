@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from contracts.auth import TokenSource
 from contracts.checks import ENABLE, json_body, operation_id
+from contracts.control import FakeControl
 from contracts.curl import curl_line
 from contracts.determinism import generate_from_the_contract_alone
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
@@ -154,6 +155,21 @@ def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
 
         def set(self, case: Case[Any], data: str, context: Any) -> None:
             case.headers["Authorization"] = f"Bearer {data}"
+
+
+# Virtual seconds our fake's manual clock moves after each accepted create: enough for the trainings created
+# a few requests earlier to be Pending, Initializing or Running when fuzzing suspends, resumes or deletes them.
+SECONDS_PER_CREATE = 1
+
+
+def install_passing_time(schema: OpenApiSchema, control: FakeControl) -> None:
+    """On our fake's manual clock, let time pass while fuzzing, so that the trainings it creates live
+    through their phases instead of all staying Creating (a real cluster's clock runs by itself)."""
+
+    @schema.hook("after_call")
+    def tick(context: HookContext, case: Case[Any], response: Response) -> None:
+        if operation_id(case) == CREATE_OPERATION and 200 <= response.status_code < 300:
+            control.advance(SECONDS_PER_CREATE)
 
 
 def install_creation_hooks(

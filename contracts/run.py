@@ -23,6 +23,7 @@ from contracts.fuzz import (
     build_schema,
     install_auth,
     install_creation_hooks,
+    install_passing_time,
     run_engine,
 )
 from contracts.interruption import last_signal
@@ -164,6 +165,8 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
             install_auth(schema, tokens)
             if outcome.placement:
                 install_creation_hooks(schema, names, outcome.placement, options.image, journal)
+                if target.control is not None and target.manual_clock:
+                    install_passing_time(schema, target.control)
                 client = ScenarioClient(schema, contract, tokens)
                 try:
                     _run_scenarios(options, target, client, names, outcome, budget)

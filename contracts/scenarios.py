@@ -414,6 +414,31 @@ def preemption(ctx: ScenarioContext) -> None:
     ctx.reach(wid, GONE)
 
 
+def _actions_on(ctx: ScenarioContext, wid: str, phase: str) -> None:
+    """suspend and resume (each followed by a read the checks judge), then delete until gone."""
+    for operation in (SUSPEND_OPERATION, RESUME_OPERATION):
+        ctx.act(operation, wid)
+        ctx.step(f"read in {phase} after {operation.split('_')[0]}: {ctx.client.phase(wid)}")
+    ctx.act(DELETE_OPERATION, wid)
+    ctx.reach(wid, GONE)
+
+
+def every_phase(ctx: ScenarioContext) -> None:
+    """suspend, resume and delete answer as documented, and take effect, on trainings in every phase."""
+    wid = ctx.create("fresh", LONG_LIVED)
+    _actions_on(ctx, wid, "its first phase")
+    wid = ctx.create("running", LONG_LIVED)
+    _actions_on(ctx, wid, ctx.reach(wid, "Running"))
+    wid = ctx.create("stopped", LONG_LIVED)
+    ctx.reach(wid, "Running")
+    ctx.act(SUSPEND_OPERATION, wid)
+    _actions_on(ctx, wid, ctx.reach(wid, "Stopped"))
+    wid = ctx.create("done", SHORT_LIVED)
+    _actions_on(ctx, wid, ctx.reach(wid, "Completed"))
+    wid = ctx.create("failed", FAILING, extra={"backoffLimit": 1})
+    _actions_on(ctx, wid, ctx.reach(wid, "Failed"))
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -429,6 +454,7 @@ SCENARIOS = (
     Scenario("lifecycle", lifecycle),
     Scenario("backoff", backoff),
     Scenario("auto-deletion", auto_deletion),
+    Scenario("every-phase", every_phase),
     Scenario("preemption", preemption, needs_control=True),
 )
 

@@ -6,10 +6,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 from contracts.findings import Exchange
-from contracts.specs import Contract
+from contracts.specs import (
+    DELETE_OPERATION,
+    GET_OPERATION,
+    RESUME_OPERATION,
+    SUSPEND_OPERATION,
+    Contract,
+)
 
 CREATED = "(created)"
 GONE = "(404)"
+ON_ONE_TRAINING = (GET_OPERATION, SUSPEND_OPERATION, RESUME_OPERATION, DELETE_OPERATION)
 
 
 @dataclass(frozen=True)
@@ -50,3 +57,19 @@ def phase_transitions(exchanges: list[Exchange]) -> Counter[tuple[str, str]]:
             transitions[(before, phase)] += 1
         last[item.workload_id] = phase
     return transitions
+
+
+def actions_by_phase(contract: Contract, exchanges: list[Exchange]) -> dict[str, Counter[str]]:
+    """Per operation on one training (get, suspend, resume, delete), its 2xx answers counted by the phase
+    the training was last seen in before the request: how far fuzzing reached into the lifecycle."""
+    labels = [contract.operation(op).label for op in ON_ONE_TRAINING if op in contract.operations]
+    counts: dict[str, Counter[str]] = {label: Counter() for label in labels}
+    last: dict[str, str] = {}
+    for item in exchanges:
+        if item.workload_id is None or not item.authenticated:
+            continue
+        if item.operation in counts and 200 <= item.status < 300 and item.workload_id in last:
+            counts[item.operation][last[item.workload_id]] += 1
+        if item.actual_phase is not None:
+            last[item.workload_id] = item.actual_phase
+    return counts

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from contracts.outcome import RunOutcome
-from contracts.reports.coverage import phase_transitions, status_matrix
+from contracts.reports.coverage import actions_by_phase, phase_transitions, status_matrix
 
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 
@@ -144,7 +144,22 @@ def _coverage(outcome: RunOutcome) -> list[Section]:
         body: Block = Table(["from", "to", "observed"], [[a, b, str(n)] for (a, b), n in listed])
     else:
         body = Text("No actualPhase was observed.")
-    return [matrix, Section("Coverage: actualPhase transitions", [body])]
+    return [matrix, Section("Coverage: actualPhase transitions", [body]), _lifecycle_reach(outcome)]
+
+
+def _lifecycle_reach(outcome: RunOutcome) -> Section:
+    counts = actions_by_phase(outcome.contract, outcome.exchanges)
+    phases = sorted({phase for counter in counts.values() for phase in counter})
+    heading = "Coverage: operations on existing trainings, by the phase they were in"
+    if not phases:
+        return Section(heading, [Text("No operation reached a training the run had seen.")])
+    rows = [
+        [label, *[str(counter.get(phase, 0) or "") for phase in phases]] for label, counter in counts.items()
+    ]
+    legend = Text(
+        "Successful answers per operation, by the actualPhase last seen of the training it addressed."
+    )
+    return Section(heading, [legend, Table(["operation", *phases], rows)])
 
 
 def _cleanup(outcome: RunOutcome) -> Section:

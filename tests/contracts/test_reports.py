@@ -57,6 +57,9 @@ def test_three_reports(tmp_path: Path) -> None:
     assert "Authorization: Bearer $RUNAI_TOKEN" in markdown and JWT not in markdown and "<jwt>" in markdown
     assert "| (created) | Creating | 1 |" in markdown and "| Running | (404) | 1 |" in markdown
     assert "| 1 (undeclared) |" in markdown and "| 418 |" in markdown
+    # How far into the lifecycle the operations reached: the GET found the training it had seen Creating.
+    assert "| operation | Creating |" in markdown
+    assert "| GET /api/v1/workloads/trainings/{workloadId} | 1 |" in markdown
     assert "<b>" not in html and "&lt;b&gt;" in html and "<script" not in html
     suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "2"  # the operation and the scenario
