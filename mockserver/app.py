@@ -138,7 +138,9 @@ def create_app(
         )
     routes = Routes(specs.values())
     install_error_handlers(app, routes)
-    # Outermost first: the log sees every answer, CORS marks every answer (forced ones too).
+    # Outermost first: every answer gets the virtual clock's Date (forced, preflight and dashboard ones
+    # too), the log sees every answer, CORS marks every answer.
+    app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
     if request_log is not None:
         app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION, sink=request_log)
     if cors:
@@ -159,7 +161,6 @@ def create_app(
             Journal, position=MiddlewarePosition.BEFORE_EXCEPTION, **durable.journal_options(state)
         )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
-    app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
     # The hot operations on a path compiled once from the same document; Connexion answers the rest.
     app.add_middleware(
         FastPath,

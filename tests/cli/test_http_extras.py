@@ -147,3 +147,13 @@ def test_swagger_ui_servers_box_is_not_empty(plain: Any) -> None:
         {"url": "/", "description": "this mock server"}
     ]
     assert plain.get("/api/mock/v1/openapi.json").json()["servers"] == [{"url": "/api/mock/v1"}]
+
+
+def test_forced_preflight_and_dashboard_answers_carry_the_virtual_date() -> None:
+    for client in _client(cors="*"):
+        answers = [
+            client.get("/api/mock/v1/clock", headers={"Prefer": "code=400"}),
+            client.options("/api/v1/token", headers=PREFLIGHT),
+            client.get("/"),
+        ]
+        assert [a.headers.get("date") for a in answers] == ["Wed, 01 Jan 2025 00:00:00 GMT"] * 3
