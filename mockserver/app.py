@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
 from connexion import AsyncApp
 from connexion.exceptions import OAuthProblem
 from connexion.middleware import MiddlewarePosition
@@ -33,7 +32,7 @@ from mockserver.prefer import PreferCode
 from mockserver.requestlog import RequestLog
 from mockserver.routes import Routes
 from mockserver.servers_box import ServersBox
-from mockserver.specs import CONTROL_SPEC, spec_file
+from mockserver.specs import CONTROL_SPEC, load_spec
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 from mockserver.virtualdate import VirtualDate
@@ -109,7 +108,7 @@ def create_app(
     )
     install_formats()
     specs = {
-        name: yaml.safe_load(Path(spec_file(name)).read_text(encoding="utf-8"))
+        name: load_spec(name)
         # A real deployment has no control API: its paths answer 404 like any unknown path.
         for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
     }

