@@ -29,6 +29,7 @@ from contracts.control import FakeControl
 from contracts.curl import curl_line
 from contracts.determinism import generate_from_the_contract_alone
 from contracts.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.interruption import requested as interruption_requested
 from contracts.journal import Journal
 from contracts.progress import Progress
 from contracts.safety import NameSource
@@ -230,6 +231,9 @@ def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None
     stream = from_schema(schema).execute()
     tally: PhaseTally | None = None
     for event in stream:
+        if result.stopped_by is None and interruption_requested():
+            result.stopped_by = INTERRUPTED
+            stream.stop()
         if deadline is not None and result.stopped_by is None and time.monotonic() >= deadline:
             result.stopped_by = BUDGET
             stream.stop()

@@ -15,11 +15,20 @@ EXIT_INTERRUPTED = 130
 
 class _Last:
     name = "SIGINT"
+    # Set by the handler: a KeyboardInterrupt raised at an unlucky spot may be swallowed by a library,
+    # so the run also asks, and a run that was asked to stop is incomplete whatever happened next.
+    requested = False
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:
     _Last.name = signal.Signals(signum).name
+    _Last.requested = True
     raise KeyboardInterrupt(_Last.name)
+
+
+def requested() -> bool:
+    """Whether a signal asked the run to stop."""
+    return _Last.requested
 
 
 def last_signal() -> str:
@@ -31,7 +40,7 @@ def last_signal() -> str:
 def signals_interrupt() -> Iterator[None]:
     """While inside, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread."""
     previous = {signum: signal.getsignal(signum) for signum in HANDLED}
-    _Last.name = "SIGINT"
+    _Last.name, _Last.requested = "SIGINT", False
     for signum in HANDLED:
         signal.signal(signum, _raise)
     try:

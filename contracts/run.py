@@ -27,6 +27,7 @@ from contracts.fuzz import (
     run_engine,
 )
 from contracts.interruption import last_signal
+from contracts.interruption import requested as interruption_requested
 from contracts.journal import Journal
 from contracts.outcome import RunOutcome
 from contracts.progress import SILENT, Progress
@@ -192,6 +193,8 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         finally:
             say("cleanup: deleting what the run created")
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
+        if interruption_requested() and outcome.incomplete is None:
+            outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
         findings += _auth_findings(contract, outcome.exchanges)
         outcome.findings = deduplicate(findings)
         return outcome
