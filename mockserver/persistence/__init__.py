@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,20 @@ from mockserver.cluster.clock import MANUAL_EPOCH, ManualClock, RealtimeClock
 from mockserver.persistence.journal import Journal, replay
 from mockserver.persistence.store import ClockAnchor, Command, StateFileError, StateStore
 
-__all__ = ["Durability", "Journal", "StateFileError"]
+__all__ = ["Durability", "HeldClock", "Journal", "StateFileError"]
 
 log = logging.getLogger("mockserver")
+
+
+@dataclass
+class HeldClock(RealtimeClock):
+    """A realtime clock that a change holds still while it runs: the time the journal records for it is
+    then exactly the time the cluster used, and replay, pinned to that time, does the same."""
+
+    held: float | None = field(default=None, init=False)
+
+    def now(self) -> float:
+        return super().now() if self.held is None else self.held
 
 
 @dataclass
@@ -65,11 +76,16 @@ class Durability:
         def now() -> float:
             return float(state.cluster.clock.now())  # the clock in use, replay's or the real one
 
-        def on_reset() -> None:
-            if self.clock_mode != "manual":  # a realtime reset moves the clock to the wall's time
-                self.store.set_anchor(ClockAnchor(now(), time.time(), self.speed))
+        def hold(held: float | None) -> None:
+            if isinstance(state.cluster.clock, HeldClock):
+                state.cluster.clock.held = held
 
-        return {"store": self.store, "now": now, "tokens": state.tokens, "on_reset": on_reset}
+        def on_reset() -> None:
+            clock = state.cluster.clock
+            if isinstance(clock, RealtimeClock):  # a realtime reset moves the clock to the wall's time
+                self.store.set_anchor(ClockAnchor(RealtimeClock.now(clock), time.time(), self.speed))
+
+        return {"store": self.store, "now": now, "hold": hold, "tokens": state.tokens, "on_reset": on_reset}
 
     def restore(self, app: ASGIApp, state: Any, control_token: str | None) -> int:
         """Replay the journal into the freshly built app; then run on the real clock. Returns the count."""
@@ -89,7 +105,7 @@ class Durability:
             wall = time.time()
             # The cluster kept running while the server was down, as a real one would.
             resume = max(clock.now(), anchor.at(wall) if anchor else clock.now())
-            state.cluster.clock = RealtimeClock(speed=self.speed, start=resume)
+            state.cluster.clock = HeldClock(speed=self.speed, start=resume)
             self.store.set_anchor(ClockAnchor(resume, wall, self.speed))
         if count:
             log.info(

@@ -42,10 +42,12 @@ class Journal:
         app: ASGIApp,
         store: StateStore,
         now: Callable[[], float],
+        hold: Callable[[float | None], None],
         tokens: TokenService,
         on_reset: Callable[[], None],
     ) -> None:
-        self.app, self.store, self.now, self.tokens, self.on_reset = app, store, now, tokens, on_reset
+        self.app, self.store, self.now, self.hold = app, store, now, hold
+        self.tokens, self.on_reset = tokens, on_reset
         self._one_at_a_time = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,6 +58,7 @@ class Journal:
         headers = dict(scope["headers"])
         async with self._one_at_a_time:
             before = self.now()
+            self.hold(before)  # a realtime clock stands still while the change runs
 
             async def journalled(message: Message) -> None:
                 if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
@@ -75,7 +78,10 @@ class Journal:
                         self.on_reset()
                 await send(message)
 
-            await self.app(scope, _replay_body(body, receive), journalled)
+            try:
+                await self.app(scope, _replay_body(body, receive), journalled)
+            finally:
+                self.hold(None)
 
     def _client_id(self, authorization: bytes | None) -> str | None:
         scheme, _, token = (authorization or b"").decode("latin-1").partition(" ")
