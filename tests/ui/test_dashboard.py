@@ -173,6 +173,23 @@ def test_a_pending_training_shows_in_the_queue_with_its_reason(page: Any, api: h
     assert "Resources were not found" in page.find_element("css selector", selector).text
 
 
+def test_a_load_from_the_control_api_is_listed_and_drawn_on_its_gpus(page: Any, api: httpx.Client) -> None:
+    load = {"name": "notebook", "projectId": "4", "compute": {"gpuDevicesRequest": 2}, "preemptible": False}
+    workload_id = api.post("/api/mock/v1/workloads", json=load).json()["workloadId"]
+    row = f'#loads tr[data-workload="{workload_id}"]'
+    until(
+        page,
+        lambda: page.find_element("css selector", f"{row} .phase").text == "Pending",
+        "the load, pending",
+    )
+    api.post("/api/mock/v1/clock/advance", json={"seconds": 2}).raise_for_status()  # a scheduling cycle
+    until(
+        page, lambda: page.find_element("css selector", f"{row} .phase").text == "Running", "the load placed"
+    )
+    held = page.find_elements("css selector", f'#nodes .gpu .seg[data-holder="{workload_id}"]')
+    assert len(held) == 2
+
+
 def test_forcing_an_outcome_and_reset_from_the_page(page: Any, api: httpx.Client) -> None:
     from selenium.webdriver.support.ui import Select
 

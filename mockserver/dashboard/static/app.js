@@ -324,6 +324,25 @@ function trainingRow(t, byJob) {
   );
 }
 
+function drawLoads() {
+  const loads = state.snapshot.loads || [];
+  const { byJob } = placements();
+  document.getElementById("loads-panel").hidden = loads.length === 0;
+  const rows = loads.map((l) =>
+    el(
+      "tr",
+      { "data-workload": l.workloadId },
+      el("td", { class: "nowrap" }, el("span", { class: "swatch", style: `background:${color(l.workloadId)}` }), l.name),
+      el("td", {}, l.projectId),
+      el("td", {}, el("span", { class: `phase ${l.running ? "Running" : "Pending"}` }, l.running ? "Running" : "Pending")),
+      el("td", {}, l.priority),
+      el("td", {}, l.preemptible ? "yes" : "no"),
+      el("td", { class: "mono" }, placementText(byJob[l.workloadId])),
+    ),
+  );
+  replace(document.querySelector("#loads tbody"), rows);
+}
+
 function drawQueue() {
   const snap = state.snapshot;
   const pending = [
@@ -424,6 +443,7 @@ function drawAll() {
   document.getElementById("cluster").textContent = `cluster ${snap.clusterId}`;
   drawNodes();
   drawTrainings();
+  drawLoads();
   drawQueue();
   drawQuotas();
   drawEvents();
