@@ -29,7 +29,7 @@ def all_facts(state: MockState, *, deleted: bool = False) -> list[views.Workload
             views.of_load(load, cluster.topology, cluster.placement(load.workload_id))
             for load in cluster.loads()
         ]
-    return sorted(facts, key=lambda f: (f.created_at, f.id))
+    return sorted(facts, key=lambda f: f.created_at)  # stable: submission order within an instant
 
 
 def _one(state: MockState, workload_id: str) -> views.WorkloadFacts:
