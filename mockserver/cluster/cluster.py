@@ -231,4 +231,4 @@ class FakeCluster:
         return training
 
     def _name_taken(self, project_id: str, name: str) -> bool:
-        return any(t.project_id == project_id and t.name == name for t in self._engine.trainings.values())
+        return (project_id, name) in self._engine.names_in_use

@@ -35,6 +35,8 @@ class Engine:
         self.honour_annotations = honour_annotations
         self.rng = random.Random(seed)
         self.trainings: dict[str, Training] = {}
+        # (project id, name) of every training still held: a create checks its name in O(1), not O(trainings).
+        self.names_in_use: set[tuple[str, str]] = set()
         self.deleted: dict[str, Training] = {}
         self.loads: dict[str, Load] = {}
         self.scheduler = Scheduler(topology)
@@ -76,6 +78,7 @@ class Engine:
     # ------------------------------------------------------------- trainings
     def admit(self, training: Training) -> None:
         self.trainings[training.workload_id] = training
+        self.names_in_use.add((training.project_id, training.name))
         self.log.record(
             self.at,
             EventKind.SUBMITTED,
@@ -155,6 +158,7 @@ class Engine:
             training.desired_phase, training.deleted_at = DesiredPhase.DELETED, self.at
         elif effect is Effect.REMOVE:
             del self.trainings[training.workload_id]
+            self.names_in_use.discard((training.project_id, training.name))
             self.deleted[training.workload_id] = training
             self.timers.add(
                 self.at + self.timing.deletedRetention, training.workload_id, ClusterTask.PURGE_DELETED
