@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpx
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -29,6 +30,7 @@ from contracts.specs import (
     GET_OPERATION,
     RESUME_OPERATION,
     SUSPEND_OPERATION,
+    VIEW_OPERATIONS,
     Contract,
 )
 from contracts.target import Placement
@@ -38,6 +40,7 @@ from contracts.target import Placement
 DURATION_ANNOTATION = "mock.runai/duration"
 OUTCOME_ANNOTATION = "mock.runai/outcome"
 GONE = "(404)"
+VIEW_TIMEOUT = 30.0
 # Where the budget (--max-duration) is spent, the scenario stops and is reported as skipped.
 BUDGET_SPENT = "--max-duration budget spent"
 
@@ -266,6 +269,18 @@ class ScenarioClient:
             ]
         return response
 
+    def view(self, path: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
+        """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body."""
+        base_url = str(self.schema.config.base_url)
+        headers = {"Authorization": f"Bearer {self.tokens.token()}"}
+        response = httpx.get(base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT)
+        url = str(response.request.url)
+        self.last_curl = curl_line("GET", url, headers, None, base_url=base_url)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
+
     def phase(self, workload_id: str) -> str:
         response = self.call(GET_OPERATION, workload_id)
         if response.status_code == 404:
@@ -293,6 +308,8 @@ class ScenarioContext:
     unseen: dict[str, list[Action]] = field(default_factory=dict)
     # The last phase the scenario saw of each training.
     seen: dict[str, str] = field(default_factory=dict)
+    # The name each training got (with its random suffix).
+    names_by_id: dict[str, str] = field(default_factory=dict)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
@@ -325,6 +342,7 @@ class ScenarioContext:
         )
         workload_id = str(training["workloadId"])
         self.live.append(workload_id)
+        self.names_by_id[workload_id] = str(training.get("name", ""))
         return workload_id
 
     def act(self, operation_id: str, workload_id: str) -> None:
@@ -439,11 +457,58 @@ def every_phase(ctx: ScenarioContext) -> None:
     _actions_on(ctx, wid, ctx.reach(wid, "Failed"))
 
 
+def _listed(ctx: ScenarioContext, name: str, deleted: bool) -> tuple[list[str], int]:
+    """Ids the workloads list shows under `name`, and what the count says, with `deleted` as given."""
+    query = {"filterBy": f"name=={name}", **({"deleted": "true"} if deleted else {})}
+    status, page = ctx.client.view("/api/v1/workloads", query)
+    if status != 200 or not isinstance(page, dict) or not isinstance(page.get("workloads"), list):
+        raise ScenarioFailed(f"GET /api/v1/workloads answered {status}: {str(page)[:200]}")
+    ids = [str(item.get("id")) for item in page["workloads"] if isinstance(item, dict)]
+    status, counted = ctx.client.view("/api/v1/workloads/count", query)
+    if status != 200 or not isinstance(counted, dict) or not isinstance(counted.get("count"), int):
+        raise ScenarioFailed(f"GET /api/v1/workloads/count answered {status}: {str(counted)[:200]}")
+    if counted["count"] != len(ids):
+        raise ScenarioFailed(
+            f"GET /api/v1/workloads/count says {counted['count']} for {query}, the list has {len(ids)}"
+        )
+    return ids, counted["count"]
+
+
+def views(ctx: ScenarioContext) -> None:
+    """The workloads views agree with the training: its phase, list and count, deleted only under deleted=true."""
+    wid = ctx.create("views", LONG_LIVED)
+    ctx.reach(wid, "Running")
+    before = ctx.client.phase(wid)
+    status, workload = ctx.client.view(f"/api/v1/workloads/{wid}")
+    after = ctx.client.phase(wid)
+    shown = workload.get("phase") if isinstance(workload, dict) else None
+    if status != 200 or shown not in (before, after):
+        raise ScenarioFailed(
+            f"GET /api/v1/workloads/{{id}} answered {status} with phase {shown!r}; the training's "
+            f"actualPhase was {before} and then {after}"
+        )
+    ctx.step(f"workload phase {shown} = actualPhase")
+    name = ctx.names_by_id[wid]
+    ids, count = _listed(ctx, name, deleted=False)
+    if wid not in ids:
+        raise ScenarioFailed(f"GET /api/v1/workloads?filterBy=name=={name} does not list the training")
+    ctx.step(f"listed by name, count {count} = list length")
+    ctx.act(DELETE_OPERATION, wid)
+    ctx.reach(wid, GONE)
+    if wid in _listed(ctx, name, deleted=False)[0]:
+        raise ScenarioFailed("a deleted training is still listed without deleted=true")
+    if wid not in _listed(ctx, name, deleted=True)[0]:
+        raise ScenarioFailed("a deleted training is not listed under deleted=true")
+    ctx.step("deleted: listed only under deleted=true")
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     run: Callable[[ScenarioContext], None]
     needs_control: bool = False
+    # Operations the backend's contract must document besides the trainings API.
+    needs_operations: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -455,6 +520,7 @@ SCENARIOS = (
     Scenario("backoff", backoff),
     Scenario("auto-deletion", auto_deletion),
     Scenario("every-phase", every_phase),
+    Scenario("views", views, needs_operations=VIEW_OPERATIONS),
     Scenario("preemption", preemption, needs_control=True),
 )
 
@@ -469,6 +535,11 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
     if scenario.needs_control and ctx.control is None:
         result.outcome = "skipped"
         ctx.step("skipped: needs the fake's control API to force the outcome")
+        return result
+    missing = [op for op in scenario.needs_operations if op not in ctx.client.contract.offered]
+    if missing:
+        result.outcome = "skipped"
+        ctx.step(f"skipped: the contract does not document {', '.join(missing)}")
         return result
     started = time.monotonic()
     try:

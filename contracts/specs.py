@@ -24,6 +24,11 @@ GET_OPERATION = "get_training"
 DELETE_OPERATION = "delete_training"
 SUSPEND_OPERATION = "suspend_training"
 RESUME_OPERATION = "resume_training"
+# The workloads views of the same trainings (issue: real clients list and count them).
+WORKLOAD_OPERATION = "get_workload"
+WORKLOADS_OPERATION = "get_workloads"
+COUNT_OPERATION = "count_workloads"
+VIEW_OPERATIONS = (WORKLOAD_OPERATION, WORKLOADS_OPERATION, COUNT_OPERATION)
 TRAININGS_OPERATIONS = (
     TOKEN_OPERATION,
     CREATE_OPERATION,
@@ -64,6 +69,9 @@ class Contract:
     document: dict[str, Any]
     operations: dict[str, Operation]
     fixups: tuple[str, ...]
+    # Every operationId the source document declares, also those left out of the fuzzed contract: the
+    # look-ups (workloads, projects) that semantic scenarios may use where the backend documents them.
+    offered: frozenset[str] = frozenset()
 
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
@@ -90,6 +98,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
         raise ContractError(f"{location}: not an OpenAPI 3 document")
     document = copy.deepcopy(document)
+    offered = frozenset(str(op.get("operationId")) for _, _, op in _operation_items(document))
     fixups: list[str] = []
     info = document.setdefault("info", {})
     if not isinstance(info.get("version"), str):
@@ -113,6 +122,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
         document=document,
         operations=operations,
         fixups=tuple(fixups),
+        offered=offered,
     )
 
 

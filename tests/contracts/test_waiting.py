@@ -4,7 +4,7 @@ often; either way a training that can no longer reach the wanted phase ends the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from contracts.scenarios import (
     can_still_reach,
     run_scenario,
 )
-from contracts.specs import load_contract
+from contracts.specs import VIEW_OPERATIONS, load_contract
 from contracts.target import Placement
 
 RUNNING = frozenset({"Running"})
@@ -163,7 +163,9 @@ class ScriptedClient:
         self.calls.append(operation_id)
         status = self.contract.operation(operation_id).success_status
         content = {"workloadId": "w1", "actualPhase": "Creating"} if body is not None else None
-        return type("Answer", (), {"status_code": status, "content": content})()
+        answer = type("Answer", (), {})()
+        answer.status_code, answer.content = status, content
+        return answer
 
     def phase(self, workload_id: str) -> str:
         return next(self.phases)
@@ -225,3 +227,59 @@ def test_an_action_that_shows_late_but_within_the_grace_period_is_fine() -> None
         waiting.until(lambda: next(phases), frozenset({"Stopped"}), "w", [Action.SUSPEND], "Running")
         == "Stopped"
     )
+
+
+class ViewsClient(ScriptedClient):
+    """Also answers the workloads look-ups, from a table of path -> (status, body)."""
+
+    def __init__(self, phases: list[str], views: dict[str, Any]) -> None:
+        super().__init__(phases)
+        self.contract = replace(self.contract, offered=frozenset(VIEW_OPERATIONS))
+        self.views: dict[str, tuple[int, Any]] = views
+
+    def call(self, operation_id: str, workload_id: str | None = None, body: Any = None) -> Any:
+        answer = super().call(operation_id, workload_id, body)
+        if body is not None:
+            answer.content = {**answer.content, "name": "ct-abc123-views-1-x7k2q"}
+        return answer
+
+    def view(self, path: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
+        return self.views[path]
+
+
+def views_result(client: ScriptedClient, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(
+        "contracts.scenarios.json_body", lambda response: response.content if response.content else None
+    )
+    scenario = next(s for s in SCENARIOS if s.name == "views")
+    return run_scenario(scenario, context(client, wall_time(ManualClock())))
+
+
+@pytest.mark.parametrize(
+    ("views", "says"),
+    [
+        ({"/api/v1/workloads/w1": (200, {"phase": "Pending"})}, "phase 'Pending'"),
+        (
+            {
+                "/api/v1/workloads/w1": (200, {"phase": "Running"}),
+                "/api/v1/workloads": (200, {"workloads": [{"id": "w1"}]}),
+                "/api/v1/workloads/count": (200, {"count": 2}),
+            },
+            "says 2",
+        ),
+    ],
+)
+def test_the_views_scenario_finds_views_that_disagree_with_the_training(
+    views: dict[str, Any], says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = views_result(ViewsClient(["Running"], views), monkeypatch)
+    assert result.outcome == "failed" and says in result.findings[0].message
+
+
+def test_the_views_scenario_is_skipped_where_the_contract_lacks_the_look_ups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = ScriptedClient(["Running"])
+    client.contract = replace(client.contract, offered=frozenset())
+    result = views_result(client, monkeypatch)
+    assert result.outcome == "skipped" and client.calls == []
