@@ -1,0 +1,157 @@
+"""NVIDIA NeMo-Run's DGX Cloud executor, unmodified, against a live fake on a real-time clock.
+
+`nemo-run==0.11.1` (with `leptonai==0.27.3`, which it imports) lives in a venv of its own, `.venv-nemo/`
+at the repository root, created on first use so that its pins never touch ours. Launched from the
+cluster (no data-mover workspace), the executor gets a token, finds its project by name through
+`/org-unit/projects`, submits a training and follows `status()` until Running. The older executors'
+flow, polling `phase` from `/api/v1/workloads/{id}`, is replayed as raw HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts.server import LocalServer, fake_command
+from tests.conftest import CLUSTER_ID, REPO
+
+pytestmark = pytest.mark.slow
+VENV = REPO / ".venv-nemo"
+PINS = ["nemo-run==0.11.1", "leptonai==0.27.3"]
+SPEED = 20
+WAIT_SECONDS = 30.0
+
+# Runs inside .venv-nemo: the executor does everything; the script only reports what it saw.
+EXECUTOR_SCRIPT = """
+import json, os, sys, time
+from nemo_run.core.execution.dgxcloud import DGXCloudExecutor, DGXCloudState
+
+base_url, home, deadline = sys.argv[1], sys.argv[2], time.monotonic() + float(sys.argv[3])
+executor = DGXCloudExecutor(
+    base_url=base_url,
+    kube_apiserver_url="https://kubernetes.invalid",
+    client_id="mock-app",
+    client_secret="mock-secret",
+    project_name="team-b",
+    container_image="nvcr.io/nvidia/nemo:24.12",
+    pvc_nemo_run_dir=os.path.join(home, "pvc"),
+    pvcs=[{"name": "nemo-workspace", "path": os.path.join(home, "pvc"), "claimName": "nemo-claim"}],
+    launched_from_cluster=True,
+    gpus_per_node=1,
+)
+experiment = os.path.join(home, "experiments", "pretrain")
+os.makedirs(os.path.join(experiment, "task"), exist_ok=True)
+executor.assign("pretrain-1", experiment, "task", "task")
+job_id, first = executor.launch("Pretrain_Llama.Small", ["python", "-m", "train"])
+seen = [first]
+while seen[-1] != "Running" and time.monotonic() < deadline:
+    time.sleep(0.1)
+    state = executor.status(job_id)
+    if state is not None and state.value != seen[-1]:
+        seen.append(state.value)
+print(json.dumps({"job_id": job_id, "phases": seen}))
+"""
+
+
+def _nemo_python() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.is_file():
+        made = subprocess.run([sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot create {VENV}: {made.stderr.strip()[-300:]}")
+    check = subprocess.run([str(python), "-c", "import nemo_run, leptonai"], capture_output=True)
+    if check.returncode != 0:
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *PINS], capture_output=True, text=True, timeout=1200
+        )
+        if installed.returncode != 0:
+            pytest.skip(f"pip cannot install {' '.join(PINS)}: {installed.stderr.strip()[-400:]}")
+    return python
+
+
+@pytest.fixture(scope="module", params=["2.18", "latest"])
+def server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
+    command = fake_command(seed=13, clock="realtime", speed=SPEED, api=request.param, real_deployment=True)
+    with LocalServer.start(command) as live:
+        yield live
+
+
+def test_dgx_cloud_executor_finds_its_project_submits_and_reaches_running(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    python = _nemo_python()
+    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    ran = subprocess.run(
+        [str(python), "-c", EXECUTOR_SCRIPT, f"{server.base_url}/api/v1", str(tmp_path), str(WAIT_SECONDS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=WAIT_SECONDS + 60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["phases"][0] == "Creating" and report["phases"][-1] == "Running", report
+
+    # What the executor submitted, as the fake recorded it: the project found by name, the name cut and
+    # lower-cased with a random suffix, its launch script as the command.
+    token = _token(server.base_url)
+    training = httpx.get(
+        f"{server.base_url}/api/v1/workloads/trainings/{report['job_id']}", headers=token, timeout=10
+    ).json()
+    assert (training["projectId"], training["clusterId"]) == ("3", CLUSTER_ID)
+    assert training["requestedName"] == "pretrain-llama-small"
+    assert training["name"].startswith("pretrain-llama-small-")
+    assert training["spec"]["command"].endswith("/launch_script.sh")
+    assert training["spec"]["compute"] == {"gpuDevicesRequest": 1, "largeShmRequest": True}
+
+
+def _token(base_url: str) -> dict[str, str]:
+    body = {"grantType": "client_credentials", "clientId": "mock-app", "clientSecret": "mock-secret"}
+    answer = httpx.post(f"{base_url}/api/v1/token", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['accessToken']}"}
+
+
+def test_older_executors_poll_phase_from_the_workloads_api(server: LocalServer) -> None:
+    base, auth = server.base_url + "/api/v1", _token(server.base_url)
+    projects: list[dict[str, Any]] = httpx.get(f"{base}/org-unit/projects", headers=auth, timeout=10).json()[
+        "projects"
+    ]
+    project = next(p for p in projects if p["name"] == "team-a")
+    created = httpx.post(
+        f"{base}/workloads/trainings",
+        headers=auth,
+        timeout=10,
+        json={
+            "name": "older-executor",
+            "useGivenNameAsPrefix": True,
+            "projectId": project["id"],
+            "clusterId": project["clusterId"],
+            "spec": {
+                "image": "nvcr.io/nvidia/nemo:24.12",
+                "command": "sleep 600",
+                "compute": {"gpuDevicesRequest": 1},
+            },
+        },
+    )
+    assert created.status_code in (200, 202), created.text
+    workload_id = created.json()["workloadId"]
+    phases: list[str] = []
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not phases or phases[-1] != "Running":
+        assert time.monotonic() < deadline, phases
+        answer = httpx.get(f"{base}/workloads/{workload_id}", headers=auth, timeout=10)
+        assert answer.status_code == 200, answer.text
+        if not phases or answer.json()["phase"] != phases[-1]:
+            phases.append(answer.json()["phase"])
+        time.sleep(0.05)
+    assert phases[0] in ("Creating", "Pending", "Initializing") and phases[-1] == "Running"
