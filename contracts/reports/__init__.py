@@ -19,6 +19,7 @@ def write_reports(outcome: RunOutcome, directory: Path) -> list[Path]:
     written = []
     for name, text in files.items():
         path = directory / name
-        path.write_text(text, encoding="utf-8")
+        # Fuzzed data can carry lone surrogates, which no UTF-8 file can hold as they are.
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
         written.append(path)
     return written

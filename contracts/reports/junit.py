@@ -7,6 +7,7 @@ same seed (report.md and report.html carry none).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -15,6 +16,12 @@ from contracts.outcome import RunOutcome
 from contracts.reports.document import mask_tokens
 
 SUITE = "contracts"
+# Characters XML 1.0 cannot carry at all, escaped or not; fuzzed data and the answers to it contain them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 @dataclass
@@ -69,15 +76,15 @@ def render(outcome: RunOutcome) -> str:
     suite = ElementTree.SubElement(root, "testsuite", {"name": SUITE, **counts})
     for case in every:
         element = ElementTree.SubElement(
-            suite, "testcase", classname=case.classname, name=case.name, time=f"{case.seconds:.3f}"
+            suite, "testcase", classname=case.classname, name=xml_safe(case.name), time=f"{case.seconds:.3f}"
         )
         if case.skipped:
-            ElementTree.SubElement(element, "skipped", message=case.skipped)
+            ElementTree.SubElement(element, "skipped", message=xml_safe(case.skipped))
         if case.error:
-            ElementTree.SubElement(element, "error", message=case.error)
+            ElementTree.SubElement(element, "error", message=xml_safe(case.error))
         if case.failures:
             failure = ElementTree.SubElement(element, "failure", message=f"{len(case.failures)} finding(s)")
-            failure.text = "\n\n".join(case.failures)
+            failure.text = xml_safe("\n\n".join(case.failures))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -96,3 +97,11 @@ def test_reports_are_byte_stable(tmp_path: Path) -> None:
     write_reports(outcome(), tmp_path / "b")
     for name in ("junit.xml", "report.md", "report.html"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_junit_stays_well_formed_with_control_characters_from_fuzzed_data(tmp_path: Path) -> None:
+    broken = outcome()
+    broken.findings = [replace(broken.findings[0], message="body was b'\x00\x1b[31m\ud800'")]
+    write_reports(broken, tmp_path)
+    failure = ElementTree.parse(tmp_path / "junit.xml").getroot().find(".//failure")
+    assert failure is not None and "\\x00\\x1b[31m\\xd800" in (failure.text or "")
