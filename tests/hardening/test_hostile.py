@@ -157,3 +157,24 @@ def test_absurd_counts_are_refused_and_scheduling_goes_on(
     )
     assert exchange(server.base_url, advance).status == 200
     assert_healthy(server, keys)
+
+
+def test_idle_connections_cannot_take_every_slot(server: LocalServer, keys: Keys) -> None:
+    """A slowloris holds connections open without sending; past the limit uvicorn answers 503 itself (the
+    documented plain-text exception), and the header deadline frees the slots again."""
+    import socket
+
+    from mockserver.limits import MAX_CONNECTIONS
+    from tests.hardening.rawhttp import address
+
+    idle = [socket.create_connection(address(server.base_url), timeout=5) for _ in range(MAX_CONNECTIONS)]
+    try:
+        refused = exchange(server.base_url, request_bytes("GET", "/api/mock/v1/clock"))
+        assert refused.status == 503 and refused.headers.get("connection") == "close"
+        for sock in idle:  # each idle connection got its 408 when its header deadline passed
+            sock.settimeout(READ_TIMEOUT + 5)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 408 Request Timeout")
+    finally:
+        for sock in idle:
+            sock.close()
+    assert_healthy(server, keys)
