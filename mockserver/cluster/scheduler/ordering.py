@@ -103,50 +103,58 @@ class _Cursor:
 class _Leaf:
     """One project queue's shapes, merged into the project's pod order."""
 
-    __slots__ = ("cursors", "heap", "queue")
+    __slots__ = ("current", "cursors", "heap", "queue")
 
     def __init__(self, queue: QueueState, shapes: list[Shape]) -> None:
         self.queue = queue
         self.cursors = [_Cursor(shape) for shape in shapes]
-        self.heap: list[tuple[JobKey, int, _Cursor]] = []
+        # (order of the cursor's head, tie-break, cursor, the cursor position the order was taken at)
+        self.heap: list[tuple[JobKey, int, _Cursor, int]] = []
+        # The head `head` last found; `take` and `peek` answer it without judging it again.
+        self.current: PodRecord | None = None
 
     def reset(self) -> None:
         self.heap = []
         for n, cursor in enumerate(self.cursors):
             head = cursor.head()
             if head is not None:
-                self.heap.append((job_key(head), n, cursor))
+                self.heap.append((job_key(head), n, cursor, cursor.at))
         heapq.heapify(self.heap)
 
     def head(self, skip: Callable[[PodRecord], bool]) -> PodRecord | None:
         """The project's next pod; a shape whose head is skipped leaves this action."""
         heap = self.heap
         while heap:
-            key, n, cursor = heap[0]
-            head = cursor.head()
+            _, n, cursor, at = heap[0]
+            members = cursor.shape.members
+            # Inline of cursor.head() for the common case: the head the order was taken on is still due.
+            head = members[at] if cursor.at == at and at < len(members) else cursor.head()
+            if head is not None and head.pods is not None:
+                head = cursor.head()
             if head is None:
                 heapq.heappop(heap)
-            elif job_key(head) != key:
-                heapq.heapreplace(heap, (job_key(head), n, cursor))
+            elif cursor.at != at:
+                heapq.heapreplace(heap, (job_key(head), n, cursor, cursor.at))
             elif skip(head):
                 cursor.at = len(cursor.shape.members)
                 heapq.heappop(heap)
             else:
+                self.current = head
                 return head
+        self.current = None
         return None
 
     def take(self) -> PodRecord:
         """The pod `head` last returned (not judged again: the queue order was built on it); move past it."""
-        cursor = self.heap[0][2]
-        record = cursor.head()
+        record = self.current
         assert record is not None  # a leaf is in the order only with a head
-        cursor.at += 1
+        self.heap[0][2].at += 1
+        self.current = None
         return record
 
     def peek(self) -> PodRecord:
-        record = self.heap[0][2].head()
-        assert record is not None
-        return record
+        assert self.current is not None
+        return self.current
 
 
 Leaves = list[tuple[QueueState, list[Shape]]]

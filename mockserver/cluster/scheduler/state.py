@@ -78,10 +78,11 @@ class PodRecord:
     # One placement while placed (a list so that bind/unbind stay generic), None while pending.
     pods: list[PodPlacement] | None = None
     charge: ResourceVector = ZERO
+    # "<job id>#<pod index>": the pod's key in queues and on devices.
+    id: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return f"{self.job.id}#{self.index}"
+    def __post_init__(self) -> None:
+        self.id = f"{self.job.id}#{self.index}"
 
     @property
     def order(self) -> tuple[int, str, int]:
@@ -216,10 +217,15 @@ class ClusterState:
         """Account a placement made by `try_place` to the pod's queues."""
         record.pool = pool
         record.pods = pods
-        gpu = sum(p.gpu_charge for p in pods)
-        record.charge = ResourceVector(
-            gpu, float(sum(p.cpu for p in pods)), float(sum(p.memory for p in pods))
-        )
+        if len(pods) == 1:  # the usual case, kept cheap: a cycle commits every pod it places
+            only = pods[0]
+            record.charge = ResourceVector(only.gpu_charge, float(only.cpu), float(only.memory))
+        else:
+            record.charge = ResourceVector(
+                sum(p.gpu_charge for p in pods),
+                float(sum(p.cpu for p in pods)),
+                float(sum(p.memory for p in pods)),
+            )
         queue = self.queue(record, pool)
         queue.charge(record.charge, record.job.preemptible, +1)
         queue.running[record.id] = record
