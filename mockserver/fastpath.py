@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import Token
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
@@ -43,6 +43,7 @@ from mockserver.jsonsafe import UnsafeJson, loads
 
 # operationIds served here: the reads clients poll and the create they loop over.
 HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
+MAX_CHECKED_VALUES = 65536
 # Verified tokens remembered at once; a full cache starts over (only this server can mint valid ones).
 MAX_CACHED_TOKENS = 4096
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -59,20 +60,30 @@ class HotOperation:
     handler: Callable[..., Awaitable[Any]]
     path_checks: tuple[tuple[str, Draft4Validator], ...]
     body: Draft4Validator | None  # None: the operation takes no body
+    others: re.Pattern[str] | None  # every other template of the same method, or None if there is none
+    json_only: bool  # it produces only application/json: Connexion's answer is JSON text plus a newline
+    # Path values already checked: ids are polled over and over, and the check is pure.
+    checked: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     def path_arguments(self, match: re.Match[str]) -> dict[str, str] | None:
         """The path parameters, or None when one breaks its schema (Connexion then answers)."""
         values = match.groupdict()
         for name, validator in self.path_checks:
-            if not validator.is_valid(values[name]):
+            key = (name, values[name])
+            valid = self.checked.get(key)
+            if valid is None:
+                if len(self.checked) >= MAX_CHECKED_VALUES:
+                    self.checked.clear()
+                valid = self.checked[key] = validator.is_valid(values[name])
+            if not valid:
                 return None
         return values
 
 
-def _pattern(template: str) -> re.Pattern[str]:
+def _pattern(template: str, named: bool = True) -> str:
     # Starlette's `{name}` matches one non-empty segment; the whole path must match.
-    escaped = re.escape(template)
-    return re.compile(re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", escaped))
+    group = r"(?P<\1>[^/]+)" if named else "[^/]+"
+    return re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", group, re.escape(template))
 
 
 def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
@@ -98,46 +109,45 @@ def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
     )
 
 
-def compile_operations(spec: dict[str, Any], handlers: Resolver) -> tuple[list[HotOperation], list[Any]]:
-    """The hot operations of one contract, and every (method, pattern) of it for the ambiguity check."""
+def compile_operations(spec: dict[str, Any], handlers: Resolver) -> list[HotOperation]:
+    """The hot operations of one contract, each with the other templates its paths could also match."""
     resolved = Specification.load(spec)  # $refs resolved as Connexion resolves them
     base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
+    every = [
+        (method, template)
+        for template, item in resolved["paths"].items()
+        for method in _METHODS
+        if method in item
+    ]
     hot: list[HotOperation] = []
-    every: list[tuple[str, re.Pattern[str]]] = []
-    for template, item in resolved["paths"].items():
-        for method in _METHODS:
-            if method not in item:
-                continue
-            pattern = _pattern(base + template)
-            every.append((method.upper(), pattern))
-            if item[method].get("operationId") not in HOT_OPERATIONS:
-                continue
-            operation = OpenAPIOperation.from_spec(resolved, path=template, method=method, resolver=handlers)
-            handler = operation.function
-            if not _hot(operation, handler):
-                continue
-            body_schema = operation.body_schema("application/json")
-            hot.append(
-                HotOperation(
-                    operation=operation,
-                    method=method.upper(),
-                    pattern=pattern,
-                    handler=handler,
-                    path_checks=tuple(
-                        (
-                            p["name"],
-                            Draft4Validator(p["schema"], format_checker=Draft4Validator.FORMAT_CHECKER),
-                        )
-                        for p in operation.parameters
-                    ),
-                    body=(
-                        Draft4RequestValidator(body_schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-                        if body_schema
-                        else None
-                    ),
-                )
+    for method, template in every:
+        if resolved["paths"][template][method].get("operationId") not in HOT_OPERATIONS:
+            continue
+        operation = OpenAPIOperation.from_spec(resolved, path=template, method=method, resolver=handlers)
+        if not _hot(operation, operation.function):
+            continue
+        body_schema = operation.body_schema("application/json")
+        others = [_pattern(base + t, named=False) for m, t in every if m == method and t != template]
+        hot.append(
+            HotOperation(
+                operation=operation,
+                method=method.upper(),
+                pattern=re.compile(_pattern(base + template)),
+                handler=operation.function,
+                path_checks=tuple(
+                    (p["name"], Draft4Validator(p["schema"], format_checker=Draft4Validator.FORMAT_CHECKER))
+                    for p in operation.parameters
+                ),
+                body=(
+                    Draft4RequestValidator(body_schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+                    if body_schema
+                    else None
+                ),
+                others=re.compile("|".join(f"(?:{o})" for o in others)) if others else None,
+                json_only=sorted(set(operation.produces)) == ["application/json"],
             )
-    return hot, every
+        )
+    return hot
 
 
 def _expiry(token: str) -> float:
@@ -152,29 +162,43 @@ class TokenCache:
 
     def __init__(self, verify: Callable[[str], TokenInfo], clock: Callable[[], float] = time.time) -> None:
         self.verify, self.clock = verify, clock
-        self._known: dict[str, tuple[TokenInfo, float]] = {}
+        # Keyed by the header as sent: a hit costs one dict look-up.
+        self._known: dict[bytes, tuple[TokenInfo, float]] = {}
 
     def token_info(self, headers: list[tuple[bytes, bytes]]) -> TokenInfo | None:
         """What the verification function says of the request's bearer token; None for anything else."""
         # As Connexion reads it: the first Authorization header, "<type> <token>", type any case.
-        authorization = next((v for k, v in headers if k == b"authorization"), b"").decode("latin-1")
-        parts = authorization.split(maxsplit=1)
-        if len(parts) != 2 or parts[0].lower() != "bearer":
-            return None
-        token = parts[1]
-        known = self._known.get(token)
+        raw = next((v for k, v in headers if k == b"authorization"), b"")
+        known = self._known.get(raw)
         if known is not None:
             if known[1] > self.clock():
                 return known[0]
-            del self._known[token]
+            del self._known[raw]
+        parts = raw.decode("latin-1").split(maxsplit=1)
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            return None
+        token = parts[1]
         try:
             info = self.verify(token)
         except Exception:  # refused: Connexion asks again and answers with the refusal
             return None
         if len(self._known) >= MAX_CACHED_TOKENS:
             self._known.clear()
-        self._known[token] = (info, _expiry(token))
+        self._known[raw] = (info, _expiry(token))
         return info
+
+
+def _plain_json(result: Any) -> tuple[dict[str, Any] | list[Any], int] | None:
+    """A handler's `(dict or list, status)` with a status whose answer has a body; None for anything else."""
+    if (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[0], (dict, list))
+        and type(result[1]) is int
+        and result[1] in (200, 201, 202)
+    ):
+        return result[0], result[1]
+    return None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -198,20 +222,19 @@ class FastPath:
         jsonifier: Jsonifier | None = None,
     ) -> None:
         self.app = app
-        self.hot, self._every = compile_operations(spec, resolver)
+        self.hot = compile_operations(spec, resolver)
         self.tokens = TokenCache(verify)
         self.served = 0  # answers given here: the differential tests check the fast path really ran
         # AsyncApp's own default when an API is added without one, as create_app adds them.
-        self._respond = AsyncResponseDecorator(
-            framework=StarletteFramework, jsonifier=jsonifier or Jsonifier()
-        )
+        self.jsonifier = jsonifier or Jsonifier()
+        self._respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=self.jsonifier)
 
     def _route(self, method: str, path: str) -> tuple[HotOperation, re.Match[str]] | None:
         for hot in self.hot:
             if hot.method == method and (match := hot.pattern.fullmatch(path)):
                 # Another template that also takes this path and method: the router decides, not us.
-                others = sum(1 for m, p in self._every if m == method and p.fullmatch(path))
-                return (hot, match) if others == 1 else None
+                ambiguous = hot.others is not None and hot.others.fullmatch(path)
+                return None if ambiguous else (hot, match)
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -239,12 +262,22 @@ class FastPath:
             _operation.set(hot.operation),
         )
         try:
-            response = self._respond.build_framework_response(await hot.handler(**arguments))
+            result = await hot.handler(**arguments)
+            plain = _plain_json(result) if hot.json_only else None
+            response = None if plain else self._respond.build_framework_response(result)
         finally:
             for var, token in zip((_scope, _receive, _context, _operation), tokens, strict=True):
                 var.reset(token)
         self.served += 1
-        await response(scope, receive, send)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        assert plain is not None
+        # What Connexion's response decorator and Starlette's Response send for (dict, status).
+        content = (self.jsonifier.dumps(plain[0])).encode("utf-8")
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": plain[1], "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
     @staticmethod
     async def _body(

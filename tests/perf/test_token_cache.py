@@ -36,12 +36,15 @@ def test_a_verified_token_is_not_verified_again_until_it_expires() -> None:
     cache = TokenCache(verify, clock=lambda: now[0])
     token = _token(exp=1060)
     assert cache.token_info(_headers(f"Bearer {token}")) == {"sub": "mock-app"}
-    assert cache.token_info(_headers(f"bearer   {token}")) == {"sub": "mock-app"}
+    assert cache.token_info(_headers(f"Bearer {token}")) == {"sub": "mock-app"}
     assert verify.calls == [token]
+    # Remembered by the header as sent: another spelling of the same token is verified once more.
+    assert cache.token_info(_headers(f"bearer   {token}")) == {"sub": "mock-app"}
+    assert verify.calls == [token, token]
     now[0] = 1060.0  # expired: asked again, and the verifier now refuses it
     verify.refuse.add(token)
     assert cache.token_info(_headers(f"Bearer {token}")) is None
-    assert verify.calls == [token, token]
+    assert verify.calls == [token, token, token]
 
 
 def test_anything_but_a_bearer_token_is_left_to_connexion() -> None:
