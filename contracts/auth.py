@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from mockserver.config import load_config
+
 TOKEN_PATH = "/api/v1/token"
 # Fetch a new token this long before the old one expires, so that no request goes out with a token
 # that dies in flight (runapy uses 60 s for the same reason).
@@ -26,6 +28,16 @@ class AuthError(Exception):
 class Credentials:
     client_id: str
     client_secret: str
+
+
+def _fake_credentials() -> Credentials:
+    """The first account of our fake's embedded configuration, read from it (its one definition); used
+    only when the target is our fake."""
+    account = load_config().accounts[0]
+    return Credentials(account.client_id, account.client_secret)
+
+
+FAKE_CREDENTIALS = _fake_credentials()
 
 
 def token_expiry(token: str) -> float | None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts.auth import AuthError, Credentials, TokenSource
+from contracts.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
 from contracts.cleanup import delete_leftovers
 from contracts.control import FakeControl
 from contracts.discovery import DiscoveryError
@@ -23,7 +23,7 @@ from contracts.plan import describe_plan
 from contracts.progress import Progress, Verbosity
 from contracts.reports import write_reports
 from contracts.reports.document import plural
-from contracts.run import FAKE_CREDENTIALS, RunOptions, UsageError, execute
+from contracts.run import RunOptions, UsageError, execute
 from contracts.scenarios import SCENARIOS
 from contracts.server import ServerError
 from contracts.specs import ContractError, load_contract

@@ -22,11 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts.auth import Credentials, TokenSource
+from contracts.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.control import FakeControl
 from contracts.server import LocalServer, fake_command
-
-DEFAULT_CREDENTIALS = Credentials("mock-app", "mock-secret")
 
 
 @dataclass
@@ -61,8 +59,8 @@ def runai_mock_server(pytestconfig: pytest.Config) -> Iterator[RunaiMock]:
     server = LocalServer.start(fake_command(seed, Path(config) if config else None))
     control = FakeControl(server.base_url)
     try:
-        tokens = TokenSource(server.base_url, credentials=DEFAULT_CREDENTIALS)
-        yield RunaiMock(server.base_url, control, DEFAULT_CREDENTIALS, tokens)
+        tokens = TokenSource(server.base_url, credentials=FAKE_CREDENTIALS)
+        yield RunaiMock(server.base_url, control, FAKE_CREDENTIALS, tokens)
     finally:
         control.close()
         server.stop()

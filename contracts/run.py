@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from contracts.auth import Credentials, TokenSource
+from contracts.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.cleanup import delete_leftovers
 from contracts.discovery import discover
 from contracts.findings import Exchange, Finding, deduplicate
@@ -46,8 +46,6 @@ from contracts.scenarios import (
 from contracts.specs import Contract
 from contracts.target import Placement, Target
 
-# The accounts of our fake's embedded configuration; used only when the target is our fake.
-FAKE_CREDENTIALS = Credentials("mock-app", "mock-secret")
 DEFAULT_IMAGE = "busybox:1.36"
 AUTH_REFUSED = frozenset({401, 403})
 # Seconds of a --max-duration budget kept for deleting what the run created (at most a tenth of it).

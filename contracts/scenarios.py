@@ -35,10 +35,6 @@ from contracts.specs import (
 )
 from contracts.target import Placement
 
-# Per-training behaviour of our fake before it read commands; a real cluster ignores them. The command is
-# what decides on a real deployment (and on our fake, which reads `sleep N` and `exit X`).
-DURATION_ANNOTATION = "mock.runai/duration"
-OUTCOME_ANNOTATION = "mock.runai/outcome"
 GONE = "(404)"
 VIEW_TIMEOUT = 30.0
 # Where the budget (--max-duration) is spent, the scenario stops and is reported as skipped.
@@ -55,7 +51,8 @@ class BudgetSpent(Exception):
 
 @dataclass(frozen=True)
 class Lifetime:
-    """How a scenario's training lives: the command it runs, which is what decides on a real cluster.
+    """How a scenario's training lives: the command it runs, which is what decides on a real cluster (and
+    on our fake, which reads `sleep N` and `exit X`; the harness uses nothing particular to the fake).
 
     `seconds` is how long it runs, `exit_code` how it ends. Long-lived trainings outlive every step of a
     scenario on a slow real cluster (image pulls, scheduling, suspend and resume take seconds each); the
@@ -69,13 +66,6 @@ class Lifetime:
         if self.exit_code:
             return {"command": "sh", "args": f"-c 'exit {self.exit_code}'"}
         return {"command": "sleep", "args": str(self.seconds)}
-
-    def annotations(self) -> list[dict[str, str]]:
-        outcome = "Failed" if self.exit_code else "Completed"
-        return [
-            {"name": DURATION_ANNOTATION, "value": str(self.seconds)},
-            {"name": OUTCOME_ANNOTATION, "value": outcome},
-        ]
 
 
 # Outlives a lifecycle walked on a real cluster (minutes); deleted by the scenario.
@@ -319,7 +309,6 @@ class ScenarioContext:
             "image": self.image,
             **lifetime.spec(),
             "compute": self.compute,
-            "annotations": lifetime.annotations(),
             **(extra or {}),
         }
         body = {

@@ -11,11 +11,10 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.auth import TokenSource
+from contracts.auth import FAKE_CREDENTIALS, TokenSource
 from contracts.cli import main
 from contracts.fuzz import FuzzSettings, build_schema
 from contracts.journal import Journal, leftovers
-from contracts.run import FAKE_CREDENTIALS
 from contracts.safety import writes_policy
 from contracts.server import free_port
 from contracts.specs import load_contract

@@ -17,10 +17,9 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.auth import TokenSource
+from contracts.auth import FAKE_CREDENTIALS, TokenSource
 from contracts.cli import main
 from contracts.journal import leftovers, read_entries
-from contracts.run import FAKE_CREDENTIALS
 from contracts.server import LocalServer, fake_command
 
 pytestmark = pytest.mark.slow
