@@ -7,6 +7,7 @@ off where the server starts, so this is the only one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from email.utils import formatdate
 
@@ -16,6 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class VirtualDate:
     def __init__(self, app: ASGIApp, now: Callable[[], float]) -> None:
         self.app, self.now = app, now
+        self._second, self._header = -1, b""  # the header names whole seconds: format each second once
+
+    def _date(self) -> bytes:
+        second = math.floor(self.now())
+        if second != self._second:
+            self._second, self._header = second, formatdate(second, usegmt=True).encode("ascii")
+        return self._header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,7 +33,7 @@ class VirtualDate:
         async def dated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                headers.append((b"date", formatdate(self.now(), usegmt=True).encode("ascii")))
+                headers.append((b"date", self._date()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connexion.context import context, request
+from connexion.context import context, scope
 
 from mockserver.auth import Principal, TokenService
 from mockserver.cluster.cluster import FakeCluster
@@ -21,7 +21,8 @@ class MockState:
 
 
 def current() -> MockState:
-    state: MockState = request.scope["mockserver"]
+    # The request's scope itself: `request.scope` would build a ConnexionRequest on every call.
+    state: MockState = scope["mockserver"]
     return state
 
 
