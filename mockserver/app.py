@@ -20,6 +20,7 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
 from mockserver.cors import Cors, CorsPolicy
 from mockserver.dashboard import DashboardPages
+from mockserver.dashboard.stream import EventStream
 from mockserver.errors import install_error_handlers
 from mockserver.exposure import ControlGuard
 from mockserver.fastpath import FastPath
@@ -150,6 +151,8 @@ def create_app(
         app.add_middleware(DashboardPages, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
+    if CONTROL_SPEC in specs:  # the dashboard's event stream is control API: inside the token's guard
+        app.add_middleware(EventStream, position=MiddlewarePosition.BEFORE_EXCEPTION, cluster=state.cluster)
     app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
     app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
     app.add_middleware(

@@ -1,5 +1,8 @@
 """`GET /api/mock/v1/stream`: the cluster as Server-Sent Events, for the dashboard (and `curl -N`).
 
+Served by a middleware, outside the control API's contract: an endless stream can be neither tried in
+Swagger UI nor fuzzed (Schemathesis would wait on every example).
+
 One connection replaces polling: the server looks at the cluster a few times a second (cheap: the
 event log's tail and the clock) and sends only what changed:
 
@@ -19,15 +22,17 @@ import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
-from connexion.context import request
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.events import Event
-from mockserver.handlers.state import MockState
 from mockserver.views.control import clock_view, event_view, snapshot_view
+
+STREAM_PATH = "/api/mock/v1/stream"
 
 TICK_SECONDS = 0.25
 CLOCK_EVERY_TICKS = 4
@@ -111,12 +116,43 @@ async def cluster_stream(cluster: FakeCluster, after: int) -> AsyncIterator[str]
         cursor.now = now
 
 
-async def control_stream(after: int = 0) -> StreamingResponse:
-    state: MockState = request.scope["mockserver"]
-    last_id = request.headers.get("last-event-id", "")
-    start = int(last_id) if last_id.isdigit() else after
-    return StreamingResponse(
-        cluster_stream(state.cluster, start),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+
+
+def start_after(scope: Scope) -> int | None:
+    """Where the stream begins: `Last-Event-ID` (a reconnecting browser), else `?after=`; None if malformed."""
+    last_id = dict(scope.get("headers", [])).get(b"last-event-id", b"").decode("latin-1").strip()
+    if last_id:
+        return int(last_id) if last_id.isdigit() else None
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after", ["0"])
+    return int(values[-1]) if values[-1].isdigit() else None
+
+
+class EventStream:
+    """Answers `GET /api/mock/v1/stream`; everything else goes on to the app."""
+
+    def __init__(self, app: ASGIApp, cluster: FakeCluster) -> None:
+        self.app, self.cluster = app, cluster
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/") != STREAM_PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "GET":
+            refused = _error(405, f"Method {scope['method']} is not allowed here; use GET", {"Allow": "GET"})
+            await refused(scope, receive, send)
+            return
+        after = start_after(scope)
+        if after is None:
+            refused = _error(
+                400, "after and Last-Event-ID must be non-negative integers (event sequence numbers)"
+            )
+            await refused(scope, receive, send)
+            return
+        response = StreamingResponse(
+            cluster_stream(self.cluster, after),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        await response(scope, receive, send)

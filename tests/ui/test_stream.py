@@ -62,6 +62,19 @@ def test_a_real_deployment_has_no_dashboard_and_no_stream() -> None:
             assert client.get("/api/mock/v1/stream").status_code == 404
 
 
+def test_stream_refuses_a_bad_start_and_other_methods(client: Any) -> None:
+    bad = client.get("/api/mock/v1/stream?after=-1")
+    assert (bad.status_code, bad.json()["code"]) == (400, 400)
+    assert client.get("/api/mock/v1/stream", headers={"Last-Event-ID": "x"}).status_code == 400
+    posted = client.post("/api/mock/v1/stream")
+    assert (posted.status_code, posted.headers["allow"], posted.json()["code"]) == (405, "GET", 405)
+
+
+def test_the_stream_is_not_in_the_control_contract(client: Any) -> None:
+    # An endless answer would stall Swagger UI's "Try it out" and every fuzzer; the README documents it.
+    assert "/stream" not in client.get("/api/mock/v1/openapi.json").json()["paths"]
+
+
 def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr(stream, "TICK_SECONDS", 0.01)
     cluster: FakeCluster = app.mock_state.cluster
