@@ -33,6 +33,7 @@ from mockserver.prefer import PreferCode
 from mockserver.requestlog import RequestLog
 from mockserver.routes import Routes
 from mockserver.servers_box import ServersBox
+from mockserver.spec_once import validate_each_document_once
 from mockserver.specs import CONTROL_SPEC, load_spec
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
@@ -108,6 +109,7 @@ def create_app(
         version=VERSIONS[api],
     )
     install_formats()
+    validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
     specs = {
         name: load_spec(name)
         # A real deployment has no control API: its paths answer 404 like any unknown path.

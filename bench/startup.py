@@ -1,0 +1,93 @@
+"""How long the fake takes to start: `import mockserver.app`, and process start to the first 200.
+
+Prints figures; asserts nothing. The target of issue 12 (first 200 within 1.0 s) is printed next to them.
+    python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+from contracts.server import HOST, free_port
+
+TARGET_SECONDS = 1.0
+TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def import_seconds(module: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", TIMED_IMPORT.format(module=module)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout)
+
+
+def heaviest_imports(module: str, count: int) -> list[tuple[float, str]]:
+    """The top-level packages whose import costs most (cumulative), from `python -X importtime`."""
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    totals: dict[str, float] = {}
+    for line in err.splitlines():
+        found = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if found and len(found.group(2)) <= 1:  # imported by the module itself, not by a dependency
+            totals[found.group(3)] = int(found.group(1)) / 1e6
+    return sorted(((s, name) for name, s in totals.items()), reverse=True)[:count]
+
+
+def first_200_seconds() -> float:
+    """Process start to the first 200 of GET /api/v1/openapi.json, polling every 5 ms."""
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < 30:
+            try:
+                connection = http.client.HTTPConnection(HOST, port, timeout=5)
+                connection.request("GET", "/api/v1/openapi.json")
+                if connection.getresponse().status == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.005)
+        raise RuntimeError("the fake did not answer within 30 s")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    python = [import_seconds("sys") for _ in range(args.runs)]
+    imports = [import_seconds("mockserver.app") for _ in range(args.runs)]
+    starts = [first_200_seconds() for _ in range(args.runs)]
+    print(f"{'measure':<44}{'median s':>10}{'min s':>8}{'max s':>8}")
+    for name, values in (
+        ("import mockserver.app", imports),
+        ("process start to first 200", starts),
+    ):
+        print(f"{name:<44}{statistics.median(values):>10.3f}{min(values):>8.3f}{max(values):>8.3f}")
+    print(f"(an empty import in the same interpreter: {statistics.median(python) * 1000:.2f} ms)")
+    print("heaviest imports under mockserver.app (cumulative s):")
+    for seconds, name in heaviest_imports("mockserver.app", 8):
+        print(f"  {seconds:7.3f}  {name}")
+    median = statistics.median(starts)
+    verdict = "met" if median <= TARGET_SECONDS else "NOT met"
+    print(f"target (issue 12): first 200 within {TARGET_SECONDS:g} s: median {median:.2f} s, {verdict}")
+
+
+if __name__ == "__main__":
+    main()
