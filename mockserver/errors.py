@@ -21,7 +21,7 @@ from mockserver.cluster.errors import (
     NotFound,
     SubmissionRejected,
 )
-from mockserver.limits import MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
+from mockserver.limits import MAX_ISSUE_CHARS, MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
 from mockserver.routes import Routes
 from mockserver.validation import InvalidBody
 
@@ -38,13 +38,14 @@ def cluster_status(error: ClusterError) -> int:
 def error_response(
     status: int, message: str, issues: Iterable[ComplianceIssue] = (), headers: dict[str, str] | None = None
 ) -> ConnexionResponse:
-    # Bounded whatever the caller built: some messages and issue lists grow with what the client sent.
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
-    body: dict[str, Any] = {"code": status, "message": message}
+    # Bounded whatever the caller built: messages, issue lists and issues grow with what the client sent.
+    body: dict[str, Any] = {"code": status, "message": _cut(message, MAX_MESSAGE_CHARS)}
     issues = list(islice(issues, MAX_LISTED_ISSUES))
     if issues:
-        body["complianceIssues"] = [{"field": i.field, "details": i.details} for i in issues]
+        body["complianceIssues"] = [
+            {"field": _cut(i.field, MAX_ISSUE_CHARS), "details": _cut(i.details, MAX_ISSUE_CHARS)}
+            for i in issues
+        ]
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
@@ -52,6 +53,10 @@ def error_response(
         body=json.dumps(body),
         headers=headers or {},
     )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def install_error_handlers(app: AsyncApp, routes: Routes) -> None:

@@ -21,6 +21,8 @@ MAX_NUMBER_CHARS = 40
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+_LONG_DIGITS = re.compile(rf"[0-9]{{{MAX_NUMBER_CHARS + 1}}}")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
@@ -30,22 +32,31 @@ class UnsafeJson(ValueError):
 
 def nesting_depth(text: str) -> int:
     """The deepest nesting of arrays and objects, brackets inside strings not counted (linear, no recursion)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return _depth(_NOT_BRACKET.sub("", _STRING.sub("", text)))
+
+
+def _depth(brackets: str) -> int:
     return max(itertools.accumulate(_STEP[c] for c in brackets), default=0)
 
 
-def _number(literal: str) -> None:
-    if len(literal) > MAX_NUMBER_CHARS:
-        raise UnsafeJson(f"refused: a number has more than {MAX_NUMBER_CHARS} characters")
-
-
-def _parse_int(literal: str) -> int:
-    _number(literal)
-    return int(literal)
+def _deeper_than(brackets: str, limit: int) -> int | None:
+    """The depth when it exceeds `limit`, else None. Each pass (in C) strips the innermost pairs, so a
+    wide document costs a few passes instead of a Python step per bracket."""
+    remaining = brackets
+    for _ in range(limit):
+        shorter = _INNERMOST.sub("", remaining)
+        if len(shorter) == len(remaining):
+            break  # empty, or brackets that do not pair up (json.loads will say where)
+        remaining = shorter
+    if not remaining:
+        return None
+    depth = _depth(brackets)  # rare: deep or malformed; counted exactly, still one linear pass
+    return depth if depth > limit else None
 
 
 def _parse_float(literal: str) -> float:
-    _number(literal)
+    if len(literal) > MAX_NUMBER_CHARS:
+        raise UnsafeJson(f"refused: a number has more than {MAX_NUMBER_CHARS} characters")
     value = float(literal)
     if not math.isfinite(value):
         raise UnsafeJson(f"refused: the number {literal} is out of range")
@@ -59,13 +70,15 @@ def _refuse_constant(name: str) -> Any:
 def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON text, or raise UnsafeJson (too deep, a huge or non-finite number, not JSON at all)."""
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    depth = nesting_depth(text)
-    if depth > max_depth:
+    outside_strings = _STRING.sub("", text)
+    depth = _deeper_than(_NOT_BRACKET.sub("", outside_strings), max_depth)
+    if depth is not None:
         raise UnsafeJson(f"refused: it nests {depth} levels deep; at most {max_depth} are accepted")
+    # Integers are checked here in one C pass rather than by a hook called for each of them.
+    if _LONG_DIGITS.search(outside_strings):
+        raise UnsafeJson(f"refused: a number has more than {MAX_NUMBER_CHARS} characters")
     try:
-        return json.loads(
-            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
-        )
+        return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
     except UnsafeJson:
         raise
     except (json.JSONDecodeError, RecursionError) as error:

@@ -15,6 +15,8 @@ BODY_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 256
 # An error message is cut here: some echo what the client sent (a path, a field name).
 MAX_MESSAGE_CHARS = 2000
+# So are a compliance issue's field and details ("unknown node pool(s): a, a, a …" can name thousands).
+MAX_ISSUE_CHARS = 500
 
 
 # The message summarises this many problems; complianceIssues carries up to MAX_LISTED_ISSUES.

@@ -139,6 +139,10 @@ add(
     400,
 )
 
+# Schema-valid, refused by the cluster's rules: the answer names the field without echoing 100k pools.
+add("create: 100k unknown node pools", create(text(training(nodePools=["pool"] * 100_000))), 400)
+add("create: name of 900 KiB", create(text({**training(), "name": "a" * 900_000})), 400)
+
 # --- body size
 add("create: Content-Length of 2 MiB announced", create(b"", {**JSON, "Content-Length": str(2 << 20)}), 400)
 # Exactly one byte over: the server has read all of it when it answers (unread data would reset the socket).

@@ -56,6 +56,12 @@ def test_safe_json_parses_as_the_standard_decoder_does() -> None:
     assert all(math.isfinite(v) for v in loads("[1e308, -1e308, 5e-324]"))
 
 
+@pytest.mark.parametrize("text", ['{"name": ', "[" * 100 + "]", "]" * 70, "[{]}"])
+def test_malformed_json_is_called_malformed_not_deep(text: str) -> None:
+    with pytest.raises(UnsafeJson, match="not valid JSON" if text.count("[") < 70 else "nests 100 levels"):
+        loads(text)
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     assert nesting_depth('["[[[[", {"k": "}}}{{{"}]') == 2
     assert nesting_depth('"\\"[[["') == 0
