@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from contracts.server import HOST, free_port
 
@@ -38,13 +40,20 @@ def heaviest_imports(module: str, count: int) -> list[tuple[float, str]]:
     totals: dict[str, float] = {}
     for line in err.splitlines():
         found = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
-        if found and len(found.group(2)) <= 1:  # imported by the module itself, not by a dependency
+        # Two levels below the module (its imports and theirs): where the time goes, not every leaf.
+        if found and 3 <= len(found.group(2)) <= 5:
             totals[found.group(3)] = int(found.group(1)) / 1e6
     return sorted(((s, name) for name, s in totals.items()), reverse=True)[:count]
 
 
-def first_200_seconds() -> float:
-    """Process start to the first 200 of GET /api/v1/openapi.json, polling every 5 ms."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: unlike wall time, it does not grow with other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_200_seconds() -> tuple[float, float]:
+    """Process start to the first 200 of GET /api/v1/openapi.json, polling every 5 ms: (wall, server CPU)."""
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
@@ -58,7 +67,7 @@ def first_200_seconds() -> float:
                 connection = http.client.HTTPConnection(HOST, port, timeout=5)
                 connection.request("GET", "/api/v1/openapi.json")
                 if connection.getresponse().status == 200:
-                    return time.perf_counter() - started
+                    return time.perf_counter() - started, cpu_seconds(server.pid)
             except OSError:
                 time.sleep(0.005)
         raise RuntimeError("the fake did not answer within 30 s")
@@ -73,11 +82,13 @@ def main() -> None:
     args = parser.parse_args()
     python = [import_seconds("sys") for _ in range(args.runs)]
     imports = [import_seconds("mockserver.app") for _ in range(args.runs)]
-    starts = [first_200_seconds() for _ in range(args.runs)]
+    measured = [first_200_seconds() for _ in range(args.runs)]
+    starts = [wall for wall, _ in measured]
     print(f"{'measure':<44}{'median s':>10}{'min s':>8}{'max s':>8}")
     for name, values in (
         ("import mockserver.app", imports),
-        ("process start to first 200", starts),
+        ("process start to first 200 (wall)", starts),
+        ("  of which the server's CPU time", [cpu for _, cpu in measured]),
     ):
         print(f"{name:<44}{statistics.median(values):>10.3f}{min(values):>8.3f}{max(values):>8.3f}")
     print(f"(an empty import in the same interpreter: {statistics.median(python) * 1000:.2f} ms)")
@@ -85,8 +96,11 @@ def main() -> None:
     for seconds, name in heaviest_imports("mockserver.app", 8):
         print(f"  {seconds:7.3f}  {name}")
     median = statistics.median(starts)
+    cpu = statistics.median(cpu for _, cpu in measured)
     verdict = "met" if median <= TARGET_SECONDS else "NOT met"
     print(f"target (issue 12): first 200 within {TARGET_SECONDS:g} s: median {median:.2f} s, {verdict}")
+    if median > TARGET_SECONDS >= cpu:
+        print(f"  (the server needed {cpu:.2f} s of CPU: the rest was waiting for a busy machine's cores)")
 
 
 if __name__ == "__main__":
