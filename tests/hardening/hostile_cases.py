@@ -289,5 +289,23 @@ for query in (
     "after=%00",
 ):
     add(f"events?{query}", request_bytes("GET", f"/api/mock/v1/events?{query}"), 400)
+BIG = "9" * 5000
+
+
+def get(path: str) -> Callable[[Keys], bytes]:
+    return lambda k: request_bytes("GET", path, bearer(k))
+
+
+for query in (f"limit={BIG}", "limit=NaN", "limit=1e400", "filterBy=" + "a" * 8000, "sortBy=nope",
+              "filterBy=name=~(a%2B)%2B%24", "filterBy=%00", "deleted=maybe"):  # fmt: skip
+    add(f"workloads?{query[:40]}", get(f"/api/v1/workloads?{query}"), 400)
+for path in (f"/api/v1/org-unit/projects?offset={BIG}", f"/api/v1/org-unit/departments?limit={BIG}",
+             "/api/v1/clusters?verbosity=" + "x" * 5000, f"/api/mock/v1/events?after={BIG}"):  # fmt: skip
+    add(f"GET {path[:45]}", get(path), 400)
+add(
+    "workload events limit of 5,000 digits",
+    lambda k: request_bytes("GET", f"/api/v1/workloads/{k.workload_id}/events?limit={BIG}", bearer(k)),
+    400,
+)
 add("outcome of an unknown training", body_op("outcome", b'{"outcome": "Failed"}'), 404)
 add("outcome NaN", body_op("outcome", b'{"outcome": NaN}'), 400)
