@@ -257,3 +257,16 @@ def test_an_exposed_server_dashboard_without_the_token_says_what_to_do(browser: 
     until(browser, lambda: "/#token=" in browser.find_element("id", "notice").text, "the hint")
     assert browser.find_element("id", "live").get_attribute("title") == "live stream: refused"
     assert browser.find_elements("css selector", "#nodes .node") == []
+
+
+def test_pointing_at_a_training_outlines_its_gpus(page: Any, api: httpx.Client) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    workload_id = create(api, "pointed", gpus=2)
+    api.post("/api/mock/v1/clock/advance", json={"seconds": 5}).raise_for_status()
+    until(page, lambda: phase_on_screen(page, workload_id) == "Running", "Running")
+    ActionChains(page).move_to_element(
+        page.find_element("css selector", f'#trainings tr[data-workload="{workload_id}"] td')
+    ).perform()
+    focused = page.find_elements("css selector", "#nodes .focus")
+    assert [f.get_attribute("data-holder") for f in focused] == [workload_id, workload_id]

@@ -4,6 +4,7 @@
 
 const CONTROL = "/api/mock/v1";
 const MAX_EVENTS = 500;
+const MAX_ROWS = 300;
 const OUTCOMES = ["Completed", "Failed", "ContainerFailure", "Preempted"];
 const TERMINAL = new Set(["Completed", "Failed"]);
 
@@ -200,6 +201,7 @@ function drawNodes() {
                   class: id === null ? "slice" : "slice used",
                   "data-node": node.name,
                   "data-profile": profile,
+                  "data-holder": id || null,
                   title: id === null ? `${profile}: free` : `${profile}: ${who[id] || id || "in use"}`,
                   style: id === null ? null : `background:${color(id)}`,
                 },
@@ -268,7 +270,9 @@ const rowCache = new Map(); // workloadId -> {key, row}: rows are rebuilt only w
 function drawTrainings() {
   const snap = state.snapshot;
   const { byJob } = placements();
-  const rows = (snap.trainings || []).map((t) => {
+  // Newest first, where a client's latest submissions are; a long-running fake keeps the table bounded.
+  const shown = (snap.trainings || []).slice(-MAX_ROWS).reverse();
+  const rows = shown.map((t) => {
     const key = JSON.stringify([t, byJob[t.workloadId] || [], history(t)]);
     const cached = rowCache.get(t.workloadId);
     if (cached && cached.key === key) return cached.row;
@@ -280,8 +284,17 @@ function drawTrainings() {
   for (const id of rowCache.keys()) if (!live.has(id)) rowCache.delete(id);
   sync(document.querySelector("#trainings tbody"), rows);
   document.getElementById("no-trainings").hidden = rows.length > 0;
+  const total = (snap.trainings || []).length;
   const running = (snap.trainings || []).filter((t) => t.actualPhase === "Running").length;
-  document.getElementById("training-summary").textContent = rows.length ? `${rows.length} · ${running} running` : "";
+  const hidden = total > rows.length ? ` · newest ${rows.length} shown` : "";
+  document.getElementById("training-summary").textContent = total ? `${total} · ${running} running${hidden}` : "";
+  document.title = total ? `(${running}/${total} running) mockserver` : "mockserver · Run:ai fake cluster";
+}
+
+function highlight(id) {
+  for (const node of document.querySelectorAll("#nodes .focus")) node.classList.remove("focus");
+  if (!id) return;
+  for (const node of document.querySelectorAll(`#nodes [data-holder="${id}"]`)) node.classList.add("focus");
 }
 
 function trainingRow(t, byJob) {
@@ -306,7 +319,12 @@ function trainingRow(t, byJob) {
   );
   return el(
     "tr",
-    { "data-workload": t.workloadId },
+    {
+      "data-workload": t.workloadId,
+      // Pointing at a training outlines what it holds on the nodes above.
+      onmouseenter: () => highlight(t.workloadId),
+      onmouseleave: () => highlight(null),
+    },
     el("td", {}, el("span", { class: "swatch", style: `background:${color(t.workloadId)}` }), t.name,
       el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
     el("td", {}, t.projectId),
