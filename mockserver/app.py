@@ -175,5 +175,6 @@ def create_app(
     )
     if durable:
         durable.restore(app, state, control_token)
+        app.mock_durability = durable  # for the CLI banner
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
     return app

@@ -300,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     if args.state:
+        replayed = app.mock_durability.replayed
         print(
-            f"State file: {args.state} (each accepted change is kept; restart with it to go on)", flush=True
+            f"State file: {args.state} ({replayed} changes replayed; each accepted change is kept)",
+            flush=True,
         )
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"

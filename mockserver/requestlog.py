@@ -20,6 +20,7 @@ from typing import TextIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.jsonsafe import loads
+from mockserver.middleware import REPLAYING
 
 _WORKLOAD_IN_PATH = re.compile(
     r"/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
@@ -78,7 +79,7 @@ class RequestLog:
         self.app, self.sink, self.now = app, sink, now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(REPLAYING):  # a --state replay at start is no traffic
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

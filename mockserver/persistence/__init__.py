@@ -47,6 +47,7 @@ class Durability:
     speed: float
     # Replay runs on a manual clock pinned to each command's time, whatever the server's clock mode.
     replay_clock: ManualClock
+    replayed: int = 0  # commands replayed at start
 
     @classmethod
     def open(
@@ -97,7 +98,7 @@ class Durability:
                 clock.advance(command.before - clock.now())
 
         started = time.monotonic()
-        count = _run(replay(app, self.store, state.tokens, pin, control_token))
+        count = self.replayed = _run(replay(app, self.store, state.tokens, pin, control_token))
         if self.clock_mode == "manual":
             clock.start = MANUAL_EPOCH  # a later reset goes back to the manual clock's own start
         else:

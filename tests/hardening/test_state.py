@@ -90,6 +90,7 @@ def test_a_restart_rebuilds_everything_a_client_could_see(tmp_path: Path) -> Non
     assert len(before["events"]["events"]) > 20 and before["loads"]
 
     second = Server(path, seed=None)  # the seed was random: the file remembers it
+    assert second.app.mock_durability.replayed == 16  # 7 creates and 9 other accepted changes
     assert second.observed(ids) == before
     new_id = second.create("after-restart")
     assert new_id not in ids, "a restart must never hand out an id again"
