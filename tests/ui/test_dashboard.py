@@ -12,9 +12,11 @@ from tests.cli.live import LiveServer, start
 from tests.ui.browser import headless_chromium, why_no_browser
 
 NO_BROWSER = why_no_browser()
-pytestmark = pytest.mark.skipif(
-    NO_BROWSER is not None, reason=f"dashboard tests need a browser: {NO_BROWSER}"
-)
+# A live server and a browser for the module: seconds each, beyond the unit tests' budget; CI runs them.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NO_BROWSER is not None, reason=f"dashboard tests need a browser: {NO_BROWSER}"),
+]
 
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
 WAIT_SECONDS = 15
