@@ -39,6 +39,7 @@ EXPOSED: listening on {host}, reachable from the network, not only from this mac
   Run:ai API {base}/api/v1: anyone holding the configured credentials (the embedded ones are public).
   Control API {base}{CONTROL_PREFIX} (reset, clock, faults, loads): only with this token:
     Authorization: Bearer {control_token}
+  Dashboard (drives the control API with the token in its address): {base}/#token={control_token}
   Swagger pages and the OpenAPI documents: anyone."""
 
 

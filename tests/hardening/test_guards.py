@@ -128,6 +128,7 @@ def test_the_exposure_notice_says_what_is_reachable() -> None:
     notice = exposure_notice("http://0.0.0.0:8080", "0.0.0.0", "ctl-token")
     assert "EXPOSED" in notice and "Authorization: Bearer ctl-token" in notice
     assert "http://0.0.0.0:8080/api/mock/v1" in notice and "http://0.0.0.0:8080/api/v1" in notice
+    assert "http://0.0.0.0:8080/#token=ctl-token" in notice  # the dashboard reads it from there
 
 
 # ------------------------------------------------------------------ errors and logs
