@@ -69,13 +69,40 @@ class StateStore:
 
     @classmethod
     def open(cls, path: Path, identity: dict[str, str]) -> StateStore:
-        """Open or create `path`; refuse a file that is corrupt, foreign, or written by another setup."""
+        """Open or create `path` for this process alone; refuse a file that is corrupt, foreign, in use
+        by another server, or written by another setup."""
         if path.is_dir():
             raise StateFileError(f"{path}: is a directory, not a state file")
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.5)
+        except (sqlite3.DatabaseError, OSError) as error:
+            raise StateFileError(f"{path}: cannot be opened ({error})") from error
+        try:
+            store = cls(path, db)
+            tables = store._prepare()
+            store._claim(identity, fresh=not tables)
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def _prepare(self) -> set[str]:
+        db, path = self._db, self.path
+        try:
+            # Two servers appending to one journal would interleave their histories: the first one
+            # holds the file until it exits (the lock goes with the process, kill -9 included).
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # committed means on disk, before the answer
+            db.execute("BEGIN EXCLUSIVE")
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error):
+                raise StateFileError(f"{path}: in use by another running server") from error
+            raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
+        except sqlite3.DatabaseError as error:
+            raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
+        try:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "meta" not in tables:
                 raise StateFileError(
@@ -87,11 +114,7 @@ class StateStore:
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as error:
             raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
-        except OSError as error:
-            raise StateFileError(f"{path}: cannot be opened ({error.strerror or error})") from error
-        store = cls(path, db)
-        store._claim(identity, fresh=not tables)
-        return store
+        return tables
 
     def _claim(self, identity: dict[str, str], fresh: bool) -> None:
         if fresh:

@@ -27,6 +27,10 @@ class Server:
         token = self.client.post("/api/v1/token", json=TOKEN_BODY).json()["accessToken"]
         self.auth = {"Authorization": f"Bearer {token}"}
 
+    def close(self) -> None:
+        """Stop as a server process does: the state file is free for the next run."""
+        self.app.mock_durability.store.close()
+
     def create(self, name: str, **spec: Any) -> str:
         answer = self.client.post(
             "/api/v1/workloads/trainings", json=training(name, **spec), headers=self.auth
@@ -89,6 +93,7 @@ def test_a_restart_rebuilds_everything_a_client_could_see(tmp_path: Path) -> Non
     assert before["trainings"][ids[1]] == 404 and before["faults"]["latencySeconds"] == 0.001
     assert len(before["events"]["events"]) > 20 and before["loads"]
 
+    first.close()
     second = Server(path, seed=None)  # the seed was random: the file remembers it
     assert second.app.mock_durability.replayed == 16  # 7 creates and 9 other accepted changes
     assert second.observed(ids) == before
@@ -105,6 +110,7 @@ def test_a_reset_is_replayed_too(tmp_path: Path) -> None:
     first.control("POST", "/clock/advance", {"seconds": 100})
     first.control("POST", "/reset")
     kept = first.create("after-reset")
+    first.close()
     second = Server(path)
     assert second.trainings([old, kept]) == first.trainings([old, kept])
     assert second.control("GET", "/clock") == first.control("GET", "/clock")
@@ -116,6 +122,7 @@ def test_on_a_realtime_clock_time_goes_on_across_a_restart(tmp_path: Path) -> No
     ids = [first.create(f"realtime-{i}") for i in range(3)]
     created = {i: t["createdAt"] for i, t in first.trainings(ids).items()}
     then = first.control("GET", "/clock")["now"]
+    first.close()
     second = Server(path, clock="realtime", speed=1000.0)
     assert second.control("GET", "/clock")["now"] >= then
     # Each change ran on a clock held still, so replay, pinned to the recorded time, gives the same times.
@@ -129,6 +136,7 @@ def test_refused_commands_are_not_kept(tmp_path: Path) -> None:
     refused = first.client.post("/api/v1/workloads/trainings", json=training("Bad_Name"), headers=first.auth)
     assert refused.status_code == 400
     first.create("good")
+    first.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM commands").fetchone()[0] == 1
 
@@ -137,7 +145,9 @@ def test_refused_commands_are_not_kept(tmp_path: Path) -> None:
 def ours(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The bytes of a good state file (seed 0, API 2.18, manual clock) with one training."""
     path = tmp_path_factory.mktemp("ours") / "state.db"
-    Server(path).create("x")
+    server = Server(path)
+    server.create("x")
+    server.close()
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file, to copy it
     return path.read_bytes()
@@ -172,6 +182,15 @@ def test_bad_state_files_are_refused_with_a_clear_message(
     with pytest.raises(StateFileError) as refused:
         create_app(state_file=path, **options)
     assert str(refused.value).startswith(f"{path}: {complaint}")
+
+
+def test_a_state_file_serves_one_server_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    with pytest.raises(StateFileError, match="in use by another running server"):
+        create_app(state_file=path)
+    first.close()
+    assert Server(path).create("then-it-is-free")
 
 
 def test_a_directory_is_no_state_file(tmp_path: Path) -> None:
