@@ -83,14 +83,3 @@ def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         raise
     except (json.JSONDecodeError, RecursionError) as error:
         raise UnsafeJson(f"not valid JSON: {error}") from error
-
-
-def finite(value: Any) -> bool:
-    """True when no float anywhere in `value` is NaN or infinite (for data built in-process)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(finite(v) for v in value)
-    return True

@@ -1,4 +1,4 @@
-"""ASGI middleware around the Connexion app: app state, the body size limit, fault injection."""
+"""ASGI middleware around the Connexion app: app state, the body guard, fault injection."""
 
 from __future__ import annotations
 
