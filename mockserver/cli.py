@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             real_deployment=args.real_deployment,
             state_file=args.state,
         )
-    except StateFileError as error:  # corrupt, foreign, or written by a server with other settings
+    except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
+        sock.close()
         print(f"mockserver: cannot use the state file: {error}", file=sys.stderr)
         return 2
     account = config.accounts[0]

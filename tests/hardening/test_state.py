@@ -196,3 +196,15 @@ def test_a_state_file_serves_one_server_at_a_time(tmp_path: Path) -> None:
 def test_a_directory_is_no_state_file(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match="is a directory"):
         create_app(state_file=tmp_path)
+
+
+def test_the_cli_refuses_a_bad_state_file_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mockserver.cli import main
+
+    path = tmp_path / "state.db"
+    path.write_bytes(b"not a database at all " * 50)
+    assert main(["--port", "0", "--quiet", "--state", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"mockserver: cannot use the state file: {path}: not a mockserver state file")
