@@ -265,7 +265,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         )
     kept = [*written, *([outcome.journal] if outcome.journal else []), args.report_dir / ".hypothesis"]
     print(f"contracts: reports in {', '.join(str(path) for path in kept)}")
-    if outcome.incomplete:
+    if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_CONFORMS if outcome.conforms else EXIT_FINDINGS
 

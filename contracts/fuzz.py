@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -230,41 +231,66 @@ def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None
     result = FuzzResult()
     stream = from_schema(schema).execute()
     tally: PhaseTally | None = None
-    for event in stream:
-        if result.stopped_by is None and interruption_requested():
-            result.stopped_by = INTERRUPTED
-            stream.stop()
-        if deadline is not None and result.stopped_by is None and time.monotonic() >= deadline:
+
+    def out_of_time() -> None:
+        # A phase can go a long while between two events (coverage reports once per operation), so the
+        # budget stops the engine from a timer rather than from the event loop.
+        if result.stopped_by is None:
             result.stopped_by = BUDGET
-            stream.stop()
-        if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
-            if event.phase.name.value in PHASES:
-                tally = PhaseTally(event.phase.name.value, time.monotonic())
-                progress.say(f"schemathesis {tally.name} phase")
-        elif isinstance(event, events.PhaseFinished) and tally is not None:
-            if event.phase.name.value == tally.name:
-                progress.say(tally.line(time.monotonic()))
-                tally = None
-        elif isinstance(event, events.ScenarioFinished):
-            before = (len(result.exchanges), len(result.findings))
-            _collect(event, result, schema.config.base_url)
-            _add_time(event, result)
-            if tally is not None:
-                tally.scenarios += 1
-                tally.requests += len(result.exchanges) - before[0]
-                tally.failures += len(result.findings) - before[1]
-                if tally.scenarios % 25 == 0:
-                    progress.detail(tally.line(time.monotonic()))
-        elif isinstance(event, events.Interrupted):
-            result.stopped_by = result.stopped_by or INTERRUPTED
-        elif isinstance(event, events.NonFatalError):
-            result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
-        elif isinstance(event, events.FatalError):
-            result.errors.append(f"Schemathesis stopped: {event.exception!r}")
-        elif isinstance(event, events.EngineFinished):
-            source = "after run"
-            result.findings += [finding_from_failure(failure, source, None) for failure in event.failures]
+        stream.stop()
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), out_of_time) if deadline else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        for event in stream:
+            if result.stopped_by is None and interruption_requested():
+                result.stopped_by = INTERRUPTED
+                stream.stop()
+            tally = _handle(event, result, progress, tally, schema.config.base_url)
+    finally:
+        if timer is not None:
+            timer.cancel()
     return result
+
+
+def _handle(
+    event: events.EngineEvent,
+    result: FuzzResult,
+    progress: Progress,
+    tally: PhaseTally | None,
+    base_url: str | None,
+) -> PhaseTally | None:
+    """Fold one engine event into the result and the progress; returns the phase now being counted."""
+    if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
+        if event.phase.name.value in PHASES:
+            tally = PhaseTally(event.phase.name.value, time.monotonic())
+            progress.say(f"schemathesis {tally.name} phase")
+    elif isinstance(event, events.PhaseFinished) and tally is not None:
+        if event.phase.name.value == tally.name:
+            progress.say(tally.line(time.monotonic()))
+            tally = None
+    elif isinstance(event, events.ScenarioFinished):
+        before = (len(result.exchanges), len(result.findings))
+        _collect(event, result, base_url)
+        _add_time(event, result)
+        if tally is not None:
+            tally.scenarios += 1
+            tally.requests += len(result.exchanges) - before[0]
+            tally.failures += len(result.findings) - before[1]
+            if tally.scenarios % 25 == 0:
+                progress.detail(tally.line(time.monotonic()))
+    elif isinstance(event, events.Interrupted):
+        result.stopped_by = result.stopped_by or INTERRUPTED
+    elif isinstance(event, events.NonFatalError):
+        result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+    elif isinstance(event, events.FatalError):
+        result.errors.append(f"Schemathesis stopped: {event.exception!r}")
+    elif isinstance(event, events.EngineFinished):
+        source = "after run"
+        result.findings += [finding_from_failure(failure, source, None) for failure in event.failures]
+    return tally
 
 
 def _add_time(event: events.ScenarioFinished, result: FuzzResult) -> None:

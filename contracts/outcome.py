@@ -25,8 +25,10 @@ class RunOutcome:
     findings: list[Finding] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     cleanup: CleanupResult = field(default_factory=CleanupResult)
-    # Why the run stopped before it was done (an interrupt); such a run never conforms.
+    # Why the run stopped before it was done (an interrupt, or a budget that left time for nothing); such
+    # a run never conforms.
     incomplete: str | None = None
+    interrupted: bool = False
     # Parts left out by the --max-duration budget, said in the reports rather than dropped silently.
     not_run: list[str] = field(default_factory=list)
     journal: Path | None = None

@@ -186,13 +186,17 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
                 if fuzzed.stopped_by == BUDGET:
                     outcome.not_run.append(f"the rest of the Schemathesis phases: {BUDGET}")
         except KeyboardInterrupt:
+            outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
             say(f"{outcome.incomplete}: cleaning up")
         finally:
             say("cleanup: deleting what the run created")
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
         if interruption_requested() and outcome.incomplete is None:
+            outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
+        if outcome.incomplete is None and not outcome.exchanges and outcome.not_run:
+            outcome.incomplete = "the --max-duration budget left no time to test anything"
         findings += _auth_findings(contract, outcome.exchanges)
         outcome.findings = deduplicate(findings)
         return outcome
@@ -241,6 +245,8 @@ def _run_scenarios(
         outcome.scenarios += [skipped(s, "the run was interrupted") for s in pending]
         raise
     outcome.scenarios += [skipped(s, BUDGET) for s in pending]
+    if pending:
+        outcome.not_run.append(f"scenario(s) {', '.join(s.name for s in pending)}: {BUDGET}")
 
 
 def _run_error(error: str) -> Finding:

@@ -217,3 +217,23 @@ def test_cleanup_deletes_what_a_crashed_run_left(fake: Target, tmp_path: Path) -
             headers={"Authorization": f"Bearer {token}"},
         )
         assert read.status_code == 404 or read.json()["desiredPhase"] == "Deleted"
+
+
+@pytest.mark.slow
+def test_a_budget_that_leaves_time_for_nothing_gives_no_verdict(tmp_path: Path) -> None:
+    assert main(["run", "--max-duration", "1", "--report-dir", str(tmp_path)]) == 1
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# Contract run INCOMPLETE (the --max-duration budget left no time")
+    assert "Not run: scenario(s) lifecycle" in report
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    skipped = {case.get("name") for case in suite.iter("testcase") if case.find("skipped") is not None}
+    assert {"lifecycle", "backoff", "POST /api/v1/workloads/trainings"} <= skipped
+
+
+@pytest.mark.slow
+def test_the_budget_stops_fuzzing_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--max-duration", "15", "--scenarios", "", "--report-dir", str(tmp_path)]
+    assert main(argv) == 0
+    assert "not run: the rest of the Schemathesis phases" in capsys.readouterr().out
+    assert "Not run: the rest of the Schemathesis phases" in (tmp_path / "report.md").read_text()
