@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
 from contracts.auth import AuthError, Credentials, TokenSource, token_expiry
+from contracts.checks import backend_now
 from contracts.curl import curl_line
 from contracts.journal import Journal, leftovers, read_entries
+from contracts.rules import created_at_problems
 from contracts.safety import NameSource, is_loopback, new_run_id
 
 
@@ -102,3 +105,26 @@ def test_refused_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(AuthError, match="answered 400"):
         TokenSource("http://x", credentials=Credentials("me", "pw")).token()
+
+
+class Answered:
+    """Just the headers of a Schemathesis response, as `checks.header` reads them."""
+
+    def __init__(self, headers: dict[str, list[str]]) -> None:
+        self.headers = headers
+
+
+def test_the_backend_clock_comes_from_its_date_header() -> None:
+    ahead = Answered({"Date": ["Wed, 01 Jan 2031 10:00:00 GMT"]})
+    now = backend_now(ahead)  # type: ignore[arg-type]
+    assert now == datetime(2031, 1, 1, 10, tzinfo=timezone.utc)
+    # A fake running at --speed 10 is hours ahead of the harness: its createdAt is not "in the future".
+    assert created_at_problems("2031-01-01T09:59:59Z", now) == []
+    assert created_at_problems("2031-01-01T11:00:00Z", now)
+
+
+def test_without_a_usable_date_header_the_harness_clock_is_used() -> None:
+    for headers in ({}, {"date": ["yesterday"]}):
+        before = datetime.now(timezone.utc)
+        now = backend_now(Answered(headers))  # type: ignore[arg-type]
+        assert before <= now <= datetime.now(timezone.utc)

@@ -13,16 +13,12 @@ from tests.conftest import SHARED_REFERENCE
 OFFICIAL_LATEST = SHARED_REFERENCE / "runai-latest-openapi.json"
 
 
-def latest_fake(port: int) -> list[str]:
-    return [*fake_command(seed=0)(port), "--api", "latest"]
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(
     not OFFICIAL_LATEST.is_file(), reason="the official documents are reference data beside the checkout"
 )
 def test_official_latest_document_passes_the_latest_fake(tmp_path: Path) -> None:
-    with LocalServer.start(latest_fake) as server:
+    with LocalServer.start(fake_command(seed=0, api="latest")) as server:
         code = main(
             [
                 "run",
