@@ -228,4 +228,7 @@ def guarded(header_timeout: float = HEADER_TIMEOUT_SECONDS) -> dict[str, Any]:
         "http": protocol,
         "limit_concurrency": MAX_CONNECTIONS,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # The fake serves no WebSocket: an upgrade request is answered as the plain HTTP request it also
+        # is, by the app in JSON, instead of uvicorn's empty plain-text 403.
+        "ws": "none",
     }

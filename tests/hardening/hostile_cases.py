@@ -197,6 +197,13 @@ add(
 )
 add("HTTP/1.1 without Host", b"GET /api/mock/v1/clock HTTP/1.1\r\n\r\n", 400)
 add(
+    "WebSocket upgrade",
+    b"GET /api/v1/nothing-here HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+    b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    404,
+)
+add("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400)
+add(
     "non-ASCII in the path", b"GET /api/v1/workloads/trainings/\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400, 404
 )
 
