@@ -173,7 +173,6 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
                     outcome.exchanges += client.exchanges
             else:
                 outcome.scenarios = [skipped(s, "writes refused") for s in options.selected_scenarios()]
-            findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
             if options.phases and budget.spent():
                 outcome.not_run.append(f"Schemathesis phases {', '.join(options.phases)}: {BUDGET}")
             elif options.phases:
@@ -192,6 +191,8 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         finally:
             say("cleanup: deleting what the run created")
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
+        # Also the findings of scenarios that ran before an interrupt.
+        findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
         if interruption_requested() and outcome.incomplete is None:
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
