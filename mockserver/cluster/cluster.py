@@ -21,6 +21,7 @@ from mockserver.cluster.lifecycle import Trigger
 from mockserver.cluster.loads import Load
 from mockserver.cluster.names import final_name
 from mockserver.cluster.phases import ACTIVE, HOLDING, Phase
+from mockserver.cluster.reader import ClusterReader
 from mockserver.cluster.request import TrainingRequest
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import Job
@@ -172,15 +173,8 @@ class FakeCluster:
 
     def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Training:
         """One training; a caller outside its project is refused. `deleted`: look among removed ones too."""
-        with self._synced() as engine:
-            training = engine.trainings.get(workload_id) or (
-                engine.deleted.get(workload_id) if deleted else None
-            )
-            if training is None:
-                raise NotFound("Resource id not found.")
-            if caller is not None and not caller.may_use(training.project_id):
-                raise Forbidden("You do not have sufficient permissions.")
-            return training
+        with self.reading() as reader:
+            return reader.training(workload_id, caller, deleted=deleted)
 
     def suspend(self, workload_id: str, caller: Caller) -> Training:
         return self._client_action(workload_id, caller, Trigger.SUSPEND)
@@ -192,27 +186,31 @@ class FakeCluster:
         return self._client_action(workload_id, caller, Trigger.DELETE)
 
     # ------------------------------------------------------------------ reads
-    def trainings(self, *, deleted: bool = False) -> list[Training]:
-        """Trainings the trainings API answers for, or (deleted=True) those removed within the retention."""
+    @contextmanager
+    def reading(self) -> Iterator[ClusterReader]:
+        """One consistent instant for a whole answer: the lock held, time brought up to now once."""
         with self._synced() as engine:
-            return list((engine.deleted if deleted else engine.trainings).values())
+            yield ClusterReader(engine, self.topology)
+
+    def trainings(self, *, deleted: bool = False) -> list[Training]:
+        with self.reading() as reader:
+            return reader.trainings(deleted=deleted)
 
     def loads(self) -> list[Load]:
-        with self._synced() as engine:
-            return list(engine.loads.values())
+        with self.reading() as reader:
+            return reader.loads()
 
     def events_for(self, workload_id: str) -> list[Event]:
-        with self._synced() as engine:
-            return engine.log.of(workload_id)
+        with self.reading() as reader:
+            return reader.events_for(workload_id)
 
     def placement(self, workload_id: str) -> Any:
-        """The scheduler's pods of this workload (None while nothing is placed)."""
-        with self._synced() as engine:
-            return engine.scheduler.placement(workload_id)
+        with self.reading() as reader:
+            return reader.placement(workload_id)
 
     def scheduler_snapshot(self) -> dict[str, Any]:
-        with self._synced() as engine:
-            return engine.scheduler.snapshot()
+        with self.reading() as reader:
+            return reader.scheduler_snapshot()
 
     # -------------------------------------------------------------- machinery
     def _client_action(self, workload_id: str, caller: Caller, trigger: Trigger) -> Training:

@@ -171,7 +171,9 @@ class Engine:
         training.generation += 1
         training.actual_phase = phase
         training.phase_since = self.at
-        training.phase_message = why
+        # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.
+        training.phase_message = why or None
+        why = why or f"entered {phase.value}"
         training.history.append(PhaseChange(self.at, phase, why))
         self.log.record(self.at, EventKind.PHASE, training.workload_id, phase.value, why)
         if phase in TIMED:
@@ -246,7 +248,7 @@ def _default_reason(trigger: Trigger, target: Phase) -> str:
         Trigger.DELETE: "deletion requested",
         Trigger.SUCCEEDED: "all pods succeeded",
         Trigger.CRASHED: "container exited with an error",
-    }.get(trigger, f"entered {target.value}")
+    }.get(trigger, "")
 
 
 def priority_of(request: TrainingRequest) -> tuple[int, bool]:

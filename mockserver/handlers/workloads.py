@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.cluster.errors import Forbidden, NotFound
+from mockserver.cluster.reader import ClusterReader
 from mockserver.errors import error_response
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.views import workloads as views
@@ -18,9 +19,8 @@ _FORBIDDEN = "You do not have sufficient permissions."
 _NOT_FOUND = "Resource id not found."
 
 
-def all_facts(state: MockState, *, deleted: bool = False) -> list[views.WorkloadFacts]:
+def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[views.WorkloadFacts]:
     """Every workload of the cluster (or every deleted one still retained), oldest first."""
-    cluster = state.cluster
     facts = [
         views.of_training(t, cluster.placement(t.workload_id)) for t in cluster.trainings(deleted=deleted)
     ]
@@ -32,9 +32,8 @@ def all_facts(state: MockState, *, deleted: bool = False) -> list[views.Workload
     return sorted(facts, key=lambda f: f.created_at)  # stable: submission order within an instant
 
 
-def _one(state: MockState, workload_id: str) -> views.WorkloadFacts:
+def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
     """A live workload, or a deleted training still within its retention; 403 outside the caller's projects."""
-    cluster = state.cluster
     found: views.WorkloadFacts | None = None
     try:
         training = cluster.training(workload_id, deleted=True)
@@ -51,10 +50,12 @@ def _one(state: MockState, workload_id: str) -> views.WorkloadFacts:
 
 
 def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
-    principal, now = caller(), state.cluster.now()
+    principal = caller()
+    with state.cluster.reading() as cluster:
+        now, every = cluster.now(), all_facts(cluster, deleted=bool(query.get("deleted")))
     rendered = [
         views.workload(state.version, state.cluster.topology, facts, now)
-        for facts in all_facts(state, deleted=bool(query.get("deleted")))
+        for facts in every
         if principal.may_use(facts.project_id)
     ]
     search = query.get("search") if state.version.name != "2.18" else None
@@ -93,10 +94,9 @@ async def count_workloads(**query: Any) -> Any:
 
 async def get_workload(workloadId: str, **_: Any) -> Any:
     state = current()
-    facts = _one(state, workloadId)
-    return views.workload(
-        state.version, state.cluster.topology, facts, state.cluster.now(), detailed=True
-    ), 200
+    with state.cluster.reading() as cluster:
+        facts, now = _one(cluster, workloadId), cluster.now()
+    return views.workload(state.version, state.cluster.topology, facts, now, detailed=True), 200
 
 
 def _paged(
@@ -115,8 +115,9 @@ def _paged(
 
 async def get_workload_events(workloadId: str, **query: Any) -> Any:
     state = current()
-    facts = _one(state, workloadId)
-    events = [views.event(state.cluster.topology, facts, e) for e in state.cluster.events_for(workloadId)]
+    with state.cluster.reading() as cluster:
+        facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
+    events = [views.event(state.cluster.topology, facts, e) for e in log]
     # The latest document orders events newest first unless asked otherwise; 2.18 has no sortOrder.
     order = query.get("sortOrder") or ("desc" if state.version.name != "2.18" else "asc")
     return _paged(events, "events", query, newest_first=order == "desc")
@@ -124,14 +125,16 @@ async def get_workload_events(workloadId: str, **query: Any) -> Any:
 
 async def get_workload_history(workloadId: str, **query: Any) -> Any:
     state = current()
-    facts = _one(state, workloadId)
-    records = views.history(state.cluster.topology, facts, state.cluster.events_for(workloadId))
+    with state.cluster.reading() as cluster:
+        facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
+    records = views.history(state.cluster.topology, facts, log)
     return _paged(records, "records", query)
 
 
 async def get_workload_pods(workloadId: str, **query: Any) -> Any:
     state = current()
-    facts = _one(state, workloadId)
+    with state.cluster.reading() as cluster:
+        facts = _one(cluster, workloadId)
     pods = views.pods(state.version, state.cluster.topology, facts)
     if query.get("search") and state.version.name != "2.18":
         needle = str(query["search"]).lower()
