@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak.py            # 20,000 creates (a few minutes)
     .venv/bin/python bench/soak.py --quick    # 2,000
+    .venv/bin/python bench/soak.py --state    # every create journalled (--state FILE), then a restart
 
 A fresh fake on loopback, realtime clock at speed 1 (trainings run for an hour, so every one of them
 stays: nothing is completed or auto-deleted during the soak). 4 connections create trainings of a few
@@ -18,7 +19,9 @@ import argparse
 import asyncio
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,9 +36,13 @@ CREATORS = 4
 SHAPES = ({"gpuDevicesRequest": 1}, {"gpuDevicesRequest": 2}, {"gpuDevicesRequest": 0, "cpuCoreRequest": 0.5})
 
 
-def command(port: int) -> list[str]:
-    return [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--quiet",
-            "--clock", "realtime", "--speed", "1", "--seed", "1"]  # fmt: skip
+def command(state: Path | None) -> Callable[[int], list[str]]:
+    def argv(port: int) -> list[str]:
+        return [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--quiet",
+                "--clock", "realtime", "--speed", "1", "--seed", "1",
+                *(["--state", str(state)] if state else [])]  # fmt: skip
+
+    return argv
 
 
 def rss_mib(pid: int) -> float:
@@ -123,11 +130,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 creates instead of 20,000")
     parser.add_argument("--creates", type=int, default=None, help="how many trainings to create")
     parser.add_argument("--deadline", type=float, default=900, help="stop creating after this many seconds")
+    parser.add_argument(
+        "--state", action="store_true", help="with --state FILE: journal every create, then time a restart"
+    )
     args = parser.parse_args()
     total = args.creates or (2_000 if args.quick else 20_000)
-    with LocalServer.start(command) as server:
-        print(f"soak: {total} creates against {server.base_url} (pid {server.process.pid}), realtime clock\n")
-        asyncio.run(soak(server.base_url, server.process.pid, total, time.monotonic() + args.deadline))
+    with tempfile.TemporaryDirectory() as scratch:
+        state = Path(scratch) / "state.db" if args.state else None
+        with LocalServer.start(command(state)) as server:
+            mode = "with --state" if state else "in memory"
+            print(f"soak: {total} creates against {server.base_url} (pid {server.process.pid}), {mode}\n")
+            asyncio.run(soak(server.base_url, server.process.pid, total, time.monotonic() + args.deadline))
+        if state:
+            began = time.monotonic()  # the restart replays every create before it serves
+            with LocalServer.start(command(state), timeout=args.deadline) as again:
+                seconds = time.monotonic() - began
+                print(
+                    f"restart on the state file ({state.stat().st_size / 2**20:.1f} MiB): serving after {seconds:.1f} s"
+                )
+                print(f"resident memory after the replay: {rss_mib(again.process.pid):.0f} MiB")
 
 
 if __name__ == "__main__":
