@@ -102,9 +102,12 @@ async def replay(
 ) -> int:
     """Feed every recorded command through `app` again; `pin` sets the clock to the command's time."""
     count = 0
+    minted: dict[str | None, bytes | None] = {}  # one token per application for the whole replay
     for command in store.commands():
         pin(command)
-        status = await _call(app, command, _authorization(command, tokens, control_token))
+        if command.client_id not in minted:
+            minted[command.client_id] = _authorization(command, tokens, control_token)
+        status = await _call(app, command, minted[command.client_id])
         if not 200 <= status < 300:
             raise StateFileError(
                 f"{store.path}: command {command.seq} ({command.method} {command.path}) was accepted when "
