@@ -15,13 +15,16 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp
 
 from mockserver.cluster.clock import MANUAL_EPOCH, ManualClock, RealtimeClock
 from mockserver.persistence.journal import Journal, replay
 from mockserver.persistence.store import ClockAnchor, Command, StateFileError, StateStore
+
+if TYPE_CHECKING:
+    from mockserver.handlers.state import MockState
 
 __all__ = ["Durability", "HeldClock", "Journal", "StateFileError"]
 
@@ -71,7 +74,7 @@ class Durability:
         origin = store.origin(MANUAL_EPOCH if clock == "manual" else time.time())
         return cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
 
-    def journal_options(self, state: Any) -> dict[str, Any]:
+    def journal_options(self, state: MockState) -> dict[str, Any]:
         """Keyword arguments of the Journal middleware for the app's state."""
 
         def now() -> float:
@@ -88,7 +91,7 @@ class Durability:
 
         return {"store": self.store, "now": now, "hold": hold, "tokens": state.tokens, "on_reset": on_reset}
 
-    def restore(self, app: ASGIApp, state: Any, control_token: str | None) -> int:
+    def restore(self, app: ASGIApp, state: MockState, control_token: str | None) -> int:
         """Replay the journal into the freshly built app; then run on the real clock. Returns the count."""
         clock = self.replay_clock
 
