@@ -302,10 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.state:
         replayed = app.mock_durability.replayed
-        print(
-            f"State file: {args.state} ({replayed} changes replayed; each accepted change is kept)",
-            flush=True,
-        )
+        changes = "1 change" if replayed == 1 else f"{replayed} changes"
+        print(f"State file: {args.state} ({changes} replayed; each accepted change is kept)", flush=True)
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"
         print(exposure_notice(base, args.host, control_token), flush=True)
