@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import warnings
@@ -122,6 +123,32 @@ def test_an_exposed_control_api_answers_only_with_its_token() -> None:
             client.get("/api/mock/v1/clock", headers={"Authorization": "Bearer ctl-token"}).status_code == 200
         )
         assert client.get("/api/mock/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/mock/v1/docs/../reset"), ("GET", "/api/mock/v1/docs/../snapshot"),
+     ("POST", "/api/mock/v1/openapi.json/../clock/advance"), ("POST", "/api/mock/v1/./reset"),
+     ("GET", "/api/mock/v1/docs/./../events"), ("POST", "/api/mock/v1//reset")],
+)  # fmt: skip
+def test_dot_segments_do_not_slip_past_the_control_token(method: str, path: str) -> None:
+    """Sent as raw paths (HTTP clients would normalise them), straight into the ASGI app."""
+    app = create_app(control_token="ctl-token")
+    answers: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        answers.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"x"), (b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2), "state": {}}  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    assert answers[0]["status"] == 401, (path, answers[0]["status"])
+    assert app.mock_state.cluster.now() == app.mock_state.cluster.clock.start  # nothing moved
 
 
 def test_the_exposure_notice_says_what_is_reachable() -> None:
