@@ -247,6 +247,9 @@ def test_a_preempted_pod_waits_again_while_its_job_keeps_running():
     assert (s.running_pods("hpo"), s.requested_pods("hpo")) == (1, 2)
     assert [p.index for p in s.pods("hpo")] == [0]  # the newest pod went first
     assert s.pending_reason("hpo") is not None
+    view = next(j for j in s.snapshot()["jobs"] if j["id"] == "hpo")
+    assert (view["requestedPods"], view["runningPods"], len(view["pods"])) == (2, 1, 1)
+    assert view["pendingReason"] == s.pending_reason("hpo")
     s.release("urgent")
     assert s.cycle().started == []  # not a first start: the job was running all along
     assert s.running_pods("hpo") == 2
