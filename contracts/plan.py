@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contracts.run import RunOptions
 from contracts.safety import writes_policy
+from contracts.scenarios import Scenario
 from contracts.specs import Contract
 
 
@@ -37,7 +38,7 @@ def describe_plan(options: RunOptions, contract: Contract) -> str:
             f"  creates:      trainings named ct-<run id>-..., in {placement}",
             f"                image {options.image}, compute {options.compute()}; every one journalled and deleted",
             "  scenarios:",
-            *[f"    {s.name}: {s.title}" for s in options.selected_scenarios()],
+            *[f"    {s.name}: {s.title}{_condition(s, contract)}" for s in options.selected_scenarios()],
         ]
     else:
         lines.append("  skipped:      create, and every lifecycle scenario")
@@ -49,3 +50,13 @@ def describe_plan(options: RunOptions, contract: Contract) -> str:
         f"{options.report_dir}/journal-<run id>.jsonl",
     ]
     return "\n".join(lines)
+
+
+def _condition(scenario: Scenario, contract: Contract) -> str:
+    """What decides at run time whether the scenario runs, as run_scenario decides it."""
+    missing = [op for op in scenario.needs_operations if op not in contract.offered]
+    if missing:
+        return f" [skipped: the contract does not document {', '.join(missing)}]"
+    if scenario.needs_control:
+        return " [only where the target is our fake: needs its control API]"
+    return ""

@@ -55,6 +55,8 @@ def test_dry_run_with_writes_allowed_shows_what_it_creates(capsys: pytest.Captur
     plan = capsys.readouterr().out
     assert "allowed by --allow-writes" in plan and "ct-<run id>" in plan and "project 7" in plan
     assert "lifecycle:" in plan
+    # What decides at run time is said up front, as the run decides it:
+    assert "preemption: " in plan and "[only where the target is our fake: needs its control API]" in plan
 
 
 @pytest.mark.parametrize(
