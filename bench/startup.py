@@ -59,10 +59,11 @@ def first_200_seconds() -> tuple[float, float]:
     server = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--quiet"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     try:
         while time.perf_counter() - started < 30:
+            if server.poll() is not None:
+                raise RuntimeError(f"the fake exited with {server.returncode} before answering")
             try:
                 connection = http.client.HTTPConnection(HOST, port, timeout=5)
                 connection.request("GET", "/api/v1/openapi.json")
