@@ -57,7 +57,7 @@ def _bearer_info(tokens: TokenService) -> Callable[[str], dict[str, Any]]:
 
 
 def _bearer_handler(bearer_info: Callable[[str], dict[str, Any]]) -> type[BearerSecurityHandler]:
-    class Bearer(BearerSecurityHandler):
+    class Bearer(BearerSecurityHandler):  # type: ignore[misc]  # connexion ships no type information
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
             return bearer_info
 
@@ -148,15 +148,17 @@ def create_app(
     if cors:
         app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, policy=CorsPolicy(cors))
     app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
+    app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     if CONTROL_SPEC in specs:  # the dashboard drives the control API: without it, no dashboard
         app.add_middleware(DashboardPages, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
     if CONTROL_SPEC in specs:  # the dashboard's event stream is control API: inside the token's guard
         app.add_middleware(EventStream, position=MiddlewarePosition.BEFORE_EXCEPTION, cluster=state.cluster)
-    app.add_middleware(FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults)
-    app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, specs=list(specs.values()))
+    app.add_middleware(
+        FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults, routes=routes
+    )
+    app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     app.add_middleware(
         BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
     )
@@ -176,5 +178,5 @@ def create_app(
     if durable:
         durable.restore(app, state, control_token)
         app.mock_durability = durable  # for the CLI banner
-    app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests and the CLI banner
+    app.mock_state = state  # for in-process tests and the CLI banner
     return app

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
-from itertools import islice
-from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
@@ -21,7 +18,7 @@ from mockserver.cluster.errors import (
     NotFound,
     SubmissionRejected,
 )
-from mockserver.limits import MAX_ISSUE_CHARS, MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
+from mockserver.errorbody import error_bytes
 from mockserver.routes import Routes
 from mockserver.validation import InvalidBody
 
@@ -38,25 +35,13 @@ def cluster_status(error: ClusterError) -> int:
 def error_response(
     status: int, message: str, issues: Iterable[ComplianceIssue] = (), headers: dict[str, str] | None = None
 ) -> ConnexionResponse:
-    # Bounded whatever the caller built: messages, issue lists and issues grow with what the client sent.
-    body: dict[str, Any] = {"code": status, "message": _cut(message, MAX_MESSAGE_CHARS)}
-    issues = list(islice(issues, MAX_LISTED_ISSUES))
-    if issues:
-        body["complianceIssues"] = [
-            {"field": _cut(i.field, MAX_ISSUE_CHARS), "details": _cut(i.details, MAX_ISSUE_CHARS)}
-            for i in issues
-        ]
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps(body),
+        body=error_bytes(status, message, issues),
         headers=headers or {},
     )
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def install_error_handlers(app: AsyncApp, routes: Routes) -> None:

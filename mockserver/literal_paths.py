@@ -8,34 +8,21 @@ the methods it does declare in `Allow`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.middleware import send_error
-
-_METHODS = {"get", "put", "post", "delete", "patch"}
-
-
-def literal_paths(specs: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
-    """Every parameter-free path of the contracts with its declared methods."""
-    found: dict[str, list[str]] = {}
-    for spec in specs:
-        base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
-        for template, item in spec.get("paths", {}).items():
-            if "{" not in template:
-                found[base + template] = sorted(m.upper() for m in item if m in _METHODS)
-    return found
+from mockserver.routes import Routes
 
 
 class LiteralPaths:
-    def __init__(self, app: ASGIApp, specs: Iterable[dict[str, Any]]) -> None:
-        self.app, self.paths = app, literal_paths(specs)
+    def __init__(self, app: ASGIApp, routes: Routes) -> None:
+        self.app, self.routes = app, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            allowed = self.paths.get(scope["path"].rstrip("/") or "/")
+            allowed = self.routes.literal_methods(scope["path"])
             if allowed and scope["method"] not in allowed:
                 message = f"Method {scope['method']} is not allowed here; use {', '.join(allowed)}"
                 await _method_not_allowed(send, message, allowed)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.errorbody import error_bytes
 from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from mockserver.routes import Routes
 
@@ -17,11 +17,10 @@ API_PREFIX = "/api/v1/"
 # Set on the scope of a request replayed from the state file at start-up: no faults are injected into it.
 REPLAYING = "mockserver.replaying"
 # Operations that declare no 500 answer: an injected 500 there would break the contract.
-_NO_500 = {("POST", "/api/v1/workloads/trainings")}
 
 
 async def send_error(send: Send, status: int, message: str, *, close: bool = False) -> None:
-    body = json.dumps({"code": status, "message": message}).encode()
+    body = error_bytes(status, message)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
         {
@@ -164,10 +163,14 @@ class Faults:
 
 
 class FaultInjection:
-    """Delays and fails Run:ai API calls as configured through the control API."""
+    """Delays and fails Run:ai API calls as configured through the control API, with statuses the
+    operation documents only: the configured one, else 503, else 500; none of them, no failure."""
 
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
-        self.app, self.faults = app, faults
+    def __init__(self, app: ASGIApp, faults: Faults, routes: Routes) -> None:
+        self.app, self.faults, self.routes = app, faults, routes
+
+    def _documented(self, method: str, path: str, wanted: int) -> int | None:
+        return next((s for s in (wanted, 503, 500) if self.routes.documents(method, path, s)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         faults = self.faults
@@ -181,10 +184,9 @@ class FaultInjection:
             if faults.latency_seconds:
                 await asyncio.sleep(faults.latency_seconds)
             if faults.error_rate and faults.rng.random() < faults.error_rate:
-                status = faults.error_status
-                if status == 500 and (scope["method"], path.rstrip("/")) in _NO_500:
-                    status = 503
-                message = "Something went wrong." if status == 500 else "Please try again in few minutes."
-                await send_error(send, status, message)
-                return
+                status = self._documented(scope["method"], path, faults.error_status)
+                if status is not None:
+                    message = "Something went wrong." if status == 500 else "Please try again in few minutes."
+                    await send_error(send, status, message)
+                    return
         await self.app(scope, receive, send)

@@ -13,7 +13,6 @@ h11 (pure Python); it adds the two checks llhttp leaves out: a head over 16 KiB 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from typing import Any
 
@@ -26,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover - httptools is a dependency; h11 remains the fallback
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
+from mockserver.errorbody import error_bytes
 from mockserver.limits import HEADER_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 # Seconds an idle keep-alive connection stays open between requests.
@@ -37,7 +37,7 @@ MALFORMED_HINT = "Send HTTP/1.1 with headers under 16 KiB."
 
 def raw_error(status: int, reason: str, message: str) -> bytes:
     """A complete HTTP/1.1 error response that closes the connection, written before h11 has a request."""
-    body = json.dumps({"code": status, "message": message}).encode()
+    body = error_bytes(status, message)
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

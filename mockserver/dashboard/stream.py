@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.events import Event
+from mockserver.errorbody import error_body
 from mockserver.views.control import clock_view, event_view, snapshot_view
 
 STREAM_PATH = "/api/mock/v1/stream"
@@ -117,7 +118,7 @@ async def cluster_stream(cluster: FakeCluster, after: int) -> AsyncIterator[str]
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+    return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
 def start_after(scope: Scope) -> int | None:

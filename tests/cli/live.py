@@ -27,9 +27,10 @@ class Reader:
         self.thread.start()
 
     def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self.seen.append(line)
-            self.lines.put(line)
+        with stream:  # closed once the child is gone: an open pipe is a ResourceWarning (an error in tests)
+            for line in stream:
+                self.seen.append(line)
+                self.lines.put(line)
         self.lines.put(None)
 
     def next_line(self, deadline: float) -> str | None:
