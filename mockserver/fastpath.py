@@ -33,6 +33,7 @@ from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.json_schema import Draft4RequestValidator
 from connexion.jsonifier import Jsonifier
+from connexion.lifecycle import ConnexionResponse
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import Resolver
 from connexion.spec import Specification
@@ -264,7 +265,7 @@ class FastPath:
         try:
             result = await hot.handler(**arguments)
             plain = _plain_json(result) if hot.json_only else None
-            response = None if plain else self._respond.build_framework_response(result)
+            response = None if plain else self._framework_response(result)
         finally:
             for var, token in zip((_scope, _receive, _context, _operation), tokens, strict=True):
                 var.reset(token)
@@ -278,6 +279,14 @@ class FastPath:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": plain[1], "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+    def _framework_response(self, result: Any) -> Any:
+        """What Connexion's response decorator makes of any other handler result (its three cases)."""
+        if StarletteFramework.is_framework_response(result):
+            return result
+        if isinstance(result, ConnexionResponse):
+            return StarletteFramework.connexion_to_framework_response(result)
+        return self._respond.build_framework_response(result)
 
     @staticmethod
     async def _body(
