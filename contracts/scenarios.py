@@ -72,6 +72,8 @@ class Lifetime:
 LONG_LIVED = Lifetime(3600)
 # Completes on its own, soon: for the completion and auto-deletion scenarios.
 SHORT_LIVED = Lifetime(5)
+# Seconds after completion at which the auto-deletion scenario's training is deleted.
+AUTO_DELETION = 30
 # Fails every attempt: for the restart and back-off scenario.
 FAILING = Lifetime(1, exit_code=1)
 
@@ -402,7 +404,8 @@ def backoff(ctx: ScenarioContext) -> None:
 
 def auto_deletion(ctx: ScenarioContext) -> None:
     """A finished training disappears autoDeletionTimeAfterCompletionSeconds after it Completed."""
-    wid = ctx.create("auto", SHORT_LIVED, extra={"autoDeletionTimeAfterCompletionSeconds": 5})
+    # Long enough for a poll backed off to its interval to see Completed before the training is gone.
+    wid = ctx.create("auto", SHORT_LIVED, extra={"autoDeletionTimeAfterCompletionSeconds": AUTO_DELETION})
     ctx.reach(wid, "Completed")
     ctx.reach(wid, GONE)
     ctx.live.remove(wid)
