@@ -108,6 +108,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
         )
         info["version"] = str(info.get("version"))
     fixups.extend(_keep_trainings_paths(document))
+    _drop_unreferenced_components(document)
     fixups.extend(_exempt_token_operation(document))
     fixups.extend(_type_untyped_objects(document))
     fixups.extend(_null_in_nullable_enums(document))
@@ -174,6 +175,31 @@ def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
     if unlinked:
         fixups.append(f"{unlinked} link(s) to operations left out were removed with them")
     return fixups
+
+
+def _drop_unreferenced_components(document: dict[str, Any]) -> None:
+    """Components only the operations left out used: the fix-ups below then touch (and report) only
+    what the run checks."""
+    components = document.get("components")
+    if not isinstance(components, dict):
+        return
+    used: set[str] = set()
+    frontier: list[Any] = [document.get("paths"), document.get("security")]
+    while frontier:
+        node = frontier.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/") and ref not in used:
+                used.add(ref)
+                kind, _, name = ref[len("#/components/") :].partition("/")
+                frontier.append((components.get(kind) or {}).get(name))
+            frontier.extend(node.values())
+        elif isinstance(node, list):
+            frontier.extend(node)
+    for kind, items in components.items():
+        if isinstance(items, dict) and kind != "securitySchemes":
+            for name in [name for name in items if f"#/components/{kind}/{name}" not in used]:
+                del items[name]
 
 
 def _drop_links_to_missing_operations(document: dict[str, Any]) -> int:
