@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from contracts.fuzz import PHASES
-from contracts.run import RunOptions, execute
-from contracts.scenarios import SCENARIOS
+from contracts.run.execute import RunOptions, execute
+from contracts.run.fuzz import PHASES
+from contracts.run.scenarios import SCENARIOS
 from contracts.specs import load_contract
 
 

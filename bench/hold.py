@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from server_throughput import CREATE_BODY, TRAININGS, Figures, load, tree_rss_mib
 
-from contracts.server import HOST, free_port
+from contracts.backend.server import HOST, free_port
 
 RSS_LIMIT_MIB = 1024
 P50_LIMIT = 1.5

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from contracts.server import HOST, LocalServer, fake_command, free_port
+from contracts.backend.server import HOST, LocalServer, fake_command, free_port
 
 TRAININGS = "/api/v1/workloads/trainings"
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"

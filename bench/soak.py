@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contracts.server import HOST, LocalServer
+from contracts.backend.server import HOST, LocalServer
 
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
 TRAININGS = "/api/v1/workloads/trainings"

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from contracts.server import HOST, free_port
+from contracts.backend.server import HOST, free_port
 
 TARGET_SECONDS = 1.0
 TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"

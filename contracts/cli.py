@@ -12,22 +12,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
-from contracts.cleanup import delete_leftovers
-from contracts.control import FakeControl
-from contracts.discovery import DiscoveryError
-from contracts.fuzz import PHASES
-from contracts.interruption import EXIT_INTERRUPTED, signals_interrupt
-from contracts.journal import leftovers
-from contracts.plan import describe_plan
-from contracts.progress import Progress, Verbosity
-from contracts.reports import write_reports
+from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
+from contracts.backend.cleanup import delete_leftovers
+from contracts.backend.control import FakeControl
+from contracts.backend.discovery import DiscoveryError
+from contracts.backend.journal import leftovers
+from contracts.backend.server import ServerError
+from contracts.backend.target import TargetError, check_url
 from contracts.reports.document import plural
-from contracts.run import RunOptions, UsageError, execute
-from contracts.scenarios import SCENARIOS
-from contracts.server import ServerError
+from contracts.reports.write import write_reports
+from contracts.run.execute import RunOptions, UsageError, execute
+from contracts.run.fuzz import PHASES
+from contracts.run.interruption import EXIT_INTERRUPTED, signals_interrupt
+from contracts.run.plan import describe_plan
+from contracts.run.progress import Progress, Verbosity
+from contracts.run.scenarios import SCENARIOS
 from contracts.specs import ContractError, load_contract
-from contracts.target import TargetError, check_url
 from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2

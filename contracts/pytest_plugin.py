@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts.auth import FAKE_CREDENTIALS, Credentials, TokenSource
-from contracts.control import FakeControl
-from contracts.server import LocalServer, fake_command
+from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
+from contracts.backend.control import FakeControl
+from contracts.backend.server import LocalServer, fake_command
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from contracts.findings import Exchange
+from contracts.oracle.findings import Exchange
 from contracts.specs import (
     DELETE_OPERATION,
     GET_OPERATION,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from contracts.outcome import RunOutcome
 from contracts.reports.coverage import actions_by_phase, phase_transitions, status_matrix
+from contracts.run.outcome import RunOutcome
 
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 

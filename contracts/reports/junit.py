@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from contracts.findings import Finding
-from contracts.outcome import RunOutcome
+from contracts.oracle.findings import Finding
 from contracts.reports.document import mask_tokens
+from contracts.run.outcome import RunOutcome
 
 SUITE = "contracts"
 # Characters XML 1.0 cannot carry at all, escaped or not; fuzzed data and the answers to it contain them.

@@ -1,11 +1,11 @@
-"""The harness's phase machine (contracts/phases.py) against the fake's transition table, without running
-anything: every move the fake can make by itself or on an action must be one the harness accepts."""
+"""The harness's phase machine (contracts/oracle/phases.py) against the fake's transition table, without
+running anything: every move the fake can make by itself or on an action must be one the harness accepts."""
 
 from __future__ import annotations
 
 import pytest
 
-from contracts import phases as harness
+from contracts.oracle import phases as harness
 from mockserver.cluster.lifecycle import CLIENT_TRIGGERS, TRANSITIONS, Trigger, spontaneous_moves
 from mockserver.cluster.phases import Phase
 

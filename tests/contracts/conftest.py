@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contracts.target import Target
+from contracts.backend.target import Target
 from tests.conftest import SHARED_REFERENCE
 
 OFFICIAL_218 = SHARED_REFERENCE / "runai-2.18-openapi.json"

@@ -11,14 +11,14 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.auth import FAKE_CREDENTIALS, TokenSource
+from contracts.backend.auth import FAKE_CREDENTIALS, TokenSource
+from contracts.backend.journal import Journal, leftovers
+from contracts.backend.safety import writes_policy
+from contracts.backend.server import free_port
+from contracts.backend.target import Target
 from contracts.cli import main
-from contracts.fuzz import FuzzSettings, build_schema
-from contracts.journal import Journal, leftovers
-from contracts.safety import writes_policy
-from contracts.server import free_port
+from contracts.run.fuzz import FuzzSettings, build_schema
 from contracts.specs import load_contract
-from contracts.target import Target
 from tests.conftest import CLUSTER_ID
 
 

@@ -10,8 +10,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from contracts.backend.journal import leftovers
 from contracts.cli import main
-from contracts.journal import leftovers
 from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST, needs_official
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.ledger import Ledger
-from contracts.phases import Action
+from contracts.oracle.ledger import Ledger
+from contracts.oracle.phases import Action
 
 WID = "c8a70639-eb11-47b3-a7a9-c3787c65c1e5"
 

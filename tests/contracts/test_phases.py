@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.phases import PHASES, SPONTANEOUS, Action, desired_allowed, is_legal, reachable
+from contracts.oracle.phases import PHASES, SPONTANEOUS, Action, desired_allowed, is_legal, reachable
 
 S, R, D = Action.SUSPEND, Action.RESUME, Action.DELETE
 

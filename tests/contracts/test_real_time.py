@@ -17,10 +17,10 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from contracts.auth import FAKE_CREDENTIALS, TokenSource
+from contracts.backend.auth import FAKE_CREDENTIALS, TokenSource
+from contracts.backend.journal import leftovers, read_entries
+from contracts.backend.server import LocalServer, fake_command
 from contracts.cli import main
-from contracts.journal import leftovers, read_entries
-from contracts.server import LocalServer, fake_command
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

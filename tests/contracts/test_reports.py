@@ -6,13 +6,13 @@ from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
-from contracts.findings import Exchange, Finding
-from contracts.fuzz import FuzzSettings
-from contracts.outcome import RunOutcome
-from contracts.reports import write_reports
-from contracts.scenarios import ScenarioResult
+from contracts.backend.target import Placement
+from contracts.oracle.findings import Exchange, Finding
+from contracts.reports.write import write_reports
+from contracts.run.fuzz import FuzzSettings
+from contracts.run.outcome import RunOutcome
+from contracts.run.scenarios import ScenarioResult
 from contracts.specs import load_contract
-from contracts.target import Placement
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln"
 WID = "c8a70639-eb11-47b3-a7a9-c3787c65c1e5"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from contracts.rules import (
+from contracts.oracle.rules import (
     accepted_body_problems,
     created_at_problems,
     error_body_problems,

@@ -2,7 +2,7 @@
 installed copy (laid out as a wheel installs it, under site-packages, run from another directory).
 
 Hypothesis used to salt generation with constants of "local" modules, which an editable install is and a
-wheel is not: the two sent different requests for seed 0 (see contracts/determinism.py).
+wheel is not: the two sent different requests for seed 0 (see contracts/run/determinism.py).
 """
 
 from __future__ import annotations

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.auth import AuthError, Credentials, TokenSource, token_expiry
-from contracts.checks import backend_now
-from contracts.curl import curl_line
-from contracts.journal import Journal, leftovers, read_entries
-from contracts.rules import created_at_problems
-from contracts.safety import NameSource, is_loopback, new_run_id
+from contracts.backend.auth import AuthError, Credentials, TokenSource, token_expiry
+from contracts.backend.journal import Journal, leftovers, read_entries
+from contracts.backend.safety import NameSource, is_loopback, new_run_id
+from contracts.oracle.checks import backend_now
+from contracts.oracle.rules import created_at_problems
+from contracts.reports.curl import curl_line
 
 
 def test_curl_line_hides_credentials_and_the_base_url() -> None:

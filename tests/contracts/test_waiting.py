@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from contracts.phases import Action
-from contracts.safety import NameSource
-from contracts.scenarios import (
+from contracts.backend.safety import NameSource
+from contracts.backend.target import Placement
+from contracts.oracle.phases import Action
+from contracts.run.scenarios import (
     GONE,
     SCENARIOS,
     BudgetSpent,
@@ -23,7 +24,6 @@ from contracts.scenarios import (
     run_scenario,
 )
 from contracts.specs import VIEW_OPERATIONS, load_contract
-from contracts.target import Placement
 
 RUNNING = frozenset({"Running"})
 
@@ -185,7 +185,7 @@ def context(client: ScriptedClient, waiting: Any) -> ScenarioContext:
 
 def lifecycle_result(client: ScriptedClient, waiting: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(
-        "contracts.scenarios.json_body", lambda response: response.content if response.content else None
+        "contracts.run.scenarios.json_body", lambda response: response.content if response.content else None
     )
     scenario = next(s for s in SCENARIOS if s.name == "lifecycle")
     return run_scenario(scenario, context(client, waiting))
@@ -249,7 +249,7 @@ class ViewsClient(ScriptedClient):
 
 def views_result(client: ScriptedClient, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(
-        "contracts.scenarios.json_body", lambda response: response.content if response.content else None
+        "contracts.run.scenarios.json_body", lambda response: response.content if response.content else None
     )
     scenario = next(s for s in SCENARIOS if s.name == "views")
     return run_scenario(scenario, context(client, wall_time(ManualClock())))

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.server import HOST, LocalServer
+from contracts.backend.server import HOST, LocalServer
 from mockserver.cluster.phases import HOLDING
 
 pytestmark = pytest.mark.slow

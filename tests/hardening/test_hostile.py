@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contracts.server import HOST, LocalServer
+from contracts.backend.server import HOST, LocalServer
 from tests.hardening.hostile_cases import CASES, CLUSTER_ID, TRAININGS, Case, Keys
 from tests.hardening.rawhttp import exchange, request_bytes
 

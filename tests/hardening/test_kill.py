@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.server import HOST, LocalServer
+from contracts.backend.server import HOST, LocalServer
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.backend.server import LocalServer, fake_command
 from contracts.cli import main
-from contracts.server import LocalServer, fake_command
 from tests.conftest import SHARED_REFERENCE
 
 OFFICIAL_LATEST = SHARED_REFERENCE / "runai-latest-openapi.json"

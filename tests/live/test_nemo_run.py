@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.server import LocalServer, fake_command
+from contracts.backend.server import LocalServer, fake_command
 from tests.conftest import CLUSTER_ID, REPO
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from runai.exceptions import NotFoundException
 from runai.models import TrainingCreationRequest
 from runai.runai_client import RunaiClient
 
-from contracts.server import LocalServer, fake_command
+from contracts.backend.server import LocalServer, fake_command
 from tests.conftest import training
 
 

@@ -25,7 +25,7 @@ from runai.exceptions import NotFoundException
 from runai.models import TrainingCreationRequest
 from runai.runai_client import RunaiClient
 
-from contracts.server import LocalServer, fake_command
+from contracts.backend.server import LocalServer, fake_command
 from mockserver.validation import install_formats
 from tests.conftest import CLUSTER_ID
 

@@ -10,8 +10,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from contracts.backend.server import LocalServer
 from contracts.cli import main
-from contracts.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # Cheap phases are enough: every mutant's defect shows up in examples, fuzzing, stateful or a scenario.

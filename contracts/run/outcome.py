@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contracts.cleanup import CleanupResult
-from contracts.findings import Exchange, Finding
-from contracts.fuzz import FuzzSettings
-from contracts.scenarios import ScenarioResult
+from contracts.backend.cleanup import CleanupResult
+from contracts.backend.target import Placement
+from contracts.oracle.findings import Exchange, Finding
+from contracts.run.fuzz import FuzzSettings
+from contracts.run.scenarios import ScenarioResult
 from contracts.specs import Contract
-from contracts.target import Placement
 
 
 @dataclass

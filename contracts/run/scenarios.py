@@ -17,13 +17,14 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from contracts.auth import TokenSource
-from contracts.checks import ACTIONS, json_body
-from contracts.control import FakeControl
-from contracts.curl import curl_line
-from contracts.findings import Exchange, Finding, exchange, finding_from_failure
-from contracts.phases import TERMINAL, UNKNOWN, Action, reachable
-from contracts.safety import NameSource
+from contracts.backend.auth import TokenSource
+from contracts.backend.control import FakeControl
+from contracts.backend.safety import NameSource
+from contracts.backend.target import Placement
+from contracts.oracle.checks import ACTIONS, json_body
+from contracts.oracle.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.oracle.phases import TERMINAL, UNKNOWN, Action, reachable
+from contracts.reports.curl import curl_line
 from contracts.specs import (
     CREATE_OPERATION,
     DELETE_OPERATION,
@@ -33,7 +34,6 @@ from contracts.specs import (
     VIEW_OPERATIONS,
     Contract,
 )
-from contracts.target import Placement
 
 GONE = "(404)"
 VIEW_TIMEOUT = 30.0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from contracts.auth import AuthError, TokenSource
-from contracts.journal import Journal, leftovers
+from contracts.backend.auth import AuthError, TokenSource
+from contracts.backend.journal import Journal, leftovers
 
 TRAINING_PATH = "/api/v1/workloads/trainings/{workload_id}"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from schemathesis.core.failures import Failure
 
-from contracts.checks import RuleBroken
+from contracts.oracle.checks import RuleBroken
 
 _WORKLOAD_IN_PATH = re.compile(r"/trainings/([0-9a-fA-F-]{36})(?:/|$|\?)")
 

@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.phases import UNKNOWN, Action, desired_allowed, is_legal, reachable
-from contracts.rules import spec_differences
+from contracts.oracle.phases import UNKNOWN, Action, desired_allowed, is_legal, reachable
+from contracts.oracle.rules import spec_differences
 
 
 @dataclass

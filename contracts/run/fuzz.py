@@ -24,18 +24,18 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from contracts.auth import TokenSource
-from contracts.checks import ENABLE, json_body, operation_id
-from contracts.control import FakeControl
-from contracts.curl import curl_line
-from contracts.determinism import generate_from_the_contract_alone
-from contracts.findings import Exchange, Finding, exchange, finding_from_failure
-from contracts.interruption import requested as interruption_requested
-from contracts.journal import Journal
-from contracts.progress import Progress
-from contracts.safety import NameSource
+from contracts.backend.auth import TokenSource
+from contracts.backend.control import FakeControl
+from contracts.backend.journal import Journal
+from contracts.backend.safety import NameSource
+from contracts.backend.target import Placement
+from contracts.oracle.checks import ENABLE, json_body, operation_id
+from contracts.oracle.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.reports.curl import curl_line
+from contracts.run.determinism import generate_from_the_contract_alone
+from contracts.run.interruption import requested as interruption_requested
+from contracts.run.progress import Progress
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TRAININGS_OPERATIONS, Contract
-from contracts.target import Placement
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # Replaced by our own TrainingLifecycle check: a deleted training may be read while it is Deleting, which
@@ -44,7 +44,8 @@ DISABLED_CHECKS = ("use_after_free",)
 # Which answers to schema-valid data each operation may give (create and token may refuse it: policy,
 # cluster, name and credential rules go beyond the schema; our lifecycle scenario proves that a sound body
 # is accepted). One definition, shared with plain `schemathesis run`: the packaged schemathesis.toml.
-ALLOWANCES_FILE = Path(__file__).with_name("schemathesis.toml")
+# It sits at the top of the package, beside the CLI, one level above this layer.
+ALLOWANCES_FILE = Path(__file__).parents[1] / "schemathesis.toml"
 
 
 def acceptable_answers(path: Path = ALLOWANCES_FILE) -> dict[str, list[str]]:

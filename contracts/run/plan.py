@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.run import RunOptions
-from contracts.safety import writes_policy
-from contracts.scenarios import Scenario
+from contracts.backend.safety import writes_policy
+from contracts.run.execute import RunOptions
+from contracts.run.scenarios import Scenario
 from contracts.specs import Contract
 
 

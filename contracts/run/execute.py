@@ -11,11 +11,14 @@ from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from contracts.auth import FAKE_CREDENTIALS, Credentials, TokenSource
-from contracts.cleanup import delete_leftovers
-from contracts.discovery import discover
-from contracts.findings import Exchange, Finding, deduplicate
-from contracts.fuzz import (
+from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
+from contracts.backend.cleanup import delete_leftovers
+from contracts.backend.discovery import discover
+from contracts.backend.journal import Journal
+from contracts.backend.safety import NameSource, new_run_id, writes_policy
+from contracts.backend.target import Placement, Target
+from contracts.oracle.findings import Exchange, Finding, deduplicate
+from contracts.run.fuzz import (
     BUDGET,
     INTERRUPTED,
     PHASES,
@@ -26,13 +29,11 @@ from contracts.fuzz import (
     install_passing_time,
     run_engine,
 )
-from contracts.interruption import last_signal
-from contracts.interruption import requested as interruption_requested
-from contracts.journal import Journal
-from contracts.outcome import RunOutcome
-from contracts.progress import SILENT, Progress
-from contracts.safety import NameSource, new_run_id, writes_policy
-from contracts.scenarios import (
+from contracts.run.interruption import last_signal
+from contracts.run.interruption import requested as interruption_requested
+from contracts.run.outcome import RunOutcome
+from contracts.run.progress import SILENT, Progress
+from contracts.run.scenarios import (
     SCENARIOS,
     Scenario,
     ScenarioClient,
@@ -44,7 +45,6 @@ from contracts.scenarios import (
     skipped,
 )
 from contracts.specs import Contract
-from contracts.target import Placement, Target
 
 DEFAULT_IMAGE = "busybox:1.36"
 AUTH_REFUSED = frozenset({401, 403})

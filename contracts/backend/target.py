@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from contracts.control import FakeControl
-from contracts.safety import is_loopback
-from contracts.server import LocalServer, fake_command
+from contracts.backend.control import FakeControl
+from contracts.backend.safety import is_loopback
+from contracts.backend.server import LocalServer, fake_command
 
 REACH_TIMEOUT = 15.0
 

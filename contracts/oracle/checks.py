@@ -20,10 +20,15 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import Failure
 
-from contracts.curl import curl_line
-from contracts.ledger import Ledger
-from contracts.phases import INITIAL, Action
-from contracts.rules import accepted_body_problems, created_at_problems, error_body_problems, name_problems
+from contracts.oracle.ledger import Ledger
+from contracts.oracle.phases import INITIAL, Action
+from contracts.oracle.rules import (
+    accepted_body_problems,
+    created_at_problems,
+    error_body_problems,
+    name_problems,
+)
+from contracts.reports.curl import curl_line
 from contracts.specs import (
     CREATE_OPERATION,
     DELETE_OPERATION,

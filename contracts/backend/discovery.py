@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from contracts.control import FakeControl
-from contracts.target import Placement
+from contracts.backend.control import FakeControl
+from contracts.backend.target import Placement
 
 
 class DiscoveryError(Exception):
