@@ -44,13 +44,15 @@ class Pair:
         self.fast, self.reference = fast, reference
         self.compared = 0
 
-    def send(self, method: str, path: str, **options: Any) -> Any:
+    def send(self, method: str, path: str, *, exact: bool = True, **options: Any) -> Any:
+        """`exact=False`: the bodies may differ (a token names the wall-clock second it was issued in)."""
         fast = self.fast.request(method, path, **options)
         reference = self.reference.request(method, path, **options)
         where = f"{method} {path} {options.get('headers', {})}"
         assert fast.status_code == reference.status_code, (where, fast.text, reference.text)
-        assert fast.headers.raw == reference.headers.raw, where
-        assert fast.content == reference.content, where
+        if exact:
+            assert fast.headers.raw == reference.headers.raw, where
+            assert fast.content == reference.content, where
         self.compared += 1
         return fast
 
@@ -67,7 +69,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
 
 def _token(pair: Pair) -> str:
     grant = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
-    return str(pair.send("POST", "/api/v1/token", json=grant).json()["accessToken"])
+    return str(pair.send("POST", "/api/v1/token", json=grant, exact=False).json()["accessToken"])
 
 
 def _expired_token(app: Any) -> str:
