@@ -15,6 +15,27 @@ import yaml
 from mockserver.app import create_app
 from mockserver.specs import spec_file
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the slow end-to-end tier (live servers on real time, whole harness runs); CI does",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Plain `pytest` is the fast tier a developer runs between edits; `--slow` (or an explicit `-m`)
+    runs the rest too."""
+    if config.getoption("--slow") or config.option.markexpr:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import zlib
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from mockserver.app import create_app
 from tests.conftest import CLUSTER_ID, REPO
+
+# Whole Schemathesis runs over every operation: about 45 s, the slow tier.
+pytestmark = pytest.mark.slow
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
