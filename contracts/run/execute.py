@@ -18,6 +18,19 @@ from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
 from contracts.backend.target import Placement, Target
 from contracts.oracle.findings import Exchange, Finding, deduplicate
+from contracts.run.events import (
+    CleanupStarted,
+    EventStream,
+    ReportCollector,
+    RunFinished,
+    RunInterrupted,
+    RunStarted,
+    ScenarioFinished,
+    ScenarioSkipped,
+    ScenarioStarted,
+    journal_handler,
+    progress_handler,
+)
 from contracts.run.fuzz import (
     BUDGET,
     INTERRUPTED,
@@ -137,10 +150,10 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
     """One run. Interrupted (SIGINT, or SIGTERM turned into one by the CLI), it still cleans up, stops
     the fake it started and returns an outcome marked incomplete."""
     seed = options.resolved_seed()
-    say = options.progress.say
     budget = Budget(options.max_duration)
+    stream = EventStream(progress_handler(options.progress))
     with open_target(options, seed) as target:
-        say(f"target: {target.describe()}; seed {seed}")
+        stream.emit(RunStarted(target.describe(), seed))
         tokens = token_source(options, target)
         writable, writes = writes_policy(target.base_url, options.allow_writes)
         # Seeded names only against a fake this run started (its report is then the same byte for byte);
@@ -150,6 +163,9 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         outcome = RunOutcome(target.describe(), contract, settings, run_id, writes)
         journal = Journal(options.report_dir / f"journal-{run_id}.jsonl", run_id, target.base_url, fresh=True)
         outcome.journal = journal.path
+        stream.subscribe(journal_handler(journal))
+        collector = ReportCollector(outcome)
+        stream.subscribe(collector)
         # Hypothesis keeps a cache directory; it belongs with the run's other files, not in the cwd.
         set_hypothesis_home_dir(str(options.report_dir / ".hypothesis"))
         names = NameSource(run_id)
@@ -163,23 +179,20 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
             schema = build_schema(contract, target.base_url, settings, creation)
             install_auth(schema, tokens)
             if outcome.placement:
-                install_creation_hooks(schema, names, outcome.placement, options.image, journal)
+                install_creation_hooks(schema, names, outcome.placement, options.image, stream.emit)
                 if target.control is not None and target.manual_clock:
                     install_passing_time(schema, target.control)
-                client = ScenarioClient(schema, contract, tokens)
-                try:
-                    _run_scenarios(options, target, client, names, outcome, budget)
-                finally:
-                    outcome.exchanges += client.exchanges
+                client = ScenarioClient(schema, contract, tokens, stream.emit)
+                _run_scenarios(options, target, client, names, outcome, budget, stream)
             else:
-                outcome.scenarios = [skipped(s, "writes refused") for s in options.selected_scenarios()]
+                for scenario in options.selected_scenarios():
+                    stream.emit(ScenarioSkipped(skipped(scenario, "writes refused")))
             if options.phases and budget.spent():
                 outcome.not_run.append(f"Schemathesis phases {', '.join(options.phases)}: {BUDGET}")
             elif options.phases:
-                fuzzed = run_engine(schema, options.progress, budget.fuzz_deadline)
-                outcome.exchanges += fuzzed.exchanges
+                fuzzed = run_engine(schema, stream.emit, budget.fuzz_deadline)
                 outcome.operation_seconds = fuzzed.operation_seconds
-                findings += fuzzed.findings + [_run_error(error) for error in fuzzed.errors]
+                findings += collector.fuzz_findings + [_run_error(error) for error in fuzzed.errors]
                 if fuzzed.stopped_by == INTERRUPTED:
                     raise KeyboardInterrupt
                 if fuzzed.stopped_by == BUDGET:
@@ -187,9 +200,9 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         except KeyboardInterrupt:
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
-            say(f"{outcome.incomplete}: cleaning up")
+            stream.emit(RunInterrupted(outcome.incomplete))
         finally:
-            say("cleanup: deleting what the run created")
+            stream.emit(CleanupStarted())
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
         # Also the findings of scenarios that ran before an interrupt.
         findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
@@ -200,6 +213,7 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
             outcome.incomplete = "the --max-duration budget left no time to test anything"
         findings += _auth_findings(contract, outcome.exchanges)
         outcome.findings = deduplicate(findings)
+        stream.emit(RunFinished(outcome.conforms))
         return outcome
 
 
@@ -210,16 +224,16 @@ def _run_scenarios(
     names: NameSource,
     outcome: RunOutcome,
     budget: Budget,
+    stream: EventStream,
 ) -> None:
-    """Walk the selected scenarios into `outcome.scenarios`; what the budget or an interrupt leaves out is
-    listed as skipped, never dropped."""
-    progress = options.progress
+    """Walk the selected scenarios, each one's result emitted; what the budget or an interrupt leaves out
+    is emitted as skipped, never dropped."""
     waiting: Waiting
     if target.control is not None and target.manual_clock:
         waiting = VirtualTime(target.control)
     else:
         waiting = WallTime(
-            options.scenario_timeout, options.poll_interval, progress.detail, deadline=budget.deadline
+            options.scenario_timeout, options.poll_interval, stream.emit, deadline=budget.deadline
         )
     pending = list(options.selected_scenarios())
     try:
@@ -227,7 +241,7 @@ def _run_scenarios(
             scenario = pending[0]
             if budget.spent():
                 break
-            progress.say(f"scenario {scenario.name}: {scenario.title}")
+            stream.emit(ScenarioStarted(scenario.name, scenario.title))
             context = ScenarioContext(
                 client,
                 waiting,
@@ -236,16 +250,17 @@ def _run_scenarios(
                 options.image,
                 options.compute(),
                 target.control,
-                progress=progress.say,
+                emit=stream.emit,
             )
             result = run_scenario(scenario, context)
             pending.pop(0)
-            progress.say(f"scenario {scenario.name}: {result.outcome} ({result.seconds:.0f} s)")
-            outcome.scenarios.append(result)
+            stream.emit(ScenarioFinished(result))
     except KeyboardInterrupt:
-        outcome.scenarios += [skipped(s, "the run was interrupted") for s in pending]
+        for scenario in pending:
+            stream.emit(ScenarioSkipped(skipped(scenario, "the run was interrupted")))
         raise
-    outcome.scenarios += [skipped(s, BUDGET) for s in pending]
+    for scenario in pending:
+        stream.emit(ScenarioSkipped(skipped(scenario, BUDGET)))
     if pending:
         outcome.not_run.append(f"scenario(s) {', '.join(s.name for s in pending)}: {BUDGET}")
 

@@ -26,15 +26,24 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from contracts.backend.auth import TokenSource
 from contracts.backend.control import FakeControl
-from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.checks import ENABLE, json_body, operation_id
-from contracts.oracle.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.oracle.findings import exchange, finding_from_failure
 from contracts.reports.curl import curl_line
 from contracts.run.determinism import generate_from_the_contract_alone
+from contracts.run.events import (
+    CaseAnswered,
+    Emit,
+    FindingReported,
+    PhaseCounts,
+    PhaseFinished,
+    PhaseProgress,
+    PhaseStarted,
+    TrainingCreated,
+    TrainingDeleted,
+)
 from contracts.run.interruption import requested as interruption_requested
-from contracts.run.progress import Progress
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TRAININGS_OPERATIONS, Contract
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -81,8 +90,8 @@ INTERRUPTED = "interrupted"
 
 @dataclass
 class FuzzResult:
-    findings: list[Finding] = field(default_factory=list)
-    exchanges: list[Exchange] = field(default_factory=list)
+    """What the engine leaves besides its events (answered requests and findings go to the stream)."""
+
     errors: list[str] = field(default_factory=list)
     stopped_by: str | None = None
     # Seconds spent per operation (label), for JUnit's per-case time.
@@ -176,9 +185,10 @@ def install_passing_time(schema: OpenApiSchema, control: FakeControl) -> None:
 
 
 def install_creation_hooks(
-    schema: OpenApiSchema, names: NameSource, placement: Placement, image: str, journal: Journal
+    schema: OpenApiSchema, names: NameSource, placement: Placement, image: str, emit: Emit
 ) -> None:
-    """Created trainings get the run's name prefix and the target's project/cluster, and are journalled."""
+    """Created trainings get the run's name prefix and the target's project/cluster; their creation and
+    deletion are emitted (the journal handler records them)."""
 
     @schema.hook("map_case")
     def place(context: HookContext, case: Case[Any]) -> Case[Any]:
@@ -204,9 +214,10 @@ def install_creation_hooks(
         if op == CREATE_OPERATION and 200 <= response.status_code < 300:
             body = json_body(response)
             if isinstance(body, dict) and isinstance(body.get("workloadId"), str):
-                journal.created(body["workloadId"], str(body.get("name", "")), str(body.get("projectId", "")))
+                name, project_id = str(body.get("name", "")), str(body.get("projectId", ""))
+                emit(TrainingCreated(body["workloadId"], name, project_id))
         elif op == DELETE_OPERATION and 200 <= response.status_code < 300:
-            journal.deleted(str((case.path_parameters or {}).get("workloadId")))
+            emit(TrainingDeleted(str((case.path_parameters or {}).get("workloadId"))))
 
 
 @dataclass
@@ -219,15 +230,13 @@ class PhaseTally:
     failures: int = 0
     scenarios: int = 0
 
-    def line(self, now: float) -> str:
-        return (
-            f"schemathesis {self.name}: {self.scenarios} scenarios, {self.requests} requests, "
-            f"{self.failures} failing checks, {now - self.started:.0f} s"
-        )
+    def counts(self, now: float) -> PhaseCounts:
+        return PhaseCounts(self.name, self.scenarios, self.requests, self.failures, now - self.started)
 
 
-def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None = None) -> FuzzResult:
-    """Run Schemathesis to the end, or until `deadline` (time.monotonic()) or an interrupt stops it."""
+def run_engine(schema: OpenApiSchema, emit: Emit, deadline: float | None = None) -> FuzzResult:
+    """Run Schemathesis to the end, or until `deadline` (time.monotonic()) or an interrupt stops it; what
+    it sees and finds is emitted as it comes."""
     generate_from_the_contract_alone()
     result = FuzzResult()
     stream = from_schema(schema).execute()
@@ -249,7 +258,7 @@ def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None
             if result.stopped_by is None and interruption_requested():
                 result.stopped_by = INTERRUPTED
                 stream.stop()
-            tally = _handle(event, result, progress, tally, schema.config.base_url)
+            tally = _handle(event, result, emit, tally, schema.config.base_url)
     finally:
         if timer is not None:
             timer.cancel()
@@ -259,29 +268,28 @@ def run_engine(schema: OpenApiSchema, progress: Progress, deadline: float | None
 def _handle(
     event: events.EngineEvent,
     result: FuzzResult,
-    progress: Progress,
+    emit: Emit,
     tally: PhaseTally | None,
     base_url: str | None,
 ) -> PhaseTally | None:
-    """Fold one engine event into the result and the progress; returns the phase now being counted."""
+    """Turn one engine event into ours (and the result); returns the phase now being counted."""
     if isinstance(event, events.PhaseStarted) and event.phase.is_enabled:
         if event.phase.name.value in PHASES:
             tally = PhaseTally(event.phase.name.value, time.monotonic())
-            progress.say(f"schemathesis {tally.name} phase")
+            emit(PhaseStarted(tally.name))
     elif isinstance(event, events.PhaseFinished) and tally is not None:
         if event.phase.name.value == tally.name:
-            progress.say(tally.line(time.monotonic()))
+            emit(PhaseFinished(tally.counts(time.monotonic())))
             tally = None
     elif isinstance(event, events.ScenarioFinished):
-        before = (len(result.exchanges), len(result.findings))
-        _collect(event, result, base_url)
+        requests, failures = _collect(event, emit, base_url)
         _add_time(event, result)
         if tally is not None:
             tally.scenarios += 1
-            tally.requests += len(result.exchanges) - before[0]
-            tally.failures += len(result.findings) - before[1]
+            tally.requests += requests
+            tally.failures += failures
             if tally.scenarios % 25 == 0:
-                progress.detail(tally.line(time.monotonic()))
+                emit(PhaseProgress(tally.counts(time.monotonic())))
     elif isinstance(event, events.Interrupted):
         result.stopped_by = result.stopped_by or INTERRUPTED
     elif isinstance(event, events.NonFatalError):
@@ -290,7 +298,8 @@ def _handle(
         result.errors.append(f"Schemathesis stopped: {event.exception!r}")
     elif isinstance(event, events.EngineFinished):
         source = "after run"
-        result.findings += [finding_from_failure(failure, source, None) for failure in event.failures]
+        for failure in event.failures:
+            emit(FindingReported(finding_from_failure(failure, source, None)))
     return tally
 
 
@@ -302,17 +311,21 @@ def _add_time(event: events.ScenarioFinished, result: FuzzResult) -> None:
         result.operation_seconds[label] = result.operation_seconds.get(label, 0.0) + share
 
 
-def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str | None) -> None:
+def _collect(event: events.ScenarioFinished, emit: Emit, base_url: str | None) -> tuple[int, int]:
+    """Emit the scenario's answered requests and its failed checks; returns how many of each."""
     recorder = event.recorder
+    requests = failures = 0
     source = event.phase.value
     for case_id, node in recorder.cases.items():
         interaction = recorder.interactions.get(case_id)
         if interaction is not None and interaction.response is not None:
             request, response = interaction.request, interaction.response
             label = node.value.operation.label
-            result.exchanges.append(
-                exchange(label, request.uri, response.status_code, _flat(request.headers), response.content)
+            answered = exchange(
+                label, request.uri, response.status_code, _flat(request.headers), response.content
             )
+            emit(CaseAnswered(answered))
+            requests += 1
     for case_id, checks in recorder.checks.items():
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:
@@ -325,7 +338,9 @@ def _collect(event: events.ScenarioFinished, result: FuzzResult, base_url: str |
                 curl = curl_line(
                     request.method, request.uri, _flat(request.headers), request.body, base_url=base_url
                 )
-            result.findings.append(finding_from_failure(failure, source, curl))
+            emit(FindingReported(finding_from_failure(failure, source, curl)))
+            failures += 1
+    return requests, failures
 
 
 def _flat(headers: dict[str, list[str]]) -> dict[str, str]:

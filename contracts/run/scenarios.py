@@ -22,9 +22,10 @@ from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.checks import ACTIONS, json_body
-from contracts.oracle.findings import Exchange, Finding, exchange, finding_from_failure
+from contracts.oracle.findings import Finding, exchange, finding_from_failure
 from contracts.oracle.phases import TERMINAL, UNKNOWN, Action, reachable
 from contracts.reports.curl import curl_line
+from contracts.run.events import CaseAnswered, Emit, PhaseSeen, WaitingFor, ignore
 from contracts.specs import (
     CREATE_OPERATION,
     DELETE_OPERATION,
@@ -180,7 +181,7 @@ class WallTime:
 
     timeout: float
     interval: float
-    progress: Callable[[str], None]
+    emit: Emit
     first_interval: float = 0.2
     growth: float = 1.5
     deadline: float | None = None  # time.monotonic() at which the run's budget is spent
@@ -213,7 +214,7 @@ class WallTime:
             if self.deadline is not None and self.clock() + pause >= self.deadline:
                 raise BudgetSpent(f"{what}: {BUDGET_SPENT} (last seen {phase})")
             if phase != last:
-                self.progress(f"  {what}: {phase} after {waited:.1f} s")
+                self.emit(PhaseSeen(what, phase, waited))
                 last = phase
             self.sleep(pause)
             pause = min(pause * self.growth, self.interval)
@@ -222,11 +223,13 @@ class WallTime:
 class ScenarioClient:
     """Sends the scenario's requests through Schemathesis and turns check failures into findings."""
 
-    def __init__(self, schema: OpenApiSchema, contract: Contract, tokens: TokenSource) -> None:
+    def __init__(
+        self, schema: OpenApiSchema, contract: Contract, tokens: TokenSource, emit: Emit = ignore
+    ) -> None:
         self.schema = schema
         self.contract = contract
         self.tokens = tokens
-        self.exchanges: list[Exchange] = []
+        self.emit = emit
         self.result: ScenarioResult | None = None
         self.last_curl: str | None = None
 
@@ -246,9 +249,11 @@ class ScenarioClient:
         self.last_curl = curl_line(
             str(request.method), str(request.url), dict(request.headers), sent, base_url=base_url
         )
-        self.exchanges.append(
-            exchange(
-                op.label, str(request.url), response.status_code, dict(request.headers), response.content
+        self.emit(
+            CaseAnswered(
+                exchange(
+                    op.label, str(request.url), response.status_code, dict(request.headers), response.content
+                )
             )
         )
         try:
@@ -293,7 +298,7 @@ class ScenarioContext:
     compute: dict[str, Any]
     control: FakeControl | None
     steps: list[str] = field(default_factory=list)
-    progress: Callable[[str], None] = field(default=lambda message: None)
+    emit: Emit = ignore
     # Trainings the scenario created and has not deleted; what it leaves is deleted when it ends.
     live: list[str] = field(default_factory=list)
     # Actions sent since the last phase the scenario saw, per training: they tell what may come next.
@@ -350,7 +355,7 @@ class ScenarioContext:
 
     def reach(self, workload_id: str, *wanted: str) -> str:
         what = f"waiting for {'/'.join(wanted)}"
-        self.progress(f"  {what}")
+        self.emit(WaitingFor(what))
         actions = tuple(self.unseen.pop(workload_id, []))
         phase = self.waiting.until(
             lambda: self.client.phase(workload_id),

@@ -12,6 +12,7 @@ import pytest
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.phases import Action
+from contracts.run.events import Event, PhaseSeen, ignore
 from contracts.run.scenarios import (
     GONE,
     SCENARIOS,
@@ -58,7 +59,7 @@ class ManualClock:
 
 
 def wall_time(clock: ManualClock, **kwargs: Any) -> WallTime:
-    settings: dict[str, Any] = {"timeout": 600, "interval": 2.0, "progress": lambda message: None}
+    settings: dict[str, Any] = {"timeout": 600, "interval": 2.0, "emit": ignore}
     return WallTime(**{**settings, **kwargs}, sleep=clock.sleep, clock=clock)
 
 
@@ -87,13 +88,14 @@ def test_virtual_time_stops_at_a_phase_that_cannot_lead_to_the_wanted_one() -> N
 
 def test_wall_time_polls_fast_first_then_backs_off() -> None:
     clock = ManualClock()
-    messages: list[str] = []
+    seen: list[Event] = []
     phases = reader(["Pending"] * 12 + ["Running"])
-    waiting = wall_time(clock, progress=messages.append)
+    waiting = wall_time(clock, emit=seen.append)
     assert waiting.until(lambda: next(phases), RUNNING, "waiting for Running") == "Running"
     assert clock.slept[0] < 1  # sub-second at first
     assert clock.slept == sorted(clock.slept) and clock.slept[-1] == 2.0  # backing off up to the interval
-    assert messages == ["  waiting for Running: Pending after 0.0 s"]  # one line per phase seen, not per poll
+    # One event per phase seen, not per poll.
+    assert seen == [PhaseSeen("waiting for Running", "Pending", 0.0)]
 
 
 def test_wall_time_times_out() -> None:
