@@ -72,6 +72,17 @@ def test_repeated_actions_are_accepted_no_ops(api):
     assert api.delete(workload).status_code == 404
 
 
+def test_suspend_after_a_resume_while_stopping_wants_stopped_again(api):
+    workload = api.create(training()).json()["workloadId"]
+    api.phases_over(workload, 4)
+    api.action(workload, "suspend")
+    api.action(workload, "resume")
+    api.action(workload, "suspend")  # found by fuzzing: it used to leave desiredPhase Running
+    read = api.get(workload).json()
+    assert (read["actualPhase"], read["desiredPhase"]) == ("Stopping", "Stopped")
+    assert api.phases_over(workload, 4) == ["Stopping", "Stopped"]
+
+
 def test_resume_while_stopping_continues_to_run(api):
     workload = api.create(training()).json()["workloadId"]
     api.phases_over(workload, 4)
