@@ -45,7 +45,7 @@ def admit(
     if topology.project(project_id) is None:
         issues.append(ComplianceIssue("projectId", f"project '{project_id}' does not exist"))
     elif not caller.may_use(project_id):
-        raise Forbidden("You do not have sufficient permissions.")
+        raise Forbidden()
     problem = name_problem(request.name, request.name_is_prefix)
     if problem:
         issues.append(ComplianceIssue("name", problem))

@@ -217,7 +217,7 @@ class FakeCluster:
         with self._synced() as engine:
             training = self._find(engine, workload_id)
             if not caller.may_use(training.project_id):
-                raise Forbidden("You do not have sufficient permissions.")
+                raise Forbidden()
             engine.fire(training, trigger)  # no matching transition: the documented no-op
             return training
 
@@ -225,7 +225,7 @@ class FakeCluster:
     def _find(engine: Engine, workload_id: str) -> Training:
         training = engine.trainings.get(workload_id)
         if training is None:
-            raise NotFound("Resource id not found.")
+            raise NotFound()
         return training
 
     def _name_taken(self, project_id: str, name: str) -> bool:

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 class ClusterError(Exception):
     """A request the cluster cannot carry out; the message says why."""
 
-    def __init__(self, message: str) -> None:
+    default_message = "The request cannot be carried out."
+
+    def __init__(self, message: str | None = None) -> None:
+        message = message or self.default_message
         super().__init__(message)
         self.message = message
 
@@ -16,9 +19,13 @@ class ClusterError(Exception):
 class NotFound(ClusterError):
     """No such training, load or other object."""
 
+    default_message = "Resource id not found."
+
 
 class Forbidden(ClusterError):
     """The caller may not act on this project."""
+
+    default_message = "You do not have sufficient permissions."
 
 
 class Conflict(ClusterError):

@@ -32,9 +32,9 @@ class ClusterReader:
         engine = self._engine
         training = engine.trainings.get(workload_id) or (engine.deleted.get(workload_id) if deleted else None)
         if training is None:
-            raise NotFound("Resource id not found.")
+            raise NotFound()
         if caller is not None and not caller.may_use(training.project_id):
-            raise Forbidden("You do not have sufficient permissions.")
+            raise Forbidden()
         return training
 
     def loads(self) -> list[Load]:

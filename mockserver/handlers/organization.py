@@ -6,20 +6,16 @@ from typing import Any
 
 from mockserver.auth import Principal
 from mockserver.cluster.errors import Forbidden, NotFound
-from mockserver.errors import error_response
+from mockserver.handlers.listing import listed
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.views import organization as views
-from mockserver.views.filtering import Fields, QueryError, page, select
-
-_FORBIDDEN = "You do not have sufficient permissions."
-_NOT_FOUND = "Resource id not found."
+from mockserver.views.filtering import Fields
 
 
 def _organisation(state: MockState) -> views.Organisation:
-    cluster = state.cluster
-    return views.Organisation.of(
-        cluster.topology, cluster.scheduler_snapshot(), cluster.now(), cluster.clock.start
-    )
+    with state.cluster.reading() as cluster:  # one instant for the whole answer
+        snapshot, now = cluster.scheduler_snapshot(), cluster.now()
+    return views.Organisation.of(state.cluster.topology, snapshot, now, state.cluster.clock.start)
 
 
 def _may_see_department(principal: Principal, state: MockState, department_id: str) -> bool:
@@ -30,24 +26,17 @@ def _may_see_department(principal: Principal, state: MockState, department_id: s
 def _listing(
     items: list[dict[str, Any]], known: Fields, key: str, query: dict[str, Any], *, search: bool
 ) -> Any:
-    try:
-        chosen = select(
-            items, known, filter_by=query.get("filterBy"), search=query.get("search") if search else None
-        )
-        cut = page(
-            chosen,
-            known,
-            sort_by=query.get("sortBy"),
-            sort_order=query.get("sortOrder"),
-            offset=query.get("offset"),
-            limit=query.get("limit"),
-        )
-    except QueryError as error:
-        return error_response(400, str(error))
-    answer: dict[str, Any] = {key: cut.items}
-    if cut.next is not None:
-        answer["next"] = cut.next
-    return answer, 200
+    return listed(
+        key,
+        items,
+        known,
+        filter_by=query.get("filterBy"),
+        search=query.get("search") if search else None,
+        sort_by=query.get("sortBy"),
+        sort_order=query.get("sortOrder"),
+        offset=query.get("offset"),
+        limit=query.get("limit"),
+    )
 
 
 async def get_clusters(**_: Any) -> Any:
@@ -58,7 +47,7 @@ async def get_clusters(**_: Any) -> Any:
 async def get_cluster_by_uuid(clusterUuid: str, **_: Any) -> Any:
     state = current()
     if clusterUuid.lower() != state.cluster.topology.cluster_id.lower():
-        raise NotFound(_NOT_FOUND)
+        raise NotFound()
     return views.cluster(state.version, _organisation(state)), 200
 
 
@@ -76,9 +65,9 @@ async def get_project(projectId: str, **_: Any) -> Any:
     org = _organisation(state)
     project = org.topology.project(projectId)
     if project is None:
-        raise NotFound(_NOT_FOUND)
+        raise NotFound()
     if not caller().may_use(project.id):
-        raise Forbidden(_FORBIDDEN)
+        raise Forbidden()
     return views.project(state.version, org, project), 200
 
 
@@ -98,16 +87,16 @@ async def get_department(departmentId: str, **_: Any) -> Any:
     org = _organisation(state)
     department = org.topology.departments.get(departmentId)
     if department is None:
-        raise NotFound(_NOT_FOUND)
+        raise NotFound()
     if not _may_see_department(caller(), state, department.id):
-        raise Forbidden(_FORBIDDEN)
+        raise Forbidden()
     return views.department(state.version, org, department, listed=False), 200
 
 
 async def getNodePools(clusterId: str, **_: Any) -> Any:
     state = current()
     if clusterId.lower() != state.cluster.topology.cluster_id.lower():
-        raise NotFound(_NOT_FOUND)
+        raise NotFound()
     org = _organisation(state)
     return [views.node_pool(state.version, org, pool) for pool in org.topology.node_pools], 200
 

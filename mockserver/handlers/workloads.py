@@ -11,12 +11,10 @@ from typing import Any
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.reader import ClusterReader
 from mockserver.errors import error_response
+from mockserver.handlers.listing import listed
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.views import workloads as views
-from mockserver.views.filtering import QueryError, fields, page, select
-
-_FORBIDDEN = "You do not have sufficient permissions."
-_NOT_FOUND = "Resource id not found."
+from mockserver.views.filtering import QueryError, fields, select
 
 
 def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[views.WorkloadFacts]:
@@ -43,9 +41,9 @@ def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
         if load is not None:
             found = views.of_load(load, cluster.topology, cluster.placement(workload_id))
     if found is None:
-        raise NotFound(_NOT_FOUND)
+        raise NotFound()
     if not caller().may_use(found.project_id):
-        raise Forbidden(_FORBIDDEN)
+        raise Forbidden()
     return found
 
 
@@ -66,22 +64,19 @@ def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def get_workloads(**query: Any) -> Any:
     state = current()
-    known = views.workload_fields(state.version)
     try:
-        cut = page(
-            _visible(state, query),
-            known,
-            sort_by=query.get("sortBy"),
-            sort_order=query.get("sortOrder"),
-            offset=query.get("offset"),
-            limit=query.get("limit"),
-        )
+        visible = _visible(state, query)
     except QueryError as error:
         return error_response(400, str(error))
-    answer: dict[str, Any] = {"workloads": cut.items}
-    if cut.next is not None:
-        answer["next"] = cut.next
-    return answer, 200
+    return listed(
+        "workloads",
+        visible,
+        views.workload_fields(state.version),
+        sort_by=query.get("sortBy"),
+        sort_order=query.get("sortOrder"),
+        offset=query.get("offset"),
+        limit=query.get("limit"),
+    )
 
 
 async def count_workloads(**query: Any) -> Any:
@@ -102,15 +97,8 @@ async def get_workload(workloadId: str, **_: Any) -> Any:
 def _paged(
     items: list[dict[str, Any]], key: str, query: dict[str, Any], *, newest_first: bool = False
 ) -> Any:
-    try:
-        offset, limit = query.get("offset"), query.get("limit")
-        cut = page(items[::-1] if newest_first else items, fields({}), offset=offset, limit=limit)
-    except QueryError as error:
-        return error_response(400, str(error))
-    answer: dict[str, Any] = {key: cut.items}
-    if cut.next is not None:
-        answer["next"] = cut.next
-    return answer, 200
+    ordered = items[::-1] if newest_first else items
+    return listed(key, ordered, fields({}), offset=query.get("offset"), limit=query.get("limit"))
 
 
 async def get_workload_events(workloadId: str, **query: Any) -> Any:
