@@ -14,6 +14,7 @@ from mockserver.cluster.scheduler.state import PodRecord
 
 def allocate(session: Session) -> None:
     state = session.state
+    projects = state.projects
     failed: dict[str, FailedSignatures] = {}
     for pool, leaves in session.rounds():
         signatures = failed.setdefault(pool, FailedSignatures())
@@ -21,6 +22,8 @@ def allocate(session: Session) -> None:
         def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
             """Drop a shape bound to fail, judging by what already failed in this action."""
             shape = record.shape
+            if not signatures.knows(shape.queue_signature) and not signatures.knows(shape.signature):
+                return False  # the usual case while pods fit: nothing like it failed
             reason = signatures.reason_if_dominated(shape.queue_signature, shape.size)
             if reason is None:
                 no_fit = signatures.reason_if_dominated(shape.signature, shape.size)
@@ -34,7 +37,9 @@ def allocate(session: Session) -> None:
 
         for record in QueueOrder(pool, leaves, skip):
             shape = record.shape
-            problem = state.queue(record, pool).capacity_problem(shape.requests[pool], shape.preemptible)
+            problem = projects[shape.project_id, pool].capacity_problem(
+                shape.requests[pool], shape.preemptible
+            )
             if problem is None:
                 pods = state.try_place(record, pool)
                 if pods is not None:

@@ -60,7 +60,7 @@ class PodPlacement:
     def gpu_charge(self) -> float:
         if self.mig_profile is not None:
             return float(mig_gpus(self.mig_profile))
-        return sum(units for _, units in self.devices) / UNIT
+        return sum([units for _, units in self.devices]) / UNIT
 
     def placed(self, job_id: str, index: int) -> PlacedPod:
         return PlacedPod(
@@ -129,8 +129,8 @@ class NodeState:
     def shared_room(self) -> int:
         """The most a fraction can still get on a device already shared; 0 if none has room."""
         best = 0
-        for i, used in enumerate(self.used):
-            if used and not self.whole[i] and UNIT - used > best:
+        for used, whole in zip(self.used, self.whole, strict=True):
+            if used and not whole and UNIT - used > best:
                 best = UNIT - used
         return best
 
@@ -142,8 +142,17 @@ class NodeState:
     # -- choose --------------------------------------------------------------------------------------
 
     def whole_devices(self, count: int) -> tuple[tuple[int, int], ...]:
-        chosen = [i for i, used in enumerate(self.used) if not used and not self.whole[i]][:count]
-        return tuple((i, UNIT) for i in chosen)
+        """The first `count` untouched devices (fewer if there are not as many)."""
+        chosen: list[tuple[int, int]] = []
+        if count <= 0:
+            return ()
+        whole = self.whole
+        for i, used in enumerate(self.used):
+            if not used and not whole[i]:
+                chosen.append((i, UNIT))
+                if len(chosen) == count:
+                    break
+        return tuple(chosen)
 
     def shared_devices(
         self, units: int, count: int, spread: bool = False

@@ -13,17 +13,16 @@ import math
 from collections.abc import Callable, Iterator
 
 from mockserver.cluster.scheduler.queues import QueueState
-from mockserver.cluster.scheduler.state import PodRecord, Shape
-from mockserver.cluster.scheduler.vector import EPSILON, GPU, INDEXES, ZERO, ResourceVector
+from mockserver.cluster.scheduler.state import JobKey, PodRecord, Shape
+from mockserver.cluster.scheduler.vector import EPSILON, GPU, ZERO, ResourceVector
 from mockserver.cluster.topology import UNLIMITED
 
-JobKey = tuple[int, int, str, int]
 QueueKey = tuple[bool, bool, int, bool, float, float, float, int]
 
 
 def job_key(record: PodRecord) -> JobKey:
     """Higher priority first, then older, then id, then pod index."""
-    return (-record.job.priority, record.job.seq, record.job.id, record.index)
+    return record.key
 
 
 def victim_key(record: PodRecord) -> JobKey:
@@ -36,32 +35,36 @@ def _dominant_share(queue: QueueState, request: ResourceVector) -> tuple[float, 
     for a resource the queue may not hold at all."""
     with_job = without_job = 0.0
     penalised = False
-    for r in INDEXES:
-        share = queue.allocatable_share(r)
+    for held, asked, share in zip(queue.allocated, request, queue.shares, strict=True):
         if share == math.inf:
             continue
-        held = queue.allocated[r]
         if share <= EPSILON:
-            penalised = penalised or request[r] > 0
-            if held + request[r] > 0:
+            penalised = penalised or asked > 0
+            if held + asked > 0:
                 with_job = math.inf
             if held > 0:
                 without_job = math.inf
             continue
-        with_job = max(with_job, (held + request[r]) / share)
-        without_job = max(without_job, held / share)
+        # as max(with_job, ...) and max(without_job, ...), without the calls
+        ratio = (held + asked) / share
+        if ratio > with_job:
+            with_job = ratio
+        ratio = held / share
+        if ratio > without_job:
+            without_job = ratio
     return with_job, without_job, penalised
 
 
 def queue_key(queue: QueueState, request: ResourceVector) -> QueueKey:
     """KAI's queue comparator as a sort key; `request` is the queue's next pod."""
-    allocated, deserved = queue.allocated, queue.deserved
     over_fair_share = False
     starved = True
-    for r in INDEXES:
-        if allocated[r] > queue.fair_share[r] + EPSILON:
+    for held, asked, fair, deserved in zip(
+        queue.allocated, request, queue.fair_share, queue.deserved, strict=True
+    ):
+        if held > fair + EPSILON:
             over_fair_share = True
-        if deserved[r] != UNLIMITED and allocated[r] + request[r] > deserved[r] + EPSILON:
+        if deserved != UNLIMITED and held + asked > deserved + EPSILON:
             starved = False
     with_job, without_job, penalised = _dominant_share(queue, request)
     return (
@@ -71,7 +74,7 @@ def queue_key(queue: QueueState, request: ResourceVector) -> QueueKey:
         penalised,
         with_job,
         without_job,
-        queue.allocatable_share(GPU),
+        queue.shares[GPU],
         queue.creation,
     )
 
@@ -126,17 +129,21 @@ class _Leaf:
         heap = self.heap
         while heap:
             _, n, cursor, at = heap[0]
+            # The cursor's head: the first pending pod from its position on (as _Cursor.head, inlined).
             members = cursor.shape.members
-            # Inline of cursor.head() for the common case: the head the order was taken on is still due.
-            head = members[at] if cursor.at == at and at < len(members) else cursor.head()
-            if head is not None and head.pods is not None:
-                head = cursor.head()
-            if head is None:
+            position = cursor.at
+            size = len(members)
+            while position < size and members[position].pods is not None:
+                position += 1
+            cursor.at = position
+            if position >= size:
                 heapq.heappop(heap)
-            elif cursor.at != at:
-                heapq.heapreplace(heap, (job_key(head), n, cursor, cursor.at))
+                continue
+            head = members[position]
+            if position != at:
+                heapq.heapreplace(heap, (head.key, n, cursor, position))
             elif skip(head):
-                cursor.at = len(cursor.shape.members)
+                cursor.at = size
                 heapq.heappop(heap)
             else:
                 self.current = head
@@ -190,6 +197,8 @@ class QueueOrder:
         self._stale = True
 
     def __iter__(self) -> Iterator[PodRecord]:
+        pool, skip = self._pool, self._skip
+        heappop, heappush = heapq.heappop, heapq.heappush
         top: list[_ParentEntry] = []
         children: dict[int, list[_Entry]] = {}
         while True:
@@ -198,18 +207,21 @@ class QueueOrder:
                 self._stale = False
             if not top:
                 return
-            _, _, parent = heapq.heappop(top)
+            _, _, parent = heappop(top)
             heap = children[id(parent)]
-            _, _, leaf = heapq.heappop(heap)
+            _, _, leaf = heappop(heap)
             record = leaf.take()
             yield record
             if self._stale:
                 continue
-            entry = self._leaf_entry(leaf)
-            if entry is not None:
-                heapq.heappush(heap, entry)
+            # _leaf_entry and _parent_entry, inlined: this runs once per pod served.
+            head = leaf.head(skip)
+            if head is not None:
+                queue = leaf.queue
+                heappush(heap, (queue_key(queue, head.shape.requests[pool]), queue.creation, leaf))
             if heap:
-                heapq.heappush(top, self._parent_entry(parent, heap))
+                head = heap[0][2].peek()
+                heappush(top, (queue_key(parent, head.shape.requests[pool]), parent.creation, parent))
 
     def _leaf_entry(self, leaf: _Leaf) -> _Entry | None:
         head = leaf.head(self._skip)

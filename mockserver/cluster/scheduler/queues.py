@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
 class QueueState:
     __slots__ = (
+        "_fair_share",
         "allocated",
         "allocated_np",
         "creation",
         "deserved",
-        "fair_share",
         "kind",
         "limit",
         "name",
@@ -32,6 +32,8 @@ class QueueState:
         "priority",
         "request",
         "running",
+        "shares",
+        "unlimited_chain",
         "weight",
     )
 
@@ -57,7 +59,14 @@ class QueueState:
         self.allocated = ZERO
         self.allocated_np = ZERO
         self.request = ZERO
+        # allocatable_share(r) for every r, kept in step with the fair share (the queue order reads it
+        # for every pod a cycle places).
+        self.shares: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self.fair_share = ZERO
+        # No limit on this queue or an ancestor: a preemptible request meets no capacity problem.
+        self.unlimited_chain: bool = all(v == UNLIMITED for v in self.limit) and (
+            parent is None or parent.unlimited_chain
+        )
         # Placed pods by id, in placement order; only project queues hold pods.
         self.running: dict[str, PodRecord] = {}
 
@@ -73,12 +82,24 @@ class QueueState:
             queue = queue.parent
         return chain
 
+    @property
+    def fair_share(self) -> ResourceVector:
+        return self._fair_share
+
+    @fair_share.setter
+    def fair_share(self, value: ResourceVector) -> None:
+        self._fair_share = value
+        self.shares = (self._allocatable(value, 0), self._allocatable(value, 1), self._allocatable(value, 2))
+
     def allocatable_share(self, r: int) -> float:
         """What the queue may hold before it counts as over-served: max(deserved, fair share), capped by limit."""
+        return self.shares[r]
+
+    def _allocatable(self, fair_share: ResourceVector, r: int) -> float:
         limit = math.inf if self.limit[r] == UNLIMITED else self.limit[r]
         if self.deserved[r] == UNLIMITED:
             return limit
-        return min(limit, max(self.deserved[r], self.fair_share[r]))
+        return min(limit, max(self.deserved[r], fair_share[r]))
 
     def charge(self, amount: ResourceVector, preemptible: bool, sign: float) -> None:
         change = amount if sign > 0 else amount.times(-1.0)
@@ -95,6 +116,8 @@ class QueueState:
         Fair share is not checked here: allocation is work-conserving, only limits and, for non-preemptible
         work, deserved quotas are caps.
         """
+        if preemptible and self.unlimited_chain:
+            return None
         for queue in self.ancestry():
             for r, resource in zip(INDEXES, RESOURCES, strict=True):
                 if request[r] <= 0:

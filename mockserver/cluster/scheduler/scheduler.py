@@ -34,7 +34,10 @@ class _Entry:
     pods: list[PodRecord]
 
     def running(self) -> int:
-        return sum(1 for p in self.pods if p.pods is not None)
+        pods = self.pods
+        if len(pods) == 1:  # most jobs: no generator to run
+            return 0 if pods[0].pods is None else 1
+        return sum(1 for p in pods if p.pods is not None)
 
     def waiting(self) -> int:
         return len(self.pods) - self.running()
@@ -85,21 +88,27 @@ class Scheduler:
         shapes = [s for s in state.shapes.values() if s.members]
         session = Session(state, shapes)
         allocate(session)
+        # Pods placed so far leave their shapes now, so that reclaim and preempt do not walk past them
+        # (readers pass over placed pods anyway: the outcome is the same).
+        _compact(session.started)
+        allocated = len(session.started)
         reclaim(session)
         preempt(session)
-        for shape in {id(r.shape): r.shape for r in session.started}.values():
-            shape.compact()
+        _compact(session.started[allocated:])
         started = self._first_starts(session)
         evicted = self._evictions(session)
         self._dirty = bool(session.started or session.evicted)
         return CycleResult(started=started, evicted=evicted, pending=self._pending_changes(shapes))
 
     def _first_starts(self, session: Session) -> list[str]:
-        started_pods = Counter(r.job.id for r in session.started)
-        evicted_pods = Counter(r.job.id for r, _ in session.evicted)
+        started_pods = Counter([r.job.id for r in session.started])
+        evicted_pods = Counter([r.job.id for r, _ in session.evicted])
+        jobs = self._jobs
         started: list[str] = []
-        for job_id in started_pods:
-            before = self._jobs[job_id].running() - started_pods[job_id] + evicted_pods[job_id]
+        for job_id, count in started_pods.items():
+            before = jobs[job_id].running() - count
+            if evicted_pods:
+                before += evicted_pods[job_id]
             if before == 0:
                 started.append(job_id)
         return started
@@ -219,6 +228,12 @@ class Scheduler:
                 for pool in self._topology.node_pools
             },
         }
+
+
+def _compact(records: list[PodRecord]) -> None:
+    """Drop placed pods from the pending lists of the shapes `records` belong to."""
+    for shape in {id(r.shape): r.shape for r in records}.values():
+        shape.compact()
 
 
 def _reason(shape: Shape) -> str:

@@ -17,6 +17,10 @@ class FailedSignatures:
         # signature -> the smallest sizes that failed under it, each with its reason
         self._failed: dict[Signature, list[tuple[Size, str]]] = {}
 
+    def knows(self, signature: Signature) -> bool:
+        """True if something failed under `signature` (else nothing is dominated under it)."""
+        return signature in self._failed
+
     def reason_if_dominated(self, signature: Signature, size: Size) -> str | None:
         for failed, reason in self._failed.get(signature, ()):
             if all(map(le, failed, size)):

@@ -29,11 +29,13 @@ from mockserver.cluster.scheduler.nodes import (
 )
 from mockserver.cluster.scheduler.placement import PoolIndex
 from mockserver.cluster.scheduler.queues import QueueState
-from mockserver.cluster.scheduler.vector import ZERO, ResourceVector
+from mockserver.cluster.scheduler.vector import ZERO, ResourceVector, vector
 from mockserver.cluster.topology import Topology
 
 # What makes pending pods interchangeable (see the module docstring).
 ShapeKey = tuple[str, int, bool, PodRequest, str | None, tuple[str, ...]]
+# Higher priority first, then older, then id, then pod index.
+JobKey = tuple[int, int, str, int]
 # Placement constraints compared by size in signatures.py.
 Signature = tuple[object, ...]
 Size = tuple[float, ...]
@@ -80,9 +82,13 @@ class PodRecord:
     charge: ResourceVector = ZERO
     # "<job id>#<pod index>": the pod's key in queues and on devices.
     id: str = field(init=False)
+    # Serving order among all pods (ordering.job_key), taken once: the queue order reads it per pod.
+    key: JobKey = field(init=False)
 
     def __post_init__(self) -> None:
-        self.id = f"{self.job.id}#{self.index}"
+        job = self.job
+        self.id = f"{job.id}#{self.index}"
+        self.key = (-job.priority, job.seq, job.id, self.index)
 
     @property
     def order(self) -> tuple[int, str, int]:
@@ -204,10 +210,12 @@ class ClusterState:
 
     def try_place(self, record: PodRecord, pool: str) -> list[PodPlacement] | None:
         """Find and hold room for the pod in `pool` (not yet charged to its queues), or None."""
-        placement = self.pools[pool].find(record.job.pod, record.job.node_type)
+        index = self.pools[pool]
+        placement = index.find(record.job.pod, record.job.node_type)
         if placement is None:
             return None
-        self._bind_pod(placement, record.id)
+        placement.node.bind(placement, record.id)
+        index.update(placement.node)  # the node is in `pool`: _bind_pod without the look-up
         return [placement]
 
     def no_fit_reason(self, record: PodRecord, pool: str) -> str:
@@ -219,14 +227,14 @@ class ClusterState:
         record.pods = pods
         if len(pods) == 1:  # the usual case, kept cheap: a cycle commits every pod it places
             only = pods[0]
-            record.charge = ResourceVector(only.gpu_charge, float(only.cpu), float(only.memory))
+            record.charge = vector(only.gpu_charge, float(only.cpu), float(only.memory))
         else:
             record.charge = ResourceVector(
                 sum(p.gpu_charge for p in pods),
                 float(sum(p.cpu for p in pods)),
                 float(sum(p.memory for p in pods)),
             )
-        queue = self.queue(record, pool)
+        queue = self.projects[record.job.project_id, pool]
         queue.charge(record.charge, record.job.preemptible, +1)
         queue.running[record.id] = record
 
