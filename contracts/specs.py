@@ -1,4 +1,5 @@
-"""The contract a run checks: our bundled spec or an official Run:ai document, cut down to the trainings API.
+"""The contract a run checks: our bundled spec or an official Run:ai document, cut down to the trainings API
+and the read look-ups real clients make around it.
 
 The official documents are published for code generators, not for fuzzers, so a few in-memory fix-ups make
 them usable; every fix-up is recorded on the `Contract` and shown in the report, never applied silently.
@@ -37,6 +38,26 @@ TRAININGS_OPERATIONS = (
     SUSPEND_OPERATION,
     RESUME_OPERATION,
 )
+# The read look-ups real clients make around the trainings (organisation and workloads views). A run fuzzes
+# those its document declares; a document without them is still a trainings contract. The node-pool list
+# is named differently in each version (2.18: getNodePools under /v1/k8s; latest: get_nodepools).
+LOOKUP_OPERATIONS = (
+    "get_clusters",
+    "get_cluster_by_uuid",
+    "get_projects",
+    "get_project",
+    "get_departments",
+    "get_department",
+    "getNodePools",
+    "get_nodepools",
+    WORKLOADS_OPERATION,
+    COUNT_OPERATION,
+    WORKLOAD_OPERATION,
+    "get_workload_events",
+    "get_workload_history",
+    "get_workload_pods",
+)
+FUZZED_OPERATIONS = TRAININGS_OPERATIONS + LOOKUP_OPERATIONS
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
@@ -110,6 +131,8 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
     fixups.extend(_keep_trainings_paths(document))
     _drop_unreferenced_components(document)
     fixups.extend(_exempt_token_operation(document))
+    fixups.extend(_document_malformed_query_answers(document))
+    fixups.extend(_department_ids_as_used(document))
     fixups.extend(_type_untyped_objects(document))
     fixups.extend(_null_in_nullable_enums(document))
     operations = _operations(document)
@@ -161,16 +184,25 @@ def _operation_items(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[
 def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
     kept: dict[str, dict[str, Any]] = {}
     dropped = 0
+    deprecated = []
     for path, method, operation in _operation_items(document):
-        if operation.get("operationId") in TRAININGS_OPERATIONS:
+        operation_id = operation.get("operationId")
+        if operation_id in LOOKUP_OPERATIONS and operation.get("deprecated") is True:
+            # A look-up the document itself replaces (latest: the /v1/k8s node-pool list) is not held
+            # against a backend that serves only its replacement.
+            deprecated.append(str(operation_id))
+        elif operation_id in FUZZED_OPERATIONS:
             shared = {k: v for k, v in document["paths"][path].items() if k not in _METHODS}
             kept.setdefault(path, shared)[method] = operation
-        else:
-            dropped += 1
+            continue
+        dropped += 1
     document["paths"] = kept
     if not dropped:
         return []
-    fixups = [f"{dropped} operation(s) outside the trainings API and the token endpoint were left out"]
+    fixups = [
+        f"{dropped} operation(s) outside the trainings API, its look-ups and the token endpoint were left out"
+        + (f" (deprecated look-ups among them: {', '.join(deprecated)})" if deprecated else "")
+    ]
     unlinked = _drop_links_to_missing_operations(document)
     if unlinked:
         fixups.append(f"{unlinked} link(s) to operations left out were removed with them")
@@ -230,6 +262,76 @@ def _exempt_token_operation(document: dict[str, Any]) -> list[str]:
             operation["security"] = []
             return ["grant_token inherits the global bearer requirement: treated as unauthenticated"]
     return []
+
+
+def _document_malformed_query_answers(document: dict[str, Any]) -> list[str]:
+    """Give a 400 to the operations that take query parameters but document no 400 (nor a default).
+
+    The fuzzer sends malformed queries (`sortOrder=AAA`, a limit of -1) and any backend refuses them with
+    400; the official documents declare that answer on the org-unit lists but not on the workloads lists
+    or the cluster reads, so every backend would be flagged for refusing what it must refuse. The answer
+    added is the one the document itself gives its other malformed queries.
+    """
+    existing = next(
+        (
+            operation["responses"]["400"]
+            for _, _, operation in _operation_items(document)
+            if "400" in (operation.get("responses") or {})
+        ),
+        {"description": "The query is malformed."},
+    )
+    added = []
+    for _, method, operation in _operation_items(document):
+        responses = operation.get("responses") or {}
+        queried = any(
+            isinstance(parameter, dict) and _parameter(document, parameter).get("in") == "query"
+            for parameter in operation.get("parameters", [])
+        )
+        if queried and "400" not in responses and "default" not in responses:
+            responses["400"] = copy.deepcopy(existing)
+            added.append(str(operation.get("operationId", method)))
+    if not added:
+        return []
+    return [
+        f"{len(added)} operation(s) take query parameters but document no 400 for a malformed one "
+        f"({', '.join(added)}): the document's own 400 answer added"
+    ]
+
+
+def _parameter(document: dict[str, Any], parameter: dict[str, Any]) -> dict[str, Any]:
+    ref = parameter.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
+        found = (document.get("components", {}).get("parameters") or {}).get(ref.rsplit("/", 1)[1])
+        return found if isinstance(found, dict) else {}
+    return parameter
+
+
+def _department_ids_as_used(document: dict[str, Any]) -> list[str]:
+    """Drop `format: uuid` from department ids where the document contradicts itself about them.
+
+    2.18's department list and its parent/child links give a department's `id` the uuid format, while the
+    same document's department read (`Department.id`), the department path parameter, the trainings'
+    `departmentId` and every example use ids such as "2" (the latest document dropped the format from its
+    department list). A backend whose departments are numbered must not be flagged for it.
+    """
+    schemas = document.get("components", {}).get("schemas") or {}
+    dropped = 0
+    for name, schema in schemas.items():
+        if name.startswith("Department"):
+            dropped += _rewrite(schema, _drop_uuid_format_of_id)
+    return (
+        [f"{dropped} department id schema(s) demand a uuid the document's own ids are not: format dropped"]
+        if dropped
+        else []
+    )
+
+
+def _drop_uuid_format_of_id(schema: dict[str, Any]) -> bool:
+    identifier = (schema.get("properties") or {}).get("id")
+    if isinstance(identifier, dict) and identifier.get("format") == "uuid":
+        del identifier["format"]
+        return True
+    return False
 
 
 def _rewrite(node: Any, rewrite: Callable[[dict[str, Any]], bool]) -> int:

@@ -44,7 +44,7 @@ from contracts.run.events import (
     TrainingDeleted,
 )
 from contracts.run.interruption import requested as interruption_requested
-from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, TRAININGS_OPERATIONS, Contract
+from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, FUZZED_OPERATIONS, Contract
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # Replaced by our own TrainingLifecycle check: a deleted training may be read while it is Deleting, which
@@ -58,15 +58,16 @@ ALLOWANCES_FILE = Path(__file__).parents[1] / "schemathesis.toml"
 
 
 def acceptable_answers(path: Path = ALLOWANCES_FILE) -> dict[str, list[str]]:
-    """operationId -> the statuses positive_data_acceptance accepts, for the trainings operations."""
+    """operationId -> the statuses positive_data_acceptance accepts, for the operations a run fuzzes."""
     settings = tomllib.loads(path.read_text(encoding="utf-8"))
     found: dict[str, list[str]] = {}
     for project in settings.get("project", []):
         for entry in project.get("operations", []):
-            operation = entry.get("include-operation-id")
+            named = entry.get("include-operation-id")
             statuses = entry.get("checks", {}).get("positive_data_acceptance", {}).get("expected-statuses")
-            if operation in TRAININGS_OPERATIONS and statuses:
-                found[operation] = list(statuses)
+            for operation in [named] if isinstance(named, str) else named or []:
+                if operation in FUZZED_OPERATIONS and statuses:
+                    found[operation] = list(statuses)
     return found
 
 

@@ -64,12 +64,52 @@ LATEST_DIVERGENCES = {
     "scenario:every-phase",
     "scenario:views",
 }
+# The look-ups whose answers changed between the versions: the node-pool list moved to /api/v1/node-pools
+# (absent from 2.18), org units gained `totalResources` and `description`, workloads `priority`, and some
+# query parameters gained constraints 2.18 does not have.
+LATEST_LOOKUP_DIFFERENCES = {
+    "GET /api/v1/node-pools",
+    "GET /api/v1/org-unit/departments",
+    "GET /api/v1/org-unit/departments/{departmentId}",
+    "GET /api/v1/org-unit/projects",
+    "GET /api/v1/org-unit/projects/{projectId}",
+    "GET /api/v1/workloads",
+    "GET /api/v1/workloads/{workloadId}",
+    "GET /api/v1/clusters",
+    "GET /api/v1/workloads/{workloadId}/events",
+}
+TRAININGS_PATHS = ("/api/v1/workloads/trainings", "/api/v1/token")
+
+
+def failing_operations(report_dir: Path) -> set[str]:
+    """The operations (JUnit case names such as `GET /api/v1/clusters`) with a finding."""
+    root = ElementTree.parse(report_dir / "junit.xml").getroot()
+    return {
+        str(case.get("name"))
+        for case in root.iter("testcase")
+        if case.get("classname") == "contracts.operations" and case.find("failure") is not None
+    }
 
 
 @needs_official
 def test_the_latest_document_finds_only_the_version_differences(tmp_path: Path) -> None:
     assert main(["run", "--spec", str(OFFICIAL_LATEST), *QUICK, "--report-dir", str(tmp_path)]) == 1
-    assert findings(tmp_path) <= LATEST_DIVERGENCES
     junit = (tmp_path / "junit.xml").read_text()
     assert "delete_training answered 204, expected 202" in junit
     assert "Received: 200" in junit and "Received: 204" in junit
+    failing = failing_operations(tmp_path)
+    lookups = {label for label in failing if not label.split(" ", 1)[1].startswith(TRAININGS_PATHS)}
+    assert lookups <= LATEST_LOOKUP_DIFFERENCES, lookups - LATEST_LOOKUP_DIFFERENCES
+    # The look-ups are fuzzed: the latest node-pool list, which 2.18 does not have, is found missing.
+    assert "GET /api/v1/node-pools" in lookups
+    cases = ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    texts = [
+        failure.text or ""
+        for case in cases
+        if case.get("name") not in lookups
+        for failure in case.iter("failure")
+    ]
+    trainings_findings = {
+        match for text in texts for match in re.findall(r"^\[([^\]]+)\]", text, re.MULTILINE)
+    }
+    assert trainings_findings <= LATEST_DIVERGENCES, trainings_findings - LATEST_DIVERGENCES
