@@ -4,8 +4,11 @@ Connexion's per-request stack (Swagger UI routing, routing, security, request va
 and response decorators) is about 90 % of a request's cost, and it rebuilds its schema validators on
 every request. For reading a training, creating one and reading a workload this middleware does the
 same checks with what it compiled at start from the same document: the routes, the path parameters'
-and the body's Draft 4 validators (the classes and format checker Connexion uses), and the bearer check
-through the same verification function, each verified token remembered until it expires.
+Draft 4 validators (the classes and format checker Connexion uses), the body's schema compiled to Python
+(mockserver/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
+for any schema it does not compile), and the bearer check through the same verification function, each
+verified token remembered until it expires. The body is read as jsonsafe reads it (one scan fewer when
+its bounds cannot be crossed) and the answer written with one JSON encoder made once.
 
 It answers only requests it would accept. Anything it would refuse — no or a bad token, a malformed id,
 a body that is not UTF-8 JSON matching the schema, another content type, a path that another template
@@ -32,7 +35,7 @@ from connexion.context import _context, _operation, _receive, _scope
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.json_schema import Draft4RequestValidator
-from connexion.jsonifier import Jsonifier
+from connexion.jsonifier import JSONEncoder, Jsonifier
 from connexion.lifecycle import ConnexionResponse
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import Resolver
@@ -40,7 +43,8 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.jsonsafe import UnsafeJson, loads
+from mockserver.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, _parse_float, _refuse_constant, loads
+from mockserver.schemacheck import compile_check
 
 # operationIds served here: the reads clients poll and the create they loop over.
 HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
@@ -49,6 +53,7 @@ MAX_CHECKED_VALUES = 65536
 MAX_CACHED_TOKENS = 4096
 _METHODS = ("get", "put", "post", "delete", "patch")
 _JSON = b"application/json"
+_LONG_DIGITS = re.compile(rf"[0-9]{{{MAX_NUMBER_CHARS + 1}}}")
 
 TokenInfo = dict[str, Any]
 
@@ -60,7 +65,7 @@ class HotOperation:
     pattern: re.Pattern[str]
     handler: Callable[..., Awaitable[Any]]
     path_checks: tuple[tuple[str, Draft4Validator], ...]
-    body: Draft4Validator | None  # None: the operation takes no body
+    body: Callable[[Any], bool] | None  # whether a body is valid for the schema; None: it takes no body
     others: re.Pattern[str] | None  # every other template of the same method, or None if there is none
     json_only: bool  # it produces only application/json: Connexion's answer is JSON text plus a newline
     # Path values already checked: ids are polled over and over, and the check is pure.
@@ -139,16 +144,22 @@ def compile_operations(spec: dict[str, Any], handlers: Resolver) -> list[HotOper
                     (p["name"], Draft4Validator(p["schema"], format_checker=Draft4Validator.FORMAT_CHECKER))
                     for p in operation.parameters
                 ),
-                body=(
-                    Draft4RequestValidator(body_schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-                    if body_schema
-                    else None
-                ),
+                body=_body_check(body_schema) if body_schema else None,
                 others=re.compile("|".join(f"(?:{o})" for o in others)) if others else None,
                 json_only=sorted(set(operation.produces)) == ["application/json"],
             )
         )
     return hot
+
+
+def _body_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """The body's schema compiled to Python when it can be; else the validator Connexion builds for it."""
+    checker = Draft4Validator.FORMAT_CHECKER
+    compiled = compile_check(schema, Draft4RequestValidator, checker)
+    if compiled is not None:
+        return compiled
+    is_valid: Callable[[Any], bool] = Draft4RequestValidator(schema, format_checker=checker).is_valid
+    return is_valid
 
 
 def _expiry(token: str) -> float:
@@ -202,6 +213,27 @@ def _plain_json(result: Any) -> tuple[dict[str, Any] | list[Any], int] | None:
     return None
 
 
+_ENCODE: Callable[[Any], str] = JSONEncoder().encode
+
+
+def _default_dumps(data: Any) -> str:
+    return _ENCODE(data) + "\n"
+
+
+def _loads(text: str) -> Any:
+    """jsonsafe.loads for a text its bounds certainly pass: with no more brackets than it allows levels
+    and no digit run longer than it allows anywhere (inside strings too), its depth and digit scans
+    cannot refuse, and what remains is the same json.loads with the same hooks. Any other text: loads."""
+    if text.count("{") + text.count("[") > MAX_DEPTH or _LONG_DIGITS.search(text):
+        return loads(text)
+    try:
+        return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
+    except UnsafeJson:
+        raise
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise UnsafeJson(f"not valid JSON: {error}") from error
+
+
 def _replay(messages: list[Message], receive: Receive) -> Receive:
     pending = list(messages)
 
@@ -229,6 +261,10 @@ class FastPath:
         # AsyncApp's own default when an API is added without one, as create_app adds them.
         self.jsonifier = jsonifier or Jsonifier()
         self._respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=self.jsonifier)
+        # The default Jsonifier's dumps is json.dumps(cls=JSONEncoder) plus a newline: one encoder made
+        # here does the same (json.dumps builds a new encoder for every call with a `cls`).
+        default = self.jsonifier.json is json and self.jsonifier.dumps_args == {"cls": JSONEncoder}
+        self._dumps: Callable[[Any], str] = _default_dumps if default else self.jsonifier.dumps
 
     def _route(self, method: str, path: str) -> tuple[HotOperation, re.Match[str]] | None:
         for hot in self.hot:
@@ -275,7 +311,7 @@ class FastPath:
             return
         assert plain is not None
         # What Connexion's response decorator and Starlette's Response send for (dict, status).
-        content = (self.jsonifier.dumps(plain[0])).encode("utf-8")
+        content = self._dumps(plain[0]).encode("utf-8")
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": plain[1], "headers": headers})
         await send({"type": "http.response.body", "body": content})
@@ -290,7 +326,7 @@ class FastPath:
 
     @staticmethod
     async def _body(
-        validator: Draft4Validator, scope: Scope, receive: Receive
+        valid: Callable[[Any], bool], scope: Scope, receive: Receive
     ) -> tuple[list[Message], Any | None]:
         """The messages read, and the parsed body when Connexion would accept it (else None)."""
         messages: list[Message] = []
@@ -303,9 +339,9 @@ class FastPath:
         if content_type != _JSON or messages[-1]["type"] != "http.request":
             return messages, None
         try:
-            body = loads(b"".join(m.get("body", b"") for m in messages).decode("utf-8"))
+            body = _loads(b"".join(m.get("body", b"") for m in messages).decode("utf-8"))
         except (UnicodeDecodeError, UnsafeJson):
             return messages, None
-        if body is None or not validator.is_valid(body):
+        if body is None or not valid(body):
             return messages, None
         return messages, body

@@ -190,3 +190,80 @@ def test_faults_and_latency_apply_to_the_fast_path_too(pair: Pair) -> None:
         pair.send("POST", TRAININGS, json=training(f"diff-f{_}"), headers=auth)
     assert pair.compared == compared + 17
     pair.send("POST", "/api/mock/v1/reset")
+
+
+def _near_the_schema() -> list[Any]:
+    """Create bodies on both sides of the schema's line: the fast path's compiled check must take the
+    valid ones itself and hand every other one to Connexion untouched."""
+    bodies: list[Any] = []
+    for n, spec in enumerate(
+        [
+            {"image": "pythön:3.11 ✓"},  # non-ASCII text, echoed back with ASCII escapes
+            {"parallelism": None, "completions": None, "nodePools": None, "command": None},  # nullable
+            {"parallelism": 2**31 - 1},  # int32's top: valid for the schema, over the domain's bound
+            {"parallelism": 2**31},  # over int32
+            {"parallelism": 1.0},  # a number where Draft 4 wants an integer
+            {"parallelism": True},
+            {"parallelism": "2"},
+            {"backoffLimit": -1},
+            {"autoDeletionTimeAfterCompletionSeconds": 2**63},  # over int64
+            {"priorityClass": None},
+            {"nodePools": ["a", 1]},
+            {"nodePools": "a"},
+            {"annotations": [{"name": "a", "value": "b"}, {"name": 1}]},
+            {"compute": {"gpuDevicesRequest": 1, "gpuPortionRequest": -0.0, "gpuRequestType": "portion"}},
+            {"compute": {"gpuDevicesRequest": None, "cpuCoreRequest": 1e300}},
+            {"compute": {"gpuRequestType": "Portion"}},
+            {"compute": []},
+            {"compute": None},
+            {"unknownField": {"deep": [[[[[[[[{"x": 1e308}]]]]]]]]}},  # extra fields: not checked
+            {"image": ""},  # minLength
+            {"image": None},
+        ]
+    ):
+        body = training(f"near-{n}")
+        body["spec"].update(spec)
+        bodies.append(body)
+    base = training("near-top")
+    for key, value in (
+        ("clusterId", "71F69D83-BA66-4822-ADF5-55CE55EFD210"),
+        ("clusterId", CLUSTER_ID + "\n"),
+        ("clusterId", None),
+        ("name", "near-ünï"),
+        ("name", None),
+        ("projectId", 1),
+        ("useGivenNameAsPrefix", 1),
+        ("spec", None),
+        ("spec", []),
+        ("extra", None),
+    ):
+        bodies.append({**base, key: value})
+    return bodies
+
+
+def test_bodies_near_the_schema_are_answered_the_same(pair: Pair) -> None:
+    auth = {"Authorization": f"Bearer {_token(pair)}"}
+    served_before = _fast_path_of(pair.fast._transport.app).served
+    statuses = [
+        pair.send("POST", TRAININGS, json=body, headers=auth).status_code for body in _near_the_schema()
+    ]
+    as_json = {**auth, "Content-Type": "application/json"}
+    for content in (
+        b'{"name": "near-n", "projectId": "1", "clusterId": "%s", "spec": {"image": "x", "parallelism": 1%s}}'
+        % (CLUSTER_ID.encode(), b"0" * 41),  # a 42-digit number
+        b'{"name": "near-s", "projectId": "1", "clusterId": "%s", "spec": {"image": "%s"}}'
+        % (CLUSTER_ID.encode(), b"1" * 60),  # a long digit run inside a string only
+        b'{"name": "near-d", "projectId": "1", "clusterId": "%s", "spec": {"image": "x"}, "z": %s%s}'
+        % (CLUSTER_ID.encode(), b"[" * 70, b"]" * 70),  # deeper than allowed
+        b'{"name": "near-b", "projectId": "1", "clusterId": "%s", "spec": {"image": "[[[{{{"}}'
+        % CLUSTER_ID.encode(),  # brackets inside a string only
+        b'{"name": "near-e", "projectId": "1", "clusterId": "%s", "spec": {"image": "\\u00e9\\ud83d\\ude00"}}'
+        % CLUSTER_ID.encode(),
+        b'{"name": "near-i", "projectId": "1", "clusterId": "%s", "spec": {"image": "x", "parallelism": -Infinity}}'
+        % CLUSTER_ID.encode(),
+    ):
+        statuses.append(pair.send("POST", TRAININGS, content=content, headers=as_json).status_code)
+    accepted = sum(1 for status in statuses if status < 300)
+    assert 5 <= accepted < len(statuses) - 10, statuses
+    served = _fast_path_of(pair.fast._transport.app).served - served_before
+    assert served == accepted, f"the fast path served {served} of the {accepted} accepted creates"
