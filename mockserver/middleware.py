@@ -115,6 +115,9 @@ class BodyGuard:
         return f"Request body not received within {self.timeout:g} seconds"
 
 
+_timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
+
+
 def _deadline(receive: Receive, timeout: float) -> Receive:
     """`receive` that raises BodyTimeout once the whole body has taken longer than `timeout`."""
     loop = asyncio.get_running_loop()
@@ -126,7 +129,11 @@ def _deadline(receive: Receive, timeout: float) -> Receive:
         if done:  # after the body, receive() waits for the disconnect: no deadline for that
             return await receive()
         try:
-            message = await asyncio.wait_for(receive(), max(0.0, ends - loop.time()))
+            if _timeout_at is not None:  # a timer on this task: wait_for would start a task per read
+                async with _timeout_at(ends):
+                    message = await receive()
+            else:  # pragma: no cover - Python 3.10
+                message = await asyncio.wait_for(receive(), max(0.0, ends - loop.time()))
         except asyncio.TimeoutError as error:
             raise BodyTimeout from error
         done = message["type"] != "http.request" or not message.get("more_body", False)

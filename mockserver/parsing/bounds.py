@@ -48,7 +48,14 @@ def _sizes(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield where, f"must have at most {MAX_LIST_ITEMS} items"
             return
         for index, item in enumerate(value):
-            yield from _sizes(item, f"{where}[{index}]")
+            if _may_break(item):
+                yield from _sizes(item, f"{where}[{index}]")
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _sizes(item, f"{where}.{key}")
+            if _may_break(item):
+                yield from _sizes(item, f"{where}.{key}")
+
+
+def _may_break(value: Any) -> bool:
+    """False for the values _sizes says nothing of (numbers, booleans, null, short strings): not visited."""
+    return isinstance(value, (dict, list)) or (isinstance(value, str) and len(value) > MAX_STRING)

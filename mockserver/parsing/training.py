@@ -14,7 +14,7 @@ from typing import Any
 from mockserver.cluster.errors import ComplianceIssue
 from mockserver.cluster.quantity import parse_quantity
 from mockserver.cluster.request import TrainingRequest
-from mockserver.cluster.resources import pod_request_from_compute
+from mockserver.cluster.resources import PodRequest, pod_request_from_compute
 from mockserver.parsing.bounds import bound_issues
 from mockserver.versions import ApiVersion
 
@@ -40,11 +40,11 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
         cluster_id=body["clusterId"],
         name_is_prefix=bool(body.get("useGivenNameAsPrefix")),
         image=spec.get("image"),
-        pod=pod_request_from_compute(compute),
+        pod=_pod_request(compute),
         pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
         priority_class=spec.get("priorityClass") or version.default_priority_class,
         preemptible=None if preemptibility is None else preemptibility == "preemptible",
-        node_pools=tuple(str(p) for p in spec.get("nodePools") or ()),
+        node_pools=tuple(str(p) for p in pools) if (pools := spec.get("nodePools")) else (),
         node_type=spec.get("nodeType"),
         backoff_limit=max(0, _int(spec.get("backoffLimit"), DEFAULT_BACKOFF_LIMIT)),
         auto_delete_after=float(
@@ -57,6 +57,25 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
         spec_document=body.get("spec"),
     )
     return ParsedTraining(request, tuple(issues))
+
+
+# What each compute block of plain values asks of a pod: clients create the same shapes over and over,
+# and the translation is pure (its result is frozen). Floats are left out of the key (-0.0 == 0.0).
+MAX_CACHED_PODS = 1024
+_ATOMIC = frozenset({str, int, bool, type(None)})
+_pods: dict[tuple[tuple[str, type, Any], ...], PodRequest] = {}
+
+
+def _pod_request(compute: dict[str, Any]) -> PodRequest:
+    if not all(type(v) in _ATOMIC for v in compute.values()):
+        return pod_request_from_compute(compute)
+    key = tuple([(k, type(v), v) for k, v in compute.items()])
+    pod = _pods.get(key)
+    if pod is None:
+        if len(_pods) >= MAX_CACHED_PODS:
+            _pods.clear()
+        pod = _pods[key] = pod_request_from_compute(compute)
+    return pod
 
 
 def _int(value: Any, default: int) -> int:

@@ -8,6 +8,20 @@ from mockserver.cluster.clock import isoformat
 from mockserver.cluster.training import Training
 from mockserver.versions import ACCEPTED, ApiVersion
 
+# Times already written: a training's creation time is shown on every read of it, and trainings created
+# at one instant (a manual clock) share it. A full cache starts over.
+MAX_CACHED_TIMES = 4096
+_iso_times: dict[float, str] = {}
+
+
+def _iso(timestamp: float) -> str:
+    text = _iso_times.get(timestamp)
+    if text is None:
+        if len(_iso_times) >= MAX_CACHED_TIMES:
+            _iso_times.clear()
+        text = _iso_times[timestamp] = isoformat(timestamp)
+    return text
+
 
 def training_view(training: Training, version: ApiVersion) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -18,8 +32,8 @@ def training_view(training: Training, version: ApiVersion) -> dict[str, Any]:
         "departmentId": training.department_id,
         "clusterId": training.cluster_id,
         "createdBy": training.created_by,
-        "createdAt": isoformat(training.created_at),
-        "deletedAt": None if training.deleted_at is None else isoformat(training.deleted_at),
+        "createdAt": _iso(training.created_at),
+        "deletedAt": None if training.deleted_at is None else _iso(training.deleted_at),
         "desiredPhase": training.desired_phase.value,
         "actualPhase": training.actual_phase.value,
         "spec": training.request.spec_document,
