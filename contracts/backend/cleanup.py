@@ -21,8 +21,11 @@ class CleanupResult:
     failed: list[str] = field(default_factory=list)
 
 
-def delete_leftovers(journal_path: Path, tokens_for: Callable[[str], TokenSource]) -> CleanupResult:
-    """DELETE every journalled training not yet recorded as deleted; a 404 counts as gone already."""
+def delete_leftovers(
+    journal_path: Path, tokens_for: Callable[[str], TokenSource], *, durable: bool = True
+) -> CleanupResult:
+    """DELETE every journalled training not yet recorded as deleted; a 404 counts as gone already.
+    Deletions are journalled like the run's own (`durable`: see Journal)."""
     result = CleanupResult()
     if not journal_path.exists():
         return result
@@ -37,7 +40,9 @@ def delete_leftovers(journal_path: Path, tokens_for: Callable[[str], TokenSource
                 result.failed.append(f"{entry.workload_id} ({entry.name}): {error}")
                 continue
             if 200 <= status < 300 or status == 404:
-                Journal(journal_path, entry.run_id, entry.base_url).deleted(entry.workload_id)
+                Journal(journal_path, entry.run_id, entry.base_url, durable=durable).deleted(
+                    entry.workload_id
+                )
                 result.deleted.append(entry.workload_id)
             else:
                 result.failed.append(f"{entry.workload_id} ({entry.name}): DELETE answered {status}")

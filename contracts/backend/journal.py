@@ -24,13 +24,21 @@ class JournalEntry:
 
 
 class Journal:
-    def __init__(self, path: Path, run_id: str, base_url: str, *, fresh: bool = False) -> None:
+    def __init__(
+        self, path: Path, run_id: str, base_url: str, *, fresh: bool = False, durable: bool = True
+    ) -> None:
         """`fresh` starts an empty file: a run id is only ever reused by seeded runs against a fake we
-        started, whose earlier incarnation (and anything it held) is gone."""
+        started, whose earlier incarnation (and anything it held) is gone.
+
+        Every line is flushed, so it outlives a crash of the run; `durable` also syncs it to disk, so it
+        outlives the machine going down. A fake the run started itself (in memory) dies with the run and
+        takes its trainings along, so its journal need not be durable: the sync cost a few milliseconds
+        per training."""
         self.path = path
         self.run_id = run_id
         self.base_url = base_url
         self._lock = threading.Lock()
+        self.durable = durable
         path.parent.mkdir(parents=True, exist_ok=True)
         if fresh:
             path.write_text("", encoding="utf-8")
@@ -46,7 +54,8 @@ class Journal:
         with self._lock, self.path.open("a", encoding="utf-8") as file:
             file.write(line)
             file.flush()
-            os.fsync(file.fileno())
+            if self.durable:
+                os.fsync(file.fileno())
 
 
 def read_entries(path: Path) -> list[JournalEntry]:

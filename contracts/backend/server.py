@@ -40,11 +40,13 @@ def fake_command(
     profile: str | None = None,
     real_deployment: bool = False,
     api: str | None = None,
+    quiet: bool = True,
 ) -> Callable[[int], list[str]]:
     """The command line of our fake for a port. The default is what `contracts run` wants of it: a manual
     clock, so that nothing moves unless the harness says so. `clock="realtime"`, a `speed`, the realistic
     `profile` and `real_deployment` (no control API, annotations ignored) make it behave like a Run:ai
-    cluster instead."""
+    cluster instead. `quiet` (the default) leaves out the request log, a line per request nobody reads;
+    start-up errors are still written."""
 
     def command(port: int) -> list[str]:
         argv = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--clock", clock]
@@ -60,6 +62,8 @@ def fake_command(
             argv.append("--real-deployment")
         if api is not None:
             argv += ["--api", api]
+        if quiet:
+            argv.append("--quiet")
         return argv
 
     return command
@@ -101,15 +105,18 @@ class LocalServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerError(f"backend exited with {self.process.returncode}:\n{self.output()[-2000:]}")
-            try:
-                if httpx.get(self.base_url + READY_PATH, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        # One client for every poll: a client of its own each time would load the CA bundle each time.
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    output = self.output()[-2000:]
+                    raise ServerError(f"backend exited with {self.process.returncode}:\n{output}")
+                try:
+                    if client.get(self.base_url + READY_PATH).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
         raise ServerError(f"backend not ready after {timeout:.0f} s:\n{self.output()[-2000:]}")
 
     def output(self) -> str:

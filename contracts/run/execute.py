@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
+from schemathesis.transport.requests import SameHostRedirectsSession
 
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
@@ -41,6 +43,7 @@ from contracts.run.fuzz import (
     install_creation_hooks,
     install_passing_time,
     run_engine,
+    session_without_environment,
 )
 from contracts.run.interruption import last_signal
 from contracts.run.interruption import requested as interruption_requested
@@ -114,6 +117,32 @@ def open_target(options: RunOptions, seed: int) -> Iterator[Target]:
         target.close()
 
 
+# Hypothesis' tables of which characters are in which Unicode category and which survive the codecs
+# Schemathesis draws text with: the same for every run on one Python, and 1.8 s of work each time.
+UNICODE_CODECS = ("utf-8",)
+
+
+def user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "contracts"
+
+
+def hypothesis_home(directory: Path) -> None:
+    """Hypothesis keeps a cache directory; it belongs with the run's other files, not in the cwd. Its
+    Unicode tables are first read from (or worked out into) the user's cache, so that a fresh report
+    directory does not mean working them out again; they do not depend on the run (best effort: an
+    unwritable cache only costs the time)."""
+    try:
+        from hypothesis.internal import charmap
+
+        set_hypothesis_home_dir(str(user_cache() / "hypothesis"))
+        charmap.charmap()
+        for codec in UNICODE_CODECS:
+            charmap.intervals_from_codec(codec)
+    except Exception:  # Hypothesis internals moved: then it works them out itself, as before
+        pass
+    set_hypothesis_home_dir(str(directory))
+
+
 def token_source(options: RunOptions, target: Target) -> TokenSource:
     if options.token:
         return TokenSource(target.base_url, token=options.token)
@@ -161,13 +190,14 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
         run_id = new_run_id(seed if target.server is not None else None)
         settings = FuzzSettings(options.phases, options.max_examples, options.max_time, options.workers, seed)
         outcome = RunOutcome(target.describe(), contract, settings, run_id, writes)
-        journal = Journal(options.report_dir / f"journal-{run_id}.jsonl", run_id, target.base_url, fresh=True)
+        journal_path = options.report_dir / f"journal-{run_id}.jsonl"
+        # A fake this run started dies with it, trainings and all: its journal need not survive the machine.
+        journal = Journal(journal_path, run_id, target.base_url, fresh=True, durable=target.server is None)
         outcome.journal = journal.path
         stream.subscribe(journal_handler(journal))
         collector = ReportCollector(outcome)
         stream.subscribe(collector)
-        # Hypothesis keeps a cache directory; it belongs with the run's other files, not in the cwd.
-        set_hypothesis_home_dir(str(options.report_dir / ".hypothesis"))
+        hypothesis_home(options.report_dir / ".hypothesis")
         names = NameSource(run_id)
         findings: list[Finding] = []
         try:
@@ -182,15 +212,21 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
                 install_creation_hooks(schema, names, outcome.placement, options.image, stream.emit)
                 if target.control is not None and target.manual_clock:
                     install_passing_time(schema, target.control)
-                client = ScenarioClient(schema, contract, tokens, stream.emit)
-                _run_scenarios(options, target, client, names, outcome, budget, stream)
+                # The kind of session Schemathesis makes for a request sent without one.
+                with SameHostRedirectsSession() as session:
+                    if target.server is not None:
+                        session_without_environment(session)
+                    client = ScenarioClient(schema, contract, tokens, stream.emit, session)
+                    _run_scenarios(options, target, client, names, outcome, budget, stream)
             else:
                 for scenario in options.selected_scenarios():
                     stream.emit(ScenarioSkipped(skipped(scenario, "writes refused")))
             if options.phases and budget.spent():
                 outcome.not_run.append(f"Schemathesis phases {', '.join(options.phases)}: {BUDGET}")
             elif options.phases:
-                fuzzed = run_engine(schema, stream.emit, budget.fuzz_deadline)
+                # A fake the run started is on loopback and needs nothing from the environment.
+                started = target.server is not None
+                fuzzed = run_engine(schema, stream.emit, budget.fuzz_deadline, ignore_environment=started)
                 outcome.operation_seconds = fuzzed.operation_seconds
                 findings += collector.fuzz_findings + [_run_error(error) for error in fuzzed.errors]
                 if fuzzed.stopped_by == INTERRUPTED:
@@ -203,7 +239,7 @@ def execute(options: RunOptions, contract: Contract) -> RunOutcome:
             stream.emit(RunInterrupted(outcome.incomplete))
         finally:
             stream.emit(CleanupStarted())
-            outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens)
+            outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens, durable=journal.durable)
         # Also the findings of scenarios that ran before an interrupt.
         findings += [finding for scenario in outcome.scenarios for finding in scenario.findings]
         if interruption_requested() and outcome.incomplete is None:

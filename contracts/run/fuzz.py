@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -16,11 +18,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import requests
 import schemathesis
 from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.engine import context as engine_context
 from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
@@ -235,9 +239,43 @@ class PhaseTally:
         return PhaseCounts(self.name, self.scenarios, self.requests, self.failures, now - self.started)
 
 
-def run_engine(schema: OpenApiSchema, emit: Emit, deadline: float | None = None) -> FuzzResult:
+def session_without_environment(session: requests.Session) -> requests.Session:
+    """`session`, told not to consult the environment (proxy variables, .netrc, a CA bundle) on each
+    request: for a fake the run started on loopback, for which nothing there is meant. requests looks
+    them all up again for every request (a third of a millisecond each, here)."""
+    session.trust_env = False
+    return session
+
+
+@contextlib.contextmanager
+def engine_sessions_without_environment(enabled: bool) -> Iterator[None]:
+    """While a run is in it, the requests sessions Schemathesis' engine makes (one per worker thread) do
+    not consult the environment. The engine offers no setting for it, so its session factory is wrapped."""
+    original = getattr(engine_context, "make_session", None)
+    if not enabled or original is None:
+        yield
+        return
+
+    def make_session(*args: Any, **kwargs: Any) -> requests.Session:
+        return session_without_environment(original(*args, **kwargs))
+
+    engine_context.make_session = make_session
+    try:
+        yield
+    finally:
+        engine_context.make_session = original
+
+
+def run_engine(
+    schema: OpenApiSchema, emit: Emit, deadline: float | None = None, *, ignore_environment: bool = False
+) -> FuzzResult:
     """Run Schemathesis to the end, or until `deadline` (time.monotonic()) or an interrupt stops it; what
-    it sees and finds is emitted as it comes."""
+    it sees and finds is emitted as it comes. `ignore_environment`: see engine_sessions_without_environment."""
+    with engine_sessions_without_environment(ignore_environment):
+        return _run_engine(schema, emit, deadline)
+
+
+def _run_engine(schema: OpenApiSchema, emit: Emit, deadline: float | None) -> FuzzResult:
     generate_from_the_contract_alone()
     result = FuzzResult()
     stream = from_schema(schema).execute()

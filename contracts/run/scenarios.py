@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+import requests
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -21,7 +22,7 @@ from contracts.backend.auth import TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
-from contracts.oracle.checks import ACTIONS, json_body
+from contracts.oracle.checks import ACTIONS, json_body, shared_tls_context
 from contracts.oracle.findings import Finding, exchange, finding_from_failure
 from contracts.oracle.phases import TERMINAL, UNKNOWN, Action, reachable
 from contracts.reports.curl import curl_line
@@ -224,12 +225,20 @@ class ScenarioClient:
     """Sends the scenario's requests through Schemathesis and turns check failures into findings."""
 
     def __init__(
-        self, schema: OpenApiSchema, contract: Contract, tokens: TokenSource, emit: Emit = ignore
+        self,
+        schema: OpenApiSchema,
+        contract: Contract,
+        tokens: TokenSource,
+        emit: Emit = ignore,
+        session: requests.Session | None = None,
     ) -> None:
+        """`session`: one connection for all the scenarios' requests (else each opens its own); cookies
+        are still dropped between requests, as Schemathesis' engine does."""
         self.schema = schema
         self.contract = contract
         self.tokens = tokens
         self.emit = emit
+        self.session = session
         self.result: ScenarioResult | None = None
         self.last_curl: str | None = None
 
@@ -242,7 +251,9 @@ class ScenarioClient:
         if body is not None:
             kwargs.update(body=body, media_type="application/json")
         case = operation.Case(**kwargs)
-        response = case.call()
+        response = case.call(session=self.session)
+        if self.session is not None:
+            self.session.cookies.clear()
         request = response.request
         base_url = self.schema.config.base_url
         sent = request.body if isinstance(request.body, (bytes, str)) else None
@@ -270,7 +281,9 @@ class ScenarioClient:
         """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body."""
         base_url = str(self.schema.config.base_url)
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
-        response = httpx.get(base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT)
+        response = httpx.get(
+            base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT, verify=shared_tls_context()
+        )
         url = str(response.request.url)
         self.last_curl = curl_line("GET", url, headers, None, base_url=base_url)
         try:
