@@ -71,17 +71,26 @@ class Routes:
         for op in self.operations:
             if "{" not in op.template:
                 self._literal.setdefault(op.template, []).append(op.method)
+        # Every request asks for its template (the body guard, Prefer): one alternation of the templates'
+        # patterns, tried in document order, finds the first that matches in a single C-level pass.
+        self._templates = list(dict.fromkeys(op.template for op in self.operations))
+        patterns = {op.template: op.pattern.pattern for op in self.operations}
+        self._any = re.compile(
+            "|".join(f"(?P<t{index}>{patterns[template]})" for index, template in enumerate(self._templates))
+        )
+        self._by_template = {(op.template, op.method): op for op in reversed(self.operations)}
 
     def _template(self, path: str) -> str | None:
         """The path's own template: a literal one first, else the first template that matches."""
         trimmed = path.rstrip("/") or "/"
         if trimmed in self._literal:
             return trimmed
-        return next((op.template for op in self.operations if op.pattern.match(path)), None)
+        found = self._any.match(path) if self._templates else None
+        return self._templates[int(found.lastgroup[1:])] if found and found.lastgroup else None
 
     def operation(self, method: str, path: str) -> Operation | None:
         template = self._template(path)
-        return next((op for op in self.operations if op.template == template and op.method == method), None)
+        return self._by_template.get((template, method)) if template is not None else None
 
     def allowed(self, path: str) -> list[str]:
         """Every method of the path: Connexion's router reports only one per route in its 405s."""
