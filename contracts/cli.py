@@ -286,7 +286,9 @@ def _cleanup(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return TokenSource(base_url, credentials=credentials)
         if args.token:
             return TokenSource(base_url, token=args.token)
-        if FakeControl.detect(base_url):
+        control = FakeControl.detect(base_url)
+        if control is not None:
+            control.close()  # only asked to recognise the fake
             return TokenSource(base_url, credentials=FAKE_CREDENTIALS)
         raise AuthError(f"{base_url}: pass --token or --client-id/--client-secret")
 

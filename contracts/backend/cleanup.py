@@ -4,15 +4,20 @@ through `contracts cleanup --journal FILE`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from contracts.backend.auth import AuthError, TokenSource
-from contracts.backend.journal import Journal, leftovers
+from contracts.backend.journal import Journal, JournalEntry, leftovers
+from contracts.backend.safety import is_loopback
 
 TRAINING_PATH = "/api/v1/workloads/trainings/{workload_id}"
+# Deletions in flight at once on a loopback backend (our fake answers one while the next is being sent);
+# anywhere else one at a time, so that a run's cleanup never looks like a burst to a real control plane.
+LOOPBACK_CONCURRENCY = 4
 
 
 @dataclass
@@ -25,25 +30,43 @@ def delete_leftovers(
     journal_path: Path, tokens_for: Callable[[str], TokenSource], *, durable: bool = True
 ) -> CleanupResult:
     """DELETE every journalled training not yet recorded as deleted; a 404 counts as gone already.
-    Deletions are journalled like the run's own (`durable`: see Journal)."""
+    Deletions are journalled like the run's own (`durable`: see Journal). The result lists them in the
+    journal's order, however many were in flight at once."""
     result = CleanupResult()
     if not journal_path.exists():
         return result
-    # One connection for all of them: a run against our fake leaves hundreds.
+    entries = leftovers(journal_path)
+    journals: dict[tuple[str, str], Journal] = {}
+    for entry in entries:
+        key = (entry.run_id, entry.base_url)
+        if key not in journals:
+            journals[key] = Journal(journal_path, entry.run_id, entry.base_url, durable=durable)
+
+    # One connection per deletion in flight for all of them: a run against our fake leaves hundreds.
     with httpx.Client(timeout=30) as client:
-        for entry in leftovers(journal_path):
+
+        def delete(entry: JournalEntry) -> str | None:
+            """None when the training is gone (and journalled so), else why not."""
             url = entry.base_url + TRAINING_PATH.format(workload_id=entry.workload_id)
             try:
                 token = tokens_for(entry.base_url).token()
                 status = client.delete(url, headers={"Authorization": f"Bearer {token}"}).status_code
             except (httpx.HTTPError, AuthError) as error:  # one stubborn training must not stop the rest
-                result.failed.append(f"{entry.workload_id} ({entry.name}): {error}")
-                continue
+                return f"{entry.workload_id} ({entry.name}): {error}"
             if 200 <= status < 300 or status == 404:
-                Journal(journal_path, entry.run_id, entry.base_url, durable=durable).deleted(
-                    entry.workload_id
-                )
-                result.deleted.append(entry.workload_id)
-            else:
-                result.failed.append(f"{entry.workload_id} ({entry.name}): DELETE answered {status}")
+                journals[(entry.run_id, entry.base_url)].deleted(entry.workload_id)
+                return None
+            return f"{entry.workload_id} ({entry.name}): DELETE answered {status}"
+
+        concurrency = LOOPBACK_CONCURRENCY if entries and all(is_loopback(e.base_url) for e in entries) else 1
+        if concurrency > 1:
+            with ThreadPoolExecutor(concurrency, thread_name_prefix="contracts-cleanup") as pool:
+                outcomes = list(pool.map(delete, entries))
+        else:
+            outcomes = [delete(entry) for entry in entries]
+    for entry, failure in zip(entries, outcomes, strict=True):
+        if failure is None:
+            result.deleted.append(entry.workload_id)
+        else:
+            result.failed.append(failure)
     return result
