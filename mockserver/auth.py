@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from mockserver.config import Account
@@ -71,6 +72,10 @@ class TokenService:
     accounts: tuple[Account, ...]
     secret: bytes
     lifetime: int = TOKEN_LIFETIME_SECONDS
+    # Each grant's own serial (the token's `jti`): two grants within one second still get two tokens, so
+    # how many distinct tokens a client holds depends on how many it asked for, never on how fast it
+    # asked (a fuzzer that reuses answered values then generates the same cases on any machine).
+    _serials: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
 
     @classmethod
     def create(cls, accounts: Iterable[Account], secret: str | None = None) -> TokenService:
@@ -116,6 +121,7 @@ class TokenService:
             "email": account.email,
             "iat": issued,
             "exp": issued + self.lifetime,
+            "jti": str(next(self._serials)),
         }
         signing_input = _b64(b'{"alg":"HS256","typ":"JWT"}') + "." + _payload_segment(claims)
         return signing_input + "." + _b64(self._sign(signing_input))

@@ -118,3 +118,13 @@ def test_project_outside_the_callers_access_is_403(client, api):
     others = api.create(training("other")).json()["workloadId"]
     assert client.get(f"/api/v1/workloads/trainings/{others}", headers=limited).status_code == 403
     assert client.post(f"/api/v1/workloads/trainings/{others}/suspend", headers=limited).status_code == 403
+
+
+def test_grants_within_one_second_are_distinct_tokens():
+    """How many distinct tokens a client holds must not depend on how fast it asked for them."""
+    account = Account("app", "secret", "app@example.com", ("1",))
+    tokens = TokenService.create([account])
+    now = float(int(time.time()))
+    first, second = tokens.issue(account, now=now), tokens.issue(account, now=now)
+    assert first != second
+    assert tokens.verify(first).client_id == tokens.verify(second).client_id == "app"
