@@ -43,7 +43,7 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, _parse_float, _refuse_constant, loads
+from mockserver.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
 from mockserver.schemacheck import compile_check
 
 # operationIds served here: the reads clients poll and the create they loop over.
@@ -226,12 +226,7 @@ def _loads(text: str) -> Any:
     cannot refuse, and what remains is the same json.loads with the same hooks. Any other text: loads."""
     if text.count("{") + text.count("[") > MAX_DEPTH or _LONG_DIGITS.search(text):
         return loads(text)
-    try:
-        return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
-    except UnsafeJson:
-        raise
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise UnsafeJson(f"not valid JSON: {error}") from error
+    return parse_bounded(text)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -77,6 +77,12 @@ def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     # Integers are checked here in one C pass rather than by a hook called for each of them.
     if _LONG_DIGITS.search(outside_strings):
         raise UnsafeJson(f"refused: a number has more than {MAX_NUMBER_CHARS} characters")
+    return parse_bounded(text)
+
+
+def parse_bounded(text: str) -> Any:
+    """The parse `loads` ends with, for a text whose depth and digit runs are known to be within bounds:
+    json.loads with the hooks that refuse huge or non-finite numbers, any failure an UnsafeJson."""
     try:
         return json.loads(text, parse_float=_parse_float, parse_constant=_refuse_constant)
     except UnsafeJson:
