@@ -39,7 +39,7 @@ def serve(trainings: int, port: int) -> None:
     from mockserver.parsing.training import parse_training
     from mockserver.uvicorn_guard import guarded
 
-    app = create_app()
+    app = create_app(own_process=True)  # served as the CLI serves it
     state = app.mock_state
     account = state.tokens.accounts[0]
     caller = Principal(account.client_id, account.email, account.projects)

@@ -109,6 +109,7 @@ def create_app(
     profile: str = "default",
     real_deployment: bool = False,
     state_file: Path | None = None,
+    own_process: bool = False,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
 
@@ -116,7 +117,10 @@ def create_app(
     where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
     profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
     no control API, `mock.runai/*` annotations ignored (the container's command still decides).
-    `state_file`: keep every accepted change there and replay it at start (raises StateFileError)."""
+    `state_file`: keep every accepted change there and replay it at start (raises StateFileError).
+    `own_process`: the app is the process (the CLI's server): its heap is settled for a long-lived server
+    when it starts serving (`settle_heap`); an app embedded in someone else's process leaves their
+    collector alone."""
     config = config or load_config()
     settings = {"api": api, "profile": profile, "realDeployment": str(real_deployment)}
     durable = (
@@ -145,7 +149,7 @@ def create_app(
         # A real deployment has no control API: its paths answer 404 like any unknown path.
         for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
     }
-    app = AsyncApp(__name__, lifespan=_serving)
+    app = AsyncApp(__name__, lifespan=_serving if own_process else None)
     bearer_info = _bearer_info(state.tokens)
     common = {
         "resolver": RelativeResolver("mockserver.handlers"),

@@ -271,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             real_deployment=args.real_deployment,
             state_file=args.state,
+            own_process=True,
         )
     except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
         sock.close()

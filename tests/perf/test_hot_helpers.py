@@ -143,8 +143,18 @@ def test_bound_issues_name_the_same_problems_as_the_walk_over_every_value(spec: 
         assert list(bounds._sizes(spec, "spec")) == list(_every_value_walk(spec, "spec"))
 
 
-def test_a_served_app_settles_the_heap_once() -> None:
+def test_an_embedded_app_leaves_the_collector_alone() -> None:
+    before = gc.get_threshold()
     app = app_module.create_app()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with app.test_client() as client:
+            assert client.get("/api/v1/openapi.json").status_code == 200
+    assert gc.get_threshold() == before
+
+
+def test_a_served_app_settles_the_heap_once() -> None:
+    app = app_module.create_app(own_process=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with app.test_client() as client:  # the lifespan starts here
