@@ -86,6 +86,17 @@ def _bearer_info(tokens: TokenService) -> Callable[[str], dict[str, Any]]:
     return bearer_info
 
 
+def _signed_in(tokens: TokenService) -> Callable[[str], bool]:
+    def signed_in(token: str) -> bool:
+        try:
+            tokens.verify(token)
+        except TokenRejected:
+            return False
+        return True
+
+    return signed_in
+
+
 def _bearer_handler(bearer_info: Callable[[str], dict[str, Any]]) -> type[BearerSecurityHandler]:
     class Bearer(BearerSecurityHandler):  # type: ignore[misc]  # connexion ships no type information
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
@@ -194,7 +205,11 @@ def create_app(
     )
     app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     app.add_middleware(
-        BodyGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes, timeout=read_timeout
+        BodyGuard,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        routes=routes,
+        timeout=read_timeout,
+        signed_in=_signed_in(state.tokens),
     )
     if durable:  # innermost but for the state: it sees the answer the handler gave
         app.add_middleware(

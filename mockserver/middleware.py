@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,16 +56,28 @@ class BodyGuard:
     malformed."""
 
     def __init__(
-        self, app: ASGIApp, routes: Routes, limit: int = MAX_BODY_BYTES, timeout: float = BODY_TIMEOUT_SECONDS
+        self,
+        app: ASGIApp,
+        routes: Routes,
+        limit: int = MAX_BODY_BYTES,
+        timeout: float = BODY_TIMEOUT_SECONDS,
+        signed_in: Callable[[str], bool] | None = None,
     ) -> None:
         self.app, self.routes, self.limit, self.timeout = app, routes, limit, timeout
+        # Whether a bearer token is one the API accepts. A request to a secured Run:ai operation that
+        # carries none is answered 401 (by Connexion's security layer) before anything about its body,
+        # as a control plane behind its authentication answers a caller it does not know.
+        self.signed_in = signed_in
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         receive = _deadline(receive, self.timeout)
-        if not self.routes.takes_body(scope["method"], scope["path"]):
+        headers = dict(scope["headers"])
+        if not self.routes.takes_body(scope["method"], scope["path"]) or (
+            b"content-type" not in headers and self._stranger(scope, headers)
+        ):
             scope["headers"] = [
                 (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
             ]
@@ -73,7 +86,6 @@ class BodyGuard:
             except BodyTimeout:
                 await send_error(send, 408, self._too_slow(), close=True)
             return
-        headers = dict(scope["headers"])
         if b"content-type" not in headers:
             # Connexion would hand the raw bytes to the handler; the operations declare 400 for bad requests.
             missing = "Content-Type header is missing; send the body as application/json"
@@ -110,6 +122,16 @@ class BodyGuard:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+    def _stranger(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+        """A request to a secured Run:ai operation without a token the API accepts."""
+        if self.signed_in is None or not scope["path"].startswith(API_PREFIX):
+            return False
+        operation = self.routes.operation(scope["method"], scope["path"])
+        if operation is None or not operation.secured:
+            return False
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        return scheme.lower() != "bearer" or not self.signed_in(token.strip())
 
     def _too_slow(self) -> str:
         return f"Request body not received within {self.timeout:g} seconds"

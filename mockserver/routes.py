@@ -19,6 +19,7 @@ class Operation:
     pattern: re.Pattern[str]
     takes_body: bool
     answers: dict[int, str]  # documented status -> the message its example shows
+    secured: bool = False  # a credential is required (the operation's or the document's security)
 
     def errors(self) -> list[int]:
         return sorted(code for code in self.answers if code >= 400)
@@ -57,8 +58,16 @@ def operations(specs: Iterable[dict[str, Any]]) -> list[Operation]:
                     for code, response in operation.get("responses", {}).items()
                     if str(code).isdigit()
                 }
+                security = operation.get("security", spec.get("security")) or []
                 found.append(
-                    Operation(method.upper(), base + template, pattern, "requestBody" in operation, answers)
+                    Operation(
+                        method.upper(),
+                        base + template,
+                        pattern,
+                        "requestBody" in operation,
+                        answers,
+                        secured=any(requirement for requirement in security),
+                    )
                 )
     return found
 

@@ -128,3 +128,18 @@ def test_grants_within_one_second_are_distinct_tokens():
     first, second = tokens.issue(account, now=now), tokens.issue(account, now=now)
     assert first != second
     assert tokens.verify(first).client_id == tokens.verify(second).client_id == "app"
+
+
+@pytest.mark.parametrize(
+    "header", [{}, {"Authorization": "Bearer not.a.token"}, {"Authorization": "Basic eDp5"}]
+)
+def test_a_stranger_is_401_before_anything_about_the_body(client, header):
+    """Without a token the API accepts, a create is refused for that, whatever its body lacks."""
+    answer = client.post("/api/v1/workloads/trainings", headers=header, content=b"{}")
+    assert answer.status_code == 401 and answer.json()["code"] == 401
+
+
+def test_a_signed_in_body_without_content_type_is_400(client):
+    token = {"Authorization": f"Bearer {get_token(client)}"}
+    answer = client.post("/api/v1/workloads/trainings", headers=token, content=b"{}")
+    assert answer.status_code == 400 and "Content-Type" in answer.json()["message"]
