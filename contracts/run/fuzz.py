@@ -106,6 +106,10 @@ class FuzzResult:
 def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisConfig:
     phases: dict[str, Any] = {name: {"enabled": name in settings.phases} for name in PHASES}
     phases["stateful"]["max-steps"] = STATEFUL_MAX_STEPS
+    # The stateful phase follows a created training through the operations on it; negative data (a
+    # dropped token, a body without spec) refused its first step and so ended nearly every chain there.
+    # Malformed input is the coverage and fuzzing phases' work.
+    phases["stateful"]["generation"] = {"mode": "positive"}
     data: dict[str, Any] = {
         "base-url": base_url,
         "seed": settings.seed,
@@ -207,10 +211,13 @@ def install_creation_hooks(
                 case.body["clusterId"] = placement.cluster_id
             spec = case.body.get("spec")
             positive = case.meta is not None and case.meta.generation.mode.is_positive
+            # The documents call the image mandatory in prose only; without one every create is refused
+            # and the stateful phase has nothing to follow. A positive case without a spec gets one with
+            # just the image (the spec is optional, so the case stays positive).
             if positive and isinstance(spec, dict) and not spec.get("image"):
-                # The documents call the image mandatory in prose only; without one every create is refused
-                # and the stateful phase has nothing to follow.
                 spec["image"] = image
+            elif positive and spec is None:
+                case.body["spec"] = {"image": image}
         return case
 
     @schema.hook("after_call")

@@ -113,3 +113,18 @@ def test_the_latest_document_finds_only_the_version_differences(tmp_path: Path) 
         match for text in texts for match in re.findall(r"^\[([^\]]+)\]", text, re.MULTILINE)
     }
     assert trainings_findings <= LATEST_DIVERGENCES, trainings_findings - LATEST_DIVERGENCES
+
+
+def test_the_stateful_phase_alone_follows_the_trainings_it_creates(tmp_path: Path) -> None:
+    """Its chains start with a create that is accepted (positive data, an image where the spec has none)
+    and go on to act on that training (negative data there made every chain end at its first step)."""
+    assert main(["run", "--phases", "stateful", "--scenarios", "", "--report-dir", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    table = report.split("## Coverage: operations on existing trainings, by the phase they were in")[1]
+    reached = [
+        int(count)
+        for line in table.split("## ")[0].splitlines()
+        if line.startswith("| ") and "{workloadId}" in line
+        for count in re.findall(r"\| (\d+) ", line + " ")
+    ]
+    assert sum(reached) > 0, table

@@ -14,8 +14,10 @@ from contracts.backend.server import LocalServer
 from contracts.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-# Cheap phases are enough: every mutant's defect shows up in examples, fuzzing, stateful or a scenario.
-RUN = ["run", "--seed", "0", "--max-examples", "5", "--phases", "examples,fuzzing,stateful"]
+# Every phase, with few examples: each mutant's defect shows up in one of them or in a scenario (a path
+# id that is not a uuid, for one, only in the coverage phase's negative data: the stateful phase is
+# positive).
+RUN = ["run", "--seed", "0", "--max-examples", "5"]
 
 
 def found_checks(report_dir: Path) -> set[str]:
