@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.errorbody import error_bytes
 from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
-from mockserver.routes import Routes
+from mockserver.routes import Operation, Routes
 
 API_PREFIX = "/api/v1/"
 # Set on the scope of a request replayed from the state file at start-up: no faults are injected into it.
@@ -74,10 +74,10 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         receive = _deadline(receive, self.timeout)
-        headers = dict(scope["headers"])
-        if not self.routes.takes_body(scope["method"], scope["path"]) or (
-            b"content-type" not in headers and self._stranger(scope, headers)
-        ):
+        operation = self.routes.operation(scope["method"], scope["path"])
+        takes_body = operation is not None and operation.takes_body
+        headers = dict(scope["headers"]) if takes_body else {}
+        if not takes_body or (b"content-type" not in headers and self._stranger(operation, scope, headers)):
             scope["headers"] = [
                 (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
             ]
@@ -123,11 +123,10 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    def _stranger(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    def _stranger(self, operation: Operation | None, scope: Scope, headers: dict[bytes, bytes]) -> bool:
         """A request to a secured Run:ai operation without a token the API accepts."""
         if self.signed_in is None or not scope["path"].startswith(API_PREFIX):
             return False
-        operation = self.routes.operation(scope["method"], scope["path"])
         if operation is None or not operation.secured:
             return False
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")

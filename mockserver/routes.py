@@ -111,10 +111,6 @@ class Routes:
         methods = self._literal.get(path.rstrip("/") or "/")
         return sorted(methods) if methods is not None else None
 
-    def takes_body(self, method: str, path: str) -> bool:
-        op = self.operation(method, path)
-        return op is not None and op.takes_body
-
     def documents(self, method: str, path: str, status: int) -> bool:
         op = self.operation(method, path)
         return op is not None and status in op.answers
