@@ -30,10 +30,10 @@ from pathlib import Path
 import httpx
 
 from contracts.backend.server import HOST, LocalServer, fake_command, free_port
+from mockserver.specs import read_official_document
 
 TRAININGS = "/api/v1/workloads/trainings"
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
-PRISM_DOCUMENT = Path("/work/shared/reference/runai-2.18-openapi.json")
 # A create that can repeat: the name is a prefix, each training gets its own suffix.
 CREATE_BODY = {
     "name": "bench",
@@ -309,7 +309,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--prism-document", type=Path, default=PRISM_DOCUMENT)
+    parser.add_argument(
+        "--prism-document",
+        type=Path,
+        default=None,
+        help="the document Prism serves (default: the official 2.18)",
+    )
     parser.add_argument("--no-prism", action="store_true")
     args = parser.parse_args()
     generator = (
@@ -326,7 +331,12 @@ def main() -> None:
     if args.no_prism:
         notes.append("Prism: skipped (--no-prism)")
     else:
-        with prism_server(args.prism_document) as prism:
+        document = args.prism_document
+        if document is None:
+            # Prism reads a plain JSON file; the official document ships gzipped.
+            document = Path(tempfile.mkdtemp()) / "runai-2.18-openapi.json"
+            document.write_text(read_official_document("2.18"), encoding="utf-8")
+        with prism_server(document) as prism:
             if isinstance(prism, str):
                 notes.append(f"Prism: {prism}")
             else:

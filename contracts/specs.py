@@ -8,6 +8,7 @@ them usable; every fix-up is recorded on the `Contract` and shown in the report,
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -159,9 +160,14 @@ def _read(location: str) -> str:
             raise ContractError(f"{location}: cannot be fetched: {error}") from error
         return response.text
     try:
-        return Path(location).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ContractError(f"{location}: cannot be read: {error.strerror or error}") from error
+        path = Path(location)
+        if path.suffix == ".gz":
+            return gzip.decompress(path.read_bytes()).decode("utf-8")
+        return path.read_text(encoding="utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise ContractError(
+            f"{location}: cannot be read: {getattr(error, 'strerror', None) or error}"
+        ) from error
 
 
 def _parse(text: str, location: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,12 @@ _CANDIDATES = (_PACKAGE / "spec", _PACKAGE.parent / "spec")
 TRAININGS_SPEC = "trainings-2.18.yaml"
 LATEST_SPEC = "trainings-latest.yaml"
 CONTROL_SPEC = "mock-control.yaml"
+
+# The official Run:ai documents, one per release, kept gzipped in `spec/official/` so that a fresh clone
+# (and an installed wheel) has them: the served contracts are derived from them and the harness can fuzz
+# against them. "latest" is the newest release whose document we hold.
+OFFICIAL_VERSIONS = ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23", "2.24")
+LATEST_OFFICIAL = OFFICIAL_VERSIONS[-1]
 
 
 def spec_dir() -> Path:
@@ -33,3 +40,18 @@ def load_spec(name: str = TRAININGS_SPEC) -> dict[str, Any]:
     """A contract file parsed (a fresh object each time: Connexion changes what it is given)."""
     document: dict[str, Any] = yaml.load(spec_file(name).read_text(encoding="utf-8"), Loader=_LOADER)
     return document
+
+
+def official_document_path(version: str) -> Path:
+    """The gzipped official document of a release ("2.18" … "2.24", or "latest")."""
+    name = LATEST_OFFICIAL if version == "latest" else version
+    if name not in OFFICIAL_VERSIONS:
+        raise KeyError(
+            f"no official document for API version {version!r}; known: {', '.join(OFFICIAL_VERSIONS)}"
+        )
+    return spec_dir() / "official" / f"runai-{name}-openapi.json.gz"
+
+
+def read_official_document(version: str) -> str:
+    """The official document of a release, as its JSON text."""
+    return gzip.decompress(official_document_path(version).read_bytes()).decode("utf-8")

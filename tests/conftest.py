@@ -37,19 +37,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+TEST_DATA = REPO / "tests" / "data"
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
 
 
 def seed_request_as_published() -> dict[str, Any]:
-    """The documentation's example request, with its two type errors (from shared/, else rebuilt from our spec)."""
-    path = SHARED_REFERENCE / "seed-create-request.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    body = corrected_seed_request()
-    body["projectId"] = 1
-    body["spec"]["compute"]["extendedResources"][0]["quantity"] = 2
-    return body
+    """The documentation's example request as published, with its two type errors (kept in tests/data)."""
+    return json.loads((TEST_DATA / "seed-create-request.json").read_text())
 
 
 def corrected_seed_request() -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from contracts.backend.journal import leftovers
 from contracts.cli import main
-from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST, needs_official
+from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST
 
 pytestmark = pytest.mark.slow
 QUICK = ["--phases", "examples,fuzzing,stateful", "--max-examples", "5"]
@@ -55,7 +55,6 @@ def test_same_seed_same_report(tmp_path: Path) -> None:
         assert first == second, "\n".join(difflib.unified_diff(first, second, lineterm=""))
 
 
-@needs_official
 def test_the_official_218_document_passes_our_fake(tmp_path: Path) -> None:
     assert main(["run", "--spec", str(OFFICIAL_218), "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
     assert "Fix-ups applied to the spec in memory" in (tmp_path / "report.md").read_text()
@@ -97,7 +96,6 @@ def failing_operations(report_dir: Path) -> set[str]:
     }
 
 
-@needs_official
 def test_the_latest_document_finds_only_the_version_differences(tmp_path: Path) -> None:
     assert main(["run", "--spec", str(OFFICIAL_LATEST), *QUICK, "--report-dir", str(tmp_path)]) == 1
     junit = (tmp_path / "junit.xml").read_text()

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.run.fuzz import acceptable_answers
 from contracts.specs import LOOKUP_OPERATIONS, TRAININGS_OPERATIONS, ContractError, load_contract, prepare
-from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST, needs_official
+from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST
 
 
 def test_our_contract_needs_no_fixups_beyond_the_official_schemas() -> None:
@@ -27,7 +27,6 @@ def test_our_contract_needs_no_fixups_beyond_the_official_schemas() -> None:
     assert all(any(words in fixup for words in expected) for fixup in contract.fixups), contract.fixups
 
 
-@needs_official
 def test_official_218_is_cut_down_and_fixed_up() -> None:
     contract = load_contract(str(OFFICIAL_218))
     assert contract.version == "2.18"
@@ -43,7 +42,6 @@ def test_official_218_is_cut_down_and_fixed_up() -> None:
     assert not contract.operation("grant_token").secured
 
 
-@needs_official
 def test_official_latest_has_the_202_answers() -> None:
     contract = load_contract(str(OFFICIAL_LATEST))
     assert contract.operation("create_training1").success_status == 202

@@ -8,15 +8,12 @@ import pytest
 
 from contracts.backend.server import LocalServer, fake_command
 from contracts.cli import main
-from tests.conftest import SHARED_REFERENCE
+from mockserver.specs import official_document_path
 
-OFFICIAL_LATEST = SHARED_REFERENCE / "runai-latest-openapi.json"
+OFFICIAL_LATEST = official_document_path("latest")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not OFFICIAL_LATEST.is_file(), reason="the official documents are reference data beside the checkout"
-)
 def test_official_latest_document_passes_the_latest_fake(tmp_path: Path) -> None:
     with LocalServer.start(fake_command(seed=0, api="latest")) as server:
         code = main(
