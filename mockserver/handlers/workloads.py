@@ -1,6 +1,6 @@
-"""The workloads API: every training and control-API load as a workload, with its pods, events and history.
+"""The workloads API: every workload of every kind (and control-API load), with its pods, events and history.
 
-Each answer is rendered from the cluster's own trainings, loads, placements and event log at the time of
+Each answer is rendered from the cluster's own workloads, placements and event log at the time of
 the request; nothing is copied or cached, so the views cannot drift from the trainings API.
 """
 
@@ -8,40 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.cluster.errors import Forbidden, NotFound
+from mockserver.cluster.errors import Forbidden
 from mockserver.cluster.reader import ClusterReader
 from mockserver.errors import error_response
 from mockserver.handlers.listing import listed
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.views import workloads as views
+from mockserver.views.events import event, history
+from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import QueryError, fields, select
+from mockserver.views.pods import pods as pod_views
 
 
-def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[views.WorkloadFacts]:
-    """Every workload of the cluster (or every deleted one still retained), oldest first."""
-    facts = [
-        views.of_training(t, cluster.placement(t.workload_id)) for t in cluster.trainings(deleted=deleted)
-    ]
-    if not deleted:
-        facts += [
-            views.of_load(load, cluster.topology, cluster.placement(load.workload_id))
-            for load in cluster.loads()
-        ]
+def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[WorkloadFacts]:
+    """Every workload of the cluster, of every kind (or every deleted one still retained), oldest first."""
+    facts = [of_workload(w, cluster.placement(w.workload_id)) for w in cluster.workloads(deleted=deleted)]
     return sorted(facts, key=lambda f: f.created_at)  # stable: submission order within an instant
 
 
-def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
-    """A live workload, or a deleted training still within its retention; 403 outside the caller's projects."""
-    found: views.WorkloadFacts | None = None
-    try:
-        training = cluster.training(workload_id, deleted=True)
-        found = views.of_training(training, cluster.placement(workload_id))
-    except NotFound:
-        load = next((item for item in cluster.loads() if item.workload_id == workload_id), None)
-        if load is not None:
-            found = views.of_load(load, cluster.topology, cluster.placement(workload_id))
-    if found is None:
-        raise NotFound()
+def _one(cluster: ClusterReader, workload_id: str) -> WorkloadFacts:
+    """A live workload, or a deleted one still within its retention; 403 outside the caller's projects."""
+    found = of_workload(cluster.workload(workload_id, deleted=True), cluster.placement(workload_id))
     if not caller().may_use(found.project_id):
         raise Forbidden()
     return found
@@ -105,7 +92,7 @@ async def get_workload_events(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
-    events = [views.event(state.cluster.topology, facts, e) for e in log]
+    events = [event(state.cluster.topology, facts, e) for e in log]
     # Later documents order events newest first unless asked otherwise; 2.18 has no sortOrder.
     order = query.get("sortOrder") or ("desc" if state.version.events_newest_first else "asc")
     return _paged(events, "events", query, newest_first=order == "desc")
@@ -115,7 +102,7 @@ async def get_workload_history(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
-    records = views.history(state.cluster.topology, facts, log)
+    records = history(state.cluster.topology, facts, log)
     return _paged(records, "records", query)
 
 
@@ -123,7 +110,7 @@ async def get_workload_pods(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts = _one(cluster, workloadId)
-    pods = views.pods(state.version, state.cluster.topology, facts)
+    pods = pod_views(state.version, state.cluster.topology, facts)
     if query.get("search") and state.version.search:
         needle = str(query["search"]).lower()
         pods = [p for p in pods if needle in p["name"].lower()]

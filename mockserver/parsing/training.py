@@ -1,4 +1,4 @@
-"""A create-training body, read per API version into the cluster's `TrainingRequest`.
+"""A create-training body, read per API version into the cluster's `WorkloadRequest`.
 
 Connexion has already checked the body against the version's schema; what is checked here is what the
 schema cannot say (ranges between fields, quantities, sizes). Each problem becomes a compliance issue
@@ -13,7 +13,7 @@ from typing import Any
 
 from mockserver.cluster.errors import ComplianceIssue
 from mockserver.cluster.quantity import parse_quantity
-from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.request import WorkloadRequest
 from mockserver.cluster.resources import PodRequest, pod_request_from_compute
 from mockserver.parsing.bounds import bound_issues
 from mockserver.versions import ApiVersion
@@ -25,7 +25,7 @@ DEFAULT_AUTO_DELETION_SECONDS = 30 * 24 * 3600
 
 @dataclass(frozen=True)
 class ParsedTraining:
-    request: TrainingRequest
+    request: WorkloadRequest
     issues: tuple[ComplianceIssue, ...]
 
 
@@ -34,7 +34,7 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
     compute: dict[str, Any] = spec.get("compute") or {}
     issues = _spec_issues(spec) + _compute_issues(compute) + bound_issues(spec)
     preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
-    request = TrainingRequest(
+    request = WorkloadRequest(
         name=body["name"],
         project_id=body["projectId"],
         cluster_id=body["clusterId"],
