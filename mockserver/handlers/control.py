@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.handlers.state import current
+from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.views.control import clock_view, event_view, load_view, snapshot_view
 
 
