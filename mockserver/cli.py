@@ -103,7 +103,7 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--seed",
         type=int,
         default=None,
-        help="seed for ids, name suffixes and token keys: same seed + same requests = same answers",
+        help="seed for ids, name suffixes and simulated randomness (never token keys): same seed + same requests = same answers",
     )
     parser.add_argument(
         "--api",
