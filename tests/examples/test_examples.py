@@ -88,9 +88,7 @@ def test_the_composite_action_passes_every_input_to_the_script() -> None:
 
 
 @pytest.mark.slow
-def test_the_ci_script_checks_a_live_backend_and_writes_junit(
-    fake_218: LocalServer, tmp_path: Path
-) -> None:
+def test_the_ci_script_checks_a_live_backend_and_writes_junit(fake_218: LocalServer, tmp_path: Path) -> None:
     ran = run(
         "bash",
         str(EXAMPLES / "ci" / "contracts-check.sh"),
