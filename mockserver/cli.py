@@ -135,7 +135,12 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
-    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=("debug", "info", "warning", "error"),
+        help="how much of uvicorn's own logging shows (default: warning; the request log is separate)",
+    )
     parser.add_argument(
         "--expose",
         action="store_true",
