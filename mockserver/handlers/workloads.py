@@ -56,7 +56,7 @@ def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
         for facts in every
         if principal.may_use(facts.project_id)
     ]
-    search = query.get("search") if state.version.name != "2.18" else None
+    search = query.get("search") if state.version.search else None
     return select(
         rendered, views.workload_fields(state.version), filter_by=query.get("filterBy"), search=search
     )
@@ -106,8 +106,8 @@ async def get_workload_events(workloadId: str, **query: Any) -> Any:
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
     events = [views.event(state.cluster.topology, facts, e) for e in log]
-    # The latest document orders events newest first unless asked otherwise; 2.18 has no sortOrder.
-    order = query.get("sortOrder") or ("desc" if state.version.name != "2.18" else "asc")
+    # Later documents order events newest first unless asked otherwise; 2.18 has no sortOrder.
+    order = query.get("sortOrder") or ("desc" if state.version.events_newest_first else "asc")
     return _paged(events, "events", query, newest_first=order == "desc")
 
 
@@ -124,7 +124,7 @@ async def get_workload_pods(workloadId: str, **query: Any) -> Any:
     with state.cluster.reading() as cluster:
         facts = _one(cluster, workloadId)
     pods = views.pods(state.version, state.cluster.topology, facts)
-    if query.get("search") and state.version.name != "2.18":
+    if query.get("search") and state.version.search:
         needle = str(query["search"]).lower()
         pods = [p for p in pods if needle in p["name"].lower()]
     if query.get("deleted"):
