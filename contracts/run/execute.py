@@ -21,6 +21,8 @@ from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
 from contracts.backend.target import Placement, Target
 from contracts.oracle.findings import Exchange, Finding, deduplicate
+from contracts.run.context import ScenarioClient, ScenarioContext
+from contracts.run.engine import BUDGET, INTERRUPTED, run_engine, session_without_environment
 from contracts.run.events import (
     CleanupStarted,
     EventStream,
@@ -34,33 +36,14 @@ from contracts.run.events import (
     journal_handler,
     progress_handler,
 )
-from contracts.run.fuzz import (
-    BUDGET,
-    INTERRUPTED,
-    PHASES,
-    FuzzSettings,
-    build_schema,
-    install_auth,
-    install_creation_hooks,
-    install_passing_time,
-    run_engine,
-    session_without_environment,
-)
+from contracts.run.fuzz import build_schema, install_auth, install_creation_hooks, install_passing_time
 from contracts.run.interruption import last_signal
 from contracts.run.interruption import requested as interruption_requested
 from contracts.run.outcome import RunOutcome
 from contracts.run.progress import SILENT, Progress
-from contracts.run.scenarios import (
-    SCENARIOS,
-    Scenario,
-    ScenarioClient,
-    ScenarioContext,
-    VirtualTime,
-    Waiting,
-    WallTime,
-    run_scenario,
-    skipped,
-)
+from contracts.run.scenarios import SCENARIOS, Scenario, run_scenario, skipped
+from contracts.run.settings import PHASES, FuzzSettings
+from contracts.run.waiting import VirtualTime, Waiting, WallTime
 from contracts.specs import Contract
 
 DEFAULT_IMAGE = "busybox:1.36"
