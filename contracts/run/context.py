@@ -16,12 +16,13 @@ from contracts.backend.auth import TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
-from contracts.oracle.checks import ACTIONS, json_body, shared_tls_context
+from contracts.oracle.checks import ACTIONS, json_body
 from contracts.oracle.findings import exchange, finding_from_failure
 from contracts.oracle.phases import Action
 from contracts.reports.curl import curl_line
 from contracts.run.events import CaseAnswered, Emit, WaitingFor, ignore
 from contracts.run.outcome import ScenarioResult
+from contracts.run.probes import shared_tls_context
 from contracts.run.waiting import GONE, ScenarioFailed, Waiting
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, GET_OPERATION, Contract
 

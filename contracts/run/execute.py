@@ -40,6 +40,7 @@ from contracts.run.fuzz import build_schema, install_auth, install_creation_hook
 from contracts.run.interruption import last_signal
 from contracts.run.interruption import requested as interruption_requested
 from contracts.run.outcome import RunOutcome
+from contracts.run.probes import probes_reported_to
 from contracts.run.progress import SILENT, Progress
 from contracts.run.scenarios import SCENARIOS, Scenario, run_scenario, skipped
 from contracts.run.settings import PHASES, FuzzSettings
@@ -194,7 +195,7 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
     seed = options.resolved_seed()
     budget = Budget(options.max_duration)
     stream = EventStream(progress_handler(options.progress))
-    with open_target(options, seed) as target:
+    with open_target(options, seed) as target, probes_reported_to(stream.emit):
         stream.emit(RunStarted(target.describe(), seed))
         tokens = token_source(options, target)
         writable, writes = writes_policy(target.base_url, options.allow_writes)
@@ -323,7 +324,7 @@ def _run_error(error: str) -> Finding:
 def _auth_findings(contract: Contract, exchanges: list[Exchange]) -> list[Finding]:
     """A run whose every authenticated request was refused tested nothing but the login: that is a failure."""
     secured = {op.label for op in contract.secured_operations}
-    answered = [e.status for e in exchanges if e.authenticated and e.operation in secured]
+    answered = [e.status for e in exchanges if e.authenticated and not e.probe and e.operation in secured]
     if not answered or any(status not in AUTH_REFUSED for status in answered):
         return []
     return [

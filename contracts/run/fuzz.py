@@ -27,6 +27,7 @@ from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.checks import ENABLE, json_body, operation_id
 from contracts.run.events import Emit, TrainingCreated, TrainingDeleted
+from contracts.run.probes import ENABLE_PROBES
 from contracts.run.settings import PHASES, FuzzSettings
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, FUZZED_OPERATIONS, Contract
 
@@ -77,7 +78,7 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
         "generation": {"max-examples": settings.max_examples, "database": "none"},
         "cache": {"enabled": False},
         "phases": phases,
-        "checks": {**ENABLE, **{name: {"enabled": False} for name in DISABLED_CHECKS}},
+        "checks": {**ENABLE, **ENABLE_PROBES, **{name: {"enabled": False} for name in DISABLED_CHECKS}},
         "operations": [
             {
                 "include-operation-id": operation,

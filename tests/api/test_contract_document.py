@@ -10,9 +10,8 @@ import pytest
 import yaml
 from jsonschema import Draft4Validator
 
-from mockserver.specs import CONTROL_SPEC, spec_file
+from mockserver.specs import CONTROL_SPEC, read_official_document, spec_file
 from mockserver.validation import install_formats
-from mockserver.specs import read_official_document
 
 VERSIONS = {
     "2.18": ("trainings-2.18.yaml", "SubmissionError"),
