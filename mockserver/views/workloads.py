@@ -125,11 +125,7 @@ def of_training(training: Training, placement: Sequence[Mapping[str, Any]] | Non
 
 def load_type(load: Load) -> tuple[str, str, str]:
     """(type, category, priority class) of control-API load: what its priority makes it on Run:ai."""
-    if load.job.priority >= 125:
-        return "Inference", "Deploy", "inference"
-    if not load.job.preemptible:
-        return "Workspace", "Build", "build"
-    return "Workspace", "Build", "interactive-preemptible"
+    return load.kind()
 
 
 def of_load(load: Load, topology: Topology, placement: Sequence[Mapping[str, Any]] | None) -> WorkloadFacts:
