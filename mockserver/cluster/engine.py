@@ -12,6 +12,7 @@ from typing import Any
 
 from mockserver.cluster.command import plan_from_command
 from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
+from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.kinds.base import WorkloadKind
 from mockserver.cluster.lifecycle import Effect, Trigger, transition_for
 from mockserver.cluster.phases import DesiredPhase, Phase
@@ -40,6 +41,9 @@ class Engine:
         # (project id, name) of every workload still held: a create checks its name in O(1), not O(workloads).
         self.names_in_use: set[tuple[str, str]] = set()
         self.deleted: dict[str, Workload] = {}
+        # Lists and counts read these instead of every workload (kept by the hooks marked "index").
+        self.index = WorkloadIndex()
+        self.deleted_index = WorkloadIndex()
         self.scheduler = Scheduler(topology)
         self.timers = Timers()
         self.log = EventLog()
@@ -59,6 +63,7 @@ class Engine:
                     self._run_cycles()
                 elif timer.action is ClusterTask.PURGE_DELETED:
                     self.deleted.pop(timer.workload_id, None)
+                    self.deleted_index.remove(timer.workload_id)  # index
                 elif (
                     isinstance(timer.action, Trigger)
                     and (workload := self.workloads.get(timer.workload_id)) is not None
@@ -82,6 +87,15 @@ class Engine:
         self.workloads[workload.workload_id] = workload
         if kind.unique_names:
             self.names_in_use.add((workload.project_id, workload.name))
+        self.index.add(  # index
+            workload.workload_id,
+            workload.queue_seq,
+            workload.project_id,
+            kind.type_name,
+            workload.name,
+            kind.start.value,
+            workload.created_at,
+        )
         event, text = kind.events.submitted
         self.log.record(
             self.at,
@@ -176,8 +190,11 @@ class Engine:
             del self.workloads[workload.workload_id]
             if workload.kind.unique_names:
                 self.names_in_use.discard((workload.project_id, workload.name))
+            entry = self.index.remove(workload.workload_id)  # index
             if workload.kind.retained:
                 self.deleted[workload.workload_id] = workload
+                if entry is not None:
+                    self.deleted_index.put(entry)  # index
                 self.timers.add(
                     self.at + self.timing.deletedRetention, workload.workload_id, ClusterTask.PURGE_DELETED
                 )
@@ -189,6 +206,7 @@ class Engine:
             workload.pending_reason = None
         workload.generation += 1
         workload.actual_phase = phase
+        self.index.moved(workload.workload_id, phase.value)  # index
         workload.phase_since = self.at
         if workload.kind.events.phases:
             # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.

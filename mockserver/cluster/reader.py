@@ -8,6 +8,7 @@ from mockserver.cluster.admission import Caller
 from mockserver.cluster.engine import Engine
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.events import Event
+from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.workload import Workload
@@ -56,6 +57,10 @@ class ClusterReader:
     def loads(self) -> list[Workload]:
         """The control API's loads, oldest first."""
         return [w for w in self._engine.workloads.values() if w.kind in _LOADS]
+
+    def index(self, *, deleted: bool = False) -> WorkloadIndex:
+        """The live workloads (every kind) by project, phase, type and name; or the deleted ones."""
+        return self._engine.deleted_index if deleted else self._engine.index
 
     def events_for(self, workload_id: str) -> list[Event]:
         return self._engine.log.of(workload_id)

@@ -1,7 +1,8 @@
 """The workloads API: every workload of every kind (and control-API load), with its pods, events and history.
 
 Each answer is rendered from the cluster's own workloads, placements and event log at the time of
-the request; nothing is copied or cached, so the views cannot drift from the trainings API.
+the request; nothing is copied or cached, so the views cannot drift from the trainings API. Lists and
+counts pick their workloads through the cluster's index (`workload_lists.py`).
 """
 
 from __future__ import annotations
@@ -10,20 +11,14 @@ from typing import Any
 
 from mockserver.cluster.errors import Forbidden
 from mockserver.cluster.reader import ClusterReader
-from mockserver.errors import error_response
 from mockserver.handlers.listing import listed
-from mockserver.handlers.state import MockState, caller, current
+from mockserver.handlers.state import caller, current
+from mockserver.handlers.workload_lists import count, list_workloads
 from mockserver.views import workloads as views
 from mockserver.views.events import event, history
 from mockserver.views.facts import WorkloadFacts, of_workload
-from mockserver.views.filtering import QueryError, fields, select
+from mockserver.views.filtering import fields
 from mockserver.views.pods import pods as pod_views
-
-
-def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[WorkloadFacts]:
-    """Every workload of the cluster, of every kind (or every deleted one still retained), oldest first."""
-    facts = [of_workload(w, cluster.placement(w.workload_id)) for w in cluster.workloads(deleted=deleted)]
-    return sorted(facts, key=lambda f: f.created_at)  # stable: submission order within an instant
 
 
 def _one(cluster: ClusterReader, workload_id: str) -> WorkloadFacts:
@@ -34,44 +29,12 @@ def _one(cluster: ClusterReader, workload_id: str) -> WorkloadFacts:
     return found
 
 
-def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
-    principal = caller()
-    with state.cluster.reading() as cluster:
-        now, every = cluster.now(), all_facts(cluster, deleted=bool(query.get("deleted")))
-    rendered = [
-        views.workload(state.version, state.cluster.topology, facts, now)
-        for facts in every
-        if principal.may_use(facts.project_id)
-    ]
-    search = query.get("search") if state.version.search else None
-    return select(
-        rendered, views.workload_fields(state.version), filter_by=query.get("filterBy"), search=search
-    )
-
-
 async def get_workloads(**query: Any) -> Any:
-    state = current()
-    try:
-        visible = _visible(state, query)
-    except QueryError as error:
-        return error_response(400, str(error))
-    return listed(
-        "workloads",
-        visible,
-        views.workload_fields(state.version),
-        sort_by=query.get("sortBy"),
-        sort_order=query.get("sortOrder"),
-        offset=query.get("offset"),
-        limit=query.get("limit"),
-    )
+    return await list_workloads(query)
 
 
 async def count_workloads(**query: Any) -> Any:
-    state = current()
-    try:
-        return {"count": len(_visible(state, query))}, 200
-    except QueryError as error:
-        return error_response(400, str(error))
+    return await count(query)
 
 
 async def get_workload(workloadId: str, **_: Any) -> Any:
