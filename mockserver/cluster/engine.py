@@ -17,6 +17,7 @@ from mockserver.cluster.kinds.base import WorkloadKind
 from mockserver.cluster.lifecycle import Effect, Trigger, transition_for
 from mockserver.cluster.phases import DesiredPhase, Phase
 from mockserver.cluster.priorities import PRIORITY_CLASSES, is_preemptible
+from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.request import DURATION_ANNOTATION, OUTCOME_ANNOTATION, WorkloadRequest
 from mockserver.cluster.scheduler import CycleResult, Job, Scheduler
 from mockserver.cluster.timing import Timing
@@ -134,7 +135,8 @@ class Engine:
         for effect in row.effects:
             self._effect(workload, effect)
         if row.target is not None:
-            self._enter(workload, row.target, self._reason(workload, trigger, row.target, why))
+            codes = Reason.codes_of(why) or _TRIGGER_CODES.get(trigger, ())
+            self._enter(workload, row.target, self._reason(workload, trigger, row.target, why), codes)
         told = workload.kind.events.on_trigger.get(trigger)
         if told is not None:
             self.log.record(
@@ -176,9 +178,13 @@ class Engine:
             # The replacement pod waits; its timer is set once the phase change is made (see fire).
             delay = self.timing.restart_delay(workload.restarts)
             limit = workload.request.backoff_limit
-            workload.pending_reason = (
+            workload.pending_reason = Reason(
                 f"Back-off restarting failed container (restart {workload.restarts} of {limit}, "
-                f"next attempt in {delay:g} s)"
+                f"next attempt in {delay:g} s)",
+                ReasonCode.BACK_OFF,
+                restarts=workload.restarts,
+                limit=limit,
+                delay=delay,
             )
         elif effect is Effect.DESIRE_STOPPED:
             workload.desired_phase = DesiredPhase.STOPPED
@@ -201,7 +207,7 @@ class Engine:
             event, text = workload.kind.events.removed
             self.log.record(self.at, event, workload.workload_id, None, text.format(name=workload.name))
 
-    def _enter(self, workload: Workload, phase: Phase, why: str) -> None:
+    def _enter(self, workload: Workload, phase: Phase, why: str, codes: tuple[ReasonCode, ...] = ()) -> None:
         if workload.actual_phase is Phase.PENDING and phase is not Phase.PENDING:
             workload.pending_reason = None
         workload.generation += 1
@@ -212,8 +218,8 @@ class Engine:
             # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.
             workload.phase_message = why or None
             why = why or f"entered {phase.value}"
-            workload.history.append(PhaseChange(self.at, phase, why))
-            self.log.record(self.at, EventKind.PHASE, workload.workload_id, phase.value, why)
+            workload.history.append(PhaseChange(self.at, phase, why, codes))
+            self.log.record(self.at, EventKind.PHASE, workload.workload_id, phase.value, why, codes)
         timed = workload.kind.timed
         if phase in timed:
             delay, trigger = timed[phase]
@@ -257,7 +263,8 @@ class Engine:
             if (workload := self.workloads.get(job_id)) is not None and workload.pending_reason != reason:
                 workload.pending_reason = reason
                 if workload.kind.events.pending:
-                    self.log.record(self.at, EventKind.PENDING, job_id, workload.actual_phase.value, reason)
+                    phase, codes = workload.actual_phase.value, Reason.codes_of(reason)
+                    self.log.record(self.at, EventKind.PENDING, job_id, phase, reason, codes)
 
     def placement_text(self, job_id: str) -> str:
         pods: list[Any] = list(self.scheduler.placement(job_id) or [])
@@ -270,6 +277,14 @@ class Engine:
             slice_ = f" MIG {pod['migProfile']}" if pod.get("migProfile") else ""
             parts.append(f"{pod['node']} ({pod['pool']}{': ' + devices if devices else ''}{slice_})")
         return "; ".join(parts) or "placed"
+
+
+# What a trigger says when its words carry no codes of their own (a forced outcome, a timer).
+_TRIGGER_CODES: dict[Trigger, tuple[ReasonCode, ...]] = {
+    Trigger.SCHEDULED: (ReasonCode.SCHEDULED,),
+    Trigger.EVICTED: (ReasonCode.PREEMPTED,),
+    Trigger.CRASHED: (ReasonCode.CRASHED,),
+}
 
 
 def _default_reason(trigger: Trigger, target: Phase) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mockserver.cluster.phases import DesiredPhase, Phase
+from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.request import WorkloadRequest
 
 if TYPE_CHECKING:  # a kind's description names lifecycle rows that are typed on this record
@@ -17,6 +18,7 @@ class PhaseChange:
     time: float
     phase: Phase
     reason: str
+    codes: tuple[ReasonCode, ...] = ()
 
 
 @dataclass(frozen=True)

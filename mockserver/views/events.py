@@ -8,6 +8,7 @@ from typing import Any
 
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.events import Event, EventKind
+from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.topology import Topology
 from mockserver.views.facts import IDS, WorkloadFacts
 from mockserver.views.workloads import namespace
@@ -23,14 +24,17 @@ _REASONS = {
 }
 
 
+_PREEMPTIONS = frozenset({ReasonCode.PREEMPTED, ReasonCode.RECLAIMED})
+
+
 def _phase_reason(event: Event) -> tuple[str, str, str]:
-    text = event.message.lower()
-    if "preempted" in text:
+    """(type, reason, source) of a phase change, named from its codes (never from its words)."""
+    if _PREEMPTIONS.intersection(event.codes):
         return "Warning", "Preempted", "runai-scheduler"
-    if "scheduled" in text:
+    if ReasonCode.SCHEDULED in event.codes:
         return "Normal", "Scheduled", "runai-scheduler"
-    if event.phase == "Failed" or "failed" in text or "crash" in text:
-        return "Warning", "BackOff" if event.phase != "Failed" else "Failed", "workload-controller"
+    if event.phase == "Failed":
+        return "Warning", "Failed", "workload-controller"
     return "Normal", f"{event.phase or 'Phase'}", "workload-controller"
 
 

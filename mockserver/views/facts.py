@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.workload import Workload
 
@@ -24,6 +25,7 @@ class Step:
     time: float
     phase: str
     reason: str
+    codes: tuple[ReasonCode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class WorkloadFacts:
     placement: Sequence[Mapping[str, Any]]
     phase_message: str | None = None
     pending_reason: str | None = None
+    # What the pending reason says, as codes (`cluster/reasons.py`): views name it without reading it.
+    pending_codes: tuple[ReasonCode, ...] = ()
     deleted_at: float | None = None
     image: str | None = None
     command: str | None = None
@@ -86,10 +90,11 @@ def of_workload(workload: Workload, placement: Sequence[Mapping[str, Any]] | Non
         placement=list(placement or []),
         phase_message=workload.phase_message,
         pending_reason=workload.pending_reason,
+        pending_codes=Reason.codes_of(workload.pending_reason),
         deleted_at=workload.deleted_at,
         image=request.image,
         command=request.command,
         args=request.args,
-        history=tuple(Step(c.time, str(c.phase), c.reason) for c in workload.history),
+        history=tuple(Step(c.time, str(c.phase), c.reason, c.codes) for c in workload.history),
         restarts=workload.restarts,
     )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.cluster.clock import isoformat
+from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.topology import Topology
 from mockserver.versions import ApiVersion
 from mockserver.views.facts import TERMINAL, Step, WorkloadFacts
@@ -32,11 +33,14 @@ K8S_PHASE = {
     "Completed": "Succeeded",
     "Failed": "Failed",
 }
-# The scheduler's reasons that the API names with a `phaseReason` (latest document's enum).
+# The scheduler's reasons that the API names with a `phaseReason` (latest document's enum); when reasons
+# of several node pools are joined, the first of these that any of them gives.
 PHASE_REASONS = {
-    "quota has reached the allowable limit": "OverLimit",
-    "Non-preemptible workload is over quota": "NonPreemptibleOverQuota",
+    ReasonCode.OVER_LIMIT: "OverLimit",
+    ReasonCode.NON_PREEMPTIBLE_OVER_QUOTA: "NonPreemptibleOverQuota",
 }
+# Codes of a step that took a workload's pods away.
+_PREEMPTIONS = frozenset({ReasonCode.PREEMPTED, ReasonCode.RECLAIMED})
 
 
 def namespace(topology: Topology, project_id: str) -> str:
@@ -47,7 +51,7 @@ def namespace(topology: Topology, project_id: str) -> str:
 def phase_reason(facts: WorkloadFacts) -> str | None:
     if facts.phase != "Pending" or not facts.pending_reason:
         return None
-    return next((code for text, code in PHASE_REASONS.items() if text in facts.pending_reason), None)
+    return next((word for code, word in PHASE_REASONS.items() if code in facts.pending_codes), None)
 
 
 def phase_message(facts: WorkloadFacts) -> str | None:
@@ -92,7 +96,7 @@ def conditions(facts: WorkloadFacts) -> list[dict[str, Any]]:
 
 def _last_preemption(facts: WorkloadFacts) -> Step | None:
     for step in reversed(facts.history):
-        if "preempted" in step.reason.lower():
+        if _PREEMPTIONS.intersection(step.codes):
             return step
         if step.phase in ("Initializing", "Running"):
             return None
