@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class GpuForm(Enum):
+    """How a pod asks for GPUs: the domain's side of the API's `gpuRequestType`."""
+
+    NONE = "none"
+    DEVICES = "devices"  # whole devices
+    PORTION = "portion"  # a fraction of each of `gpu_devices` devices
+    MEMORY = "memory"  # an amount of memory on each of `gpu_devices` devices
+    MIG = "mig"  # one MIG slice
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,16 @@ class PodRequest:
     cpu_millis: int = 0
     memory_mib: float = 0
     extended: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def gpu_form(self) -> GpuForm:
+        if self.mig_profile is not None:
+            return GpuForm.MIG
+        if self.gpu_fraction is not None:
+            return GpuForm.PORTION
+        if self.gpu_memory_mib is not None:
+            return GpuForm.MEMORY
+        return GpuForm.DEVICES if self.gpus else GpuForm.NONE
 
     @property
     def is_shared(self) -> bool:

@@ -10,8 +10,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver.cluster.errors import ComplianceIssue
-from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.resources import GpuForm, PodRequest
 from mockserver.parsing.quantity import parse_quantity, to_mib
+
+# The API's `gpuRequestType` words for the forms that have one (whole devices have none): the one place
+# where the words meet the forms, read here and written back by the views.
+GPU_REQUEST_TYPES = {GpuForm.PORTION: "portion", GpuForm.MEMORY: "memory", GpuForm.MIG: "migProfile"}
+_FORMS = {word: form for form, word in GPU_REQUEST_TYPES.items()}
+
+
+def gpu_form_of(request_type: Any) -> GpuForm | None:
+    """The form a `gpuRequestType` asks for: None when absent (devices, if any, are then whole)."""
+    return _FORMS.get(request_type) if isinstance(request_type, str) else None
 
 
 def pod_request_from_compute(compute: dict[str, Any] | None) -> PodRequest:
@@ -20,8 +30,9 @@ def pod_request_from_compute(compute: dict[str, Any] | None) -> PodRequest:
         return PodRequest()
     devices = _count(compute.get("gpuDevicesRequest"))
     request_type = compute.get("gpuRequestType")
+    form = gpu_form_of(request_type)
     gpu: dict[str, Any] = {}
-    if request_type == "portion":
+    if form is GpuForm.PORTION:
         portion = _number(compute.get("gpuPortionRequest"))
         count = devices or 1
         if portion is not None and portion >= 1:
@@ -29,11 +40,11 @@ def pod_request_from_compute(compute: dict[str, Any] | None) -> PodRequest:
             gpu = {"gpus": count}
         elif portion is not None and portion > 0:
             gpu = {"gpu_fraction": portion, "gpu_devices": count}
-    elif request_type == "memory":
+    elif form is GpuForm.MEMORY:
         memory = _mib(compute.get("gpuMemoryRequest"))
         if memory is not None and memory > 0:
             gpu = {"gpu_memory_mib": memory, "gpu_devices": devices or 1}
-    elif request_type == "migProfile":
+    elif form is GpuForm.MIG:
         profile = compute.get("migProfile")
         if isinstance(profile, str) and profile:
             gpu = {"mig_profile": profile}
@@ -94,8 +105,8 @@ def compute_issues(compute: dict[str, Any]) -> list[ComplianceIssue]:
     devices = compute.get("gpuDevicesRequest")
     if devices is not None and devices < 0:
         add("gpuDevicesRequest", "must not be negative")
-    kind = compute.get("gpuRequestType")
-    if kind == "portion":
+    form = gpu_form_of(compute.get("gpuRequestType"))
+    if form is GpuForm.PORTION:
         portion, limit = compute.get("gpuPortionRequest"), compute.get("gpuPortionLimit")
         if portion is None:
             add("gpuPortionRequest", "is required when gpuRequestType is portion")
@@ -103,11 +114,11 @@ def compute_issues(compute: dict[str, Any]) -> list[ComplianceIssue]:
             add("gpuPortionRequest", "must be greater than 0 and at most 1")
         elif limit is not None and limit < portion:
             add("gpuPortionLimit", "must not be less than gpuPortionRequest")
-    elif kind in ("memory", "migProfile") and devices is not None and devices > 1:
+    elif form in (GpuForm.MEMORY, GpuForm.MIG) and devices is not None and devices > 1:
         add("gpuRequestType", "only portion may be used with more than one GPU device")
-    elif kind == "memory":
+    elif form is GpuForm.MEMORY:
         issues += _quantity_pair(compute, "gpuMemoryRequest", "gpuMemoryLimit", required=True)
-    elif kind == "migProfile" and not compute.get("migProfile"):
+    elif form is GpuForm.MIG and not compute.get("migProfile"):
         add("migProfile", "is required when gpuRequestType is migProfile")
     for field in ("cpuCoreRequest", "cpuCoreLimit"):
         if compute.get(field) is not None and compute[field] < 0:

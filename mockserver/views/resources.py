@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.resources import GpuForm, PodRequest
 from mockserver.cluster.scheduler.nodes import mig_gpus
+from mockserver.parsing.compute import GPU_REQUEST_TYPES
 from mockserver.versions import ApiVersion
 from mockserver.views.facts import WorkloadFacts
 
@@ -28,16 +29,15 @@ def mib(value: float) -> str:
 
 
 def requested(version: ApiVersion, pod: PodRequest, pods: int, *, one_pod: bool = False) -> dict[str, Any]:
-    gpu_request_type: str | None = None
+    form = pod.gpu_form
+    gpu_request_type = GPU_REQUEST_TYPES.get(form)
     gpu: float | None = None
     gpu_memory: str | None = None
-    if pod.mig_profile is not None:
-        gpu_request_type = "migProfile"
-    elif pod.gpu_fraction is not None:
-        gpu_request_type, gpu = "portion", pod.gpu_fraction * pod.gpu_devices * pods
-    elif pod.gpu_memory_mib is not None:
-        gpu_request_type, gpu_memory = "memory", mib(pod.gpu_memory_mib * pod.gpu_devices * pods)
-    else:
+    if form is GpuForm.PORTION:
+        gpu = (pod.gpu_fraction or 0.0) * pod.gpu_devices * pods
+    elif form is GpuForm.MEMORY:
+        gpu_memory = mib((pod.gpu_memory_mib or 0.0) * pod.gpu_devices * pods)
+    elif form is not GpuForm.MIG:
         gpu = float(pod.gpus * pods)
     answer: dict[str, Any] = {
         "gpuRequestType": gpu_request_type,
@@ -51,7 +51,7 @@ def requested(version: ApiVersion, pod: PodRequest, pods: int, *, one_pod: bool 
         answer["migProfile"] = pod.mig_profile  # a pod asks for one slice (`MigProfile`)
     elif version.shows_mig_profiles:
         answer["migProfile"] = [pod.mig_profile] * pods if pod.mig_profile else []
-    elif gpu_request_type == "migProfile":
+    elif form is GpuForm.MIG:
         # The latest API dropped MIG; a MIG request shows as what it counts for.
         answer["gpuRequestType"], answer["gpu"]["request"] = (
             None,
