@@ -19,6 +19,7 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
+from contracts.diff import command as diff_command
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.execute import RunOptions, UsageError, execute
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", type=Path, required=True, help="a journal-<run id>.jsonl from a report dir"
     )
     _add_auth(cleanup)
+    diff_command.add_parser(commands)
     return parser
 
 
@@ -315,8 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("choose a command: run or cleanup (see contracts --help)")
+        parser.error("choose a command: run, cleanup or diff (see contracts --help)")
     try:
+        if args.command == "diff":
+            return diff_command.run(args)
         return _run(command, args) if args.command == "run" else _cleanup(command, args)
     except (UsageError, ContractError, AuthError, DiscoveryError, ServerError, TargetError) as error:
         print(f"contracts: error: {error}", file=sys.stderr)
