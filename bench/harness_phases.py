@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from contracts.run.execute import RunOptions, execute
-from contracts.run.fuzz import PHASES
 from contracts.run.scenarios import SCENARIOS
+from contracts.run.settings import PHASES
 from contracts.specs import load_contract
 
 

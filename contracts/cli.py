@@ -23,11 +23,11 @@ from contracts.diff import command as diff_command
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.execute import RunOptions, UsageError, execute
-from contracts.run.fuzz import PHASES
 from contracts.run.interruption import EXIT_INTERRUPTED, signals_interrupt
 from contracts.run.plan import describe_plan
 from contracts.run.progress import Progress, Verbosity
 from contracts.run.scenarios import SCENARIOS
+from contracts.run.settings import PHASES
 from contracts.specs import ContractError, load_contract
 from mockserver.about import package_version
 

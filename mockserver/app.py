@@ -20,6 +20,7 @@ from mockserver.auth import TokenRejected, TokenService
 from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
+from mockserver.controlpages import ControlFromPages
 from mockserver.cors import Cors, CorsPolicy
 from mockserver.dashboard import DashboardPages
 from mockserver.dashboard.stream import EventStream
@@ -32,6 +33,7 @@ from mockserver.literal_paths import LiteralPaths
 from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.persistence import Durability, Journal
 from mockserver.prefer import PreferCode
+from mockserver.requesthead import HostPolicy, RequestHead
 from mockserver.requestlog import RequestLog
 from mockserver.routes import Routes
 from mockserver.servers_box import ServersBox
@@ -97,6 +99,18 @@ def _signed_in(tokens: TokenService) -> Callable[[str], bool]:
     return signed_in
 
 
+def _identify(tokens: TokenService) -> Callable[[str], str | None]:
+    """The request log's caller: the application a token authenticates, None if it does not."""
+
+    def identify(token: str) -> str | None:
+        try:
+            return tokens.verify(token).client_id
+        except TokenRejected:
+            return None
+
+    return identify
+
+
 def _bearer_handler(bearer_info: Callable[[str], dict[str, Any]]) -> type[BearerSecurityHandler]:
     class Bearer(BearerSecurityHandler):  # type: ignore[misc]  # connexion ships no type information
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
@@ -116,6 +130,8 @@ def create_app(
     control_token: str | None = None,
     read_timeout: float = BODY_TIMEOUT_SECONDS,
     cors: str | None = None,
+    control_cors: str | None = None,
+    hosts: HostPolicy | None = None,
     request_log: TextIO | None = None,
     profile: str = "default",
     real_deployment: bool = False,
@@ -124,7 +140,9 @@ def create_app(
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
 
-    `cors`: allowed origins (`*` or a comma-separated list; None answers no preflight). `request_log`:
+    `cors`: allowed origins of the Run:ai API (`*` or a comma-separated list; None answers no preflight);
+    `control_cors`: the same for the control API (None: no page of another origin reaches it). `hosts`:
+    the `Host` names answered (None: any; the CLI passes loopback names and those it was given). `request_log`:
     where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
     profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
     no control API, `mock.runai/*` annotations ignored (the container's command still decides).
@@ -189,15 +207,32 @@ def create_app(
     # too), the log sees every answer, CORS marks every answer.
     app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
     if request_log is not None:
-        app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION, sink=request_log)
-    if cors:
-        app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, policy=CorsPolicy(cors))
+        app.add_middleware(
+            RequestLog,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            sink=request_log,
+            identify=_identify(state.tokens),
+        )
+    app.add_middleware(RequestHead, position=MiddlewarePosition.BEFORE_EXCEPTION, hosts=hosts)
+    if cors or control_cors:
+        app.add_middleware(
+            Cors,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            policy=CorsPolicy(cors) if cors else None,
+            control_policy=CorsPolicy(control_cors) if control_cors else None,
+        )
     app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     if CONTROL_SPEC in specs:  # the dashboard drives the control API: without it, no dashboard
         app.add_middleware(DashboardPages, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
+    if CONTROL_SPEC in specs:  # no page of another site reaches the control API (inside CORS's marks)
+        app.add_middleware(
+            ControlFromPages,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allowed=CorsPolicy(control_cors) if control_cors else None,
+        )
     if CONTROL_SPEC in specs:  # the dashboard's event stream is control API: inside the token's guard
         app.add_middleware(EventStream, position=MiddlewarePosition.BEFORE_EXCEPTION, cluster=state.cluster)
     app.add_middleware(

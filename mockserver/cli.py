@@ -25,6 +25,7 @@ from mockserver.dashboard.stream import close_streams
 from mockserver.exposure import exposure_notice, is_loopback, new_control_token
 from mockserver.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.persistence import StateFileError
+from mockserver.requesthead import HostPolicy
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -103,7 +104,7 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--seed",
         type=int,
         default=None,
-        help="seed for ids, name suffixes and token keys: same seed + same requests = same answers",
+        help="seed for ids, name suffixes and simulated randomness (never token keys): same seed + same requests = same answers",
     )
     parser.add_argument(
         "--api",
@@ -129,13 +130,32 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--cors",
         metavar="ORIGIN",
         default=None,
-        help="answer CORS preflights and mark answers for this origin, a comma-separated list, or '*' "
-        "(default: off)",
+        help="let web pages of this origin (a comma-separated list, or '*') call the Run:ai API: preflights "
+        "answered, answers marked. Never covers the control API (default: off)",
+    )
+    parser.add_argument(
+        "--control-cors",
+        metavar="ORIGIN",
+        default=None,
+        help="let web pages of this origin (a comma-separated list, or '*') call the control API, which "
+        "can reset the cluster and set faults; only for a page you trust (default: no other origin)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        metavar="NAME",
+        default=None,
+        help="also answer requests whose Host is this name (a comma-separated list); by default only "
+        "loopback names and the --host address are answered, which keeps DNS rebinding out",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
-    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=("debug", "info", "warning", "error"),
+        help="how much of uvicorn's own logging shows (default: warning; the request log is separate)",
+    )
     parser.add_argument(
         "--expose",
         action="store_true",
@@ -232,6 +252,15 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def host_policy(bind: str, allowed: str | None) -> HostPolicy | None:
+    """The Host names answered: loopback names, the bound address, and the --allowed-host names. A server
+    exposed on every address (0.0.0.0, ::) without --allowed-host cannot know its names: any Host."""
+    names = [name for name in (allowed or "").split(",") if name.strip()]
+    if not names and bind in ("0.0.0.0", "::", ""):
+        return None
+    return HostPolicy([bind, *names])
+
+
 def _stop_quietly(signum: int, frame: FrameType | None) -> None:
     """uvicorn stops cleanly on SIGINT/SIGTERM, then re-raises the signal to the handler found before it
     started; this one lets `main` return 0 instead of dying with 143 or a KeyboardInterrupt."""
@@ -259,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app = create_app(
             config,
+            hosts=host_policy(args.host, args.allowed_host),
+            control_cors=args.control_cors,
             clock=args.clock,
             speed=args.speed,
             seed=args.seed,

@@ -1,13 +1,16 @@
 """CORS for browser-based clients (`mockserver --cors ORIGIN|*`): preflights answered, answers marked.
 
 Off unless asked for, as on a real deployment. Bearer tokens travel in a header, not a cookie, so
-credentials are never allowed and `*` is safe to use on loopback.
+credentials are never allowed. `--cors` covers the Run:ai API only: the control API (reset, faults,
+clock), which needs no token on loopback, answers another origin only when `--control-cors` names it
+(see `controlpages.py`).
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.exposure import CONTROL_PREFIX
 from mockserver.middleware import send_error
 
 METHODS = "GET, POST, PUT, DELETE, OPTIONS"
@@ -31,8 +34,10 @@ class CorsPolicy:
 
 
 class Cors:
-    def __init__(self, app: ASGIApp, policy: CorsPolicy) -> None:
-        self.app, self.policy = app, policy
+    def __init__(
+        self, app: ASGIApp, policy: CorsPolicy | None, control_policy: CorsPolicy | None = None
+    ) -> None:
+        self.app, self.api_policy, self.control_policy = app, policy, control_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,17 +48,18 @@ class Cors:
         if not origin:
             await self.app(scope, receive, send)
             return
+        control = scope["path"].startswith(CONTROL_PREFIX)
+        policy = self.control_policy if control else self.api_policy
         preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
         if preflight:
-            await self._preflight(origin, headers, send)
+            await self._preflight(policy, origin, headers, send, control)
             return
-        if not self.policy.allows(origin):
-            await self.app(
-                scope, receive, send
-            )  # no CORS headers: the browser keeps the answer from the page
+        if policy is None or not policy.allows(origin):
+            # No CORS headers: the browser keeps the answer from the page.
+            await self.app(scope, receive, send)
             return
         added = [
-            (b"access-control-allow-origin", self.policy.allow_origin(origin).encode("latin-1")),
+            (b"access-control-allow-origin", policy.allow_origin(origin).encode("latin-1")),
             (b"access-control-expose-headers", EXPOSED.encode()),
             (b"vary", b"Origin"),
         ]
@@ -65,12 +71,14 @@ class Cors:
 
         await self.app(scope, receive, marked)
 
-    async def _preflight(self, origin: str, headers: dict[bytes, bytes], send: Send) -> None:
-        if not self.policy.allows(origin):
+    async def _preflight(
+        self, policy: CorsPolicy | None, origin: str, headers: dict[bytes, bytes], send: Send, control: bool
+    ) -> None:
+        if policy is None or not policy.allows(origin):
+            flag = "--control-cors" if control else "--cors"
+            shown = origin[:200]
             await send_error(
-                send,
-                403,
-                f"Origin {origin} is not allowed; start mockserver with --cors {origin} (or --cors '*')",
+                send, 403, f"Origin {shown} is not allowed; start mockserver with {flag} {shown}"
             )
             return
         requested = headers.get(b"access-control-request-headers", b"authorization, content-type, prefer")
@@ -79,7 +87,7 @@ class Cors:
                 "type": "http.response.start",
                 "status": 204,
                 "headers": [
-                    (b"access-control-allow-origin", self.policy.allow_origin(origin).encode("latin-1")),
+                    (b"access-control-allow-origin", policy.allow_origin(origin).encode("latin-1")),
                     (b"access-control-allow-methods", METHODS.encode()),
                     (b"access-control-allow-headers", requested),
                     (b"access-control-max-age", str(MAX_AGE_SECONDS).encode()),

@@ -19,7 +19,7 @@ CONTROL_PREFIX = "/api/mock/v1"
 _PUBLIC = ("/api/mock/v1/docs", "/api/mock/v1/openapi.json")
 
 
-def _public(path: str) -> bool:
+def public_control_page(path: str) -> bool:
     # A dot segment ("/docs/../reset") must not borrow the pages' exemption, whatever the router makes of it.
     return path.startswith(_PUBLIC) and "/." not in path
 
@@ -56,7 +56,7 @@ class ControlGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(CONTROL_PREFIX) and not _public(path):
+        if scope["type"] == "http" and path.startswith(CONTROL_PREFIX) and not public_control_page(path):
             presented = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(presented, self.expected):
                 message = "The control API of an exposed server needs the control token printed at start"

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.digits import plain_int
 from mockserver.errorbody import error_bytes
 from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from mockserver.routes import Operation, Routes
@@ -92,8 +93,8 @@ class BodyGuard:
             await send_error(send, 400, missing, close=b"content-length" in headers)
             return
         too_large = f"Request body is larger than the limit of {self.limit} bytes"
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
+        length = plain_int(headers.get(b"content-length", b"").decode("latin-1"))
+        if length is not None and length > self.limit:
             await send_error(send, 400, too_large, close=True)
             return
         chunks: list[bytes] = []

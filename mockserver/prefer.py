@@ -12,6 +12,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.digits import plain_int
 from mockserver.middleware import send_error
 from mockserver.routes import Routes
 
@@ -37,7 +38,8 @@ class PreferCode:
             return
         documented = ", ".join(map(str, operation.errors())) or "none"
         where = f"{operation.method} {operation.template}"
-        if not code.isdigit() or int(code) not in operation.answers:
+        status = plain_int(code)
+        if status is None or status not in operation.answers:
             await send_error(
                 send,
                 400,
@@ -45,7 +47,6 @@ class PreferCode:
                 f"{documented}",
             )
             return
-        status = int(code)
         if status < 400:  # a documented success: nothing to force, the request is served as usual
             await self.app(scope, receive, send)
             return

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import httpx
 
 CONTROL = "/api/mock/v1"
+# The fake refuses a state-changing control call without it (or a JSON body): no web page can send it.
+CONTROL_HEADERS = {"X-Mock-Control": "1"}
 
 
 class ControlError(Exception):
@@ -32,7 +34,9 @@ class ClockState:
 class FakeControl:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.Client(base_url=self.base_url + CONTROL, timeout=timeout)
+        self._client = httpx.Client(
+            base_url=self.base_url + CONTROL, timeout=timeout, headers=CONTROL_HEADERS
+        )
         self._timeout = timeout
         # advance() is sent after every accepted create while fuzzing: over a plain http.client connection
         # kept open it costs a third of what httpx spends on a request (http:// only; else httpx).
@@ -77,7 +81,9 @@ class FakeControl:
                 connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
             self._connection = None  # put back only once its answer has been read in full
             try:
-                connection.request("POST", url, body=body, headers={"Content-Type": "application/json"})
+                connection.request(
+                    "POST", url, body=body, headers={"Content-Type": "application/json", **CONTROL_HEADERS}
+                )
                 response = connection.getresponse()
                 content = response.read()
             except (OSError, http.client.HTTPException) as error:

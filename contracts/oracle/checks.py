@@ -4,20 +4,17 @@ Schemathesis keeps one process-wide registry and runs every registered check by 
 this module would otherwise change unrelated Schemathesis runs in the same process (another test suite,
 a user's own schema). Each check is therefore a class that stays inert unless the run's configuration
 switches it on (`[checks.<Name>] harness = "contracts"`, which `ENABLE` builds). The rules themselves live
-in `rules`, `phases` and `ledger`; this module only maps answers onto them.
+in `rules`, `phases` and `ledger`; this module only maps answers onto them. It sends nothing: the probes
+without a token are sent by the run (`contracts.run.probes`) and judged by `unauthenticated_problems`.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import json
-import ssl
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import Failure
@@ -30,7 +27,6 @@ from contracts.oracle.rules import (
     error_body_problems,
     name_problems,
 )
-from contracts.reports.curl import curl_line
 from contracts.specs import (
     CREATE_OPERATION,
     DELETE_OPERATION,
@@ -45,7 +41,6 @@ ACTIONS = {
     RESUME_OPERATION: Action.RESUME,
     DELETE_OPERATION: Action.DELETE,
 }
-PROBE_TIMEOUT = 30.0
 
 
 def operation_id(case: Case[Any]) -> str | None:
@@ -186,87 +181,12 @@ class TrainingLifecycle(ContractCheck):
         return []
 
 
-def _is_secured(case: Case[Any]) -> bool:
-    security = case.operation.definition.raw.get(
-        "security", case.operation.schema.raw_schema.get("security", [])
-    )
-    return any(requirement for requirement in security)
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-@functools.cache
-def shared_tls_context() -> ssl.SSLContext:
-    """One TLS context for the one-off httpx requests of a run (`verify=`): httpx builds one per client
-    otherwise, loading the CA bundle each time (tens of milliseconds, which made the probes below a tenth
-    of a coverage run)."""
-    return httpx.create_ssl_context()
-
-
-def _foreign_token() -> str:
-    """A well-formed, unexpired JWT that no Run:ai control plane issued: it must be refused."""
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    claims = {"iss": "https://contracts.invalid", "sub": "contracts", "exp": 4102444800}
-    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
-@schemathesis.check
-class UnauthenticatedRejected(ContractCheck):
-    """Every secured operation answers 401 `{code, message}` without a token and with a foreign one.
-
-    Probes each operation once, replaying the first request that carried credentials; Schemathesis'
-    own `ignored_auth` only probes after a 2xx, so a 404 or 403 for a missing token would slip past it.
-    """
-
-    def __init__(self, harness: str | None = None) -> None:
-        super().__init__(harness)
-        self.probed: set[str] = set()
-
-    def problems(self, response: Response, case: Case[Any]) -> list[str]:
-        request = response.request
-        if "authorization" not in {k.lower() for k in request.headers} or not _is_secured(case):
-            return []
-        # Replay only requests the operation must accept: not a method probe, not deliberately invalid data.
-        negative = case.meta is not None and case.meta.generation.mode.is_negative
-        if negative or str(request.method).upper() != case.operation.method.upper():
-            return []
-        if case.operation.label in self.probed:
-            return []
-        self.probed.add(case.operation.label)
-        headers = {
-            k: v if isinstance(v, str) else v.decode("latin-1")
-            for k, v in request.headers.items()
-            if k.lower() not in {"authorization", "content-length"}
-        }
-        body = request.body if isinstance(request.body, (bytes, str)) else None
-        probes = {
-            "no token": {},
-            "a token from another issuer": {"Authorization": f"Bearer {_foreign_token()}"},
-        }
-        found = []
-        for description, extra in probes.items():
-            sent = {**headers, **extra}
-            method, url = str(request.method), str(request.url)
-            probe = httpx.request(
-                method, url, headers=sent, content=body, timeout=PROBE_TIMEOUT, verify=shared_tls_context()
-            )
-            wrong = [] if probe.status_code == 401 else [f"answered {probe.status_code}, expected 401"]
-            if probe.status_code >= 400:
-                content_type = probe.headers.get("content-type", "")
-                wrong += error_body_problems(probe.status_code, _json_or_none(probe), content_type)
-            if wrong:
-                base_url = case.operation.schema.config.base_url
-                line = curl_line(method, url, sent, body, base_url=base_url, keep_authorization=True)
-                found.append(f"{case.operation.label} with {description}: {'; '.join(wrong)}\n  {line}")
-        return found
+def unauthenticated_problems(status: int, body: Any, content_type: str) -> list[str]:
+    """A secured operation asked without a valid token answers 401 with the `{code, message}` error body."""
+    wrong = [] if status == 401 else [f"answered {status}, expected 401"]
+    if status >= 400:
+        wrong += error_body_problems(status, body, content_type)
+    return wrong
 
 
 ENABLE = {
@@ -276,6 +196,5 @@ ENABLE = {
         TrainingAnswerRules,
         ActionAnswerShape,
         TrainingLifecycle,
-        UnauthenticatedRejected,
     )
 }

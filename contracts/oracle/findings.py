@@ -24,6 +24,8 @@ class Exchange:
     authenticated: bool
     workload_id: str | None = None
     actual_phase: str | None = None
+    # One of the run's own requests without a valid token (counted, but about no training).
+    probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ def finding_from_failure(failure: Failure, source: str, curl: str | None) -> Fin
     )
 
 
-def exchange(operation: str, url: str, status: int, headers: Mapping[str, Any], content: bytes) -> Exchange:
+def exchange(
+    operation: str, url: str, status: int, headers: Mapping[str, Any], content: bytes, *, probe: bool = False
+) -> Exchange:
     """Reduce an answer: the workload from the path or a training body, the phase from a training body."""
     match = _WORKLOAD_IN_PATH.search(url)
     workload_id = match.group(1) if match else None
@@ -71,6 +75,8 @@ def exchange(operation: str, url: str, status: int, headers: Mapping[str, Any], 
             workload_id = body["workloadId"]
             phase = body.get("actualPhase") if isinstance(body.get("actualPhase"), str) else None
     authenticated = any(name.lower() == "authorization" for name in headers)
+    if probe:
+        return Exchange(operation, status, authenticated, probe=True)
     return Exchange(operation, status, authenticated, workload_id, phase)
 
 

@@ -9,6 +9,12 @@ training running again without a resume, Deleting turning into anything but gone
 Sources: the fake's stages (Creating 1 s → Pending → Initializing 2 s → Running …), the Run:ai docs'
 phase table (Degraded from Pending/Running, back to Running or on to Completed/Failed), and the legacy
 job statuses (Terminating = evicted by preemption, then Pending again).
+
+The cluster moves a training on its own, too, and those moves are legal: auto-deletion
+(autoDeletionTimeAfterCompletionSeconds: Completed/Failed -> Deleting -> gone, desiredPhase Deleted),
+preemption (Running -> Terminating -> Pending), eviction and node loss (Running or Degraded back to
+Pending), a Job whose pods are not all up (Degraded) and containers that fail while starting
+(Initializing -> Pending/Failed/Degraded).
 """
 
 from __future__ import annotations
@@ -51,9 +57,12 @@ SPONTANEOUS: dict[str, frozenset[str]] = {
     "Creating": frozenset({"Pending", "Failed"}),
     "Pending": frozenset({"Initializing", "Degraded"}),
     # A container that crashes while starting is restarted (or, out of retries, the training fails).
-    "Initializing": frozenset({"Running", "Failed", "Pending"}),
-    "Running": frozenset({"Completed", "Failed", "Initializing", "Terminating", "Degraded", "Updating"}),
-    "Degraded": frozenset({"Running", "Completed", "Failed"}),
+    "Initializing": frozenset({"Running", "Failed", "Pending", "Degraded"}),
+    # Evicted, or its node lost: the pod is re-queued (Pending) or restarted (Initializing).
+    "Running": frozenset(
+        {"Completed", "Failed", "Initializing", "Terminating", "Degraded", "Updating", "Pending"}
+    ),
+    "Degraded": frozenset({"Running", "Completed", "Failed", "Pending", "Initializing", "Terminating"}),
     "Updating": frozenset({"Running", "Degraded", "Failed"}),
     # Preempted: re-queued, or ended when the spec says terminateAfterPreemption.
     "Terminating": frozenset({"Pending", "Failed"}),
@@ -133,6 +142,10 @@ def desired_allowed(
     phase seen *before* the action would be wrong on a live cluster, where that phase may be stale.
     """
     allowed = previous
+    # Deleting that no action of ours explains was started by the system (auto-deletion after
+    # completion) or by someone else: either way the training is meant to be Deleted.
+    if actual == "Deleting":
+        allowed = allowed | {"Deleted"}
     for action in actions:
         wanted = frozenset({DESIRED_AFTER[action]})
         allowed = allowed | wanted if actual is None or actual in _NOOP_EVIDENCE[action] else wanted

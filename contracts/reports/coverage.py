@@ -44,7 +44,7 @@ def phase_transitions(exchanges: list[Exchange]) -> Counter[tuple[str, str]]:
     last: dict[str, str] = {}
     transitions: Counter[tuple[str, str]] = Counter()
     for item in exchanges:
-        if item.workload_id is None or not item.authenticated:
+        if item.workload_id is None or not item.authenticated or item.probe:
             continue
         if item.actual_phase is not None:
             phase = item.actual_phase
@@ -66,7 +66,7 @@ def actions_by_phase(contract: Contract, exchanges: list[Exchange]) -> dict[str,
     counts: dict[str, Counter[str]] = {label: Counter() for label in labels}
     last: dict[str, str] = {}
     for item in exchanges:
-        if item.workload_id is None or not item.authenticated:
+        if item.workload_id is None or not item.authenticated or item.probe:
             continue
         if item.operation in counts and 200 <= item.status < 300 and item.workload_id in last:
             counts[item.operation][last[item.workload_id]] += 1

@@ -10,15 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from contracts.backend.journal import Journal
 from contracts.oracle.findings import Exchange, Finding
+from contracts.run.outcome import RunOutcome, ScenarioResult
 from contracts.run.progress import Progress
-
-if TYPE_CHECKING:  # the outcome and scenarios modules emit events themselves
-    from contracts.run.outcome import RunOutcome
-    from contracts.run.scenarios import ScenarioResult
 
 
 @dataclass(frozen=True)

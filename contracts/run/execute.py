@@ -21,6 +21,8 @@ from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
 from contracts.backend.target import Placement, Target
 from contracts.oracle.findings import Exchange, Finding, deduplicate
+from contracts.run.context import ScenarioClient, ScenarioContext
+from contracts.run.engine import BUDGET, INTERRUPTED, run_engine, session_without_environment
 from contracts.run.events import (
     CleanupStarted,
     EventStream,
@@ -34,33 +36,15 @@ from contracts.run.events import (
     journal_handler,
     progress_handler,
 )
-from contracts.run.fuzz import (
-    BUDGET,
-    INTERRUPTED,
-    PHASES,
-    FuzzSettings,
-    build_schema,
-    install_auth,
-    install_creation_hooks,
-    install_passing_time,
-    run_engine,
-    session_without_environment,
-)
+from contracts.run.fuzz import build_schema, install_auth, install_creation_hooks, install_passing_time
 from contracts.run.interruption import last_signal
 from contracts.run.interruption import requested as interruption_requested
 from contracts.run.outcome import RunOutcome
+from contracts.run.probes import probes_reported_to
 from contracts.run.progress import SILENT, Progress
-from contracts.run.scenarios import (
-    SCENARIOS,
-    Scenario,
-    ScenarioClient,
-    ScenarioContext,
-    VirtualTime,
-    Waiting,
-    WallTime,
-    run_scenario,
-    skipped,
-)
+from contracts.run.scenarios import SCENARIOS, Scenario, run_scenario, skipped
+from contracts.run.settings import PHASES, FuzzSettings
+from contracts.run.waiting import VirtualTime, Waiting, WallTime
 from contracts.specs import Contract
 
 DEFAULT_IMAGE = "busybox:1.36"
@@ -211,7 +195,7 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
     seed = options.resolved_seed()
     budget = Budget(options.max_duration)
     stream = EventStream(progress_handler(options.progress))
-    with open_target(options, seed) as target:
+    with open_target(options, seed) as target, probes_reported_to(stream.emit):
         stream.emit(RunStarted(target.describe(), seed))
         tokens = token_source(options, target)
         writable, writes = writes_policy(target.base_url, options.allow_writes)
@@ -340,7 +324,7 @@ def _run_error(error: str) -> Finding:
 def _auth_findings(contract: Contract, exchanges: list[Exchange]) -> list[Finding]:
     """A run whose every authenticated request was refused tested nothing but the login: that is a failure."""
     secured = {op.label for op in contract.secured_operations}
-    answered = [e.status for e in exchanges if e.authenticated and e.operation in secured]
+    answered = [e.status for e in exchanges if e.authenticated and not e.probe and e.operation in secured]
     if not answered or any(status not in AUTH_REFUSED for status in answered):
         return []
     return [

@@ -8,9 +8,18 @@ from pathlib import Path
 from contracts.backend.cleanup import CleanupResult
 from contracts.backend.target import Placement
 from contracts.oracle.findings import Exchange, Finding
-from contracts.run.fuzz import FuzzSettings
-from contracts.run.scenarios import ScenarioResult
+from contracts.run.settings import FuzzSettings
 from contracts.specs import Contract
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    title: str
+    outcome: str = "passed"
+    steps: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass

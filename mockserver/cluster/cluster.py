@@ -128,6 +128,7 @@ class FakeCluster:
                 next(engine.job_seq),
             )
             load = engine.loads[load_id] = Load(load_id, name, job, engine.at)
+            engine.index.add(load_id, job.seq, project_id, load.kind()[0], name, "Pending", engine.at)
             engine.scheduler.enqueue(job)
             engine.request_cycle()
             engine.log.record(
@@ -139,6 +140,7 @@ class FakeCluster:
         with self._synced() as engine:
             if engine.loads.pop(load_id, None) is None:
                 raise NotFound(f"no load with id {load_id}")
+            engine.index.remove(load_id)
             engine.scheduler.release(load_id)
             engine.request_cycle()
             engine.log.record(engine.at, EventKind.LOAD_REMOVED, load_id, None, "load removed")

@@ -11,6 +11,7 @@ from typing import Any
 
 from mockserver.cluster.command import plan_from_command
 from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
+from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.lifecycle import TIMED, Effect, Trigger, transition_for
 from mockserver.cluster.loads import Load
 from mockserver.cluster.phases import DesiredPhase, Phase
@@ -38,6 +39,9 @@ class Engine:
         # (project id, name) of every training still held: a create checks its name in O(1), not O(trainings).
         self.names_in_use: set[tuple[str, str]] = set()
         self.deleted: dict[str, Training] = {}
+        # Lists and counts read these instead of every workload (kept by the hooks marked "index").
+        self.index = WorkloadIndex()
+        self.deleted_index = WorkloadIndex()
         self.loads: dict[str, Load] = {}
         self.scheduler = Scheduler(topology)
         self.timers = Timers()
@@ -58,6 +62,7 @@ class Engine:
                     self._run_cycles()
                 elif timer.action is ClusterTask.PURGE_DELETED:
                     self.deleted.pop(timer.workload_id, None)
+                    self.deleted_index.remove(timer.workload_id)  # index
                 elif (
                     isinstance(timer.action, Trigger)
                     and (training := self.trainings.get(timer.workload_id)) is not None
@@ -79,6 +84,15 @@ class Engine:
     def admit(self, training: Training) -> None:
         self.trainings[training.workload_id] = training
         self.names_in_use.add((training.project_id, training.name))
+        self.index.add(  # index
+            training.workload_id,
+            training.queue_seq,
+            training.project_id,
+            "Training",
+            training.name,
+            training.actual_phase.value,
+            training.created_at,
+        )
         self.log.record(
             self.at,
             EventKind.SUBMITTED,
@@ -160,6 +174,8 @@ class Engine:
             del self.trainings[training.workload_id]
             self.names_in_use.discard((training.project_id, training.name))
             self.deleted[training.workload_id] = training
+            if (entry := self.index.remove(training.workload_id)) is not None:  # index
+                self.deleted_index.put(entry)
             self.timers.add(
                 self.at + self.timing.deletedRetention, training.workload_id, ClusterTask.PURGE_DELETED
             )
@@ -170,6 +186,7 @@ class Engine:
             training.pending_reason = None
         training.generation += 1
         training.actual_phase = phase
+        self.index.moved(training.workload_id, phase.value)  # index
         training.phase_since = self.at
         # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.
         training.phase_message = why or None
@@ -211,12 +228,14 @@ class Engine:
         for job_id in result.started:
             if (load := self.loads.get(job_id)) is not None:
                 load.running, load.pending_reason = True, None
+                self.index.moved(job_id, "Running")  # index
                 self.log.record(self.at, EventKind.LOAD_STARTED, job_id, None, f"load {load.name} placed")
             elif (training := self.trainings.get(job_id)) is not None:
                 self.fire(training, Trigger.SCHEDULED, f"scheduled: {self.placement_text(job_id)}")
         for eviction in result.evicted:
             if (load := self.loads.get(eviction.job_id)) is not None:
                 load.running = False
+                self.index.moved(load.workload_id, "Pending")  # index
                 self.log.record(self.at, EventKind.LOAD_EVICTED, load.workload_id, None, eviction.message)
                 self.scheduler.enqueue(load.job)
             elif (training := self.trainings.get(eviction.job_id)) is not None:

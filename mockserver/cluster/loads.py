@@ -19,3 +19,11 @@ class Load:
     @property
     def project_id(self) -> str:
         return self.job.project_id
+
+    def kind(self) -> tuple[str, str, str]:
+        """(type, category, priority class): what the load's priority makes it on Run:ai."""
+        if self.job.priority >= 125:
+            return "Inference", "Deploy", "inference"
+        if not self.job.preemptible:
+            return "Workspace", "Build", "build"
+        return "Workspace", "Build", "interactive-preemptible"

@@ -8,6 +8,7 @@ from mockserver.cluster.admission import Caller
 from mockserver.cluster.engine import Engine
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.events import Event
+from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.loads import Load
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.training import Training
@@ -39,6 +40,13 @@ class ClusterReader:
 
     def loads(self) -> list[Load]:
         return list(self._engine.loads.values())
+
+    def load(self, workload_id: str) -> Load | None:
+        return self._engine.loads.get(workload_id)
+
+    def index(self, *, deleted: bool = False) -> WorkloadIndex:
+        """The live workloads (trainings and loads) by project, phase, type and name; or the deleted ones."""
+        return self._engine.deleted_index if deleted else self._engine.index
 
     def events_for(self, workload_id: str) -> list[Event]:
         return self._engine.log.of(workload_id)

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.events import Event
+from mockserver.digits import plain_int
 from mockserver.errorbody import error_body
 from mockserver.views.control import clock_view, event_view, snapshot_view
 
@@ -125,9 +126,9 @@ def start_after(scope: Scope) -> int | None:
     """Where the stream begins: `Last-Event-ID` (a reconnecting browser), else `?after=`; None if malformed."""
     last_id = dict(scope.get("headers", [])).get(b"last-event-id", b"").decode("latin-1").strip()
     if last_id:
-        return int(last_id) if last_id.isdigit() else None
+        return plain_int(last_id)
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after", ["0"])
-    return int(values[-1]) if values[-1].isdigit() else None
+    return plain_int(values[-1])
 
 
 class EventStream:

@@ -57,7 +57,7 @@ async def get_projects(**query: Any) -> Any:
     visible = [p for p in org.topology.projects.values() if principal.may_use(p.id)]
     items = views.projects(state.version, org, visible)
     known = views.project_fields(state.version, org.topology)
-    return _listing(items, known, "projects", query, search=state.version.name != "2.18")
+    return _listing(items, known, "projects", query, search=state.version.search)
 
 
 async def get_project(projectId: str, **_: Any) -> Any:

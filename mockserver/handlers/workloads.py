@@ -1,7 +1,8 @@
 """The workloads API: every training and control-API load as a workload, with its pods, events and history.
 
 Each answer is rendered from the cluster's own trainings, loads, placements and event log at the time of
-the request; nothing is copied or cached, so the views cannot drift from the trainings API.
+the request; nothing is copied or cached, so the views cannot drift from the trainings API. Lists and
+counts pick their workloads through the cluster's index (`workload_lists.py`).
 """
 
 from __future__ import annotations
@@ -10,24 +11,11 @@ from typing import Any
 
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.reader import ClusterReader
-from mockserver.errors import error_response
 from mockserver.handlers.listing import listed
-from mockserver.handlers.state import MockState, caller, current
+from mockserver.handlers.state import caller, current
+from mockserver.handlers.workload_lists import count, list_workloads
 from mockserver.views import workloads as views
-from mockserver.views.filtering import QueryError, fields, select
-
-
-def all_facts(cluster: ClusterReader, *, deleted: bool = False) -> list[views.WorkloadFacts]:
-    """Every workload of the cluster (or every deleted one still retained), oldest first."""
-    facts = [
-        views.of_training(t, cluster.placement(t.workload_id)) for t in cluster.trainings(deleted=deleted)
-    ]
-    if not deleted:
-        facts += [
-            views.of_load(load, cluster.topology, cluster.placement(load.workload_id))
-            for load in cluster.loads()
-        ]
-    return sorted(facts, key=lambda f: f.created_at)  # stable: submission order within an instant
+from mockserver.views.filtering import fields
 
 
 def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
@@ -37,7 +25,7 @@ def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
         training = cluster.training(workload_id, deleted=True)
         found = views.of_training(training, cluster.placement(workload_id))
     except NotFound:
-        load = next((item for item in cluster.loads() if item.workload_id == workload_id), None)
+        load = cluster.load(workload_id)
         if load is not None:
             found = views.of_load(load, cluster.topology, cluster.placement(workload_id))
     if found is None:
@@ -47,44 +35,12 @@ def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
     return found
 
 
-def _visible(state: MockState, query: dict[str, Any]) -> list[dict[str, Any]]:
-    principal = caller()
-    with state.cluster.reading() as cluster:
-        now, every = cluster.now(), all_facts(cluster, deleted=bool(query.get("deleted")))
-    rendered = [
-        views.workload(state.version, state.cluster.topology, facts, now)
-        for facts in every
-        if principal.may_use(facts.project_id)
-    ]
-    search = query.get("search") if state.version.name != "2.18" else None
-    return select(
-        rendered, views.workload_fields(state.version), filter_by=query.get("filterBy"), search=search
-    )
-
-
 async def get_workloads(**query: Any) -> Any:
-    state = current()
-    try:
-        visible = _visible(state, query)
-    except QueryError as error:
-        return error_response(400, str(error))
-    return listed(
-        "workloads",
-        visible,
-        views.workload_fields(state.version),
-        sort_by=query.get("sortBy"),
-        sort_order=query.get("sortOrder"),
-        offset=query.get("offset"),
-        limit=query.get("limit"),
-    )
+    return await list_workloads(query)
 
 
 async def count_workloads(**query: Any) -> Any:
-    state = current()
-    try:
-        return {"count": len(_visible(state, query))}, 200
-    except QueryError as error:
-        return error_response(400, str(error))
+    return await count(query)
 
 
 async def get_workload(workloadId: str, **_: Any) -> Any:
@@ -106,8 +62,8 @@ async def get_workload_events(workloadId: str, **query: Any) -> Any:
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
     events = [views.event(state.cluster.topology, facts, e) for e in log]
-    # The latest document orders events newest first unless asked otherwise; 2.18 has no sortOrder.
-    order = query.get("sortOrder") or ("desc" if state.version.name != "2.18" else "asc")
+    # Later documents order events newest first unless asked otherwise; 2.18 has no sortOrder.
+    order = query.get("sortOrder") or ("desc" if state.version.events_newest_first else "asc")
     return _paged(events, "events", query, newest_first=order == "desc")
 
 
@@ -124,7 +80,7 @@ async def get_workload_pods(workloadId: str, **query: Any) -> Any:
     with state.cluster.reading() as cluster:
         facts = _one(cluster, workloadId)
     pods = views.pods(state.version, state.cluster.topology, facts)
-    if query.get("search") and state.version.name != "2.18":
+    if query.get("search") and state.version.search:
         needle = str(query["search"]).lower()
         pods = [p for p in pods if needle in p["name"].lower()]
     if query.get("deleted"):

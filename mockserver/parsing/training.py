@@ -42,7 +42,7 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
         image=spec.get("image"),
         pod=_pod_request(compute),
         pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
-        priority_class=spec.get("priorityClass") or version.default_priority_class,
+        priority_class=version.priority_for("Train", spec.get("priorityClass")),
         preemptible=None if preemptibility is None else preemptibility == "preemptible",
         node_pools=tuple(str(p) for p in pools) if (pools := spec.get("nodePools")) else (),
         node_type=spec.get("nodeType"),

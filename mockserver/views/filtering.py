@@ -160,6 +160,23 @@ def matches(item: Mapping[str, Any], flt: Filter, known: Fields) -> bool:
     return bool(left.endswith(right))
 
 
+def check_sort(sort_by: str | None, sort_order: str | None, known: Fields) -> None:
+    if sort_order not in (None, "asc", "desc"):
+        raise QueryError(f"sortOrder '{sort_order}': use asc or desc")
+    if sort_by is not None and sort_by not in known.kinds:
+        raise QueryError(f"sortBy '{sort_by}': sortable fields are {', '.join(known.kinds)}")
+
+
+def window(offset: int | None, limit: int | None) -> tuple[int, int]:
+    """(start, size) of a page, or QueryError for a limit out of range."""
+    # The documents bound `limit` but not `offset`: a negative offset is schema-valid, so it reads as 0.
+    start = max(0, offset or 0)
+    size = DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= size <= MAX_LIMIT:
+        raise QueryError(f"limit {size}: must be between 1 and {MAX_LIMIT}")
+    return start, size
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -198,17 +215,10 @@ def page(
     limit: int | None = None,
 ) -> Page:
     """Order and cut a list; `next` is the offset of the following page when there is one."""
-    if sort_order not in (None, "asc", "desc"):
-        raise QueryError(f"sortOrder '{sort_order}': use asc or desc")
-    # The documents bound `limit` but not `offset`: a negative offset is schema-valid, so it reads as 0.
-    start = max(0, offset or 0)
-    size = DEFAULT_LIMIT if limit is None else limit
-    if not 1 <= size <= MAX_LIMIT:
-        raise QueryError(f"limit {size}: must be between 1 and {MAX_LIMIT}")
+    check_sort(sort_by, sort_order, known)
+    start, size = window(offset, limit)
     ordered = list(items)
     if sort_by is not None:
-        if sort_by not in known.kinds:
-            raise QueryError(f"sortBy '{sort_by}': sortable fields are {', '.join(known.kinds)}")
         kind, field_name = known.kinds[sort_by], sort_by
         # Items without the field go last whatever the order, as databases put NULLs.
         present = [i for i in ordered if known.read(i, field_name) is not None]

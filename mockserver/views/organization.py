@@ -18,7 +18,6 @@ from mockserver.views.filtering import Fields, Kind, fields, path
 # Everything in the topology exists from the cluster's first instant; the fake has one tenant.
 TENANT_ID = 1
 CREATOR = "admin@mock.runai"
-CLUSTER_VERSION = {"2.18": "2.18.0", "latest": "2.24.0"}
 KUBERNETES_VERSION = "v1.30.4"
 MEMORY_UNITS = "MB"
 
@@ -69,7 +68,7 @@ def cluster(version: ApiVersion, org: Organisation) -> dict[str, Any]:
         ],
         "config": {"workloadOwnershipProtection": False, "subdomainEnabled": False, "ingressClass": None},
     }
-    if version.name != "2.18":
+    if version.cluster_state:
         status["state"] = "Connected"
     return {
         "uuid": topology.cluster_id,
@@ -77,7 +76,7 @@ def cluster(version: ApiVersion, org: Organisation) -> dict[str, Any]:
         "name": topology.cluster_name,
         "createdAt": org.epoch,
         "domain": None,
-        "version": CLUSTER_VERSION.get(version.name, CLUSTER_VERSION["latest"]),
+        "version": version.cluster_version,
         "status": status,
         "updatedAt": org.epoch,
         "deletedAt": None,
@@ -174,9 +173,10 @@ def project(version: ApiVersion, org: Organisation, item: Project) -> dict[str, 
         "createdBy": CREATOR,
         "updatedBy": CREATOR,
     }
-    if version.name == "2.18":
+    if version.project_phase_field:
         # 2.18 lists `phase` among the required fields of a listed project, beside `status.phase`.
         answer["phase"] = "Ready"
+    if not version.org_details:
         if answer["defaultNodePools"] is None:
             del answer["defaultNodePools"]
         return answer
@@ -200,44 +200,43 @@ def project(version: ApiVersion, org: Organisation, item: Project) -> dict[str, 
     return answer
 
 
-PROJECT_FIELDS_218 = fields(
-    {"name": Kind.TEXT, "clusterId": Kind.TEXT, "departmentId": Kind.TEXT, "createdAt": Kind.DATE},
-    departmentId=path("parentId"),
-)
-PROJECT_FIELDS = fields(
-    {
-        "name": Kind.TEXT,
-        "clusterId": Kind.TEXT,
-        "departmentId": Kind.TEXT,
-        "parentId": Kind.TEXT,
-        "parentName": Kind.TEXT,
-        "phase": Kind.TEXT,
-        "totalGpuQuota": Kind.NUMBER,
-        "gpuAllocated": Kind.NUMBER,
-        "createdAt": Kind.DATE,
-        # Utilisation averages: the fake keeps no telemetry, so these read as absent.
-        **{
-            f"avgGpu{what}{span}": Kind.NUMBER
-            for what in ("Allocation", "Utilization", "MemoryUtilization")
-            for span in ("24h", "7d", "30d")
-        },
-    },
-    departmentId=path("parentId"),
-    phase=path("status", "phase"),
-    totalGpuQuota=path("totalResources", "gpuQuota"),
-    gpuAllocated=path("status", "quotaStatus", "allocated", "gpu"),
-)
+_AVERAGES = {
+    f"avgGpu{what}{span}": Kind.NUMBER
+    for what in ("Allocation", "Utilization", "MemoryUtilization")
+    for span in ("24h", "7d", "30d")
+}
+# Every field a project list can be filtered or sorted by in some version; a version's row says which it has.
+_PROJECT_KINDS = {
+    "name": Kind.TEXT,
+    "clusterId": Kind.TEXT,
+    "departmentId": Kind.TEXT,
+    "parentId": Kind.TEXT,
+    "parentName": Kind.TEXT,
+    "phase": Kind.TEXT,
+    "totalGpuQuota": Kind.NUMBER,
+    "gpuAllocated": Kind.NUMBER,
+    "createdAt": Kind.DATE,
+    # Utilisation averages: the fake keeps no telemetry, so these read as absent.
+    **_AVERAGES,
+}
+_PROJECT_READERS = {
+    "departmentId": path("parentId"),
+    "phase": path("status", "phase"),
+    "totalGpuQuota": path("totalResources", "gpuQuota"),
+    "gpuAllocated": path("status", "quotaStatus", "allocated", "gpu"),
+}
+
+
+def _chosen(kinds: Mapping[str, Kind], names: frozenset[str]) -> dict[str, Kind]:
+    return {name: kind for name, kind in kinds.items() if name in names}
 
 
 def project_fields(version: ApiVersion, topology: Topology) -> Fields:
-    if version.name == "2.18":
-        return PROJECT_FIELDS_218
-
     def parent_name(item: Mapping[str, Any]) -> str | None:
         department = topology.departments.get(str(item.get("parentId")))
         return department.name if department else None
 
-    return Fields(PROJECT_FIELDS.kinds, {**PROJECT_FIELDS.readers, "parentName": parent_name})
+    return fields(_chosen(_PROJECT_KINDS, version.project_fields), **_PROJECT_READERS, parentName=parent_name)
 
 
 def projects(version: ApiVersion, org: Organisation, visible: Sequence[Project]) -> list[dict[str, Any]]:
@@ -258,7 +257,7 @@ def department(version: ApiVersion, org: Organisation, item: Department, *, list
         "updatedBy": CREATOR,
     }
     quota_status = _quota_status(org, org.departments.get(item.id, {}))
-    if version.name == "2.18":
+    if not version.org_details:
         if not listed:
             answer["status"] = quota_status
         return answer
@@ -297,27 +296,22 @@ def _sum_quotas(org: Organisation, children: Sequence[Project]) -> dict[str, dic
     return summed
 
 
-DEPARTMENT_FIELDS_218 = fields({"name": Kind.TEXT, "clusterId": Kind.TEXT, "createdAt": Kind.DATE})
-DEPARTMENT_FIELDS = fields(
-    {
-        "name": Kind.TEXT,
-        "clusterId": Kind.TEXT,
-        "totalGpuQuota": Kind.NUMBER,
-        "gpuAllocated": Kind.NUMBER,
-        "createdAt": Kind.DATE,
-        **{
-            f"avgGpu{what}{span}": Kind.NUMBER
-            for what in ("Allocation", "Utilization", "MemoryUtilization")
-            for span in ("24h", "7d", "30d")
-        },
-    },
-    totalGpuQuota=path("totalResources", "gpuQuota"),
-    gpuAllocated=path("status", "quotaStatus", "allocated", "gpu"),
-)
+_DEPARTMENT_KINDS = {
+    "name": Kind.TEXT,
+    "clusterId": Kind.TEXT,
+    "totalGpuQuota": Kind.NUMBER,
+    "gpuAllocated": Kind.NUMBER,
+    "createdAt": Kind.DATE,
+    **_AVERAGES,
+}
 
 
 def department_fields(version: ApiVersion) -> Fields:
-    return DEPARTMENT_FIELDS_218 if version.name == "2.18" else DEPARTMENT_FIELDS
+    return fields(
+        _chosen(_DEPARTMENT_KINDS, version.department_fields),
+        totalGpuQuota=path("totalResources", "gpuQuota"),
+        gpuAllocated=path("status", "quotaStatus", "allocated", "gpu"),
+    )
 
 
 # ---------------------------------------------------------------------------------- node pools
@@ -342,7 +336,7 @@ def node_pool(version: ApiVersion, org: Organisation, pool: str) -> dict[str, An
         "updatedBy": CREATOR,
         "isDefault": is_default,
     }
-    if version.name == "2.18":
+    if version.legacy_node_pools:
         return {
             **common,
             "id": int(node_pool_id(topology, pool)),

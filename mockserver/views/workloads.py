@@ -125,11 +125,7 @@ def of_training(training: Training, placement: Sequence[Mapping[str, Any]] | Non
 
 def load_type(load: Load) -> tuple[str, str, str]:
     """(type, category, priority class) of control-API load: what its priority makes it on Run:ai."""
-    if load.job.priority >= 125:
-        return "Inference", "Deploy", "inference"
-    if not load.job.preemptible:
-        return "Workspace", "Build", "build"
-    return "Workspace", "Build", "interactive-preemptible"
+    return load.kind()
 
 
 def of_load(load: Load, topology: Topology, placement: Sequence[Mapping[str, Any]] | None) -> WorkloadFacts:
@@ -196,9 +192,9 @@ def _requested(version: ApiVersion, pod: PodRequest, pods: int, *, one_pod: bool
         "cpuMemory": {"request": _mib(pod.memory_mib * pods) if pod.memory_mib else None, "limit": None},
         "extendedResources": [{"resource": n, "quantity": f"{q * pods:g}"} for n, q in pod.extended] or None,
     }
-    if version.name == "2.18" and one_pod:
+    if version.shows_mig_profiles and one_pod:
         answer["migProfile"] = pod.mig_profile  # a pod asks for one slice (`MigProfile`)
-    elif version.name == "2.18":
+    elif version.shows_mig_profiles:
         answer["migProfile"] = [pod.mig_profile] * pods if pod.mig_profile else []
     elif gpu_request_type == "migProfile":
         # The latest API dropped MIG; a MIG request shows as what it counts for.
@@ -223,7 +219,7 @@ def _allocated(version: ApiVersion, facts: WorkloadFacts) -> dict[str, Any]:
         if placed and pod.extended
         else None,
     }
-    if version.name == "2.18":
+    if version.shows_mig_profiles:
         answer["migProfile"] = [p["migProfile"] for p in facts.placement if p.get("migProfile")]
     return answer
 
@@ -349,7 +345,7 @@ def workload(
     message = phase_message(facts)
     if message:
         answer["phaseMessage"] = message
-    if version.name == "2.18":
+    if not version.workload_details:
         return answer
     answer.update(
         {
@@ -388,7 +384,8 @@ def _nodepool(item: Mapping[str, Any]) -> Any:
     return pools[0] if pools else None
 
 
-_WORKLOAD_218 = {
+# Every field a workload list can be filtered or sorted by in some version; a version's row says which.
+_WORKLOAD_KINDS = {
     "type": Kind.TEXT,
     "name": Kind.TEXT,
     "clusterId": Kind.TEXT,
@@ -404,9 +401,6 @@ _WORKLOAD_218 = {
     "nodepool": Kind.TEXT,
     "allocatedGPU": Kind.NUMBER,
     "distributedFramework": Kind.TEXT,
-}
-_WORKLOAD_LATEST = {
-    **_WORKLOAD_218,
     "idleGpus": Kind.NUMBER,
     "idleAllocatedGpus": Kind.NUMBER,
     "phaseUpdatedAt": Kind.DATE,
@@ -423,7 +417,8 @@ _READERS = {"nodepool": _nodepool, "allocatedGPU": path("allocatedResources", "g
 
 
 def workload_fields(version: ApiVersion) -> Fields:
-    return fields(_WORKLOAD_218 if version.name == "2.18" else _WORKLOAD_LATEST, **_READERS)
+    chosen = {name: kind for name, kind in _WORKLOAD_KINDS.items() if name in version.workload_fields}
+    return fields(chosen, **_READERS)
 
 
 # ------------------------------------------------------------------------------------------ pods
@@ -483,7 +478,7 @@ def _pod_allocated(
         "gpuMemory": _mib(request.gpu_memory_mib) if request.gpu_memory_mib else None,
         "cpuMemory": _mib(request.memory_mib) if request.memory_mib else None,
     }
-    if version.name == "2.18" and placed.get("migProfile"):
+    if version.shows_mig_profiles and placed.get("migProfile"):
         answer["migProfile"] = [placed["migProfile"]]
     return answer
 

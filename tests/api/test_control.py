@@ -11,6 +11,8 @@ from mockserver.config import DEFAULT_CONFIG, config_from_dict, load_config
 from tests.conftest import Api, get_token, training
 
 CONTROL = "/api/mock/v1"
+# What a script sends with a state-changing control call (mockserver/controlpages.py).
+CHANGE = {"X-Mock-Control": "1"}
 
 
 def _history(app) -> list:
@@ -33,7 +35,7 @@ def test_same_seed_same_history_and_reset_replays_it():
     app = create_app(seed=11)
     _history(app)
     with app.test_client() as client:
-        assert client.post(f"{CONTROL}/reset").status_code == 204
+        assert client.post(f"{CONTROL}/reset", headers=CHANGE).status_code == 204
     assert _history(app) == first
 
 
@@ -103,8 +105,8 @@ def test_load_submission_and_removal(client):
     client.post(f"{CONTROL}/clock/advance", json={"seconds": 2})
     loads = client.get(f"{CONTROL}/snapshot").json()["loads"]
     assert loads[0]["running"] is True
-    assert client.delete(f"{CONTROL}/workloads/{load['workloadId']}").status_code == 204
-    assert client.delete(f"{CONTROL}/workloads/{load['workloadId']}").status_code == 404
+    assert client.delete(f"{CONTROL}/workloads/{load['workloadId']}", headers=CHANGE).status_code == 204
+    assert client.delete(f"{CONTROL}/workloads/{load['workloadId']}", headers=CHANGE).status_code == 404
     assert client.post(f"{CONTROL}/workloads", json={"name": "x", "projectId": "404"}).status_code == 400
 
 

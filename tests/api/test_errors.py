@@ -104,7 +104,7 @@ def test_fault_injection_uses_documented_statuses(client, auth):
     assert_error(client.post(TRAININGS, json=training(), headers=auth), 503)  # create declares no 500
     assert_error(client.get(f"{TRAININGS}/06d16c5d-4728-42fa-b573-3b11820d999f", headers=auth), 500)
     assert client.get("/api/v1/openapi.json").status_code == 200
-    client.post("/api/mock/v1/reset")
+    client.post("/api/mock/v1/reset", headers={"X-Mock-Control": "1"})
     assert client.get("/api/mock/v1/faults").json()["errorRate"] == 0
 
 

@@ -33,7 +33,7 @@ def app_of(version: str) -> Iterator[Any]:
 @pytest.fixture
 def served(app_of: Any) -> Any:
     # One app per version for the module (reads dominate); every test starts from an empty cluster.
-    assert app_of.post("/api/mock/v1/reset").status_code in (200, 204)
+    assert app_of.post("/api/mock/v1/reset", headers={"X-Mock-Control": "1"}).status_code in (200, 204)
     return app_of
 
 

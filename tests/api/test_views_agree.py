@@ -126,7 +126,7 @@ def _check(client: Any, auth: dict[str, str]) -> None:
 )
 @given(steps=actions)
 def test_every_view_agrees_with_the_cluster(client: Any, steps: list[tuple[Any, ...]]) -> None:
-    client.post("/api/mock/v1/reset")
+    client.post("/api/mock/v1/reset", headers={"X-Mock-Control": "1"})
     auth = {"Authorization": f"Bearer {get_token(client)}"}
     _play(client, auth, steps)
     _check(client, auth)

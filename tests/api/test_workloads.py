@@ -30,7 +30,7 @@ def app_of(version: str) -> Iterator[Any]:
 
 @pytest.fixture
 def api(app_of: Any) -> Api:
-    assert app_of.post("/api/mock/v1/reset").status_code in (200, 204)
+    assert app_of.post("/api/mock/v1/reset", headers={"X-Mock-Control": "1"}).status_code in (200, 204)
     return Api(app_of, {"Authorization": f"Bearer {get_token(app_of)}"})
 
 

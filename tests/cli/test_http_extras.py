@@ -68,6 +68,16 @@ def test_cors_preflight_is_answered_for_the_allowed_origin() -> None:
 
 def test_cors_star_allows_any_origin_and_without_cors_nothing_is_marked(plain: Any) -> None:
     for client in _client(cors="*"):
+        answer = client.options(
+            "/api/v1/workloads/trainings", headers={**PREFLIGHT, "Origin": "http://anything.test"}
+        )
+        assert (answer.status_code, answer.headers["access-control-allow-origin"]) == (204, "*")
+        # --cors never covers the control API: a page that may call the API still cannot reset the cluster.
+        control = client.options(
+            "/api/mock/v1/clock", headers={**PREFLIGHT, "Origin": "http://anything.test"}
+        )
+        assert control.status_code == 403 and "--control-cors" in control.json()["message"]
+    for client in _client(control_cors="*"):
         answer = client.options("/api/mock/v1/clock", headers={**PREFLIGHT, "Origin": "http://anything.test"})
         assert (answer.status_code, answer.headers["access-control-allow-origin"]) == (204, "*")
     unmarked = plain.get("/api/mock/v1/clock", headers={"Origin": "http://localhost:3000"})

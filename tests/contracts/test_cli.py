@@ -17,7 +17,8 @@ from contracts.backend.safety import writes_policy
 from contracts.backend.server import free_port
 from contracts.backend.target import Target
 from contracts.cli import main
-from contracts.run.fuzz import FuzzSettings, build_schema
+from contracts.run.fuzz import build_schema
+from contracts.run.settings import FuzzSettings
 from contracts.specs import load_contract
 from tests.conftest import CLUSTER_ID
 

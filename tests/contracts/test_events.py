@@ -31,10 +31,9 @@ from contracts.run.events import (
     journal_handler,
     progress_handler,
 )
-from contracts.run.fuzz import FuzzSettings
-from contracts.run.outcome import RunOutcome
+from contracts.run.outcome import RunOutcome, ScenarioResult
 from contracts.run.progress import Progress, Verbosity
-from contracts.run.scenarios import ScenarioResult
+from contracts.run.settings import FuzzSettings
 from contracts.specs import load_contract
 
 COUNTS = PhaseCounts("fuzzing", 25, 40, 2, 7.4)

@@ -74,3 +74,31 @@ def test_vanishing_without_delete_from_a_phase_that_cannot_finish() -> None:
 
 def test_trainings_of_others_are_ignored() -> None:
     assert Ledger().read(read("Completed")) == []
+
+
+def test_auto_deletion_after_completion_is_a_legal_path() -> None:
+    # autoDeletionTimeAfterCompletionSeconds: the system deletes the training, no delete was sent. A real
+    # cluster shows Deleting (pod termination) with desiredPhase Deleted, then 404.
+    ledger = created()
+    for phase in ("Pending", "Initializing", "Running", "Completed"):
+        assert ledger.read(read(phase)) == []
+    assert ledger.read(read("Deleting", "Deleted")) == []
+    assert ledger.not_found(WID) == []
+
+
+def test_deleting_without_a_delete_is_still_judged_from_where_it_came() -> None:
+    # A suspended training never finishes by itself, so nothing deletes it automatically: Stopped ->
+    # Deleting needs a delete. The system-deletion allowance does not make any jump legal.
+    ledger = created()
+    assert ledger.read(read("Running")) == []
+    ledger.acted(WID, Action.SUSPEND)
+    assert ledger.read(read("Stopped", "Stopped")) == []
+    problems = ledger.read(read("Deleting", "Deleted"))
+    assert any("illegal actualPhase transition Stopped -> Deleting" in p for p in problems)
+
+
+def test_eviction_back_to_pending_is_legal_and_keeps_desired_running() -> None:
+    ledger = created()
+    assert ledger.read(read("Running")) == []
+    assert ledger.read(read("Pending")) == []
+    assert ledger.read(read("Pending", "Deleted")) != []

@@ -9,9 +9,8 @@ from xml.etree import ElementTree
 from contracts.backend.target import Placement
 from contracts.oracle.findings import Exchange, Finding
 from contracts.reports.write import write_reports
-from contracts.run.fuzz import FuzzSettings
-from contracts.run.outcome import RunOutcome
-from contracts.run.scenarios import ScenarioResult
+from contracts.run.outcome import RunOutcome, ScenarioResult
+from contracts.run.settings import FuzzSettings
 from contracts.specs import load_contract
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln"

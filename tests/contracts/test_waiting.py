@@ -12,18 +12,10 @@ import pytest
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.phases import Action
+from contracts.run.context import ScenarioContext
 from contracts.run.events import Event, PhaseSeen, ignore
-from contracts.run.scenarios import (
-    GONE,
-    SCENARIOS,
-    BudgetSpent,
-    ScenarioContext,
-    ScenarioFailed,
-    VirtualTime,
-    WallTime,
-    can_still_reach,
-    run_scenario,
-)
+from contracts.run.scenarios import SCENARIOS, run_scenario
+from contracts.run.waiting import GONE, BudgetSpent, ScenarioFailed, VirtualTime, WallTime, can_still_reach
 from contracts.specs import VIEW_OPERATIONS, load_contract
 
 RUNNING = frozenset({"Running"})
@@ -187,7 +179,7 @@ def context(client: ScriptedClient, waiting: Any) -> ScenarioContext:
 
 def lifecycle_result(client: ScriptedClient, waiting: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(
-        "contracts.run.scenarios.json_body", lambda response: response.content if response.content else None
+        "contracts.run.context.json_body", lambda response: response.content if response.content else None
     )
     scenario = next(s for s in SCENARIOS if s.name == "lifecycle")
     return run_scenario(scenario, context(client, waiting))
@@ -251,7 +243,7 @@ class ViewsClient(ScriptedClient):
 
 def views_result(client: ScriptedClient, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(
-        "contracts.run.scenarios.json_body", lambda response: response.content if response.content else None
+        "contracts.run.context.json_body", lambda response: response.content if response.content else None
     )
     scenario = next(s for s in SCENARIOS if s.name == "views")
     return run_scenario(scenario, context(client, wall_time(ManualClock())))

@@ -43,7 +43,9 @@ class Server:
         assert answer.status_code == 202
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self.client.request(method, f"/api/mock/v1{path}", json=body)
+        answer = self.client.request(
+            method, f"/api/mock/v1{path}", json=body, headers={"X-Mock-Control": "1"}
+        )
         assert answer.status_code < 300, answer.text
         return answer.json() if answer.content else None
 

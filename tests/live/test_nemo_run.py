@@ -1,7 +1,7 @@
 """NVIDIA NeMo-Run's DGX Cloud executor, unmodified, against a live fake on a real-time clock.
 
-`nemo-run==0.11.1` (with `leptonai==0.27.3`, which it imports) lives in a venv of its own, `.venv-nemo/`
-at the repository root, created on first use so that its pins never touch ours. Launched from the
+`nemo-run==0.11.1` (with `leptonai==0.27.3`, which it imports) lives in a venv of its own, cached outside
+the checkout (`tests/clientenv.py`) so that its pins never touch ours and it is built once per machine. Launched from the
 cluster (no data-mover workspace), the executor gets a token, finds its project by name through
 `/org-unit/projects`, submits a training and follows `status()` until Running. The older executors'
 flow, polling `phase` from `/api/v1/workloads/{id}`, is replayed as raw HTTP.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,10 @@ import httpx
 import pytest
 
 from contracts.backend.server import LocalServer, fake_command
-from tests.conftest import CLUSTER_ID, REPO
+from tests.clientenv import client_python
+from tests.conftest import CLUSTER_ID
 
 pytestmark = pytest.mark.slow
-VENV = REPO / ".venv-nemo"
 PINS = ["nemo-run==0.11.1", "leptonai==0.27.3"]
 SPEED = 20
 WAIT_SECONDS = 30.0
@@ -63,19 +62,7 @@ print(json.dumps({"job_id": job_id, "phases": seen}))
 
 
 def _nemo_python() -> Path:
-    python = VENV / "bin" / "python"
-    if not python.is_file():
-        made = subprocess.run([sys.executable, "-m", "venv", str(VENV)], capture_output=True, text=True)
-        if made.returncode != 0:
-            pytest.skip(f"cannot create {VENV}: {made.stderr.strip()[-300:]}")
-    check = subprocess.run([str(python), "-c", "import nemo_run, leptonai"], capture_output=True)
-    if check.returncode != 0:
-        installed = subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", *PINS], capture_output=True, text=True, timeout=1200
-        )
-        if installed.returncode != 0:
-            pytest.skip(f"pip cannot install {' '.join(PINS)}: {installed.stderr.strip()[-400:]}")
-    return python
+    return client_python("nemo-run-0.11.1", PINS, "import nemo_run, leptonai")
 
 
 @pytest.fixture(scope="module", params=["2.18", "latest"])

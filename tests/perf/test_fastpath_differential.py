@@ -189,7 +189,7 @@ def test_faults_and_latency_apply_to_the_fast_path_too(pair: Pair) -> None:
         pair.send("GET", f"{TRAININGS}/{workload_id}", headers=auth)
         pair.send("POST", TRAININGS, json=training(f"diff-f{_}"), headers=auth)
     assert pair.compared == compared + 17
-    pair.send("POST", "/api/mock/v1/reset")
+    pair.send("POST", "/api/mock/v1/reset", headers={"X-Mock-Control": "1"})
 
 
 def _near_the_schema() -> list[Any]:

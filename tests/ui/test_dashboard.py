@@ -52,7 +52,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def api(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        client.post("/api/mock/v1/reset").raise_for_status()
+        client.post("/api/mock/v1/reset", headers={"X-Mock-Control": "1"}).raise_for_status()
         token = client.post(
             "/api/v1/token", json={"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
         ).json()["accessToken"]
@@ -237,7 +237,9 @@ def exposed() -> Iterator[str]:
 
 def test_an_exposed_server_dashboard_works_with_the_token_in_its_address(browser: Any, exposed: str) -> None:
     httpx.post(
-        f"{exposed}/api/mock/v1/reset", headers={"Authorization": f"Bearer {CONTROL_TOKEN}"}, timeout=10
+        f"{exposed}/api/mock/v1/reset",
+        headers={"Authorization": f"Bearer {CONTROL_TOKEN}", "X-Mock-Control": "1"},
+        timeout=10,
     ).raise_for_status()
     browser.get(f"{exposed}/#token={CONTROL_TOKEN}")
     until(

@@ -66,7 +66,7 @@ def test_stream_refuses_a_bad_start_and_other_methods(client: Any) -> None:
     bad = client.get("/api/mock/v1/stream?after=-1")
     assert (bad.status_code, bad.json()["code"]) == (400, 400)
     assert client.get("/api/mock/v1/stream", headers={"Last-Event-ID": "x"}).status_code == 400
-    posted = client.post("/api/mock/v1/stream")
+    posted = client.post("/api/mock/v1/stream", headers={"X-Mock-Control": "1"})
     assert (posted.status_code, posted.headers["allow"], posted.json()["code"]) == (405, "GET", 405)
 
 

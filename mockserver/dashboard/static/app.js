@@ -82,7 +82,12 @@ function authHeaders() {
 async function control(method, path, body) {
   const response = await fetch(CONTROL + path, {
     method,
-    headers: { ...authHeaders(), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    // X-Mock-Control: the server refuses a state-changing control call a page of another site could send.
+    headers: {
+      ...authHeaders(),
+      "X-Mock-Control": "1",
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
