@@ -11,12 +11,12 @@ import yaml
 from jsonschema import Draft4Validator
 
 from contracts import fixups
-from mockserver.specs import CONTROL_SPEC, read_official_document, spec_file
+from mockserver.specs import CONTROL_SPEC, read_official_document, served_contract, spec_file
 from mockserver.validation import install_formats
 
 VERSIONS = {
-    "2.18": ("trainings-2.18.yaml", "SubmissionError"),
-    "latest": ("trainings-latest.yaml", "SubmissionErrorV2"),
+    **{v: (served_contract(v), "SubmissionError") for v in ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23")},
+    "latest": (served_contract("latest"), "SubmissionErrorV2"),
 }
 OURS = {version: yaml.safe_load(spec_file(ours).read_text()) for version, (ours, _) in VERSIONS.items()}
 CONSTRAINTS = (
@@ -38,8 +38,9 @@ READS = {
     "2.18": {
         ("/v1/k8s/clusters/{clusterId}/node-pools", "getNodePools"),
     },
-    "latest": {
-        ("/api/v1/node-pools", "get_nodepools"),
+    **{
+        v: {("/api/v1/node-pools", "get_nodepools")}
+        for v in ("2.19", "2.20", "2.21", "2.22", "2.23", "latest")
     },
 }
 COMMON_READS = {
@@ -115,11 +116,14 @@ def flatten(
 
 def official(version: str) -> dict:
     document = json.loads(read_official_document(version))
-    # The served contracts give `type: object` to the objects the documents leave type-less, and drop the
-    # uuid format from 2.18's department ids (declared fix-ups, contracts/fixups.py); the official side
-    # gets them too, so that like is compared with like.
+    # The declared fix-ups (contracts/fixups.py) that change what a field accepts are applied to the official
+    # side too, so that like is compared with like: type-less objects typed, 2.18's department ids without
+    # the uuid format, 2.21's `enforceRun:aiScheduler` spelt as 2.22 does, 2.19's `phaseReason` typed as
+    # its allOf parts are.
     fixups.type_untyped_objects(document)
     fixups.department_ids_as_used(document)
+    fixups.product_name_in_field_names(document)
+    fixups.contradictory_types(document)
     return document
 
 

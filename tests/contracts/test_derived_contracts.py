@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -127,3 +128,33 @@ def test_docs_versions_is_the_diff_of_consecutive_versions() -> None:
         "docs/versions.md is stale: run scripts/derive_contracts.py"
     )
     assert "## 2.20 → 2.21" in committed and "**breaking** success status changed: 200 → 202" in committed
+
+
+def test_the_product_name_is_taken_out_of_field_names() -> None:
+    project = {
+        "properties": {"enforceRun:aiScheduler": {"type": "boolean"}},
+        "required": ["enforceRun:aiScheduler"],
+    }
+    document = {"components": {"schemas": {"Project": project}}}
+    assert fixups.product_name_in_field_names(document)
+    assert project == {
+        "properties": {"enforceRunaiScheduler": {"type": "boolean"}},
+        "required": ["enforceRunaiScheduler"],
+    }
+
+
+def test_a_type_contradicting_its_parts_gives_way_and_merging_then_agrees() -> None:
+    reason = {"type": "object", "nullable": True, "allOf": [{"$ref": "#/components/schemas/PhaseReason"}]}
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "PhaseReason": {"type": "string", "enum": ["OverLimit"]},
+                "Workload": {"properties": {"phaseReason": reason}},
+            }
+        }
+    }
+    with pytest.raises(ValueError, match="disagree about the type"):
+        fixups.merge_compositions(copy.deepcopy(document))
+    assert fixups.contradictory_types(document)
+    fixups.merge_compositions(document)
+    assert reason == {"type": "string", "enum": ["OverLimit"], "nullable": True}
