@@ -19,7 +19,7 @@ import httpx
 import yaml
 
 from contracts.fixups import METHODS, READING, TOKEN_OPERATION, apply, operation_items
-from mockserver.specs import TRAININGS_SPEC, spec_file
+from mockserver.specs import TRAININGS_SPEC, served_contract, spec_file
 
 CREATE_OPERATION = "create_training1"
 GET_OPERATION = "get_training"
@@ -106,12 +106,14 @@ def default_spec() -> Path:
     return spec_file(TRAININGS_SPEC)
 
 
-def load_contract(source: str | None = None) -> Contract:
-    """Read our contract (default), or a path or URL to an OpenAPI 3 document with the trainings operations."""
-    location = source or str(default_spec())
+def load_contract(source: str | None = None, api: str | None = None) -> Contract:
+    """Read our contract (default: 2.18's, or the `api` version's), or a path or URL to an OpenAPI 3 document
+    with the trainings operations."""
+    bundled = served_contract(api) if api else TRAININGS_SPEC
+    location = source or str(spec_file(bundled))
     document = read_document(location)
     # The bundled contract is named, not located: where the package is installed must not show in reports.
-    return prepare(document, source or f"{TRAININGS_SPEC} (bundled)")
+    return prepare(document, source or f"{bundled} (bundled)")
 
 
 def prepare(document: dict[str, Any], location: str) -> Contract:
