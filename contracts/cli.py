@@ -19,6 +19,8 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
+from contracts.diff import command as diff_command
+from contracts.diff.sources import VERSION_NAMES
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.execute import RunOptions, UsageError, execute
@@ -126,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the contract: a path or URL to an OpenAPI 3 document (default: ours, "
         "trainings 2.18); the official Run:ai documents are accepted as published",
     )
+    target.add_argument(
+        "--api",
+        choices=VERSION_NAMES,
+        help="the API version: its contract (unless --spec says otherwise), served by the fake we start",
+    )
     target.add_argument("--project-id", help="project to create trainings in (default: discovered)")
     target.add_argument("--cluster-id", help="cluster to create trainings in (default: discovered)")
     target.add_argument(
@@ -207,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", type=Path, required=True, help="a journal-<run id>.jsonl from a report dir"
     )
     _add_auth(cleanup)
+    diff_command.add_parser(commands)
     return parser
 
 
@@ -239,9 +247,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         gpu_portion=args.gpu_portion,
         scenario_timeout=args.scenario_timeout,
         fake_config=args.fake_config,
+        api=args.api,
         progress=Progress(_verbosity(args), budget=args.max_duration),
     )
-    contract = load_contract(args.spec)
+    contract = load_contract(args.spec, api=args.api)
     if args.dry_run:
         print(describe_plan(options, contract))
         return EXIT_CONFORMS
@@ -315,8 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("choose a command: run or cleanup (see contracts --help)")
+        parser.error("choose a command: run, cleanup or diff (see contracts --help)")
     try:
+        if args.command == "diff":
+            return diff_command.run(args)
         return _run(command, args) if args.command == "run" else _cleanup(command, args)
     except (UsageError, ContractError, AuthError, DiscoveryError, ServerError, TargetError) as error:
         print(f"contracts: error: {error}", file=sys.stderr)

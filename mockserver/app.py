@@ -178,6 +178,8 @@ def create_app(
         # A real deployment has no control API: its paths answer 404 like any unknown path.
         for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
     }
+    # Versions that share a contract file (2.24 and latest) each say their own name in openapi.json.
+    specs[state.version.spec]["info"]["version"] = state.version.name
     app = AsyncApp(__name__, lifespan=_serving if own_process else None)
     bearer_info = _bearer_info(state.tokens)
     common = {

@@ -110,8 +110,9 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--api",
         choices=sorted(VERSIONS),
         default=DEFAULT_VERSION,
-        help="API version to serve: 2.18 (create 200, delete 204) or latest (create 202, "
-        "delete 202 with a body, deletedAt, preemptibility) (default: %(default)s)",
+        help="API version to serve, 2.18 to 2.24 (latest is 2.24): each with its own contract and its "
+        "differences, e.g. create 200 and delete 204 up to 2.20, 202 from 2.21 (docs/versions.md) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--profile",

@@ -78,6 +78,8 @@ class RunOptions:
     scenario_timeout: float = 900.0
     poll_interval: float = 2.0
     fake_config: Path | None = None
+    # The API version the fake we start serves (`--api`); a backend given by URL serves what it serves.
+    api: str | None = None
     progress: Progress = field(default_factory=lambda: SILENT, compare=False)
 
     def resolved_seed(self) -> int:
@@ -95,7 +97,7 @@ class RunOptions:
 
 @contextlib.contextmanager
 def open_target(options: RunOptions, seed: int) -> Iterator[Target]:
-    target = Target.connect(options.url) if options.url else Target.start_fake(seed, options.fake_config)
+    target = Target.connect(options.url) if options.url else Target.start_fake(seed, options.fake_config, options.api)
     try:
         yield target
     finally:
