@@ -21,6 +21,7 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
+from contracts.calibrate import command as calibrate
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.capacity import TokenRefused
@@ -31,11 +32,10 @@ from contracts.run.progress import Progress, Verbosity
 from contracts.run.scenarios import SCENARIOS
 from contracts.run.settings import PHASES
 from contracts.specs import ContractError, load_contract
+from contracts.urls import url_fix
 from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
-# Paths a user may paste with the base URL; the harness adds them itself.
-API_SUFFIXES = ("/api/v1", "/api")
 DEFAULTS = RunOptions()
 
 RUN_EPILOG = """\
@@ -95,16 +95,6 @@ def _compute(text: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"cpuCoreRequest\": 0.5}'")
     return value
-
-
-def url_fix(url: str) -> str | None:
-    """What to change in a --url that names the API path rather than the deployment."""
-    path = url.split("://", 1)[-1].partition("/")[2].rstrip("/")
-    for suffix in API_SUFFIXES:
-        if f"/{path}".endswith(suffix):
-            base = url.rstrip("/")[: -len(suffix)]
-            return f"--url {url!r} ends in {suffix}: drop {suffix} (the harness adds it), e.g. --url {base}"
-    return None
 
 
 def _add_auth(parser: argparse.ArgumentParser) -> None:
@@ -241,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", type=Path, required=True, help="a journal-<run id>.jsonl from a report dir"
     )
     _add_auth(cleanup)
+    calibrate.register(commands, _add_auth)
     return parser
 
 
@@ -359,8 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("choose a command: run or cleanup (see contracts --help)")
+        parser.error("choose a command: run, cleanup or calibrate (see contracts --help)")
     try:
+        if args.command == "calibrate":
+            return calibrate.run(args)
         return _run(command, args) if args.command == "run" else _cleanup(command, args)
     except (
         UsageError,

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from contracts.cli import url_fix
 from contracts.run.capacity import hold_reason, room_from_project
 from contracts.run.events import Event, Held, StillWaiting
 from contracts.run.execute import RunOptions
 from contracts.run.waiting import ADAPT, ScenarioFailed, ScenarioInconclusive, VirtualTime
+from contracts.urls import url_fix
 from tests.contracts.test_waiting import ManualClock, StubControl, reader, wall_time
 
 RUNNING = frozenset({"Running"})
