@@ -150,11 +150,6 @@ class VirtualTime:
         return phase
 
 
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}:{rest:02d}"
-
-
 @dataclass
 class WallTime:
     """Polls a live backend: fast at first (a phase can be short), then backing off to `interval`; gives
