@@ -8,6 +8,7 @@ workloads API's `GET /api/v1/workloads/{id}`), never through anything particular
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -18,6 +19,9 @@ from contracts.run.outcome import Room
 from contracts.run.probes import shared_tls_context
 
 PROJECTS = "/api/v1/org-unit/projects"
+WORKLOADS_COUNT = "/api/v1/workloads/count"
+# What tells how busy the project already is.
+BUSY_PHASES = ("Running", "Pending")
 LOOKUP_TIMEOUT = 30.0
 UNLIMITED = -1.0
 
@@ -94,11 +98,22 @@ def room_from_project(project: dict[str, Any], project_id: str) -> Room:
 
 
 def read_room(base_url: str, token: str, project_id: str, emit: Emit) -> Room:
-    """The project's room, or an empty Room (nothing known) when the look-up is not served or refused."""
+    """The project's room from the org look-up (or nothing known when it is not served or refused), and
+    how busy the project is from the workloads API (where it is served)."""
     status, body = _get(base_url, f"{PROJECTS}/{project_id}", token, f"GET {PROJECTS}/{{projectId}}", emit)
     if status == 200 and isinstance(body, dict):
-        return room_from_project(body, project_id)
-    return Room(project_id, [f"project {project_id}: the org look-up answered {status}; room unknown"])
+        room = room_from_project(body, project_id)
+    else:
+        room = Room(project_id, [f"project {project_id}: the org look-up answered {status}; room unknown"])
+    counts = []
+    for phase in BUSY_PHASES:
+        query = f"?filterBy=projectId=={project_id},phase=={phase}"
+        status, body = _get(base_url, f"{WORKLOADS_COUNT}{query}", token, f"GET {WORKLOADS_COUNT}", emit)
+        count = body.get("count") if isinstance(body, dict) else None
+        if status != 200 or not isinstance(count, int):
+            return room
+        counts.append(f"{count} {phase}")
+    return replace(room, lines=[*room.lines, f"project {room.project}: workloads {', '.join(counts)}"])
 
 
 def hold_reason(workload: Any) -> str | None:
