@@ -122,7 +122,7 @@ def _findings(outcome: RunOutcome) -> list[Section]:
 
 def _requests(outcome: RunOutcome) -> str:
     probes = sum(1 for e in outcome.exchanges if e.probe)
-    return f"{len(outcome.exchanges)} (of them {probes} probes without a valid token)"
+    return f"{len(outcome.exchanges)} (of them {probes} the harness's own: probes without a valid token, look-ups)"
 
 
 def _inconclusive(outcome: RunOutcome) -> list[Section]:

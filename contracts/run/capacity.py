@@ -35,7 +35,11 @@ def _get(base_url: str, path: str, token: str, label: str, emit: Emit) -> tuple[
     response = httpx.get(
         base_url + path, headers=headers, timeout=LOOKUP_TIMEOUT, verify=shared_tls_context()
     )
-    emit(CaseAnswered(exchange(label, str(response.request.url), response.status_code, headers, b"")))
+    emit(
+        CaseAnswered(
+            exchange(label, str(response.request.url), response.status_code, headers, b"", probe=True)
+        )
+    )
     try:
         return response.status_code, response.json()
     except ValueError:

@@ -117,7 +117,7 @@ class ScenarioClient:
         return response
 
     def view(
-        self, path: str, params: dict[str, str] | None = None, label: str | None = None
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
     ) -> tuple[int, Any]:
         """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body. Counted
         in the reports under `label` (the path template; default: the path)."""
@@ -127,7 +127,8 @@ class ScenarioClient:
             base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT, verify=shared_tls_context()
         )
         url = str(response.request.url)
-        self.emit(CaseAnswered(exchange(label or f"GET {path}", url, response.status_code, headers, b"")))
+        answered = exchange(label or f"GET {path}", url, response.status_code, headers, b"", probe=probe)
+        self.emit(CaseAnswered(answered))
         self.last_curl = curl_line("GET", url, headers, None, base_url=base_url)
         try:
             return response.status_code, response.json()
@@ -243,7 +244,9 @@ class ScenarioContext:
 
     def hold_reason(self, workload_id: str) -> str | None:
         """The backend's reason for holding the training (the workloads API), if it serves one."""
-        status, workload = self.client.view(f"/api/v1/workloads/{workload_id}", label=WORKLOAD_VIEW)
+        status, workload = self.client.view(
+            f"/api/v1/workloads/{workload_id}", label=WORKLOAD_VIEW, probe=True
+        )
         return hold_reason(workload) if status == 200 else None
 
     def release(self) -> None:

@@ -264,7 +264,7 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
         if interruption_requested() and outcome.incomplete is None:
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
-        if outcome.incomplete is None and not outcome.exchanges and outcome.not_run:
+        if outcome.incomplete is None and all(e.probe for e in outcome.exchanges) and outcome.not_run:
             outcome.incomplete = "the --max-duration budget left no time to test anything"
         findings += _auth_findings(contract, outcome.exchanges)
         if schema is not None and any(not e.probe for e in outcome.exchanges):

@@ -165,7 +165,7 @@ class ScriptedClient:
         return next(self.phases)
 
     def view(
-        self, path: str, params: dict[str, str] | None = None, label: str | None = None
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
     ) -> tuple[int, Any]:
         return 404, None  # a backend without the workloads API
 
@@ -243,7 +243,7 @@ class ViewsClient(ScriptedClient):
         return answer
 
     def view(
-        self, path: str, params: dict[str, str] | None = None, label: str | None = None
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
     ) -> tuple[int, Any]:
         return self.views[path]
 
