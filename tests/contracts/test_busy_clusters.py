@@ -81,6 +81,9 @@ def test_a_project_without_room_is_inconclusive_naming_the_reason(
     report = (tmp_path / "r" / "report.md").read_text()
     assert report.startswith("# Contract run INCONCLUSIVE")
     assert "## Inconclusive" in report and "| lifecycle | inconclusive (the cluster had no room" in report
+    # What the run read of the room before the scenarios: the quota, and how busy the project was.
+    assert "| Room | project team-a, node pool default: GPU deserved 0, limit 0" in report
+    assert "| Room | project team-a: workloads 0 Running, 0 Pending |" in report
 
 
 def test_a_lasting_deleting_phase_with_auto_deletion_conforms(tmp_path: Path) -> None:
