@@ -136,6 +136,7 @@ def create_app(
     profile: str = "default",
     real_deployment: bool = False,
     state_file: Path | None = None,
+    state_recover: bool = False,
     own_process: bool = False,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
@@ -146,14 +147,23 @@ def create_app(
     where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
     profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
     no control API, `mock.runai/*` annotations ignored (the container's command still decides).
-    `state_file`: keep every accepted change there and replay it at start (raises StateFileError).
+    `state_file`: keep every accepted change there and replay it at start (raises StateFileError);
+    `state_recover`: keep the valid part of a damaged one instead of refusing it.
     `own_process`: the app is the process (the CLI's server): its heap is settled for a long-lived server
     when it starts serving (`settle_heap`); an app embedded in someone else's process leaves their
     collector alone."""
     config = config or load_config()
     settings = {"api": api, "profile": profile, "realDeployment": str(real_deployment)}
     durable = (
-        Durability.open(state_file, config=config, seed=seed, clock=clock, speed=speed, settings=settings)
+        Durability.open(
+            state_file,
+            config=config,
+            seed=seed,
+            clock=clock,
+            speed=speed,
+            settings=settings,
+            recover_damage=state_recover,
+        )
         if state_file
         else None
     )
