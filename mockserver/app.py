@@ -39,6 +39,7 @@ from mockserver.routes import Routes
 from mockserver.servers_box import ServersBox
 from mockserver.spec_once import validate_each_document_once
 from mockserver.specs import CONTROL_SPEC, load_spec
+from mockserver.tokenlimit import TokenRateLimit
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 from mockserver.virtualdate import VirtualDate
@@ -224,6 +225,7 @@ def create_app(
             identify=_identify(state.tokens),
         )
     app.add_middleware(RequestHead, position=MiddlewarePosition.BEFORE_EXCEPTION, hosts=hosts)
+    app.add_middleware(TokenRateLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if cors or control_cors:
         app.add_middleware(
             Cors,
