@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+import time
 import uuid
 from typing import Any
 
 from mockserver.cluster.command import plan_from_command
 from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
 from mockserver.cluster.index import WorkloadIndex
+from mockserver.cluster.jumps import Jumps
 from mockserver.cluster.lifecycle import TIMED, Effect, Trigger, transition_for
 from mockserver.cluster.loads import Load
 from mockserver.cluster.phases import DesiredPhase, Phase
@@ -48,13 +50,20 @@ class Engine:
         self.log = EventLog()
         self.job_seq = itertools.count()
         self.at = start
+        self._target = start  # where the running sync goes: how far a crash loop may jump
+        self.jumps = Jumps()
         self._cycle_requested = False
 
     # ------------------------------------------------------------------ time
-    def sync(self, now: float) -> None:
-        """Fire every timer due by `now`, in time order; scheduling cycles are timers too."""
+    def sync(self, now: float, budget: float | None = None) -> float:
+        """Fire every timer due by `now`, in time order; scheduling cycles are timers too. With a `budget`
+        (wall-clock seconds) stop at the first instant after it is spent; return the time reached."""
         now = max(now, self.at)
+        self._target = now
+        stop = None if budget is None else time.perf_counter() + budget
         while (due := self.timers.next_time()) is not None and due <= now:
+            if stop is not None and due > self.at and time.perf_counter() > stop:
+                return self.at  # between two instants: the caller lets others in, then goes on
             self.at = max(self.at, due)
             while (timer := self.timers.pop_due(self.at)) is not None:
                 if timer.action is ClusterTask.SCHEDULING_CYCLE:
@@ -70,6 +79,7 @@ class Engine:
                 ):
                     self.fire(training, self._resolve(training, timer.action))
         self.at = now
+        return now
 
     def request_cycle(self) -> None:
         """Something changed the queue or freed resources: schedule at the next period, as KAI does."""
@@ -131,6 +141,7 @@ class Engine:
             self.timers.add(
                 self.at + delay, training.workload_id, Trigger.BACKOFF_ELAPSED, training.generation
             )
+            self.jumps.backed_off(self, training, self._target)  # a repeating crash loop jumps ahead
         return True
 
     def _reason(self, training: Training, trigger: Trigger, target: Phase, why: str) -> str:
@@ -173,6 +184,7 @@ class Engine:
         elif effect is Effect.REMOVE:
             del self.trainings[training.workload_id]
             self.names_in_use.discard((training.project_id, training.name))
+            self.jumps.forget(training.workload_id)
             self.deleted[training.workload_id] = training
             if (entry := self.index.remove(training.workload_id)) is not None:  # index
                 self.deleted_index.put(entry)
