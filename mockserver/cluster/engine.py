@@ -27,6 +27,8 @@ from mockserver.cluster.training import Attempt, PhaseChange, Training
 # A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle an instant.
 _CYCLES_PER_INSTANT = 4
 _CLUSTER = ""  # the "workload id" of cluster-wide timers
+# Deleted trainings kept for `deleted=true` lists, whatever the retention time: memory stays bounded.
+MAX_DELETED = 10_000
 
 
 class Engine:
@@ -186,6 +188,10 @@ class Engine:
             self.names_in_use.discard((training.project_id, training.name))
             self.jumps.forget(training.workload_id)
             self.deleted[training.workload_id] = training
+            if len(self.deleted) > MAX_DELETED:  # bounded retention: the longest removed goes first
+                oldest = next(iter(self.deleted))
+                del self.deleted[oldest]
+                self.deleted_index.remove(oldest)  # index
             if (entry := self.index.remove(training.workload_id)) is not None:  # index
                 self.deleted_index.put(entry)
             self.timers.add(

@@ -7,6 +7,7 @@ naming the API field, so that one 400 lists them all together with the cluster's
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from mockserver.cluster.quantity import parse_quantity
 from mockserver.cluster.request import TrainingRequest
 from mockserver.cluster.resources import PodRequest, pod_request_from_compute
 from mockserver.parsing.bounds import bound_issues
+from mockserver.parsing.prune import prune_spec
 from mockserver.versions import ApiVersion
 
 # The documented defaults of the API's training spec.
@@ -35,11 +37,11 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
     issues = _spec_issues(spec) + _compute_issues(compute) + bound_issues(spec)
     preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
     request = TrainingRequest(
-        name=body["name"],
-        project_id=body["projectId"],
-        cluster_id=body["clusterId"],
+        name=_shared(body["name"]),
+        project_id=_shared(body["projectId"]),
+        cluster_id=_shared(body["clusterId"]),
         name_is_prefix=bool(body.get("useGivenNameAsPrefix")),
-        image=spec.get("image"),
+        image=_shared(spec.get("image")),
         pod=_pod_request(compute),
         pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
         priority_class=version.priority_for("Train", spec.get("priorityClass")),
@@ -54,7 +56,7 @@ def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedTraining:
         command=spec.get("command"),
         args=spec.get("args"),
         annotations=_annotations(spec.get("annotations")),
-        spec_document=body.get("spec"),
+        spec_document=prune_spec(body.get("spec"), version.spec),  # only what the version defines
     )
     return ParsedTraining(request, tuple(issues))
 
@@ -82,6 +84,11 @@ def _int(value: Any, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return default
     return int(min(max(value, -1e15), 1e15))
+
+
+def _shared(value: Any) -> Any:
+    """One copy of a string that many trainings repeat (project, cluster, image): 100,000 creates hold one."""
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def _annotations(items: Any) -> dict[str, str]:
