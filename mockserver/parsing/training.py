@@ -8,8 +8,11 @@ from mockserver.cluster.kinds import TRAINING
 from mockserver.parsing.request import ParsedRequest, parse_request
 from mockserver.versions import ApiVersion
 
+# The create body's schema in every version's document: its `spec` says which spec fields are kept.
+CREATION_SCHEMA = "TrainingCreationRequest"
+
 ParsedTraining = ParsedRequest
 
 
 def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedRequest:
-    return parse_request(body, version, TRAINING)
+    return parse_request(body, version, TRAINING, CREATION_SCHEMA)
