@@ -126,7 +126,7 @@ def workload(
 ) -> dict[str, Any]:
     project = topology.project(facts.project_id)
     department = topology.departments.get(facts.department_id)
-    pools_in_use = sorted({str(p["pool"]) for p in facts.placement})
+    pools_in_use = sorted({p.pool for p in facts.placement})
     asked = requested(version, facts.pod, facts.pods)
     completed = _completed_at(facts)
     answer: dict[str, Any] = {
