@@ -39,7 +39,7 @@ class Anchor:
 
     at: float
     restarts: int
-    fingerprint: tuple[Any, ...]
+    fingerprint: tuple[Any, ...] | None  # None where no jump could follow (not worth the look)
     last_seq: int  # the last event logged by then
     history: int  # the workload's history length by then
 
@@ -57,12 +57,28 @@ class Jumps:
         if timing.restart_delay(restarts - 1) != timing.restart_delay(restarts):
             self._anchors.pop(workload.workload_id, None)  # the back-off still grows: no two cycles alike
             return
-        anchor = Anchor(
-            engine.at, restarts, _fingerprint(engine, workload), engine.log.last_seq(), len(workload.history)
-        )
         before = self._anchors.get(workload.workload_id)
+        worth = (
+            before is not None
+            and before.restarts == restarts - 1
+            and target - engine.at > 3 * (engine.at - before.at)  # room for a jump over whole cycles
+            and _alone(engine, workload, before.last_seq)
+        )
+        # The fingerprint costs a look at the whole cluster: taken only where a jump could follow.
+        anchor = Anchor(
+            engine.at,
+            restarts,
+            _fingerprint(engine, workload) if worth else None,
+            engine.log.last_seq(),
+            len(workload.history),
+        )
         self._anchors[workload.workload_id] = anchor
-        if before is None or before.fingerprint != anchor.fingerprint or before.restarts != restarts - 1:
+        if (
+            not worth
+            or before is None
+            or before.fingerprint is None
+            or before.fingerprint != anchor.fingerprint
+        ):
             return
         period = anchor.at - before.at
         if period <= 0:
@@ -125,6 +141,17 @@ class Jumps:
 
 def _belongs(timer: Timer, workload: Workload) -> bool:
     return timer.workload_id == workload.workload_id or timer.action is ClusterTask.SCHEDULING_CYCLE
+
+
+def _alone(engine: Engine, workload: Workload, since: int) -> bool:
+    """Whether every event since `since` is the loop's own: if another workload moved, the cluster is not
+    as it was a cycle ago, and the fingerprints cannot match (so none is taken)."""
+    newer = engine.log.after(since, engine.log.capacity)
+    return (
+        bool(newer)
+        and newer[0].seq == since + 1
+        and all(e.workload_id == workload.workload_id for e in newer)
+    )
 
 
 def _live(engine: Engine, timer: Timer) -> bool:

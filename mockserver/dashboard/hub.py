@@ -45,13 +45,18 @@ def frame(kind: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def training_row(training: Workload) -> dict[str, Any]:
-    """A training as the dashboard's table shows it: the control API's view and its recent phases."""
+def training_row(training: Workload, since: int = 0) -> dict[str, Any]:
+    """A training as the dashboard's table shows it: the control API's view and its recent phases —
+    those after the first `since` of its history (a delta sends only the new ones; `historyFrom` says
+    where they go), at most the last HISTORY."""
     row = training_view(training)
+    total = len(training.history)
     row["history"] = [
         {"time": isoformat(change.time), "phase": change.phase.value, "reason": change.reason}
-        for change in training.history[-HISTORY:]
+        for change in training.history[max(since, total - HISTORY) :]
     ]
+    if since:
+        row["historyFrom"] = since
     return row
 
 
@@ -91,6 +96,7 @@ class Hub:
         self.subscribers: set[asyncio.Queue[str | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._tick = 0
+        self.history_sent: dict[str, int] = {}  # history length of each training as last sent
         self.rebuild()
 
     # ------------------------------------------------------------ subscribers
@@ -117,7 +123,7 @@ class Hub:
     def rebuild(self) -> None:
         """The whole state afresh (on the first subscriber and after a reset)."""
         with self.cluster.reading() as reader:
-            self.state = State()
+            self.state, self.history_sent = State(), {}
             self._refresh(reader, None)
             tail = reader_events(self.cluster, 0)
             self.seq, self.last = (tail[-1].seq, tail[-1]) if tail else (0, None)
@@ -167,9 +173,21 @@ class Hub:
         if changed is None:
             trainings = reader.trainings()
         else:
-            trainings = [t for wid in changed if (t := _live(reader, wid)) is not None]
-            state.drop("trainings", [w for w in changed if _live(reader, w) is None], removals)
-        state.merge("trainings", (training_row(t) for t in trainings), upserts)
+            # In submission order, so that a new one goes after the older ones, as in a snapshot.
+            found = (t for wid in changed if (t := _live(reader, wid)) is not None)
+            trainings = sorted(found, key=lambda t: t.queue_seq)
+            gone = [w for w in changed if _live(reader, w) is None]
+            state.drop("trainings", gone, removals)
+            for workload_id in gone:
+                self.history_sent.pop(workload_id, None)
+        for training in trainings:
+            # The state keeps a full row (a new stream's snapshot); the delta carries the new phases only.
+            full, held = training_row(training), state.tables["trainings"].get(training.workload_id)
+            if held != full:
+                state.tables["trainings"][training.workload_id] = full
+                sent = self.history_sent.get(training.workload_id, 0) if held is not None else 0
+                upserts.setdefault("trainings", []).append(training_row(training, sent) if sent else full)
+            self.history_sent[training.workload_id] = len(training.history)
         loads = reader.loads()
         state.merge("loads", (load_view(load) for load in loads), upserts)
         state.drop("loads", set(state.tables["loads"]) - {load.workload_id for load in loads}, removals)

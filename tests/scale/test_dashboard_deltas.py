@@ -20,7 +20,7 @@ CONTROL = {"X-Mock-Control": "1"}
 
 def _held(driver: Any) -> dict[str, Any]:
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return {trainings: state.snapshot.trainings.map(t => [t.workloadId, t.actualPhase]),"
+        "return {trainings: state.snapshot.trainings.map(t => [t.workloadId, t.actualPhase, t.history.length]),"
         " loads: state.snapshot.loads.map(l => l.workloadId),"
         " jobs: state.snapshot.jobs.map(j => [j.id, j.runningPods]).sort(), now: state.snapshot.now}"
     )
@@ -28,8 +28,18 @@ def _held(driver: Any) -> dict[str, Any]:
 
 def _truth(client: httpx.Client) -> dict[str, Any]:
     snap = client.get("/api/mock/v1/snapshot").json()
+    history = {  # the phases each training went through, as the workloads API's history tells them
+        t["workloadId"]: [
+            r
+            for r in client.get(f"/api/v1/workloads/{t['workloadId']}/history").json()["records"]
+            if r["meta"]["type"] == "PhaseUpdate"
+        ]
+        for t in snap["trainings"]
+    }
     return {
-        "trainings": [[t["workloadId"], t["actualPhase"]] for t in snap["trainings"]],
+        "trainings": [
+            [t["workloadId"], t["actualPhase"], len(history[t["workloadId"]])] for t in snap["trainings"]
+        ],
         "loads": [load["workloadId"] for load in snap["loads"]],
         "jobs": sorted([j["id"], j["runningPods"]] for j in snap["jobs"]),
         "now": snap["now"],
@@ -46,7 +56,7 @@ def test_the_page_follows_deltas_to_the_same_state_as_a_snapshot(page: Any, api:
     api.delete(f"/api/mock/v1/workloads/{load_id}", headers=CONTROL).raise_for_status()
     api.post("/api/mock/v1/clock/advance", json={"seconds": 3}, headers=CONTROL).raise_for_status()
     truth = _truth(api)
-    assert ids[1] not in [t for t, _ in truth["trainings"]] and truth["loads"] == []
+    assert ids[1] not in [t for t, _, _ in truth["trainings"]] and truth["loads"] == []
     until(page, lambda: _held(page) == truth, "the page's state to match the snapshot")
     row = page.find_elements("css selector", f'#trainings tr[data-workload="{ids[1]}"]')
     assert row == []  # the deleted training's row went with its delta

@@ -4,6 +4,7 @@
 
 const CONTROL = "/api/mock/v1";
 const MAX_EVENTS = 500;
+const MAX_HISTORY = 100; // phase changes kept per training, as the server's hub.py sends them
 const MAX_ROWS = 300;
 const OUTCOMES = ["Completed", "Failed", "ContainerFailure", "Preempted"];
 const TERMINAL = new Set(["Completed", "Failed"]);
@@ -494,6 +495,11 @@ function applyDelta(snap, delta) {
     const at = new Map(list.map((row, i) => [row[key], i]));
     for (const row of rows) {
       const i = at.get(row[key]);
+      // A training's row brings only the phases after its `historyFrom`-th: they follow what the page holds.
+      if (row.historyFrom !== undefined && i !== undefined) {
+        row.history = (list[i].history || []).concat(row.history).slice(-MAX_HISTORY);
+        delete row.historyFrom;
+      }
       if (i === undefined) {
         at.set(row[key], list.length);
         list.push(row);
