@@ -2,7 +2,8 @@
 and the read look-ups real clients make around it.
 
 The official documents are published for code generators, not for fuzzers, so a few in-memory fix-ups make
-them usable; every fix-up is recorded on the `Contract` and shown in the report, never applied silently.
+them usable (`contracts.fixups.READING`, each with its reason); every fix-up is recorded on the `Contract` and
+shown in the report, never applied silently.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import yaml
 
-from mockserver.specs import TRAININGS_SPEC, spec_file
+from contracts.fixups import METHODS, READING, TOKEN_OPERATION, apply, operation_items
+from mockserver.specs import TRAININGS_SPEC, served_contract, spec_file
 
-TOKEN_OPERATION = "grant_token"
 CREATE_OPERATION = "create_training1"
 GET_OPERATION = "get_training"
 DELETE_OPERATION = "delete_training"
@@ -59,7 +59,6 @@ LOOKUP_OPERATIONS = (
     "get_workload_pods",
 )
 FUZZED_OPERATIONS = TRAININGS_OPERATIONS + LOOKUP_OPERATIONS
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 class ContractError(Exception):
@@ -107,12 +106,14 @@ def default_spec() -> Path:
     return spec_file(TRAININGS_SPEC)
 
 
-def load_contract(source: str | None = None) -> Contract:
-    """Read our contract (default), or a path or URL to an OpenAPI 3 document with the trainings operations."""
-    location = source or str(default_spec())
-    document = _parse(_read(location), location)
+def load_contract(source: str | None = None, api: str | None = None) -> Contract:
+    """Read our contract (default: 2.18's, or the `api` version's), or a path or URL to an OpenAPI 3 document
+    with the trainings operations."""
+    bundled = served_contract(api) if api else TRAININGS_SPEC
+    location = source or str(spec_file(bundled))
+    document = read_document(location)
     # The bundled contract is named, not located: where the package is installed must not show in reports.
-    return prepare(document, source or f"{TRAININGS_SPEC} (bundled)")
+    return prepare(document, source or f"{bundled} (bundled)")
 
 
 def prepare(document: dict[str, Any], location: str) -> Contract:
@@ -120,7 +121,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
         raise ContractError(f"{location}: not an OpenAPI 3 document")
     document = copy.deepcopy(document)
-    offered = frozenset(str(op.get("operationId")) for _, _, op in _operation_items(document))
+    offered = frozenset(str(op.get("operationId")) for _, _, op in operation_items(document))
     fixups: list[str] = []
     info = document.setdefault("info", {})
     if not isinstance(info.get("version"), str):
@@ -131,11 +132,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
         info["version"] = str(info.get("version"))
     fixups.extend(_keep_trainings_paths(document))
     _drop_unreferenced_components(document)
-    fixups.extend(_exempt_token_operation(document))
-    fixups.extend(_document_malformed_query_answers(document))
-    fixups.extend(_department_ids_as_used(document))
-    fixups.extend(_type_untyped_objects(document))
-    fixups.extend(_null_in_nullable_enums(document))
+    fixups.extend(apply(READING, document))
     operations = _operations(document)
     missing = [op_id for op_id in TRAININGS_OPERATIONS if op_id not in operations]
     if missing:
@@ -149,6 +146,11 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
         fixups=tuple(fixups),
         offered=offered,
     )
+
+
+def read_document(location: str) -> dict[str, Any]:
+    """A JSON or YAML document (gzipped or not) from a path or an http(s) URL."""
+    return _parse(_read(location), location)
 
 
 def _read(location: str) -> str:
@@ -180,25 +182,18 @@ def _parse(text: str, location: str) -> dict[str, Any]:
     return document
 
 
-def _operation_items(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in (document.get("paths") or {}).items():
-        for method, operation in (item or {}).items():
-            if method in _METHODS and isinstance(operation, dict):
-                yield path, method, operation
-
-
 def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
     kept: dict[str, dict[str, Any]] = {}
     dropped = 0
     deprecated = []
-    for path, method, operation in _operation_items(document):
+    for path, method, operation in operation_items(document):
         operation_id = operation.get("operationId")
         if operation_id in LOOKUP_OPERATIONS and operation.get("deprecated") is True:
             # A look-up the document itself replaces (latest: the /v1/k8s node-pool list) is not held
             # against a backend that serves only its replacement.
             deprecated.append(str(operation_id))
         elif operation_id in FUZZED_OPERATIONS:
-            shared = {k: v for k, v in document["paths"][path].items() if k not in _METHODS}
+            shared = {k: v for k, v in document["paths"][path].items() if k not in METHODS}
             kept.setdefault(path, shared)[method] = operation
             continue
         dropped += 1
@@ -242,9 +237,9 @@ def _drop_unreferenced_components(document: dict[str, Any]) -> None:
 
 def _drop_links_to_missing_operations(document: dict[str, Any]) -> int:
     """Links whose target was cut away would make Schemathesis refuse the whole stateful phase."""
-    present = {operation.get("operationId") for _, _, operation in _operation_items(document)}
+    present = {operation.get("operationId") for _, _, operation in operation_items(document)}
     removed = 0
-    for _, _, operation in _operation_items(document):
+    for _, _, operation in operation_items(document):
         for response in (operation.get("responses") or {}).values():
             links = response.get("links") if isinstance(response, dict) else None
             if not isinstance(links, dict):
@@ -260,140 +255,10 @@ def _drop_links_to_missing_operations(document: dict[str, Any]) -> int:
     return removed
 
 
-def _exempt_token_operation(document: dict[str, Any]) -> list[str]:
-    for _, _, operation in _operation_items(document):
-        if operation.get("operationId") == TOKEN_OPERATION and "security" not in operation:
-            # The token endpoint cannot demand the token it hands out; the official documents inherit the
-            # global bearer requirement here only because they never override it.
-            operation["security"] = []
-            return ["grant_token inherits the global bearer requirement: treated as unauthenticated"]
-    return []
-
-
-def _document_malformed_query_answers(document: dict[str, Any]) -> list[str]:
-    """Give a 400 to the operations that take query parameters but document no 400 (nor a default).
-
-    The fuzzer sends malformed queries (`sortOrder=AAA`, a limit of -1) and any backend refuses them with
-    400; the official documents declare that answer on the org-unit lists but not on the workloads lists
-    or the cluster reads, so every backend would be flagged for refusing what it must refuse. The answer
-    added is the one the document itself gives its other malformed queries.
-    """
-    existing = next(
-        (
-            operation["responses"]["400"]
-            for _, _, operation in _operation_items(document)
-            if "400" in (operation.get("responses") or {})
-        ),
-        {"description": "The query is malformed."},
-    )
-    added = []
-    for _, method, operation in _operation_items(document):
-        responses = operation.get("responses") or {}
-        queried = any(
-            isinstance(parameter, dict) and _parameter(document, parameter).get("in") == "query"
-            for parameter in operation.get("parameters", [])
-        )
-        if queried and "400" not in responses and "default" not in responses:
-            responses["400"] = copy.deepcopy(existing)
-            added.append(str(operation.get("operationId", method)))
-    if not added:
-        return []
-    return [
-        f"{len(added)} operation(s) take query parameters but document no 400 for a malformed one "
-        f"({', '.join(added)}): the document's own 400 answer added"
-    ]
-
-
-def _parameter(document: dict[str, Any], parameter: dict[str, Any]) -> dict[str, Any]:
-    ref = parameter.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
-        found = (document.get("components", {}).get("parameters") or {}).get(ref.rsplit("/", 1)[1])
-        return found if isinstance(found, dict) else {}
-    return parameter
-
-
-def _department_ids_as_used(document: dict[str, Any]) -> list[str]:
-    """Drop `format: uuid` from department ids where the document contradicts itself about them.
-
-    2.18's department list and its parent/child links give a department's `id` the uuid format, while the
-    same document's department read (`Department.id`), the department path parameter, the trainings'
-    `departmentId` and every example use ids such as "2" (the latest document dropped the format from its
-    department list). A backend whose departments are numbered must not be flagged for it.
-    """
-    schemas = document.get("components", {}).get("schemas") or {}
-    dropped = 0
-    for name, schema in schemas.items():
-        if name.startswith("Department"):
-            dropped += _rewrite(schema, _drop_uuid_format_of_id)
-    return (
-        [f"{dropped} department id schema(s) demand a uuid the document's own ids are not: format dropped"]
-        if dropped
-        else []
-    )
-
-
-def _drop_uuid_format_of_id(schema: dict[str, Any]) -> bool:
-    identifier = (schema.get("properties") or {}).get("id")
-    if isinstance(identifier, dict) and identifier.get("format") == "uuid":
-        del identifier["format"]
-        return True
-    return False
-
-
-def _rewrite(node: Any, rewrite: Callable[[dict[str, Any]], bool]) -> int:
-    """Apply `rewrite` to every mapping below `node`; returns how many it changed."""
-    if isinstance(node, dict):
-        return int(rewrite(node)) + sum(_rewrite(value, rewrite) for value in node.values())
-    if isinstance(node, list):
-        return sum(_rewrite(value, rewrite) for value in node)
-    return 0
-
-
-def _add_object_type(schema: dict[str, Any]) -> bool:
-    if ("properties" in schema or "required" in schema) and "type" not in schema and "$ref" not in schema:
-        schema["type"] = "object"
-        return True
-    return False
-
-
-def _add_null_to_enum(schema: dict[str, Any]) -> bool:
-    enum = schema.get("enum")
-    if schema.get("nullable") is True and isinstance(enum, list) and None not in enum:
-        enum.append(None)
-        return True
-    return False
-
-
-def _type_untyped_objects(document: dict[str, Any]) -> list[str]:
-    """Give `type: object` to schemas that declare properties but no type.
-
-    Without it a bare number or string satisfies e.g. the official TrainingCreationRequest (an allOf of
-    type-less property lists), so the fuzzer would call `5` a valid create body and flag every backend
-    that rejects it.
-    """
-    count = _rewrite(document.get("components", {}).get("schemas", {}), _add_object_type)
-    return [f"{count} schema(s) declare properties without `type: object`: typed as objects"] if count else []
-
-
-def _null_in_nullable_enums(document: dict[str, Any]) -> list[str]:
-    """Add `null` to the enum of every `nullable: true` schema that lists values.
-
-    OpenAPI 3.0.3 says an enum restricts a nullable value too, so `null` is valid only when listed; the
-    Run:ai documents (and ours) mark optional enums nullable without listing it, and Schemathesis then
-    calls a null a schema violation that every lenient backend "accepts".
-    """
-    count = _rewrite(document, _add_null_to_enum)
-    return (
-        [f"{count} nullable enum(s) do not list null: null added, as `nullable: true` intends"]
-        if count
-        else []
-    )
-
-
 def _operations(document: dict[str, Any]) -> dict[str, Operation]:
     global_security = document.get("security") or []
     result = {}
-    for path, method, operation in _operation_items(document):
+    for path, method, operation in operation_items(document):
         statuses = tuple(sorted(int(code) for code in operation.get("responses", {}) if str(code).isdigit()))
         if not any(200 <= status < 300 for status in statuses):
             raise ContractError(f"{method.upper()} {path} declares no 2xx response")

@@ -111,8 +111,9 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "--api",
         choices=sorted(VERSIONS),
         default=DEFAULT_VERSION,
-        help="API version to serve: 2.18 (create 200, delete 204) or latest (create 202, "
-        "delete 202 with a body, deletedAt, preemptibility) (default: %(default)s)",
+        help="API version to serve, 2.18 to 2.24 (latest is 2.24): each with its own contract and its "
+        "differences, e.g. create 200 and delete 204 up to 2.20, 202 from 2.21 (docs/versions.md) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--profile",
@@ -181,6 +182,12 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         default=None,
         help="keep the cluster in this SQLite file: every accepted change is saved before its answer, "
         "and a restart with the same file continues where the last run stopped (default: memory only)",
+    )
+    parser.add_argument(
+        "--state-recover",
+        action="store_true",
+        help="start even if the --state file is damaged: keep the commands before the damage, move the "
+        "damaged file aside and say how many commands were dropped (default: refuse to start, exit 2)",
     )
     _with_environment(parser, environ)
     return parser
@@ -303,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             real_deployment=args.real_deployment,
             state_file=args.state,
+            state_recover=args.state_recover,
             own_process=True,
         )
     except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
@@ -337,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         replayed = app.mock_durability.replayed
         changes = "1 change" if replayed == 1 else f"{replayed} changes"
         print(f"State file: {args.state} ({changes} replayed; each accepted change is kept)", flush=True)
+        if app.mock_durability.recovered is not None:
+            print(f"  RECOVERED: {app.mock_durability.recovered.summary()}", flush=True)
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"
         print(exposure_notice(base, args.host, control_token), flush=True)

@@ -25,6 +25,16 @@ OFFICIAL_VERSIONS = ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23", "2.24")
 LATEST_OFFICIAL = OFFICIAL_VERSIONS[-1]
 
 
+def served_contract(version: str) -> str:
+    """The contract file served for an API version ("2.18" … "2.24", or "latest"), written by
+    scripts/derive_contracts.py; latest keeps the file name clients and docs already use."""
+    if version not in (*OFFICIAL_VERSIONS, "latest"):
+        raise KeyError(
+            f"no contract for API version {version!r}; known: {', '.join(OFFICIAL_VERSIONS)}, latest"
+        )
+    return LATEST_SPEC if version in ("latest", LATEST_OFFICIAL) else f"trainings-{version}.yaml"
+
+
 def spec_dir() -> Path:
     for candidate in _CANDIDATES:
         if (candidate / TRAININGS_SPEC).is_file():

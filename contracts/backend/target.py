@@ -57,8 +57,8 @@ class Target:
         return cls(base_url=base_url, control=FakeControl.detect(base_url))
 
     @classmethod
-    def start_fake(cls, seed: int, config: Path | None = None) -> Target:
-        server = LocalServer.start(fake_command(seed, config))
+    def start_fake(cls, seed: int, config: Path | None = None, api: str | None = None) -> Target:
+        server = LocalServer.start(fake_command(seed, config, api=api))
         return cls(base_url=server.base_url, control=FakeControl(server.base_url), server=server)
 
     @property

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.cluster.events import ClusterTask, Timer
-from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.lifecycle import Effect, Trigger
 from mockserver.cluster.phases import Phase
-from mockserver.cluster.training import PhaseChange, Training
+from mockserver.cluster.workload import Workload
 
 if TYPE_CHECKING:
     from mockserver.cluster.engine import Engine
@@ -47,7 +47,7 @@ class Jumps:
         self._anchors: dict[str, Anchor] = {}
         self.jumped = 0  # cycles computed rather than stepped (for tests and benchmarks)
 
-    def backed_off(self, engine: Engine, training: Training, target: float) -> None:
+    def backed_off(self, engine: Engine, training: Workload, target: float) -> None:
         """The training crashed and waits out its back-off; jump if the last cycle repeats up to `target`."""
         timing, restarts = engine.timing, training.restarts
         if timing.restart_delay(restarts - 1) != timing.restart_delay(restarts):
@@ -83,7 +83,7 @@ class Jumps:
         if cycles > 0:
             self._jump(engine, training, before, anchor, period, cycles)
 
-    def _cycles(self, engine: Engine, training: Training, period: float, target: float) -> int:
+    def _cycles(self, engine: Engine, training: Workload, period: float, target: float) -> int:
         """How many whole cycles can be copied: the last two before the target are left to step."""
         cycles = math.floor((target - engine.at) / period) - 2
         cycles = min(cycles, training.request.backoff_limit - training.restarts - 2)
@@ -93,7 +93,7 @@ class Jumps:
         return max(0, cycles)
 
     def _jump(
-        self, engine: Engine, training: Training, before: Anchor, anchor: Anchor, period: float, cycles: int
+        self, engine: Engine, training: Workload, before: Anchor, anchor: Anchor, period: float, cycles: int
     ) -> None:
         restarts = training.restarts
         numbered = _Numbered(restarts, training.request.backoff_limit)
@@ -101,7 +101,7 @@ class Jumps:
             (e.time, e.kind, e.workload_id, e.phase, numbered.parts(e.message))
             for e in engine.log.after(before.last_seq, anchor.last_seq - before.last_seq)
         ]
-        changes = [(c.time, c.phase, numbered.parts(c.reason)) for c in training.history[before.history :]]
+        changes = [(c.time, c, numbered.parts(c.reason)) for c in training.history[before.history :]]
         keep = engine.log.capacity // max(1, len(events))  # older copies would fall out of the log at once
         engine.log.skip(max(0, cycles - keep) * len(events))
         for k in range(1, cycles + 1):
@@ -110,16 +110,16 @@ class Jumps:
                 for at, kind, workload_id, phase, message in events:
                     engine.log.record(at + shift, kind, workload_id, phase, numbered.text(message, count))
             training.history.extend(
-                PhaseChange(at + shift, phase, numbered.text(reason, count)) for at, phase, reason in changes
+                replace(change, time=at + shift, reason=numbered.text(reason, count))
+                for at, change, reason in changes
             )
         seconds = cycles * period
         training.restarts += cycles
         training.phase_since += seconds
         if training.phase_message is not None:
             training.phase_message = numbered.text(numbered.parts(training.phase_message), training.restarts)
-        if training.pending_reason is not None:
-            reason = _Numbered(restarts, training.request.backoff_limit, "restart ")
-            training.pending_reason = reason.text(reason.parts(training.pending_reason), training.restarts)
+        if training.actual_phase is Phase.PENDING:
+            engine._effect(training, Effect.BACK_OFF)  # the back-off's reason, with the new restart count
         engine.timers.shift(lambda t: _belongs(t, training), seconds)
         engine.at += seconds
         self.jumped += cycles
@@ -131,11 +131,11 @@ class Jumps:
         self._anchors.pop(workload_id, None)
 
 
-def _belongs(timer: Timer, training: Training) -> bool:
+def _belongs(timer: Timer, training: Workload) -> bool:
     return timer.workload_id == training.workload_id or timer.action is ClusterTask.SCHEDULING_CYCLE
 
 
-def _alone(engine: Engine, training: Training, since: int) -> bool:
+def _alone(engine: Engine, training: Workload, since: int) -> bool:
     """Whether every event since `since` is the loop's own: if another workload moved, the cluster is not
     as it was a cycle ago, and the fingerprints cannot match (so none is taken)."""
     newer = engine.log.after(since, engine.log.capacity)
@@ -150,18 +150,17 @@ def _live(engine: Engine, timer: Timer) -> bool:
     """False for a training's timer set for an earlier phase: it fires into nothing whenever it fires."""
     if not isinstance(timer.action, Trigger):
         return True
-    training = engine.trainings.get(timer.workload_id)
+    training = engine.workloads.get(timer.workload_id)
     return training is not None and training.generation == timer.generation
 
 
-def _fingerprint(engine: Engine, looping: Training) -> tuple[Any, ...]:
+def _fingerprint(engine: Engine, looping: Workload) -> tuple[Any, ...]:
     """Everything the next cycle depends on, with times relative to now and the restart count left out."""
     others = tuple(
         (t.workload_id, t.actual_phase, t.desired_phase, t.restarts, t.pending_reason, t.phase_since)
-        for t in engine.trainings.values()
+        for t in engine.workloads.values()
         if t is not looping
     )
-    loads = tuple((load.workload_id, load.running, load.pending_reason) for load in engine.loads.values())
     timers = tuple(
         sorted(
             (t.time - engine.at, t.workload_id, str(t.action), t.generation == looping.generation)
@@ -170,7 +169,7 @@ def _fingerprint(engine: Engine, looping: Training) -> tuple[Any, ...]:
         )
     )
     mine = (looping.actual_phase is Phase.PENDING, looping.desired_phase, looping.attempt)
-    return (mine, others, loads, timers, repr(engine.scheduler.snapshot()))
+    return (mine, others, timers, repr(engine.scheduler.snapshot()))
 
 
 class _Numbered:

@@ -22,7 +22,7 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.reader import ClusterReader
-from mockserver.cluster.training import Training
+from mockserver.cluster.workload import Workload as Training
 from mockserver.views.control import clock_view, event_view, load_view, training_view
 
 TICK_SECONDS = 0.25

@@ -1,8 +1,8 @@
 """A submitted spec cut down to what the API version defines, before it is stored.
 
-The contract's training spec does not forbid other keys (no `additionalProperties: false`), so a create
+The contract's workload specs do not forbid other keys (no `additionalProperties: false`), so a create
 with unknown keys is accepted, as Run:ai accepts it — and, as Kubernetes prunes unknown fields of a
-structural schema, the fake keeps only the fields the version's document defines. The answer echoes the
+structural schema, the fake keeps only the fields the version's create operation defines. The answer echoes the
 pruned spec. This bounds what a training holds: a 1 MiB body of unknown keys stores nothing of them.
 
 Objects with `properties` keep those keys (recursively); `additionalProperties` with a schema keeps every
@@ -18,25 +18,32 @@ from typing import Any
 
 from mockserver.specs import load_spec
 
-SPEC_SCHEMA = "TrainingSpecFields"
 MAX_SHARED = 1024
 _alike: dict[str, dict[str, Any]] = {}
 
 
 @functools.cache
-def _schemas(document: str) -> dict[str, Any]:
-    schemas: dict[str, Any] = load_spec(document)["components"]["schemas"]
-    return schemas
+def _spec_schema(document: str, create_path: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The schema of `spec` in the create body of `create_path`, and the document's schemas (None: the
+    document has no such operation, and nothing is pruned)."""
+    spec = load_spec(document)
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    try:
+        body = spec["paths"][create_path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    except (KeyError, TypeError):
+        return None
+    found = _resolve(body, schemas).get("properties", {}).get("spec")
+    return (dict(found), schemas) if isinstance(found, Mapping) else None
 
 
-def prune_spec(spec: Any, document: str) -> Any:
-    """`spec` as the version's `TrainingSpecFields` defines it (anything not a dict is returned as is).
-    Alike specs come back as one shared object (clients create the same spec over and over); nobody
-    changes a stored spec, the answers only render it."""
-    schemas = _schemas(document)
-    pruned = _prune(spec, schemas.get(SPEC_SCHEMA, {}), schemas, 0)
-    if not isinstance(pruned, dict):
-        return pruned
+def prune_spec(spec: Any, document: str, create_path: str) -> Any:
+    """`spec` as the version's create operation at `create_path` defines it (anything not a dict is
+    returned as is). Alike specs come back as one shared object (clients create the same spec over and
+    over); nobody changes a stored spec, the answers only render it."""
+    found = _spec_schema(document, create_path)
+    if found is None or not isinstance(spec, dict):
+        return spec
+    pruned = _prune(spec, found[0], found[1], 0)
     try:
         key = json.dumps(pruned, sort_keys=True)
     except (TypeError, ValueError):

@@ -1,11 +1,16 @@
-"""The rows of the versions table: 2.18 (the default, the seed's) and the latest published version.
+"""The rows of the versions table: every release from 2.18 (the default, the seed's) to 2.24 ("latest").
 
-A new version is one more row: copy the nearest one and change what its official document changes.
+A new version is one more row: copy the nearest one and change what its official document changes. The
+rows between 2.18 and latest say, each against the one before, what the official document of that
+release changes (docs/versions.md lists those changes; tests/api/test_versions.py holds the field sets to
+the documents).
 """
 
 from __future__ import annotations
 
-from mockserver.specs import LATEST_SPEC, TRAININGS_SPEC
+from dataclasses import replace
+
+from mockserver.specs import LATEST_SPEC, TRAININGS_SPEC, served_contract
 from mockserver.versions.table import ApiVersion
 
 _ACTIONS = frozenset({"suspend", "resume", "delete"})
@@ -115,5 +120,68 @@ LATEST = ApiVersion(
     ),
 )
 
-VERSIONS = {row.name: row for row in (V2_18, LATEST)}
+# 2.19: the org-unit reads and `/api/v1/node-pools` in their newer shape (org details, node pools no longer
+# the /v1/k8s list), workloads with priority, phaseReason, command and pending scheduling messages, and the
+# project and department lists' newer filters; a listed project still requires `phase`.
+V2_19 = replace(
+    V2_18,
+    name="2.19",
+    spec=served_contract("2.19"),
+    cluster_version="2.19.0",
+    workload_details=True,
+    cluster_state=True,
+    org_details=True,
+    legacy_node_pools=False,
+    project_fields=LATEST.project_fields - {f"avgGpuMemoryUtilization{s}" for s in ("24h", "7d", "30d")},
+    department_fields=LATEST.department_fields
+    - {f"avgGpuMemoryUtilization{s}" for s in ("24h", "7d", "30d")},
+)
+# 2.20: `search` on the workloads and projects lists, events newest first by default, idle-GPU filters; a
+# listed project no longer requires `phase`.
+V2_20 = replace(
+    V2_19,
+    name="2.20",
+    spec=served_contract("2.20"),
+    cluster_version="2.20.0",
+    project_phase_field=False,
+    search=True,
+    events_newest_first=True,
+    workload_fields=V2_19.workload_fields | {"idleGpus", "idleAllocatedGpus"},
+)
+# 2.21: create and delete answer 202 (delete with `{code, message}`), trainings show `deletedAt`.
+V2_21 = replace(
+    V2_20,
+    name="2.21",
+    spec=served_contract("2.21"),
+    cluster_version="2.21.0",
+    create_status=202,
+    delete_status=202,
+    shows_deleted_at=True,
+    workload_fields=V2_20.workload_fields | {"phaseUpdatedAt"},
+)
+# 2.22: the priority classes `very-low` … `very-high` (training Low, interactive High by default), GPU
+# memory utilisation averages on the org-unit lists, workloads filtered by category and priority.
+V2_22 = replace(
+    V2_21,
+    name="2.22",
+    spec=served_contract("2.22"),
+    cluster_version="2.22.0",
+    priority_classes=LATEST.priority_classes,
+    default_priority=LATEST.default_priority,
+    workload_fields=V2_21.workload_fields | {"category", "priority"},
+    project_fields=LATEST.project_fields,
+    department_fields=LATEST.department_fields,
+)
+# 2.23: the workloads list's filters as in latest (run times, AI applications, guaranteed runtime).
+V2_23 = replace(
+    V2_22,
+    name="2.23",
+    spec=served_contract("2.23"),
+    cluster_version="2.23.0",
+    workload_fields=_WORKLOAD_FIELDS_LATEST,
+)
+# 2.24 is latest (`spec.preemptibility`, token `expiresIn`, no MIG profiles), under its own name.
+V2_24 = replace(LATEST, name="2.24")
+
+VERSIONS = {row.name: row for row in (V2_18, V2_19, V2_20, V2_21, V2_22, V2_23, V2_24, LATEST)}
 DEFAULT_VERSION = V2_18.name

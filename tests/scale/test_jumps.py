@@ -129,7 +129,7 @@ def test_a_year_of_a_thousand_pod_crash_loop_is_arithmetic() -> None:
     cluster.advance(YEAR)
     engine = cluster._engine
     assert engine.jumps.jumped > 400  # nearly every cycle computed
-    training = engine.deleted.get(workload) or engine.trainings.get(workload)
+    training = engine.deleted.get(workload) or engine.workloads.get(workload)
     # backoffLimit 500: it failed at its 501st crash, was deleted after its auto-deletion delay and purged
     # after the retention, all within the year.
     assert training is None
