@@ -18,6 +18,7 @@ from typing import Any
 
 from mockserver.about import package_version
 from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
+from mockserver.cluster.cluster import stop_advances
 from mockserver.cluster.errors import ConfigError
 from mockserver.cluster.timing import PROFILES
 from mockserver.config import DEFAULT_CONFIG, load_config
@@ -366,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def handle_exit(signum: int, frame: FrameType | None) -> None:
         close_streams()  # open dashboard streams end now: the stop is prompt and clean
+        stop_advances()  # so does a clock advance at work in a worker thread
         stop_uvicorn(signum, frame)
 
     server.handle_exit = handle_exit  # type: ignore[method-assign,assignment]

@@ -39,6 +39,16 @@ FORCED_OUTCOMES: dict[str, tuple[Trigger, frozenset[Phase]]] = {
 }
 
 
+# Wall-clock seconds of work an advance does while holding the lock; then others may take it.
+ADVANCE_SLICE_SECONDS = 0.02
+# Set when the process stops: a running advance ends at its next slice.
+_stopping = threading.Event()
+
+
+def stop_advances() -> None:
+    _stopping.set()
+
+
 class FakeCluster:
     def __init__(
         self,
@@ -75,12 +85,23 @@ class FakeCluster:
             )
 
     def advance(self, seconds: float) -> float:
+        """Move the manual clock on, a slice of work at a time: between slices the lock is free, so other
+        callers go on (seeing the clock where the work got to), and a stopping server ends the advance."""
         with self._lock:
             if self.clock.mode != "manual":
                 raise Conflict("the clock is realtime; start the server with --clock manual to advance it")
-            self.clock.advance(seconds)
-            self._engine.sync(self.clock.now())
-            return self._engine.at
+            engine, target = self._engine, self.clock.now() + seconds
+        while True:
+            with self._lock:
+                if self._engine is not engine:  # a reset meanwhile: the advance belonged to the old cluster
+                    return self._engine.at
+                if _stopping.is_set():
+                    raise Conflict(f"the server is stopping; the clock got to {self._engine.at:.0f} s")
+                reached = engine.sync(target, ADVANCE_SLICE_SECONDS)
+                if reached > self.clock.now():
+                    self.clock.advance(reached - self.clock.now())
+                if reached >= target:
+                    return engine.at
 
     def now(self) -> float:
         with self._synced() as engine:

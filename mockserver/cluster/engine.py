@@ -7,12 +7,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+import time
 import uuid
 from typing import Any
 
 from mockserver.cluster.command import plan_from_command
 from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
 from mockserver.cluster.index import WorkloadIndex
+from mockserver.cluster.jumps import Jumps
 from mockserver.cluster.kinds.base import WorkloadKind
 from mockserver.cluster.lifecycle import Effect, Trigger, transition_for
 from mockserver.cluster.phases import DesiredPhase, Phase
@@ -27,6 +29,8 @@ from mockserver.cluster.workload import Attempt, PhaseChange, Workload
 # A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle an instant.
 _CYCLES_PER_INSTANT = 4
 _CLUSTER = ""  # the "workload id" of cluster-wide timers
+# Deleted workloads kept for `deleted=true` lists, whatever the retention time: memory stays bounded.
+MAX_DELETED = 10_000
 
 
 class Engine:
@@ -50,13 +54,20 @@ class Engine:
         self.log = EventLog()
         self.job_seq = itertools.count()
         self.at = start
+        self._target = start  # where the running sync goes: how far a crash loop may jump
+        self.jumps = Jumps()
         self._cycle_requested = False
 
     # ------------------------------------------------------------------ time
-    def sync(self, now: float) -> None:
-        """Fire every timer due by `now`, in time order; scheduling cycles are timers too."""
+    def sync(self, now: float, budget: float | None = None) -> float:
+        """Fire every timer due by `now`, in time order; scheduling cycles are timers too. With a `budget`
+        (wall-clock seconds) stop at the first instant after it is spent; return the time reached."""
         now = max(now, self.at)
+        self._target = now
+        stop = None if budget is None else time.perf_counter() + budget
         while (due := self.timers.next_time()) is not None and due <= now:
+            if stop is not None and due > self.at and time.perf_counter() > stop:
+                return self.at  # between two instants: the caller lets others in, then goes on
             self.at = max(self.at, due)
             while (timer := self.timers.pop_due(self.at)) is not None:
                 if timer.action is ClusterTask.SCHEDULING_CYCLE:
@@ -72,6 +83,7 @@ class Engine:
                 ):
                     self.fire(workload, self._resolve(workload, timer.action))
         self.at = now
+        return now
 
     def request_cycle(self) -> None:
         """Something changed the queue or freed resources: schedule at the next period, as KAI does."""
@@ -147,6 +159,7 @@ class Engine:
             self.timers.add(
                 self.at + delay, workload.workload_id, Trigger.BACKOFF_ELAPSED, workload.generation
             )
+            self.jumps.backed_off(self, workload, self._target)  # a repeating crash loop jumps ahead
         return True
 
     def _reason(self, workload: Workload, trigger: Trigger, target: Phase, why: str) -> str:
@@ -197,8 +210,13 @@ class Engine:
             if workload.kind.unique_names:
                 self.names_in_use.discard((workload.project_id, workload.name))
             entry = self.index.remove(workload.workload_id)  # index
+            self.jumps.forget(workload.workload_id)
             if workload.kind.retained:
                 self.deleted[workload.workload_id] = workload
+                if len(self.deleted) > MAX_DELETED:  # bounded retention: the longest removed goes first
+                    oldest = next(iter(self.deleted))
+                    del self.deleted[oldest]
+                    self.deleted_index.remove(oldest)  # index
                 if entry is not None:
                     self.deleted_index.put(entry)  # index
                 self.timers.add(

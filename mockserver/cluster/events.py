@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from mockserver.cluster.lifecycle import Trigger
@@ -46,6 +47,14 @@ class Timers:
         if self._heap and self._heap[0].time <= now:
             return heapq.heappop(self._heap)
         return None
+
+    def waiting(self) -> list[Timer]:
+        return list(self._heap)
+
+    def shift(self, chosen: Callable[[Timer], bool], seconds: float) -> None:
+        """Move the chosen timers `seconds` later, keeping their order among equal times."""
+        self._heap = [replace(t, time=t.time + seconds) if chosen(t) else t for t in self._heap]
+        heapq.heapify(self._heap)
 
 
 class EventKind(str, Enum):
@@ -91,6 +100,19 @@ class EventLog:
         self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message, codes))
         if len(self._events) > self._capacity:
             del self._events[: len(self._events) - self._capacity]
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def last_seq(self) -> int:
+        return self._events[-1].seq if self._events else 0
+
+    def skip(self, count: int) -> None:
+        """Use up `count` sequence numbers: events computed but older than the log keeps (see jumps.py)."""
+        if count > 0:
+            self._events.clear()  # what follows fills the log, so it stays dense
+            self._seq = itertools.count(next(self._seq) + count)
 
     def after(self, seq: int, limit: int = 1000) -> list[Event]:
         # Sequence numbers are dense and ordered: find the first newer event by bisection.

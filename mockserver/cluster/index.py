@@ -34,6 +34,11 @@ class Field(Enum):
     NAME = "name"
 
 
+# Fields with a set of ids per value; names are nearly all distinct, so they are looked up in the sorted
+# list instead (a set per name would cost about 500 bytes a workload).
+BUCKETED = (Field.PROJECT, Field.PHASE, Field.TYPE)
+
+
 class Order(Enum):
     SUBMITTED = "submitted"  # also creation time: it never decreases along the submission sequence
     NAME = "name"
@@ -79,7 +84,7 @@ def milliseconds(timestamp: float) -> int:
 class WorkloadIndex:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}  # in submission order
-        self._buckets: dict[Field, dict[str, set[str]]] = {field: {} for field in Field}
+        self._buckets: dict[Field, dict[str, set[str]]] = {field: {} for field in BUCKETED}
         self._by_name: list[tuple[str, int, str]] = []  # (name, seq, id), sorted
 
     # ------------------------------------------------------------------ hooks
@@ -93,7 +98,7 @@ class WorkloadIndex:
         workload_id = entry.workload_id
         self.remove(workload_id)
         self._entries[workload_id] = entry
-        for field in Field:
+        for field in BUCKETED:
             self._buckets[field].setdefault(entry.value(field), set()).add(workload_id)
         bisect.insort(self._by_name, (entry.name, entry.seq, workload_id))
 
@@ -112,7 +117,7 @@ class WorkloadIndex:
         entry = self._entries.pop(workload_id, None)
         if entry is None:
             return None
-        for field in Field:
+        for field in BUCKETED:
             self._drop(field, entry.value(field), workload_id)
         key = (entry.name, entry.seq, workload_id)
         at = bisect.bisect_left(self._by_name, key)
@@ -187,11 +192,20 @@ class WorkloadIndex:
             return iter(self._entries)
         return _ties_forward(keyed) if query.descending else (wid for _, wid in keyed)
 
+    def _named(self, name: str) -> set[str]:
+        """The ids of the workloads called `name`: a range of the name-sorted list (no set per name)."""
+        by_name = self._by_name
+        at, found = bisect.bisect_left(by_name, (name,)), set()
+        while at < len(by_name) and by_name[at][0] == name:
+            found.add(by_name[at][2])
+            at += 1
+        return found
+
     def _candidate_sets(self, query: Query) -> list[set[str]] | None:
         """The sets every answer lies in (None: no narrowing); an empty set when nothing can match."""
         sets: list[set[str]] = []
         for field, value in query.equal:
-            sets.append(self._buckets[field].get(value, set()))
+            sets.append(self._named(value) if field is Field.NAME else self._buckets[field].get(value, set()))
         if query.projects is not None:
             buckets = self._buckets[Field.PROJECT]
             mine = [buckets[p] for p in query.projects if p in buckets]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mockserver.cluster.admission import Caller
@@ -74,5 +75,5 @@ class ClusterReader:
         """The scheduler's pods of this workload (None while nothing is placed)."""
         return self._engine.scheduler.placement(workload_id)
 
-    def scheduler_snapshot(self) -> dict[str, Any]:
-        return self._engine.scheduler.snapshot()
+    def scheduler_snapshot(self, job_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        return self._engine.scheduler.snapshot(job_ids)

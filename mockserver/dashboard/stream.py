@@ -3,46 +3,51 @@
 Served by a middleware, outside the control API's contract: an endless stream can be neither tried in
 Swagger UI nor fuzzed (Schemathesis would wait on every example).
 
-One connection replaces polling: the server looks at the cluster a few times a second (cheap: the
-event log's tail and the clock) and sends only what changed:
+A stream starts with the whole state once and then follows the cluster's hub (`hub.py`), which looks at
+the cluster a few times a second for every stream together and hands each the same frames:
 
-- `snapshot`: the control API's snapshot, each training with its phase history, after any new event,
-  a manual clock move or a reset;
+- `snapshot`: the control API's snapshot, each training with its recent phase history — on connect and
+  after a reset;
+- `delta`: what changed since the last frame: `upsert` (rows of trainings, loads, jobs, nodes, projects,
+  departments, by their ids) and `remove` (ids), and the virtual time `now`;
 - `events`: the new entries of the event log (the SSE `id` is the last sequence number, so a
   reconnecting browser resumes where it stopped);
 - `clock`: the virtual time, once a second while it runs by itself;
 - `reset`: the cluster was reset; the log starts again from 1.
+
+Streams are bounded apart from API connections: at most `MAX_STREAMS` at once (503 beyond, with the
+connection closed, so dashboards never hold the slots API clients need); a stream whose client stops
+reading (`MAX_QUEUED` frames waiting) or that had nothing to tell for `IDLE_SECONDS` ends, and the
+dashboard reconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
-from mockserver.cluster.events import Event
+from mockserver.dashboard import hub as hubs
+from mockserver.dashboard.hub import frame
 from mockserver.digits import plain_int
 from mockserver.errorbody import error_body
-from mockserver.views.control import clock_view, event_view, snapshot_view
+from mockserver.views.control import event_view
 
 STREAM_PATH = "/api/mock/v1/stream"
 
-TICK_SECONDS = 0.25
-CLOCK_EVERY_TICKS = 4
-KEEPALIVE_EVERY_TICKS = 60  # a comment line now and then keeps proxies from closing an idle stream
-BACKLOG = 500  # events sent on connect: enough history for the page, bounded for a long-lived server
+WAKE_SECONDS = 1.0  # a stream with nothing to send looks at the stop flag this often
+KEEPALIVE_SECONDS = 15  # a comment line now and then keeps proxies from closing a quiet stream
 RETRY_MS = 2000
-# Set when the process stops: open streams end within a tick, so the server's graceful stop does not wait
-# for them (they never end by themselves). One server per process, hence one flag per process.
+MAX_STREAMS = 32
+MAX_QUEUED = 200
+IDLE_SECONDS = 600.0
+# Set when the process stops: open streams end within a second, so the server's graceful stop does not
+# wait for them (they never end by themselves). One server per process, hence one flag per process.
 _closing = threading.Event()
 
 
@@ -50,72 +55,38 @@ def close_streams() -> None:
     _closing.set()
 
 
-def frame(kind: str, data: Any, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-def dashboard_snapshot(cluster: FakeCluster) -> dict[str, Any]:
-    """The control API's snapshot, each training with its phase history (the table's timeline)."""
-    state = snapshot_view(cluster)
-    histories = {
-        t.workload_id: [
-            {"time": isoformat(change.time), "phase": change.phase.value, "reason": change.reason}
-            for change in t.history
-        ]
-        for t in cluster.trainings()
-    }
-    for training in state["trainings"]:
-        training["history"] = histories.get(training["workloadId"], [])
-    return state
-
-
-@dataclass
-class Cursor:
-    """Where one stream is in the event log, and how it notices a reset (the log starts again at 1)."""
-
-    seq: int
-    last: Event | None = None
-    now: float | None = None
-
-    def was_reset(self, cluster: FakeCluster, now: float) -> bool:
-        if self.now is not None and now < self.now:
-            return True
-        if self.last is None:
-            return False
-        # The event we saw last is still at its place unless the log was cleared.
-        same = cluster.events_after(self.last.seq - 1, 1)
-        return not same or same[0] != self.last
-
-
 async def cluster_stream(cluster: FakeCluster, after: int) -> AsyncIterator[str]:
-    yield f"retry: {RETRY_MS}\n\n"
-    backlog = cluster.events_after(after, 1_000_000)[-BACKLOG:]
-    cursor = Cursor(seq=after, now=cluster.now())
-    yield frame("snapshot", dashboard_snapshot(cluster))
+    hub = hubs.hub_for(cluster)
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    hub.subscribe(queue)
+    # The state and the history as of the hub's last tick, taken together: the queue has what follows.
+    opening = [f"retry: {RETRY_MS}\n\n", frame("snapshot", hub.state.snapshot())]
+    backlog = hub.backlog(after)
     if backlog:
-        cursor.seq, cursor.last = backlog[-1].seq, backlog[-1]
-        yield frame("events", [event_view(e) for e in backlog], cursor.seq)
-    tick = 0
-    while not _closing.is_set():
-        await asyncio.sleep(TICK_SECONDS)
-        tick += 1
-        now = cluster.now()
-        if cursor.was_reset(cluster, now):
-            cursor = Cursor(seq=0)
-            yield frame("reset", clock_view(cluster))
-        fresh = cluster.events_after(cursor.seq, BACKLOG)
-        manual_move = cluster.clock.mode == "manual" and now != cursor.now
-        if fresh or manual_move or cursor.now is None:
-            yield frame("snapshot", dashboard_snapshot(cluster))
-        if fresh:
-            cursor.seq, cursor.last = fresh[-1].seq, fresh[-1]
-            yield frame("events", [event_view(e) for e in fresh], cursor.seq)
-        if cluster.clock.mode != "manual" and tick % CLOCK_EVERY_TICKS == 0:
-            yield frame("clock", clock_view(cluster))
-        elif tick % KEEPALIVE_EVERY_TICKS == 0:
-            yield ": keep-alive\n\n"
-        cursor.now = now
+        opening.append(frame("events", [event_view(e) for e in backlog], backlog[-1].seq))
+    try:
+        for text in opening:
+            yield text
+        quiet = waited = 0.0
+        while not _closing.is_set():
+            try:
+                item: str | None = await asyncio.wait_for(queue.get(), timeout=WAKE_SECONDS)
+            except TimeoutError:
+                quiet, waited = quiet + WAKE_SECONDS, waited + WAKE_SECONDS
+                if quiet >= IDLE_SECONDS:
+                    return  # nothing to tell for long: the slot goes back; a dashboard reconnects
+                if waited >= KEEPALIVE_SECONDS:
+                    waited = 0.0
+                    yield ": keep-alive\n\n"
+                continue
+            if item is None or queue.qsize() > MAX_QUEUED:
+                return  # the client does not keep up: it reconnects and starts from a snapshot
+            if "event: clock" not in item[:40]:
+                quiet = 0.0
+            waited = 0.0
+            yield item
+    finally:
+        hub.unsubscribe(queue)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -136,6 +107,7 @@ class EventStream:
 
     def __init__(self, app: ASGIApp, cluster: FakeCluster) -> None:
         self.app, self.cluster = app, cluster
+        self.open = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path", "").rstrip("/") != STREAM_PATH:
@@ -152,9 +124,21 @@ class EventStream:
             )
             await refused(scope, receive, send)
             return
+        if self.open >= MAX_STREAMS:
+            # Closed after the answer: a refused dashboard must not keep a connection API clients need.
+            headers = {"Retry-After": str(RETRY_MS // 1000), "Connection": "close"}
+            refused = _error(
+                503, f"{MAX_STREAMS} event streams are open, the most this server keeps", headers
+            )
+            await refused(scope, receive, send)
+            return
         response = StreamingResponse(
             cluster_stream(self.cluster, after),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-        await response(scope, receive, send)
+        self.open += 1
+        try:
+            await response(scope, receive, send)
+        finally:
+            self.open -= 1

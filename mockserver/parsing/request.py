@@ -8,6 +8,7 @@ naming the API field, so that one 400 lists them all together with the cluster's
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from mockserver.cluster.request import WorkloadRequest
 from mockserver.cluster.resources import PodRequest
 from mockserver.parsing.bounds import bound_issues
 from mockserver.parsing.compute import compute_issues, pod_request_from_compute
+from mockserver.parsing.prune import prune_spec
 from mockserver.versions import ApiVersion
 
 # The documented defaults of the API's workload specs.
@@ -36,11 +38,11 @@ def parse_request(body: dict[str, Any], version: ApiVersion, kind: WorkloadKind)
     issues = _spec_issues(spec) + compute_issues(compute) + bound_issues(spec)
     preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
     request = WorkloadRequest(
-        name=body["name"],
-        project_id=body["projectId"],
-        cluster_id=body["clusterId"],
+        name=_shared(body["name"]),
+        project_id=_shared(body["projectId"]),
+        cluster_id=_shared(body["clusterId"]),
         name_is_prefix=bool(body.get("useGivenNameAsPrefix")),
-        image=spec.get("image"),
+        image=_shared(spec.get("image")),
         pod=_pod_request(compute),
         pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
         priority_class=version.priority_for(kind.category, spec.get("priorityClass")),
@@ -55,7 +57,10 @@ def parse_request(body: dict[str, Any], version: ApiVersion, kind: WorkloadKind)
         command=spec.get("command"),
         args=spec.get("args"),
         annotations=_annotations(spec.get("annotations")),
-        spec_document=body.get("spec"),
+        # Only what the version defines (docs/scale.md): unknown keys are dropped before they are stored.
+        spec_document=prune_spec(
+            body.get("spec"), version.spec, f"/api/v1/workloads/{kind.type_name.lower()}s"
+        ),
     )
     return ParsedRequest(request, tuple(issues))
 
@@ -83,6 +88,11 @@ def _int(value: Any, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return default
     return int(min(max(value, -1e15), 1e15))
+
+
+def _shared(value: Any) -> Any:
+    """One copy of a string that many workloads repeat (project, cluster, image): 100,000 creates hold one."""
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def _annotations(items: Any) -> dict[str, str]:

@@ -15,12 +15,12 @@ def snapshot_view(cluster: FakeCluster) -> dict[str, Any]:
     state = cluster.scheduler_snapshot()
     state["clusterId"] = cluster.topology.cluster_id
     state["now"] = isoformat(cluster.now())
-    state["trainings"] = [_training(t) for t in cluster.trainings()]
+    state["trainings"] = [training_view(t) for t in cluster.trainings()]
     state["loads"] = [load_view(load) for load in cluster.loads()]
     return state
 
 
-def _training(training: Workload) -> dict[str, Any]:
+def training_view(training: Workload) -> dict[str, Any]:
     return {
         "workloadId": training.workload_id,
         "name": training.name,

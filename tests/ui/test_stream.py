@@ -12,7 +12,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.cluster.cluster import FakeCluster
-from mockserver.dashboard import stream
+from mockserver.dashboard import hub, stream
 from mockserver.dashboard.stream import cluster_stream
 
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
@@ -76,7 +76,7 @@ def test_the_stream_is_not_in_the_control_contract(client: Any) -> None:
 
 
 def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(stream, "TICK_SECONDS", 0.01)
+    monkeypatch.setattr(hub, "TICK_SECONDS", 0.01)
     cluster: FakeCluster = app.mock_state.cluster
     token = client.post("/api/v1/token", json=TOKEN_BODY).json()["accessToken"]
     body = {"name": "streamed", "projectId": "1", "clusterId": CLUSTER_ID, "spec": {"image": "busybox"}}
@@ -94,17 +94,15 @@ def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: An
         assert kind2 == "events" and {e["workloadId"] for e in events} == {workload}
         assert last_id == str(events[-1]["seq"])
 
-        cluster.advance(5)  # the manual clock moves: a snapshot with the new phase, then the new events
-        (kind, snapshot, _), (kind2, events, _) = await frames(source, 2)
-        assert (kind, kind2) == ("snapshot", "events")
-        assert snapshot["now"] == "2025-01-01T00:00:05.000Z"
-        assert snapshot["trainings"][0]["actualPhase"] == "Running"
-        assert [h["phase"] for h in snapshot["trainings"][0]["history"]] == [
-            "Creating",
-            "Pending",
-            "Initializing",
-            "Running",
-        ]
+        cluster.advance(5)  # the manual clock moves: what changed (a delta), then the new events
+        (kind, delta, _), (kind2, events, _) = await frames(source, 2)
+        assert (kind, kind2) == ("delta", "events")
+        assert delta["now"] == "2025-01-01T00:00:05.000Z"
+        [changed] = delta["upsert"]["trainings"]
+        assert changed["actualPhase"] == "Running" and delta["remove"] == {}
+        # Only the phases after the one the snapshot showed (`historyFrom`: how many came before).
+        assert changed["historyFrom"] == 1
+        assert [h["phase"] for h in changed["history"]] == ["Pending", "Initializing", "Running"]
         assert "entered Running" in [e["message"] for e in events]
 
         cluster.reset()

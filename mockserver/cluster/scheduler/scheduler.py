@@ -8,6 +8,7 @@ pods it places, not with the depth of the queue. The outcome is the one a full p
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,14 +184,20 @@ class Scheduler:
         """What the pool offers in charge units (a MIG slice counts its leading g)."""
         return self._state.totals[pool]
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, job_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Nodes, projects, departments and jobs; `job_ids`: only those jobs (a dashboard's delta)."""
         refresh_fair_shares(self._state, [s for s in self._state.shapes.values() if s.members])
+        entries = (
+            self._jobs.values()
+            if job_ids is None
+            else [e for i in job_ids if (e := self._jobs.get(i)) is not None]
+        )
         return {
             "nodePools": list(self._topology.node_pools),
             "nodes": [_node_view(n) for n in self._state.nodes],
             "projects": [self._project_view(p.id) for p in self._topology.projects.values()],
             "departments": [self._department_view(d.id) for d in self._topology.departments.values()],
-            "jobs": [self._job_view(entry) for entry in self._jobs.values()],
+            "jobs": [self._job_view(entry) for entry in entries],
         }
 
     def _job_view(self, entry: _Entry) -> dict[str, Any]:

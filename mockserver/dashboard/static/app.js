@@ -4,6 +4,7 @@
 
 const CONTROL = "/api/mock/v1";
 const MAX_EVENTS = 500;
+const MAX_HISTORY = 100; // phase changes kept per training, as the server's hub.py sends them
 const MAX_ROWS = 300;
 const OUTCOMES = ["Completed", "Failed", "ContainerFailure", "Preempted"];
 const TERMINAL = new Set(["Completed", "Failed"]);
@@ -483,9 +484,44 @@ function setLive(up, why) {
   live.title = up ? "live stream: connected" : `live stream: ${why || "reconnecting"}`;
 }
 
+// The key of each table's rows in a `delta` frame (as the server's hub.py names them).
+const KEYS = { trainings: "workloadId", loads: "workloadId", jobs: "id", nodes: "name", projects: "id", departments: "id" };
+
+// A delta upserts rows by key (a changed row keeps its place, a new one goes last) and removes ids.
+function applyDelta(snap, delta) {
+  for (const [table, rows] of Object.entries(delta.upsert || {})) {
+    const key = KEYS[table];
+    const list = snap[table] || (snap[table] = []);
+    const at = new Map(list.map((row, i) => [row[key], i]));
+    for (const row of rows) {
+      const i = at.get(row[key]);
+      // A training's row brings only the phases after its `historyFrom`-th: they follow what the page holds.
+      if (row.historyFrom !== undefined && i !== undefined) {
+        row.history = (list[i].history || []).concat(row.history).slice(-MAX_HISTORY);
+        delete row.historyFrom;
+      }
+      if (i === undefined) {
+        at.set(row[key], list.length);
+        list.push(row);
+      } else list[i] = row;
+    }
+  }
+  for (const [table, ids] of Object.entries(delta.remove || {})) {
+    const gone = new Set(ids);
+    snap[table] = (snap[table] || []).filter((row) => !gone.has(row[KEYS[table]]));
+  }
+  snap.now = delta.now;
+}
+
 const handlers = {
   snapshot(data) {
     state.snapshot = data;
+    setClock({ now: data.now });
+    drawAll();
+  },
+  delta(data) {
+    if (!state.snapshot) return; // a snapshot always comes first on a stream
+    applyDelta(state.snapshot, data);
     setClock({ now: data.now });
     drawAll();
   },

@@ -1,0 +1,190 @@
+"""Crash loops computed arithmetically: when a training's crash-and-back-off cycle repeats exactly, the
+engine jumps over whole cycles instead of scheduling, starting and crashing each one.
+
+A training that crashed and waits out its back-off is at its loop's anchor. At each anchor the engine's
+state is fingerprinted: every other training and load, the scheduler (nodes, queue, shares), the timers
+that belong to the loop (its own and the scheduling cycles) relative to now. When two consecutive anchors
+have the same fingerprint and the back-off has reached its cap, the next cycles are copies of the last
+one shifted by its period: nothing else is due before the jump ends (checked against every other live
+timer), and only the restart count moves, which stays below backoffLimit. The jump then writes what the
+cycles would have written — the phase history and events, each renumbered — moves the loop's timers and
+the engine's time, and leaves the last cycles before the target to the step-by-step engine. The result is
+what stepping would give (tests/scale compares both), at the cost of the copied history instead of a
+scheduling cycle per restart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from mockserver.cluster.events import ClusterTask, Timer
+from mockserver.cluster.lifecycle import Effect, Trigger
+from mockserver.cluster.phases import Phase
+from mockserver.cluster.workload import Workload
+
+if TYPE_CHECKING:
+    from mockserver.cluster.engine import Engine
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a loop stood right after one of its crashes."""
+
+    at: float
+    restarts: int
+    fingerprint: tuple[Any, ...] | None  # None where no jump could follow (not worth the look)
+    last_seq: int  # the last event logged by then
+    history: int  # the training's history length by then
+
+
+class Jumps:
+    """The anchors of the loops seen so far, and the jump itself."""
+
+    def __init__(self) -> None:
+        self._anchors: dict[str, Anchor] = {}
+        self.jumped = 0  # cycles computed rather than stepped (for tests and benchmarks)
+
+    def backed_off(self, engine: Engine, training: Workload, target: float) -> None:
+        """The training crashed and waits out its back-off; jump if the last cycle repeats up to `target`."""
+        timing, restarts = engine.timing, training.restarts
+        if timing.restart_delay(restarts - 1) != timing.restart_delay(restarts):
+            self._anchors.pop(training.workload_id, None)  # the back-off still grows: no two cycles alike
+            return
+        before = self._anchors.get(training.workload_id)
+        worth = (
+            before is not None
+            and before.restarts == restarts - 1
+            and target - engine.at > 3 * (engine.at - before.at)  # room for a jump over whole cycles
+            and _alone(engine, training, before.last_seq)
+        )
+        # The fingerprint costs a look at the whole cluster: taken only where a jump could follow.
+        anchor = Anchor(
+            engine.at,
+            restarts,
+            _fingerprint(engine, training) if worth else None,
+            engine.log.last_seq(),
+            len(training.history),
+        )
+        self._anchors[training.workload_id] = anchor
+        if (
+            not worth
+            or before is None
+            or before.fingerprint is None
+            or before.fingerprint != anchor.fingerprint
+        ):
+            return
+        period = anchor.at - before.at
+        if period <= 0:
+            return
+        cycles = self._cycles(engine, training, period, target)
+        if cycles > 0:
+            self._jump(engine, training, before, anchor, period, cycles)
+
+    def _cycles(self, engine: Engine, training: Workload, period: float, target: float) -> int:
+        """How many whole cycles can be copied: the last two before the target are left to step."""
+        cycles = math.floor((target - engine.at) / period) - 2
+        cycles = min(cycles, training.request.backoff_limit - training.restarts - 2)
+        for timer in engine.timers.waiting():
+            if not _belongs(timer, training) and _live(engine, timer):
+                cycles = min(cycles, math.floor((timer.time - engine.at) / period) - 2)
+        return max(0, cycles)
+
+    def _jump(
+        self, engine: Engine, training: Workload, before: Anchor, anchor: Anchor, period: float, cycles: int
+    ) -> None:
+        restarts = training.restarts
+        numbered = _Numbered(restarts, training.request.backoff_limit)
+        events = [
+            (e.time, e.kind, e.workload_id, e.phase, numbered.parts(e.message))
+            for e in engine.log.after(before.last_seq, anchor.last_seq - before.last_seq)
+        ]
+        changes = [(c.time, c, numbered.parts(c.reason)) for c in training.history[before.history :]]
+        keep = engine.log.capacity // max(1, len(events))  # older copies would fall out of the log at once
+        engine.log.skip(max(0, cycles - keep) * len(events))
+        for k in range(1, cycles + 1):
+            shift, count = k * period, restarts + k
+            if k > cycles - keep:
+                for at, kind, workload_id, phase, message in events:
+                    engine.log.record(at + shift, kind, workload_id, phase, numbered.text(message, count))
+            training.history.extend(
+                replace(change, time=at + shift, reason=numbered.text(reason, count))
+                for at, change, reason in changes
+            )
+        seconds = cycles * period
+        training.restarts += cycles
+        training.phase_since += seconds
+        if training.phase_message is not None:
+            training.phase_message = numbered.text(numbered.parts(training.phase_message), training.restarts)
+        if training.actual_phase is Phase.PENDING:
+            engine._effect(training, Effect.BACK_OFF)  # the back-off's reason, with the new restart count
+        engine.timers.shift(lambda t: _belongs(t, training), seconds)
+        engine.at += seconds
+        self.jumped += cycles
+        self._anchors[training.workload_id] = Anchor(
+            engine.at, training.restarts, anchor.fingerprint, engine.log.last_seq(), len(training.history)
+        )
+
+    def forget(self, workload_id: str) -> None:
+        self._anchors.pop(workload_id, None)
+
+
+def _belongs(timer: Timer, training: Workload) -> bool:
+    return timer.workload_id == training.workload_id or timer.action is ClusterTask.SCHEDULING_CYCLE
+
+
+def _alone(engine: Engine, training: Workload, since: int) -> bool:
+    """Whether every event since `since` is the loop's own: if another workload moved, the cluster is not
+    as it was a cycle ago, and the fingerprints cannot match (so none is taken)."""
+    newer = engine.log.after(since, engine.log.capacity)
+    return (
+        bool(newer)
+        and newer[0].seq == since + 1
+        and all(e.workload_id == training.workload_id for e in newer)
+    )
+
+
+def _live(engine: Engine, timer: Timer) -> bool:
+    """False for a training's timer set for an earlier phase: it fires into nothing whenever it fires."""
+    if not isinstance(timer.action, Trigger):
+        return True
+    training = engine.workloads.get(timer.workload_id)
+    return training is not None and training.generation == timer.generation
+
+
+def _fingerprint(engine: Engine, looping: Workload) -> tuple[Any, ...]:
+    """Everything the next cycle depends on, with times relative to now and the restart count left out."""
+    others = tuple(
+        (t.workload_id, t.actual_phase, t.desired_phase, t.restarts, t.pending_reason, t.phase_since)
+        for t in engine.workloads.values()
+        if t is not looping
+    )
+    timers = tuple(
+        sorted(
+            (t.time - engine.at, t.workload_id, str(t.action), t.generation == looping.generation)
+            for t in engine.timers.waiting()
+            if _belongs(t, looping) and (t.action is ClusterTask.SCHEDULING_CYCLE or _live(engine, t))
+        )
+    )
+    mine = (looping.actual_phase is Phase.PENDING, looping.desired_phase, looping.attempt)
+    return (mine, others, timers, repr(engine.scheduler.snapshot()))
+
+
+class _Numbered:
+    """A message of the copied cycle with its restart count cut out once ("restart 7 of 100"), so that
+    each copy costs a join (and a message without the count, e.g. a placement, is shared, not copied)."""
+
+    def __init__(self, restarts: int, limit: int, lead: str = "restart ") -> None:
+        self._pattern = re.compile(rf"\b{lead}{restarts} of {limit}\b")
+        self._lead, self._limit = lead, limit
+
+    def parts(self, text: str) -> str | tuple[str, ...]:
+        pieces = self._pattern.split(text)
+        return text if len(pieces) == 1 else tuple(pieces)
+
+    def text(self, parts: str | tuple[str, ...], restarts: int) -> str:
+        if isinstance(parts, str):
+            return parts
+        return f"{self._lead}{restarts} of {self._limit}".join(parts)
