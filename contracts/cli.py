@@ -7,9 +7,12 @@ Exit codes: 0 the backend conforms, 1 it does not (or every authenticated reques
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
@@ -19,11 +22,12 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
+from contracts.redaction import RedactingStream
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.execute import RunOptions, UsageError, execute
 from contracts.run.fuzz import PHASES
-from contracts.run.interruption import EXIT_INTERRUPTED, signals_interrupt
+from contracts.run.interruption import EXIT_INTERRUPTED, hard_limit, signals_interrupt
 from contracts.run.plan import describe_plan
 from contracts.run.progress import Progress, Verbosity
 from contracts.run.scenarios import SCENARIOS
@@ -32,6 +36,9 @@ from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULTS = RunOptions()
+# Seconds past --max-duration after which a run still going is stopped like an interrupt (cleanup and
+# reports still happen): the limits on every read should have ended it already.
+OVERRUN_GRACE = 10.0
 
 RUN_EPILOG = """\
 examples:
@@ -79,6 +86,20 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _bytes(text: str) -> int:
+    """A size: 1048576, 512K, 16M, 1G (also KiB, MiB, GiB; powers of 1024)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", text.lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 1048576, 512K, 16M)")
+    value = int(match.group(1)) * _UNITS[match.group(2)]
+    if value < 1024:
+        raise argparse.ArgumentTypeError(f"must be at least 1K, got {text}")
     return value
 
 
@@ -173,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.scenario_timeout,
         help="seconds a scenario waits for a phase on a live backend (default: %(default)s)",
     )
+    work.add_argument(
+        "--max-body-size",
+        type=_bytes,
+        default=DEFAULTS.max_body,
+        help="largest answer body read from the backend; a longer one is refused and reported (default: 16M)",
+    )
+    work.add_argument(
+        "--response-timeout",
+        type=_seconds,
+        default=DEFAULTS.response_timeout,
+        help="seconds one answer may take in all, first byte to last (default: %(default)s)",
+    )
     safety = run.add_argument_group("safety and output")
     safety.add_argument(
         "--allow-writes",
@@ -239,13 +272,16 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         gpu_portion=args.gpu_portion,
         scenario_timeout=args.scenario_timeout,
         fake_config=args.fake_config,
+        max_body=args.max_body_size,
+        response_timeout=args.response_timeout,
         progress=Progress(_verbosity(args), budget=args.max_duration),
     )
     contract = load_contract(args.spec)
     if args.dry_run:
         print(describe_plan(options, contract))
         return EXIT_CONFORMS
-    with signals_interrupt():
+    overrun = args.max_duration + OVERRUN_GRACE if args.max_duration else None
+    with signals_interrupt(), hard_limit(overrun):
         outcome = execute(options, contract)
     written = write_reports(outcome, args.report_dir)
     if outcome.incomplete:
@@ -267,6 +303,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"contracts: reports in {', '.join(str(path) for path in kept)}")
     if outcome.interrupted:
         return EXIT_INTERRUPTED
+    if outcome.error:
+        print(f"contracts: error: {outcome.error}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_CONFORMS if outcome.conforms else EXIT_FINDINGS
 
 
@@ -307,7 +346,30 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
     raise KeyError(name)
 
 
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """While inside, nothing printed shows a secret the run holds (contracts.redaction)."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():
+        try:
+            return _main(argv)
+        except Exception:  # a bug of ours: said, redacted, with a usage exit code rather than 1 (findings)
+            traceback.print_exc()
+            print(
+                "contracts: error: unexpected failure (a bug in contracts; traceback above)", file=sys.stderr
+            )
+            return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     # Errors are told by the parser of the command they concern, with that command's usage.

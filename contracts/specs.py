@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
+from contracts import limits
 from mockserver.specs import TRAININGS_SPEC, spec_file
 
 TOKEN_OPERATION = "grant_token"
@@ -154,7 +155,7 @@ def prepare(document: dict[str, Any], location: str) -> Contract:
 def _read(location: str) -> str:
     if location.startswith(("http://", "https://")):
         try:
-            response = httpx.get(location, timeout=30, follow_redirects=True)
+            response = limits.request(None, "GET", location, timeout=30, follow_redirects=True)
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise ContractError(f"{location}: cannot be fetched: {error}") from error

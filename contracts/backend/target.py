@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts import limits
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import is_loopback
 from contracts.backend.server import LocalServer, fake_command
@@ -30,7 +31,9 @@ def check_url(url: str) -> str:
 def check_reachable(base_url: str) -> None:
     """Any HTTP answer will do (a control plane may answer / with 404); no answer at all ends the run."""
     try:
-        httpx.get(base_url, timeout=REACH_TIMEOUT)
+        limits.request(None, "GET", base_url, timeout=REACH_TIMEOUT)
+    except (limits.BodyTooLarge, limits.ResponseTooSlow):
+        return  # it answered, at length: that is for the run to judge
     except httpx.HTTPError as error:
         reason = str(error) or type(error).__name__
         raise TargetError(f"cannot reach {base_url}: {reason}") from None

@@ -22,6 +22,7 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import Failure
 
+from contracts import limits
 from contracts.oracle.ledger import Ledger
 from contracts.oracle.phases import INITIAL, Action
 from contracts.oracle.rules import (
@@ -255,8 +256,14 @@ class UnauthenticatedRejected(ContractCheck):
         for description, extra in probes.items():
             sent = {**headers, **extra}
             method, url = str(request.method), str(request.url)
-            probe = httpx.request(
-                method, url, headers=sent, content=body, timeout=PROBE_TIMEOUT, verify=shared_tls_context()
+            probe = limits.request(
+                None,
+                method,
+                url,
+                headers=sent,
+                content=body,
+                timeout=PROBE_TIMEOUT,
+                verify=shared_tls_context(),
             )
             wrong = [] if probe.status_code == 401 else [f"answered {probe.status_code}, expected 401"]
             if probe.status_code >= 400:

@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
 import requests
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from contracts import limits
 from contracts.backend.auth import TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
@@ -281,8 +281,14 @@ class ScenarioClient:
         """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body."""
         base_url = str(self.schema.config.base_url)
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
-        response = httpx.get(
-            base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT, verify=shared_tls_context()
+        response = limits.request(
+            None,
+            "GET",
+            base_url + path,
+            params=params,
+            headers=headers,
+            timeout=VIEW_TIMEOUT,
+            verify=shared_tls_context(),
         )
         url = str(response.request.url)
         self.last_curl = curl_line("GET", url, headers, None, base_url=base_url)
@@ -554,7 +560,10 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
     started = time.monotonic()
     try:
         scenario.run(ctx)
-    except ScenarioFailed as failed:
+    except limits.OutOfTime as spent:
+        result.outcome = "skipped"
+        ctx.step(f"stopped: {spent}")
+    except (ScenarioFailed, limits.LimitExceeded) as failed:
         result.findings.append(
             Finding(
                 check=f"scenario:{scenario.name}",
