@@ -31,9 +31,11 @@ def check_url(url: str) -> str:
 def check_reachable(base_url: str) -> None:
     """Any HTTP answer will do (a control plane may answer / with 404); no answer at all ends the run."""
     try:
-        limits.request(None, "GET", base_url, timeout=REACH_TIMEOUT)
-    except (limits.BodyTooLarge, limits.ResponseTooSlow):
-        return  # it answered, at length: that is for the run to judge
+        # The status line is answer enough: the body (which may never end) is not read.
+        with httpx.stream("GET", base_url, timeout=limits.current().wait(REACH_TIMEOUT)):
+            pass
+    except limits.OutOfTime as error:
+        raise TargetError(f"cannot reach {base_url}: {error}") from None
     except httpx.HTTPError as error:
         reason = str(error) or type(error).__name__
         raise TargetError(f"cannot reach {base_url}: {reason}") from None
