@@ -1,7 +1,8 @@
 """`contracts`: verify a Run:ai Trainings backend (or our fake) against the contract.
 
 Exit codes: 0 the backend conforms, 1 it does not (or every authenticated request was refused),
-2 usage errors (bad options, unreadable spec, unreachable target, refused credentials).
+2 usage errors (bad options, unreadable spec, unreachable target, refused credentials) and runs the
+backend stopped (a token endpoint that fails, an unusable answer: reports still written).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="contracts",
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage "
-        "errors (also an unreachable target), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
+        "errors (also an unreachable target, and a run the backend stopped: reports written), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
     )
     parser.add_argument("--version", action="version", version=f"contracts {package_version()}")
     # Not `required`: argparse would then answer `contracts --bogus` with "COMMAND is required"; main()

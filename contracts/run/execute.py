@@ -20,7 +20,7 @@ from contracts import limits
 from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.control import ControlError
-from contracts.backend.discovery import discover
+from contracts.backend.discovery import DiscoveryError, discover
 from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
 from contracts.backend.target import Placement, Target
@@ -209,7 +209,14 @@ def fewer_collections() -> Iterator[None]:
 
 # What stops a run that has started: the backend broke a limit or answered something unusable. The run
 # still cleans up and writes its reports, marked incomplete, and the CLI says why.
-RUN_STOPPERS = (limits.LimitExceeded, AuthError, ControlError, requests.RequestException, httpx.HTTPError)
+RUN_STOPPERS = (
+    limits.LimitExceeded,
+    AuthError,
+    ControlError,
+    DiscoveryError,
+    requests.RequestException,
+    httpx.HTTPError,
+)
 
 
 def execute(options: RunOptions, contract: Contract) -> RunOutcome:
