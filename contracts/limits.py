@@ -23,6 +23,7 @@ import httpx
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
 
 # Far above any answer of a Run:ai control plane (a list of a thousand trainings is a few megabytes), far
 # below what hurts: Schemathesis keeps a few copies of each body.
@@ -168,8 +169,9 @@ def _as(kind: str, error: LimitExceeded) -> Exception:
 class BoundedAdapter(HTTPAdapter):
     """Reads every answer within the limits in force when it is sent, before `requests` hands it back.
 
-    An event stream is left to Schemathesis (it stops reading one after its request timeout or a number
-    of events), with its reads capped the same way."""
+    An event stream asked for as a stream is left to the caller: Schemathesis reads one with `read1` and
+    stops after its request timeout or a number of events. Those reads are capped the same way, and the
+    answer's time ends it as a read timeout (Schemathesis: cut short)."""
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
@@ -182,7 +184,7 @@ class BoundedAdapter(HTTPAdapter):
             raise _as("requests", error) from None
         ends = limits.answer_deadline()
         response = super().send(request, stream=True, timeout=timeout, **kwargs)
-        if EVENT_STREAM in response.headers.get("Content-Type", "").lower():
+        if stream and EVENT_STREAM in response.headers.get("Content-Type", "").lower():
             _cap_stream(response, limits, ends, where)
             return response
         data = bytearray()
@@ -215,7 +217,7 @@ def _cap_stream(response: requests.Response, limits: Limits, ends: float, where:
 
     def bounded_read1(amt: int | None = None, decode_content: bool | None = None) -> bytes:
         if time.monotonic() > ends:
-            return b""
+            raise ReadTimeoutError(None, where, f"the event stream's {limits.response_seconds:g} s are spent")  # type: ignore[arg-type]
         chunk: bytes = read1(amt, decode_content=decode_content)
         received[0] += len(chunk)
         if received[0] > limits.max_body:

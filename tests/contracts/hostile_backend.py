@@ -18,7 +18,8 @@ CHUNK = b"x" * 65536
 
 @dataclass
 class Behaviour:
-    """How the server answers. `body`: "endless" (chunked, as fast as it goes), "trickle" (chunked, a few
+    """How the server answers. `body`: "endless" (chunked, as fast as it goes), "events" (an event stream
+    as fast as it goes, for ever), "trickle" (chunked, a few
     bytes every `pause` s, for ever), "huge" (a Content-Length of `huge` bytes, all sent), "json" (a small
     JSON answer after `delay` s). `token`: what POST /api/v1/token answers: "normal" (a short token),
     "huge" (a token of `huge` bytes), "echo" (400 quoting the request body), or None (like any path)."""
@@ -79,6 +80,8 @@ class HostileBackend:
             await self._exchanges(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:  # the server stopping: a task ending cancelled is logged as an error
+            pass
         finally:
             writer.close()
 
@@ -108,6 +111,12 @@ class HostileBackend:
             writer.write(_head(200, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}))
             while True:
                 writer.write(b"10000\r\n" + CHUNK + b"\r\n")
+                await writer.drain()
+        elif b.body == "events":
+            writer.write(_head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"}))
+            event = b"data: " + CHUNK[:4000] + b"\n\n"
+            while True:
+                writer.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
                 await writer.drain()
         elif b.body == "trickle":
             writer.write(_head(200, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}))

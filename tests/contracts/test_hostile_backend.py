@@ -228,6 +228,23 @@ def test_requests_sessions_time_out_a_trickle_in_total() -> None:
     assert isinstance(refused.value, requests.Timeout)  # Schemathesis records it as a network error
 
 
+def test_an_endless_event_stream_is_capped_read_as_a_stream_or_at_once() -> None:
+    with (
+        hostile(Behaviour(body="events")) as backend,
+        limits.applied(limits.Limits(max_body=100 * 1024)),
+        limits.bound_session(requests.Session()) as session,
+    ):
+        url = backend.base_url + "/api/v1/workloads/events"
+        with pytest.raises(limits.BodyTooLarge, match="passed the 100 KiB cap"):
+            session.get(url, timeout=30)
+        # How Schemathesis reads an event stream: as a stream, with read1.
+        streamed = session.get(url, timeout=30, stream=True)
+        with pytest.raises(limits.BodyTooLarge, match="event stream passed 100 KiB"):
+            while streamed.raw.read1(65536, decode_content=True):
+                pass
+        streamed.close()
+
+
 def test_nothing_is_sent_once_the_deadline_has_passed() -> None:
     with hostile(Behaviour()) as backend, limits.applied(limits.Limits(deadline=time.monotonic() - 1)):
         with pytest.raises(limits.OutOfTime):
