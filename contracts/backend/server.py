@@ -27,11 +27,10 @@ READY_PATH = "/api/v1/openapi.json"
 # and exits if the parent died before that took effect (the child was re-parented). A launcher rather
 # than subprocess's preexec_fn, which is not safe in a process with threads.
 LAUNCHER = """
-import ctypes, ctypes.util, os, signal, sys
+import ctypes, os, signal, sys
 parent, argv = int(sys.argv[1]), sys.argv[2:]
 try:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # the C library is loaded already: no lookup
 except (OSError, AttributeError):
     pass
 if os.getppid() != parent:
