@@ -8,12 +8,11 @@ backend stopped (a token endpoint that fails, an unusable answer: reports still 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
@@ -23,7 +22,7 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
-from contracts.redaction import RedactingStream
+from contracts.redaction import redacted_output
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.execute import RunOptions, UsageError, execute
@@ -345,17 +344,6 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
         if isinstance(action, argparse._SubParsersAction):
             return action.choices[name]  # type: ignore[no-any-return]
     raise KeyError(name)
-
-
-@contextlib.contextmanager
-def redacted_output() -> Iterator[None]:
-    """While inside, nothing printed shows a secret the run holds (contracts.redaction)."""
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = streams
 
 
 def main(argv: Sequence[str] | None = None) -> int:

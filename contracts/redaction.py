@@ -8,8 +8,11 @@ through `RedactingStream` and the reports through `redact`. Like `limits`, it si
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import threading
+from collections.abc import Iterator
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
@@ -71,3 +74,14 @@ class RedactingStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """While inside, nothing written to stdout or stderr shows a secret the run holds."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
