@@ -12,6 +12,7 @@ from contracts import limits
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import is_loopback
 from contracts.backend.server import LocalServer, fake_command
+from contracts.redaction import SECRETS
 
 REACH_TIMEOUT = 15.0
 
@@ -23,6 +24,7 @@ class TargetError(Exception):
 def check_url(url: str) -> str:
     """The base URL without a trailing slash; refused unless it is http(s)://host[:port][/path]."""
     parts = urlsplit(url)
+    SECRETS.add(parts.password)  # https://user:password@host: the URL is printed, the password never
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetError(f"--url {url!r} is not an http:// or https:// URL (e.g. https://tenant.run.ai)")
     return url.rstrip("/")

@@ -27,7 +27,8 @@ from contracts.backend.auth import AuthError, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.control import FakeControl
 from contracts.backend.journal import Journal
-from contracts.redaction import MARKER, RedactingStream, Secrets
+from contracts.backend.target import check_url
+from contracts.redaction import MARKER, RedactingStream, Secrets, redact
 from contracts.run.interruption import OVERRUN, hard_limit, last_signal, signals_interrupt
 from tests.contracts.hostile_backend import Behaviour, hostile
 
@@ -285,6 +286,14 @@ def test_an_echoed_secret_is_hidden_in_the_error_itself() -> None:
             source.token()
     assert SECRET not in str(refused.value)
     assert MARKER in str(refused.value)
+
+
+def test_a_password_in_the_url_is_a_secret() -> None:
+    check_url("https://user:pw-in-the-url@tenant.example")
+    assert (
+        redact("target: https://user:pw-in-the-url@tenant.example")
+        == f"target: https://user:{MARKER}@tenant.example"
+    )
 
 
 def test_secrets_are_hidden_in_every_spelling() -> None:
