@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ CHUNK = b"x" * 65536
 class Behaviour:
     """How the server answers. `body`: "endless" (chunked, as fast as it goes), "events" (an event stream
     as fast as it goes, for ever), "trickle" (chunked, a few
-    bytes every `pause` s, for ever), "huge" (a Content-Length of `huge` bytes, all sent), "json" (a small
+    bytes every `pause` s, for ever), "huge" (a Content-Length of `huge` bytes, all sent), "bomb" (`huge` bytes gzipped, a small body), "json" (a small
     JSON answer after `delay` s). `token`: what POST /api/v1/token answers: "normal" (a short token),
     "huge" (a token of `huge` bytes), "echo" (400 quoting the request body), or None (like any path)."""
 
@@ -31,6 +33,12 @@ class Behaviour:
     delay: float = 0.0
     status: int = 404
     requests: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _bomb(size: int) -> bytes:
+    """`size` zero bytes, gzipped: about a thousandth of that on the wire."""
+    return gzip.compress(bytes(size), compresslevel=9)
 
 
 def _head(status: int, headers: dict[str, str]) -> bytes:
@@ -112,6 +120,12 @@ class HostileBackend:
             while True:
                 writer.write(b"10000\r\n" + CHUNK + b"\r\n")
                 await writer.drain()
+        elif b.body == "bomb":
+            bomb = _bomb(b.huge)
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            writer.write(_head(200, {**headers, "Content-Length": str(len(bomb))}))
+            writer.write(bomb)
+            await writer.drain()
         elif b.body == "events":
             writer.write(_head(200, {"Content-Type": "text/event-stream", "Transfer-Encoding": "chunked"}))
             event = b"data: " + CHUNK[:4000] + b"\n\n"

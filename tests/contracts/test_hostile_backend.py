@@ -218,6 +218,19 @@ def test_httpx_reads_are_capped_and_refused_with_a_message() -> None:
     assert isinstance(refused.value, httpx.HTTPError)  # so that httpx's callers handle it
 
 
+def test_a_compressed_bomb_is_capped_on_what_it_expands_to() -> None:
+    # 64 MiB of zeros, gzipped to about 64 KiB: the cap counts the bytes it decodes to.
+    with (
+        hostile(Behaviour(body="bomb", huge=64 * 1024 * 1024)) as backend,
+        limits.applied(limits.Limits(max_body=1024 * 1024)),
+        limits.bound_session(requests.Session()) as session,
+    ):
+        with pytest.raises(limits.BodyTooLarge, match="passed the 1 MiB cap"):
+            session.get(backend.base_url + "/", timeout=30)
+        with pytest.raises(limits.BodyTooLarge, match="passed the 1 MiB cap"):
+            limits.request(None, "GET", backend.base_url + "/")
+
+
 def test_requests_sessions_time_out_a_trickle_in_total() -> None:
     with (
         hostile(Behaviour(body="trickle")) as backend,
