@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts import limits
 from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.control import FakeControl
@@ -198,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-size",
         type=_bytes,
         default=DEFAULTS.max_body,
-        help="largest answer body read from the backend; a longer one is refused and reported (default: 16M)",
+        help="largest answer body read from the backend (e.g. 512K, 16M); a longer one is refused and "
+        f"reported (default: {limits.size(DEFAULTS.max_body)})",
     )
     work.add_argument(
         "--response-timeout",

@@ -28,6 +28,7 @@ from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.control import FakeControl
 from contracts.backend.journal import Journal
 from contracts.backend.target import check_url
+from contracts.cli import main
 from contracts.redaction import MARKER, RedactingStream, Secrets, redact
 from contracts.run.interruption import OVERRUN, hard_limit, last_signal, signals_interrupt
 from tests.contracts.hostile_backend import Behaviour, hostile
@@ -330,3 +331,13 @@ def test_the_hard_limit_stops_what_escaped_every_other_limit() -> None:
     with pytest.raises(KeyboardInterrupt), signals_interrupt(), hard_limit(0.2):
         time.sleep(HANG_GUARD)
     assert last_signal() == OVERRUN
+
+
+@pytest.mark.parametrize("size", ["lots", "12", "-5M", "1.5M"])
+def test_a_body_cap_that_is_not_a_size_is_a_usage_error(
+    size: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--max-body-size", size, "--dry-run"])
+    assert exit_info.value.code == 2
+    assert "--max-body-size" in capsys.readouterr().err
