@@ -341,3 +341,20 @@ def test_a_body_cap_that_is_not_a_size_is_a_usage_error(
         main(["run", "--max-body-size", size, "--dry-run"])
     assert exit_info.value.code == 2
     assert "--max-body-size" in capsys.readouterr().err
+
+
+def test_a_bug_of_ours_is_said_redacted_with_a_usage_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "a-secret-inside-a-crash"
+    TokenSource("http://127.0.0.1:9", token=secret)  # the run holds it, as a run would
+
+    def crash(*args: object) -> int:
+        raise RuntimeError(f"something quoted {secret}")
+
+    monkeypatch.setattr("contracts.cli._run", crash)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: something quoted" in err
+    assert "contracts: error: unexpected failure (a bug in contracts; traceback above)" in err
+    assert secret not in err
