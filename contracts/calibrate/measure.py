@@ -225,11 +225,14 @@ def measure(
     did not see gone is deleted before it returns."""
     measurement = Measurement()
     walk = _Walk(backend, settings, measurement)
-    status, body = backend.send("GET", f"{TRAININGS}/{UNKNOWN_ID}")
-    walk.note("get unknown: status", str(status))
-    walk.note("get unknown: error body", _fields(body))
     created: list[str] = []
     errors: list[str] = []
+    try:
+        status, body = backend.send("GET", f"{TRAININGS}/{UNKNOWN_ID}")
+        walk.note("get unknown: status", str(status))
+        walk.note("get unknown: error body", _fields(body))
+    except httpx.HTTPError as error:
+        errors.append(f"GET of an unknown training: {error!r}")
 
     def guarded(script: Callable[[_Walk, NameSource, Placement, list[str]], None]) -> None:
         try:
@@ -243,6 +246,9 @@ def measure(
     for thread in threads:
         thread.join()
     for wid in list(created):
-        backend.send("DELETE", f"{TRAININGS}/{wid}")
+        try:
+            backend.send("DELETE", f"{TRAININGS}/{wid}")
+        except httpx.HTTPError as error:
+            errors.append(f"could not delete {wid}: {error!r}")
     measurement.problems = errors
     return measurement
