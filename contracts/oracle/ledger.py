@@ -74,7 +74,9 @@ class Ledger:
                     record.gone = True
                 return []
             # Deleting (by the system, e.g. auto-deletion after completion) ends in a 404 as well.
-            if record.phase is not None and not ({"Completed", "Failed", "Deleting"} & reachable(record.phase)):
+            if record.phase is not None and not (
+                {"Completed", "Failed", "Deleting"} & reachable(record.phase)
+            ):
                 return [
                     f"training {workload_id} answered 404 although it was never deleted "
                     f"and was last seen {record.phase}, from where it cannot finish"

@@ -12,7 +12,7 @@ from typing import Protocol
 from mockserver.cluster.errors import ComplianceIssue, Forbidden, SubmissionRejected
 from mockserver.cluster.names import name_problem
 from mockserver.cluster.priorities import PRIORITY_CLASSES
-from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.request import WorkloadRequest
 from mockserver.cluster.topology import Topology
 
 
@@ -29,7 +29,7 @@ class Caller(Protocol):
 
 
 def admit(
-    request: TrainingRequest,
+    request: WorkloadRequest,
     topology: Topology,
     caller: Caller,
     name_taken: Callable[[str, str], bool],

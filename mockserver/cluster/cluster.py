@@ -1,4 +1,5 @@
-"""The fake cluster: trainings, their timed phases, and the scheduler that places them. No HTTP here.
+"""The fake cluster: workloads of every kind, their timed phases, and the scheduler that places them. No
+HTTP here.
 
 Every public method first brings the cluster up to the clock's "now" by firing due timers in time
 order and running the scheduler after each batch, so a given seed and request sequence always yields
@@ -16,18 +17,18 @@ from mockserver.cluster.admission import Caller, admit
 from mockserver.cluster.clock import Clock
 from mockserver.cluster.engine import Engine, priority_of
 from mockserver.cluster.errors import ClusterError, ComplianceIssue, Conflict, Forbidden, NotFound
-from mockserver.cluster.events import Event, EventKind
+from mockserver.cluster.events import Event
+from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind, load_kind
+from mockserver.cluster.kinds.load import LOAD_SUBMITTER
 from mockserver.cluster.lifecycle import Trigger
-from mockserver.cluster.loads import Load
 from mockserver.cluster.names import final_name
 from mockserver.cluster.phases import ACTIVE, HOLDING, Phase
 from mockserver.cluster.reader import ClusterReader
-from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.request import WorkloadRequest
 from mockserver.cluster.resources import PodRequest
-from mockserver.cluster.scheduler import Job
 from mockserver.cluster.timing import Timing
 from mockserver.cluster.topology import Topology
-from mockserver.cluster.training import Training
+from mockserver.cluster.workload import Attempt, Workload
 
 # Outcomes the control API can force on the current attempt, and the trigger and phases each needs.
 FORCED_OUTCOMES: dict[str, tuple[Trigger, frozenset[Phase]]] = {
@@ -92,7 +93,9 @@ class FakeCluster:
     def force_outcome(self, workload_id: str, outcome: str) -> None:
         """End the current attempt now: Completed, Failed, one ContainerFailure, or Preempted."""
         with self._synced() as engine:
-            training = self._find(engine, workload_id)
+            training = engine.workloads.get(workload_id)
+            if training is None or not training.kind.runs_container:
+                raise NotFound()
             trigger, phases = FORCED_OUTCOMES[outcome]
             if training.actual_phase not in phases:
                 raise Conflict(
@@ -108,47 +111,65 @@ class FakeCluster:
         priority: int,
         preemptible: bool,
         node_pools: Sequence[str],
-    ) -> Load:
+    ) -> Workload:
         with self._synced() as engine:
-            if self.topology.project(project_id) is None:
+            project = self.topology.project(project_id)
+            if project is None:
                 raise ClusterError(f"project '{project_id}' does not exist")
             unknown = [p for p in node_pools if p not in self.topology.node_pools]
             if unknown:
                 raise ClusterError(f"unknown node pool(s): {', '.join(unknown)}")
-            load_id = engine.new_id()
-            job = Job(
-                load_id,
-                project_id,
-                pod,
-                1,
-                priority,
-                preemptible,
-                list(node_pools),
-                None,
-                next(engine.job_seq),
+            kind, priority_class = load_kind(priority, preemptible)
+            request = WorkloadRequest(
+                name=name,
+                project_id=project_id,
+                cluster_id=self.topology.cluster_id,
+                name_is_prefix=False,
+                image=None,
+                pod=pod,
+                pods=1,
+                priority_class=priority_class,
+                preemptible=preemptible,
+                node_pools=tuple(node_pools),
+                node_type=None,
+                backoff_limit=0,
+                auto_delete_after=0.0,
+                terminate_after_preemption=False,
+                command=None,
+                args=None,
             )
-            load = engine.loads[load_id] = Load(load_id, name, job, engine.at)
-            engine.index.add(load_id, job.seq, project_id, load.kind()[0], name, "Pending", engine.at)
-            engine.scheduler.enqueue(job)
-            engine.request_cycle()
-            engine.log.record(
-                engine.at, EventKind.LOAD_SUBMITTED, load_id, None, f"load {name} in project {project_id}"
+            load = Workload(
+                workload_id=engine.new_id(),
+                name=name,
+                kind=kind,
+                request=request,
+                department_id=project.department_id,
+                created_by=LOAD_SUBMITTER,
+                created_at=engine.at,
+                attempt=Attempt(float("inf"), True),
+                priority=priority,
+                preemptible=preemptible,
+                phase_since=engine.at,
+                queue_seq=next(engine.job_seq),
             )
+            engine.admit(load)
         return load
 
     def remove_load(self, load_id: str) -> None:
         with self._synced() as engine:
-            if engine.loads.pop(load_id, None) is None:
+            load = engine.workloads.get(load_id)
+            if load is None or load.kind not in LOAD_KINDS.values():
                 raise NotFound(f"no load with id {load_id}")
-            engine.index.remove(load_id)
-            engine.scheduler.release(load_id)
-            engine.request_cycle()
-            engine.log.record(engine.at, EventKind.LOAD_REMOVED, load_id, None, "load removed")
+            engine.fire(load, Trigger.DELETE)
 
-    # ------------------------------------------------------------- trainings
+    # ------------------------------------------------------------- workloads
     def submit(
-        self, request: TrainingRequest, caller: Caller, request_issues: Sequence[ComplianceIssue] = ()
-    ) -> Training:
+        self,
+        request: WorkloadRequest,
+        caller: Caller,
+        request_issues: Sequence[ComplianceIssue] = (),
+        kind: WorkloadKind = TRAINING,
+    ) -> Workload:
         with self._synced() as engine:
             admit(request, self.topology, caller, self._name_taken, request_issues)
             project = self.topology.project(request.project_id)
@@ -157,35 +178,41 @@ class FakeCluster:
             while request.name_is_prefix and self._name_taken(project.id, name):
                 name = final_name(request.name, True, engine.rng)
             priority, preemptible = priority_of(request)
-            training = Training(
+            workload = Workload(
                 workload_id=engine.new_id(),
                 name=name,
+                kind=kind,
                 request=request,
                 department_id=project.department_id,
                 created_by=caller.email,
                 created_at=engine.at,
-                attempt=engine.attempt_for(request),
+                attempt=engine.attempt_for(kind, request),
                 priority=priority,
                 preemptible=preemptible,
                 phase_since=engine.at,
                 queue_seq=next(engine.job_seq),
             )
-            engine.admit(training)
-        return training
+            engine.admit(workload)
+        return workload
 
-    def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Training:
-        """One training; a caller outside its project is refused. `deleted`: look among removed ones too."""
+    def workload(
+        self, workload_id: str, kind: WorkloadKind, caller: Caller | None = None, *, deleted: bool = False
+    ) -> Workload:
+        """One workload of this kind; a caller outside its project is refused. `deleted`: removed ones too."""
         with self.reading() as reader:
-            return reader.training(workload_id, caller, deleted=deleted)
+            return reader.workload(workload_id, kind, caller, deleted=deleted)
 
-    def suspend(self, workload_id: str, caller: Caller) -> Training:
-        return self._client_action(workload_id, caller, Trigger.SUSPEND)
+    def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Workload:
+        return self.workload(workload_id, TRAINING, caller, deleted=deleted)
 
-    def resume(self, workload_id: str, caller: Caller) -> Training:
-        return self._client_action(workload_id, caller, Trigger.RESUME)
+    def suspend(self, workload_id: str, caller: Caller, kind: WorkloadKind = TRAINING) -> Workload:
+        return self._client_action(workload_id, caller, Trigger.SUSPEND, kind)
 
-    def delete(self, workload_id: str, caller: Caller) -> Training:
-        return self._client_action(workload_id, caller, Trigger.DELETE)
+    def resume(self, workload_id: str, caller: Caller, kind: WorkloadKind = TRAINING) -> Workload:
+        return self._client_action(workload_id, caller, Trigger.RESUME, kind)
+
+    def delete(self, workload_id: str, caller: Caller, kind: WorkloadKind = TRAINING) -> Workload:
+        return self._client_action(workload_id, caller, Trigger.DELETE, kind)
 
     # ------------------------------------------------------------------ reads
     @contextmanager
@@ -194,11 +221,14 @@ class FakeCluster:
         with self._synced() as engine:
             yield ClusterReader(engine, self.topology)
 
-    def trainings(self, *, deleted: bool = False) -> list[Training]:
+    def workloads(self, kind: WorkloadKind | None = None, *, deleted: bool = False) -> list[Workload]:
         with self.reading() as reader:
-            return reader.trainings(deleted=deleted)
+            return reader.workloads(kind, deleted=deleted)
 
-    def loads(self) -> list[Load]:
+    def trainings(self, *, deleted: bool = False) -> list[Workload]:
+        return self.workloads(TRAINING, deleted=deleted)
+
+    def loads(self) -> list[Workload]:
         with self.reading() as reader:
             return reader.loads()
 
@@ -215,20 +245,17 @@ class FakeCluster:
             return reader.scheduler_snapshot()
 
     # -------------------------------------------------------------- machinery
-    def _client_action(self, workload_id: str, caller: Caller, trigger: Trigger) -> Training:
+    def _client_action(
+        self, workload_id: str, caller: Caller, trigger: Trigger, kind: WorkloadKind
+    ) -> Workload:
         with self._synced() as engine:
-            training = self._find(engine, workload_id)
-            if not caller.may_use(training.project_id):
+            workload = engine.workloads.get(workload_id)
+            if workload is None or workload.kind is not kind or trigger not in kind.client_actions:
+                raise NotFound()
+            if not caller.may_use(workload.project_id):
                 raise Forbidden()
-            engine.fire(training, trigger)  # no matching transition: the documented no-op
-            return training
-
-    @staticmethod
-    def _find(engine: Engine, workload_id: str) -> Training:
-        training = engine.trainings.get(workload_id)
-        if training is None:
-            raise NotFound()
-        return training
+            engine.fire(workload, trigger)  # no matching transition: the documented no-op
+            return workload
 
     def _name_taken(self, project_id: str, name: str) -> bool:
         return (project_id, name) in self._engine.names_in_use

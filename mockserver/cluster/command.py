@@ -2,7 +2,9 @@
 
 Users write `sleep 30` and expect thirty seconds, `exit 1` and expect a failure, so the fake reads the
 common shapes: `sleep N`, `sh -c 'sleep 3; exit 0'`, `bash -c "…"`, `/bin/sleep 5 && false`, and the same
-in `args`. Anything it cannot read fully leaves the decision to the configuration.
+in `args`. File chores (`rm`, `mkdir`, `tar`, `base64` …, piped or redirected) take no time and succeed:
+that is how a data mover (NeMo-Run's `rm -rf D && mkdir -p D && echo … | base64 -d > D/a.tgz && tar -xzf
+…`) ends in seconds. Anything it cannot read fully leaves the decision to the configuration.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ _SHELLS = {"sh", "bash", "dash", "ash", "zsh"}
 _SUFFIX = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _SEPARATORS = {";", "&&", "\n"}
+# Commands that work on a job's files and end in a moment; in a pipeline or on their own they succeed.
+_FILE_CHORES = frozenset(
+    {"rm", "mkdir", "tar", "base64", "cp", "mv", "touch", "cat", "ls", "cd", "chmod", "chown", "ln", "gzip"}
+    | {"gunzip", "printf", "echo", "true", ":", "pwd"}
+)
+_REDIRECTIONS = frozenset({">", ">>", "<", "1>", "2>", "1>>", "2>>"})
 
 
 @dataclass(frozen=True)
@@ -50,20 +58,25 @@ def _plan_script(script: str, depth: int) -> CommandPlan | None:
         tokens = list(lexer)
     except ValueError:
         return None
-    # Each statement with the separator after it: a failure before `;` does not end the script,
-    # a failure before `&&` (or at the end) does.
-    statements: list[tuple[list[str], str]] = [([], "")]
+    # Each statement (the commands of its pipeline) with the separator after it: a failure before `;`
+    # does not end the script, a failure before `&&` (or at the end) does.
+    statements: list[tuple[list[list[str]], str]] = [([[]], "")]
     for token in tokens:
         if token in _SEPARATORS:
             statements[-1] = (statements[-1][0], token)
-            statements.append(([], ""))
-        elif token in ("|", "||", "&", "|&"):
-            return None  # pipelines, alternatives and background jobs: the outcome is not readable
+            statements.append(([[]], ""))
+        elif token == "|":
+            statements[-1][0].append([])
+        elif token in ("||", "&", "|&"):
+            return None  # alternatives and background jobs: the outcome is not readable
         else:
-            statements[-1][0].append(token)
+            statements[-1][0][-1].append(token)
     seconds = 0.0
-    for words, separator in (s for s in statements if s[0]):
-        step = _statement(words, depth)
+    for pipeline, separator in statements:
+        commands = [_without_redirections(words) for words in pipeline]
+        if not any(commands):
+            continue
+        step = _pipeline(commands, depth)
         if step is None:
             return None
         slept, succeeded, exits = step
@@ -71,6 +84,29 @@ def _plan_script(script: str, depth: int) -> CommandPlan | None:
         if exits or (not succeeded and separator in ("&&", "")):
             return CommandPlan(seconds, succeeded)
     return CommandPlan(seconds, True)
+
+
+def _without_redirections(words: list[str]) -> list[str]:
+    """The words of a command without its redirections (`> file`, `2>/dev/null`): they change no timing."""
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _REDIRECTIONS:
+            skip = True  # the file name follows
+        elif not word.lstrip("12").startswith((">", "<")):
+            kept.append(word)
+    return kept
+
+
+def _pipeline(commands: list[list[str]], depth: int) -> tuple[float, bool, bool] | None:
+    """A lone command is read as a statement; a pipeline only when every command in it is a file chore."""
+    if len(commands) == 1:
+        return _statement(commands[0], depth)
+    if all(words and words[0].rsplit("/", 1)[-1] in _FILE_CHORES for words in commands):
+        return 0.0, True, False
+    return None
 
 
 def _statement(words: list[str], depth: int) -> tuple[float, bool, bool] | None:
@@ -88,7 +124,7 @@ def _statement(words: list[str], depth: int) -> tuple[float, bool, bool] | None:
         if len(words) > 1 and not words[1].isdigit():
             return None
         return 0.0, len(words) == 1 or int(words[1]) == 0, True
-    if program in ("true", ":", "echo"):
+    if program in _FILE_CHORES:
         return 0.0, True, False
     if program == "false" and len(words) == 1:
         return 0.0, False, False

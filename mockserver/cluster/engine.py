@@ -1,5 +1,6 @@
-"""The machinery under the cluster: fires timers in time order, applies the transition table and feeds
-the scheduler. Not thread-safe on its own: `FakeCluster` holds the lock."""
+"""The machinery under the cluster: fires timers in time order, applies each workload's transition table
+and feeds the scheduler. It reads a workload's kind description and never asks which kind it is. Not
+thread-safe on its own: `FakeCluster` holds the lock."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from typing import Any
 from mockserver.cluster.command import plan_from_command
 from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
 from mockserver.cluster.index import WorkloadIndex
-from mockserver.cluster.lifecycle import TIMED, Effect, Trigger, transition_for
-from mockserver.cluster.loads import Load
+from mockserver.cluster.kinds.base import WorkloadKind
+from mockserver.cluster.lifecycle import Effect, Trigger, transition_for
 from mockserver.cluster.phases import DesiredPhase, Phase
 from mockserver.cluster.priorities import PRIORITY_CLASSES, is_preemptible
-from mockserver.cluster.request import DURATION_ANNOTATION, OUTCOME_ANNOTATION, TrainingRequest
+from mockserver.cluster.reasons import Reason, ReasonCode
+from mockserver.cluster.request import DURATION_ANNOTATION, OUTCOME_ANNOTATION, WorkloadRequest
 from mockserver.cluster.scheduler import CycleResult, Job, Scheduler
 from mockserver.cluster.timing import Timing
 from mockserver.cluster.topology import Topology
-from mockserver.cluster.training import Attempt, PhaseChange, Training
+from mockserver.cluster.workload import Attempt, PhaseChange, Workload
 
 # A cycle that evicts frees room its preemptor takes in the next one; a few rounds settle an instant.
 _CYCLES_PER_INSTANT = 4
@@ -35,14 +37,14 @@ class Engine:
         self.timing = timing
         self.honour_annotations = honour_annotations
         self.rng = random.Random(seed)
-        self.trainings: dict[str, Training] = {}
-        # (project id, name) of every training still held: a create checks its name in O(1), not O(trainings).
+        # Every workload held, of every kind, in submission order.
+        self.workloads: dict[str, Workload] = {}
+        # (project id, name) of every workload still held: a create checks its name in O(1), not O(workloads).
         self.names_in_use: set[tuple[str, str]] = set()
-        self.deleted: dict[str, Training] = {}
+        self.deleted: dict[str, Workload] = {}
         # Lists and counts read these instead of every workload (kept by the hooks marked "index").
         self.index = WorkloadIndex()
         self.deleted_index = WorkloadIndex()
-        self.loads: dict[str, Load] = {}
         self.scheduler = Scheduler(topology)
         self.timers = Timers()
         self.log = EventLog()
@@ -65,10 +67,10 @@ class Engine:
                     self.deleted_index.remove(timer.workload_id)  # index
                 elif (
                     isinstance(timer.action, Trigger)
-                    and (training := self.trainings.get(timer.workload_id)) is not None
-                    and timer.generation == training.generation
+                    and (workload := self.workloads.get(timer.workload_id)) is not None
+                    and timer.generation == workload.generation
                 ):
-                    self.fire(training, self._resolve(training, timer.action))
+                    self.fire(workload, self._resolve(workload, timer.action))
         self.at = now
 
     def request_cycle(self) -> None:
@@ -80,31 +82,39 @@ class Engine:
     def new_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    # ------------------------------------------------------------- trainings
-    def admit(self, training: Training) -> None:
-        self.trainings[training.workload_id] = training
-        self.names_in_use.add((training.project_id, training.name))
+    # ------------------------------------------------------------- workloads
+    def admit(self, workload: Workload) -> None:
+        kind = workload.kind
+        self.workloads[workload.workload_id] = workload
+        if kind.unique_names:
+            self.names_in_use.add((workload.project_id, workload.name))
         self.index.add(  # index
-            training.workload_id,
-            training.queue_seq,
-            training.project_id,
-            "Training",
-            training.name,
-            training.actual_phase.value,
-            training.created_at,
+            workload.workload_id,
+            workload.queue_seq,
+            workload.project_id,
+            kind.type_name,
+            workload.name,
+            kind.start.value,
+            workload.created_at,
         )
+        event, text = kind.events.submitted
         self.log.record(
             self.at,
-            EventKind.SUBMITTED,
-            training.workload_id,
-            Phase.CREATING.value,
-            f"training {training.name} submitted to project {training.project_id} by {training.created_by}",
+            event,
+            workload.workload_id,
+            kind.start.value if kind.events.phases else None,
+            text.format(name=workload.name, project=workload.project_id, by=workload.created_by),
         )
-        self._enter(training, Phase.CREATING, "submitted")
+        for effect in kind.on_submit:
+            self._effect(workload, effect)
+        self._enter(workload, kind.start, "submitted")
 
-    def attempt_for(self, request: TrainingRequest) -> Attempt:
-        """How each run of the container goes: annotations, else the command, else the config."""
+    def attempt_for(self, kind: WorkloadKind, request: WorkloadRequest) -> Attempt:
+        """How each run of the container goes: annotations, else the command, else the config (an
+        interactive kind runs until it is stopped)."""
         seconds, succeeds = self.timing.runDuration, self.timing.outcome == "Completed"
+        if kind.interactive:
+            seconds = float("inf")
         plan = plan_from_command(request.command, request.args)
         if plan is not None:
             seconds, succeeds = plan.seconds, plan.succeeds
@@ -117,103 +127,121 @@ class Engine:
                 succeeds = outcome == "Completed"
         return Attempt(seconds if seconds < 1e15 else 1e15, succeeds)
 
-    def fire(self, training: Training, trigger: Trigger, why: str = "") -> bool:
+    def fire(self, workload: Workload, trigger: Trigger, why: str = "") -> bool:
         """Apply the table's transition for this trigger; False when none applies (a no-op)."""
-        row = transition_for(training, trigger)
+        row = transition_for(workload, trigger)
         if row is None:
             return False
         for effect in row.effects:
-            self._effect(training, effect)
+            self._effect(workload, effect)
         if row.target is not None:
-            self._enter(training, row.target, self._reason(training, trigger, row.target, why))
+            codes = Reason.codes_of(why) or _TRIGGER_CODES.get(trigger, ())
+            self._enter(workload, row.target, self._reason(workload, trigger, row.target, why), codes)
+        told = workload.kind.events.on_trigger.get(trigger)
+        if told is not None:
+            self.log.record(
+                self.at, told[0], workload.workload_id, None, told[1].format(name=workload.name, why=why)
+            )
         if Effect.BACK_OFF in row.effects:
-            delay = self.timing.restart_delay(training.restarts)
+            delay = self.timing.restart_delay(workload.restarts)
             self.timers.add(
-                self.at + delay, training.workload_id, Trigger.BACKOFF_ELAPSED, training.generation
+                self.at + delay, workload.workload_id, Trigger.BACKOFF_ELAPSED, workload.generation
             )
         return True
 
-    def _reason(self, training: Training, trigger: Trigger, target: Phase, why: str) -> str:
+    def _reason(self, workload: Workload, trigger: Trigger, target: Phase, why: str) -> str:
         reason = why or _default_reason(trigger, target)
-        limit = training.request.backoff_limit
+        limit = workload.request.backoff_limit
         if trigger is Trigger.CRASHED and target is Phase.FAILED:
             return f"{reason}; backoffLimit {limit} reached"
         if trigger is Trigger.CRASHED:
-            return f"{reason}; restart {training.restarts} of {limit}"
+            return f"{reason}; restart {workload.restarts} of {limit}"
         return reason
 
-    def _resolve(self, training: Training, trigger: Trigger) -> Trigger:
-        if trigger is Trigger.ELAPSED and TIMED[training.actual_phase][1] is None:
-            return Trigger.SUCCEEDED if training.attempt.succeeds else Trigger.CRASHED
+    def _resolve(self, workload: Workload, trigger: Trigger) -> Trigger:
+        if trigger is Trigger.ELAPSED and workload.kind.timed[workload.actual_phase][1] is None:
+            return Trigger.SUCCEEDED if workload.attempt.succeeds else Trigger.CRASHED
         return trigger
 
-    def _effect(self, training: Training, effect: Effect) -> None:
+    def _effect(self, workload: Workload, effect: Effect) -> None:
         if effect is Effect.RELEASE:
-            self.scheduler.release(training.workload_id)
+            self.scheduler.release(workload.workload_id)
             self.request_cycle()
         elif effect is Effect.ENQUEUE:
-            self.scheduler.enqueue(self._job(training))
+            self.scheduler.enqueue(self._job(workload))
             self.request_cycle()
+        elif effect is Effect.REQUEUE:
+            self.scheduler.enqueue(self._job(workload))
         elif effect is Effect.COUNT_RESTART:
-            training.restarts += 1
+            workload.restarts += 1
         elif effect is Effect.BACK_OFF:
             # The replacement pod waits; its timer is set once the phase change is made (see fire).
-            delay = self.timing.restart_delay(training.restarts)
-            limit = training.request.backoff_limit
-            training.pending_reason = (
-                f"Back-off restarting failed container (restart {training.restarts} of {limit}, "
-                f"next attempt in {delay:g} s)"
+            delay = self.timing.restart_delay(workload.restarts)
+            limit = workload.request.backoff_limit
+            workload.pending_reason = Reason(
+                f"Back-off restarting failed container (restart {workload.restarts} of {limit}, "
+                f"next attempt in {delay:g} s)",
+                ReasonCode.BACK_OFF,
+                restarts=workload.restarts,
+                limit=limit,
+                delay=delay,
             )
         elif effect is Effect.DESIRE_STOPPED:
-            training.desired_phase = DesiredPhase.STOPPED
+            workload.desired_phase = DesiredPhase.STOPPED
         elif effect is Effect.DESIRE_RUNNING:
-            training.desired_phase = DesiredPhase.RUNNING
+            workload.desired_phase = DesiredPhase.RUNNING
         elif effect is Effect.MARK_DELETED:
-            training.desired_phase, training.deleted_at = DesiredPhase.DELETED, self.at
+            workload.desired_phase, workload.deleted_at = DesiredPhase.DELETED, self.at
         elif effect is Effect.REMOVE:
-            del self.trainings[training.workload_id]
-            self.names_in_use.discard((training.project_id, training.name))
-            self.deleted[training.workload_id] = training
-            if (entry := self.index.remove(training.workload_id)) is not None:  # index
-                self.deleted_index.put(entry)
-            self.timers.add(
-                self.at + self.timing.deletedRetention, training.workload_id, ClusterTask.PURGE_DELETED
-            )
-            self.log.record(self.at, EventKind.DELETED, training.workload_id, None, "training removed")
+            del self.workloads[workload.workload_id]
+            if workload.kind.unique_names:
+                self.names_in_use.discard((workload.project_id, workload.name))
+            entry = self.index.remove(workload.workload_id)  # index
+            if workload.kind.retained:
+                self.deleted[workload.workload_id] = workload
+                if entry is not None:
+                    self.deleted_index.put(entry)  # index
+                self.timers.add(
+                    self.at + self.timing.deletedRetention, workload.workload_id, ClusterTask.PURGE_DELETED
+                )
+            event, text = workload.kind.events.removed
+            self.log.record(self.at, event, workload.workload_id, None, text.format(name=workload.name))
 
-    def _enter(self, training: Training, phase: Phase, why: str) -> None:
-        if training.actual_phase is Phase.PENDING and phase is not Phase.PENDING:
-            training.pending_reason = None
-        training.generation += 1
-        training.actual_phase = phase
-        self.index.moved(training.workload_id, phase.value)  # index
-        training.phase_since = self.at
-        # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.
-        training.phase_message = why or None
-        why = why or f"entered {phase.value}"
-        training.history.append(PhaseChange(self.at, phase, why))
-        self.log.record(self.at, EventKind.PHASE, training.workload_id, phase.value, why)
-        if phase in TIMED:
-            delay, trigger = TIMED[phase]
+    def _enter(self, workload: Workload, phase: Phase, why: str, codes: tuple[ReasonCode, ...] = ()) -> None:
+        if workload.actual_phase is Phase.PENDING and phase is not Phase.PENDING:
+            workload.pending_reason = None
+        workload.generation += 1
+        workload.actual_phase = phase
+        self.index.moved(workload.workload_id, phase.value)  # index
+        workload.phase_since = self.at
+        if workload.kind.events.phases:
+            # A plain timed step has nothing to tell a user: no phase message, the log just names the phase.
+            workload.phase_message = why or None
+            why = why or f"entered {phase.value}"
+            workload.history.append(PhaseChange(self.at, phase, why, codes))
+            self.log.record(self.at, EventKind.PHASE, workload.workload_id, phase.value, why, codes)
+        timed = workload.kind.timed
+        if phase in timed:
+            delay, trigger = timed[phase]
             self.timers.add(
-                self.at + delay(training, self.timing),
-                training.workload_id,
+                self.at + delay(workload, self.timing),
+                workload.workload_id,
                 trigger or Trigger.ELAPSED,
-                training.generation,
+                workload.generation,
             )
 
-    def _job(self, training: Training) -> Job:
-        request = training.request
+    def _job(self, workload: Workload) -> Job:
+        request = workload.request
         return Job(
-            id=training.workload_id,
+            id=workload.workload_id,
             project_id=request.project_id,
             pod=request.pod,
-            pods=request.pods,
-            priority=training.priority,
-            preemptible=training.preemptible,
+            pods=workload.kind.pods(request.pods),
+            priority=workload.priority,
+            preemptible=workload.preemptible,
             node_pools=list(request.node_pools),
             node_type=request.node_type,
-            seq=training.queue_seq,
+            seq=workload.queue_seq,
         )
 
     # ------------------------------------------------------------- scheduling
@@ -226,26 +254,17 @@ class Engine:
 
     def _apply(self, result: CycleResult) -> None:
         for job_id in result.started:
-            if (load := self.loads.get(job_id)) is not None:
-                load.running, load.pending_reason = True, None
-                self.index.moved(job_id, "Running")  # index
-                self.log.record(self.at, EventKind.LOAD_STARTED, job_id, None, f"load {load.name} placed")
-            elif (training := self.trainings.get(job_id)) is not None:
-                self.fire(training, Trigger.SCHEDULED, f"scheduled: {self.placement_text(job_id)}")
+            if (workload := self.workloads.get(job_id)) is not None:
+                self.fire(workload, Trigger.SCHEDULED, f"scheduled: {self.placement_text(job_id)}")
         for eviction in result.evicted:
-            if (load := self.loads.get(eviction.job_id)) is not None:
-                load.running = False
-                self.index.moved(load.workload_id, "Pending")  # index
-                self.log.record(self.at, EventKind.LOAD_EVICTED, load.workload_id, None, eviction.message)
-                self.scheduler.enqueue(load.job)
-            elif (training := self.trainings.get(eviction.job_id)) is not None:
-                self.fire(training, Trigger.EVICTED, eviction.message)
+            if (workload := self.workloads.get(eviction.job_id)) is not None:
+                self.fire(workload, Trigger.EVICTED, eviction.message)
         for job_id, reason in result.pending.items():
-            if (load := self.loads.get(job_id)) is not None:
-                load.pending_reason = reason
-            elif (training := self.trainings.get(job_id)) is not None and training.pending_reason != reason:
-                training.pending_reason = reason
-                self.log.record(self.at, EventKind.PENDING, job_id, training.actual_phase.value, reason)
+            if (workload := self.workloads.get(job_id)) is not None and workload.pending_reason != reason:
+                workload.pending_reason = reason
+                if workload.kind.events.pending:
+                    phase, codes = workload.actual_phase.value, Reason.codes_of(reason)
+                    self.log.record(self.at, EventKind.PENDING, job_id, phase, reason, codes)
 
     def placement_text(self, job_id: str) -> str:
         pods: list[Any] = list(self.scheduler.placement(job_id) or [])
@@ -260,6 +279,14 @@ class Engine:
         return "; ".join(parts) or "placed"
 
 
+# What a trigger says when its words carry no codes of their own (a forced outcome, a timer).
+_TRIGGER_CODES: dict[Trigger, tuple[ReasonCode, ...]] = {
+    Trigger.SCHEDULED: (ReasonCode.SCHEDULED,),
+    Trigger.EVICTED: (ReasonCode.PREEMPTED,),
+    Trigger.CRASHED: (ReasonCode.CRASHED,),
+}
+
+
 def _default_reason(trigger: Trigger, target: Phase) -> str:
     return {
         Trigger.SUSPEND: "suspended",
@@ -270,6 +297,6 @@ def _default_reason(trigger: Trigger, target: Phase) -> str:
     }.get(trigger, "")
 
 
-def priority_of(request: TrainingRequest) -> tuple[int, bool]:
+def priority_of(request: WorkloadRequest) -> tuple[int, bool]:
     priority = PRIORITY_CLASSES.get(request.priority_class, PRIORITY_CLASSES["train"])
     return priority, is_preemptible(priority, request.preemptible)

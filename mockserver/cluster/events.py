@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.reasons import ReasonCode
 
 
 class ClusterTask(Enum):
@@ -66,6 +67,8 @@ class Event:
     workload_id: str | None
     phase: str | None
     message: str
+    # What the message says, for views that name it with a code of their own (`reasons.py`).
+    codes: tuple[ReasonCode, ...] = ()
 
 
 class EventLog:
@@ -77,9 +80,15 @@ class EventLog:
         self._seq = itertools.count(1)
 
     def record(
-        self, time: float, kind: EventKind, workload_id: str | None, phase: str | None, message: str
+        self,
+        time: float,
+        kind: EventKind,
+        workload_id: str | None,
+        phase: str | None,
+        message: str,
+        codes: tuple[ReasonCode, ...] = (),
     ) -> None:
-        self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message))
+        self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message, codes))
         if len(self._events) > self._capacity:
             del self._events[: len(self._events) - self._capacity]
 

@@ -1,9 +1,12 @@
-"""How a training moves between phases: one table of transitions, as data (KWOK's stages).
+"""How a workload moves between phases: tables of transitions, as data (KWOK's stages).
 
 A transition fires on a trigger — time passing in a phase, the scheduler, the container, a client — when
 the training is in one of its source phases and its guard holds; it applies its effects and enters its
 target phase. The first matching row wins. A trigger that matches no row changes nothing, which is how
 the API's documented no-ops (suspending a stopped training …) come about.
+
+`TRANSITIONS` and `TIMED` are the table of the kinds that run a container (trainings, workspaces); a kind
+names its table in its description (`cluster/kinds/`).
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from mockserver.cluster.phases import ACTIVE, HOLDING, TERMINAL, DesiredPhase, Phase
 from mockserver.cluster.timing import Timing
-from mockserver.cluster.training import Training
+
+if TYPE_CHECKING:  # the workload record names its kind, whose table is made of these rows
+    from mockserver.cluster.workload import Workload
 
 
 class Trigger(str, Enum):
@@ -37,12 +43,13 @@ CLIENT_TRIGGERS = frozenset({Trigger.SUSPEND, Trigger.RESUME, Trigger.DELETE})
 class Effect(Enum):
     RELEASE = "release"  # give the devices back / leave the scheduler's queue
     ENQUEUE = "enqueue"  # wait in the scheduler's queue
+    REQUEUE = "requeue"  # back in the queue after an eviction; the evicting cycle runs on anyway
     COUNT_RESTART = "count-restart"
     BACK_OFF = "back-off"  # wait before the replacement pod is scheduled
     DESIRE_STOPPED = "desire-stopped"
     DESIRE_RUNNING = "desire-running"
     MARK_DELETED = "mark-deleted"
-    REMOVE = "remove"  # gone from the trainings API; listed as deleted for the retention
+    REMOVE = "remove"  # gone from its kind's API; listed as deleted for the retention where the kind says
 
 
 class Guard(Enum):
@@ -54,7 +61,7 @@ class Guard(Enum):
     NOT_DELETED = "not-deleted"
 
 
-_GUARDS: dict[Guard, Callable[[Training], bool]] = {
+_GUARDS: dict[Guard, Callable[[Workload], bool]] = {
     Guard.ALWAYS: lambda t: True,
     Guard.RESTARTS_LEFT: lambda t: t.restarts < t.request.backoff_limit,
     Guard.TERMINATE_AFTER_PREEMPTION: lambda t: t.request.terminate_after_preemption,
@@ -115,12 +122,12 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-def transition_for(training: Training, trigger: Trigger) -> Transition | None:
+def transition_for(workload: Workload, trigger: Trigger) -> Transition | None:
     return next(
         (
             row
-            for row in TRANSITIONS
-            if row.trigger is trigger and training.actual_phase in row.source and _GUARDS[row.guard](training)
+            for row in workload.kind.transitions
+            if row.trigger is trigger and workload.actual_phase in row.source and _GUARDS[row.guard](workload)
         ),
         None,
     )
@@ -128,8 +135,9 @@ def transition_for(training: Training, trigger: Trigger) -> Transition | None:
 
 # How long a phase lasts before time moves the training on, and which trigger then fires (None: the
 # container's attempt decides between SUCCEEDED and CRASHED).
-Delay = Callable[[Training, Timing], float]
-TIMED: dict[Phase, tuple[Delay, Trigger | None]] = {
+Delay = Callable[["Workload", Timing], float]
+Timed = tuple[Delay, Trigger | None]
+TIMED: dict[Phase, Timed] = {
     P.CREATING: (lambda t, timing: timing.creating, T.ELAPSED),
     P.INITIALIZING: (lambda t, timing: timing.initializing, T.ELAPSED),
     P.RUNNING: (lambda t, timing: t.attempt.seconds, None),

@@ -9,9 +9,11 @@ from mockserver.cluster.engine import Engine
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.index import WorkloadIndex
-from mockserver.cluster.loads import Load
+from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind
 from mockserver.cluster.topology import Topology
-from mockserver.cluster.training import Training
+from mockserver.cluster.workload import Workload
+
+_LOADS = frozenset(LOAD_KINDS.values())
 
 
 class ClusterReader:
@@ -24,28 +26,40 @@ class ClusterReader:
     def now(self) -> float:
         return self._engine.at
 
-    def trainings(self, *, deleted: bool = False) -> list[Training]:
-        """Trainings the trainings API answers for, or (deleted=True) those removed within the retention."""
-        return list((self._engine.deleted if deleted else self._engine.trainings).values())
+    def workloads(self, kind: WorkloadKind | None = None, *, deleted: bool = False) -> list[Workload]:
+        """Workloads held (of one kind, or all), or (deleted=True) those removed within the retention."""
+        held = (self._engine.deleted if deleted else self._engine.workloads).values()
+        return [w for w in held if kind is None or w.kind is kind]
 
-    def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Training:
-        """One training; a caller outside its project is refused. `deleted`: look among removed ones too."""
+    def trainings(self, *, deleted: bool = False) -> list[Workload]:
+        return self.workloads(TRAINING, deleted=deleted)
+
+    def workload(
+        self,
+        workload_id: str,
+        kind: WorkloadKind | None = None,
+        caller: Caller | None = None,
+        *,
+        deleted: bool = False,
+    ) -> Workload:
+        """One workload (of this kind); a caller outside its project is refused. `deleted`: removed ones too."""
         engine = self._engine
-        training = engine.trainings.get(workload_id) or (engine.deleted.get(workload_id) if deleted else None)
-        if training is None:
+        workload = engine.workloads.get(workload_id) or (engine.deleted.get(workload_id) if deleted else None)
+        if workload is None or (kind is not None and workload.kind is not kind):
             raise NotFound()
-        if caller is not None and not caller.may_use(training.project_id):
+        if caller is not None and not caller.may_use(workload.project_id):
             raise Forbidden()
-        return training
+        return workload
 
-    def loads(self) -> list[Load]:
-        return list(self._engine.loads.values())
+    def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Workload:
+        return self.workload(workload_id, TRAINING, caller, deleted=deleted)
 
-    def load(self, workload_id: str) -> Load | None:
-        return self._engine.loads.get(workload_id)
+    def loads(self) -> list[Workload]:
+        """The control API's loads, oldest first."""
+        return [w for w in self._engine.workloads.values() if w.kind in _LOADS]
 
     def index(self, *, deleted: bool = False) -> WorkloadIndex:
-        """The live workloads (trainings and loads) by project, phase, type and name; or the deleted ones."""
+        """The live workloads (every kind) by project, phase, type and name; or the deleted ones."""
         return self._engine.deleted_index if deleted else self._engine.index
 
     def events_for(self, workload_id: str) -> list[Event]:

@@ -1,4 +1,4 @@
-"""A training request as the cluster takes it: typed, already read from whichever API version sent it."""
+"""A workload request as the cluster takes it: typed, already read from whichever API version sent it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 from mockserver.cluster.resources import PodRequest
 
-# Per-training behaviour a test can set through `spec.annotations` (ignored in real-deployment mode).
+# Per-workload behaviour a test can set through `spec.annotations` (ignored in real-deployment mode).
 DURATION_ANNOTATION = "mock.runai/duration"
 OUTCOME_ANNOTATION = "mock.runai/outcome"
 
 
 @dataclass(frozen=True)
-class TrainingRequest:
+class WorkloadRequest:
     name: str
     project_id: str
     cluster_id: str

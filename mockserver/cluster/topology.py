@@ -1,57 +1,48 @@
-"""The fake cluster's shape: departments, projects and their quotas per node pool, nodes.
+"""The fake cluster's shape read from its config (`topology_model.py` holds the shape itself).
 
-Units everywhere: GPUs in devices, CPU in millicores, memory in MiB. A quota of -1 means unlimited.
-Quotas a project or department leaves out of its config get Run:ai-like defaults (see `_DEFAULT_QUOTA`).
+Every problem is a ConfigError naming the file and the path of the bad value. Quotas a project or
+department leaves out of its config get Run:ai-like defaults (see `_DEFAULT_QUOTA`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, TypeVar
 
 from mockserver.cluster.errors import ConfigError
+from mockserver.cluster.topology_model import (
+    DEFAULT_OVER_QUOTA_PRIORITY,
+    NODE_TYPE_LABEL,
+    RESOURCES,
+    UNLIMITED,
+    Department,
+    DepartmentOverQuota,
+    Node,
+    Placement,
+    PlacementStrategy,
+    Project,
+    Quota,
+    Topology,
+)
 
-RESOURCES = ("gpu", "cpu", "memory")
-NODE_TYPE_LABEL = "run.ai/type"
-UNLIMITED = -1.0
-DEFAULT_OVER_QUOTA_PRIORITY = 100
+__all__ = [
+    "DEFAULT_OVER_QUOTA_PRIORITY",
+    "NODE_TYPE_LABEL",
+    "RESOURCES",
+    "UNLIMITED",
+    "Department",
+    "DepartmentOverQuota",
+    "Node",
+    "Placement",
+    "PlacementStrategy",
+    "Project",
+    "Quota",
+    "Topology",
+    "topology_from_dict",
+]
 
 _MIG_PROFILE = re.compile(r"^[1-9][0-9]*g\.[1-9][0-9]*gb$")
-
-
-class Placement(str, Enum):
-    """How a node pool chooses among nodes (and devices) that fit a pod, as Run:ai node pools set it."""
-
-    BINPACK = "binpack"  # fullest node and fullest shared device first: keeps whole nodes free
-    SPREAD = "spread"  # emptiest node and least used device first: spreads load and heat
-
-
-@dataclass(frozen=True)
-class PlacementStrategy:
-    """One strategy for pods that use GPUs and one for CPU-only pods (Run:ai's `placementStrategy`)."""
-
-    gpu: Placement = Placement.BINPACK
-    cpu: Placement = Placement.BINPACK
-
-
-class DepartmentOverQuota(str, Enum):
-    """How departments split what is left of a pool after every department got its deserved quota."""
-
-    # Run:ai's documented rule: "Departments' over quota is always proportional to its quota".
-    PROPORTIONAL = "proportional"
-    # KAI's queue model: each department's own overQuotaWeight, as for projects.
-    WEIGHT = "weight"
-
-
-@dataclass(frozen=True)
-class Quota:
-    deserved: float
-    limit: float
-    over_quota_weight: float
-
 
 # GPUs are guaranteed only where a project is given some; CPU and memory are not enforced unless configured,
 # as on a Run:ai cluster without CPU quotas. Weight 1 lets every project share idle GPUs evenly.
@@ -60,65 +51,6 @@ _DEFAULT_QUOTA = {
     "cpu": Quota(deserved=UNLIMITED, limit=UNLIMITED, over_quota_weight=1.0),
     "memory": Quota(deserved=UNLIMITED, limit=UNLIMITED, over_quota_weight=1.0),
 }
-
-
-@dataclass
-class Department:
-    id: str
-    name: str
-    quotas: dict[str, dict[str, Quota]]
-    over_quota_priority: int = DEFAULT_OVER_QUOTA_PRIORITY
-
-
-@dataclass
-class Project:
-    id: str
-    name: str
-    department_id: str
-    quotas: dict[str, dict[str, Quota]]
-    default_node_pools: list[str] = field(default_factory=list)
-    over_quota_priority: int = DEFAULT_OVER_QUOTA_PRIORITY
-
-
-@dataclass
-class Node:
-    name: str
-    pool: str
-    gpus: int
-    gpu_memory_mib: int
-    gpu_model: str
-    labels: dict[str, str]
-    cpu_millis: int
-    memory_mib: int
-    mig_profiles: dict[str, int] = field(default_factory=dict)
-    extended: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def is_mig(self) -> bool:
-        # A node exposing MIG slices runs the "mixed" strategy: it only takes MIG requests for its GPUs.
-        return bool(self.mig_profiles)
-
-
-@dataclass
-class Topology:
-    cluster_id: str
-    cluster_name: str
-    departments: dict[str, Department]
-    projects: dict[str, Project]
-    node_pools: list[str]
-    nodes: list[Node]
-    # Per node pool; a pool left out of the config bin-packs.
-    placement: dict[str, PlacementStrategy] = field(default_factory=dict)
-    department_over_quota: DepartmentOverQuota = DepartmentOverQuota.PROPORTIONAL
-
-    def placement_of(self, pool: str) -> PlacementStrategy:
-        return self.placement.get(pool, _BINPACK)
-
-    def project(self, project_id: str) -> Project | None:
-        return self.projects.get(project_id)
-
-
-_BINPACK = PlacementStrategy()
 
 
 def topology_from_dict(data: dict[str, Any], source: str) -> Topology:

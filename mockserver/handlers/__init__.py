@@ -38,6 +38,13 @@ from mockserver.handlers.workloads import (
     get_workload_pods,
     get_workloads,
 )
+from mockserver.handlers.workspaces import (
+    create_workspace1,
+    delete_workspace,
+    get_workspace,
+    resume_workspace,
+    suspend_workspace,
+)
 
 __all__ = [
     "control_advance_clock",
@@ -52,7 +59,9 @@ __all__ = [
     "control_submit_load",
     "count_workloads",
     "create_training1",
+    "create_workspace1",
     "delete_training",
+    "delete_workspace",
     "getNodePools",
     "get_cluster_by_uuid",
     "get_clusters",
@@ -67,7 +76,10 @@ __all__ = [
     "get_workload_history",
     "get_workload_pods",
     "get_workloads",
+    "get_workspace",
     "grant_token",
     "resume_training",
+    "resume_workspace",
     "suspend_training",
+    "suspend_workspace",
 ]

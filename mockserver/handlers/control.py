@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.handlers.state import current
-from mockserver.views.control import clock_view, event_view, snapshot_view
+from mockserver.parsing.compute import pod_request_from_compute
+from mockserver.views.control import clock_view, event_view, load_view, snapshot_view
 
 
 async def control_reset() -> Any:
@@ -44,7 +44,8 @@ async def control_submit_load(body: dict[str, Any]) -> Any:
         preemptible=body.get("preemptible", False),
         node_pools=body.get("nodePools") or [],
     )
-    return {"workloadId": load.workload_id, "name": load.name, "running": load.running}, 201
+    shown = load_view(load)
+    return {key: shown[key] for key in ("workloadId", "name", "running")}, 201
 
 
 async def control_remove_load(workloadId: str) -> Any:

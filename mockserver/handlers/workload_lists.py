@@ -23,6 +23,7 @@ from mockserver.cluster.reader import ClusterReader
 from mockserver.errors import error_response
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.views import workloads as views
+from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import (
     Fields,
     Filter,
@@ -73,16 +74,13 @@ def plan(query: dict[str, Any], known: Fields, projects: frozenset[str] | None, 
     return Plan(indexed, rest, needle, sort_by, sort_order, bool(query.get("deleted")))
 
 
-def facts_of(reader: ClusterReader, workload_id: str, deleted: bool) -> views.WorkloadFacts | None:
+def facts_of(reader: ClusterReader, workload_id: str, deleted: bool) -> WorkloadFacts | None:
     """The workload behind an index entry (None if it went since the ids were read)."""
-    load = None if deleted else reader.load(workload_id)
-    if load is not None:
-        return views.of_load(load, reader.topology, reader.placement(workload_id))
     try:
-        training = reader.training(workload_id, deleted=deleted)
+        workload = reader.workload(workload_id, deleted=deleted)
     except NotFound:
         return None
-    return views.of_training(training, reader.placement(workload_id))
+    return of_workload(workload, reader.placement(workload_id))
 
 
 def _search(state: MockState, query: dict[str, Any]) -> str | None:

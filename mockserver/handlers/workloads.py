@@ -1,6 +1,6 @@
-"""The workloads API: every training and control-API load as a workload, with its pods, events and history.
+"""The workloads API: every workload of every kind (and control-API load), with its pods, events and history.
 
-Each answer is rendered from the cluster's own trainings, loads, placements and event log at the time of
+Each answer is rendered from the cluster's own workloads, placements and event log at the time of
 the request; nothing is copied or cached, so the views cannot drift from the trainings API. Lists and
 counts pick their workloads through the cluster's index (`workload_lists.py`).
 """
@@ -9,27 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.cluster.errors import Forbidden, NotFound
+from mockserver.cluster.errors import Forbidden
 from mockserver.cluster.reader import ClusterReader
 from mockserver.handlers.listing import listed
 from mockserver.handlers.state import caller, current
 from mockserver.handlers.workload_lists import count, list_workloads
 from mockserver.views import workloads as views
+from mockserver.views.events import event, history
+from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import fields
+from mockserver.views.pods import pods as pod_views
 
 
-def _one(cluster: ClusterReader, workload_id: str) -> views.WorkloadFacts:
-    """A live workload, or a deleted training still within its retention; 403 outside the caller's projects."""
-    found: views.WorkloadFacts | None = None
-    try:
-        training = cluster.training(workload_id, deleted=True)
-        found = views.of_training(training, cluster.placement(workload_id))
-    except NotFound:
-        load = cluster.load(workload_id)
-        if load is not None:
-            found = views.of_load(load, cluster.topology, cluster.placement(workload_id))
-    if found is None:
-        raise NotFound()
+def _one(cluster: ClusterReader, workload_id: str) -> WorkloadFacts:
+    """A live workload, or a deleted one still within its retention; 403 outside the caller's projects."""
+    found = of_workload(cluster.workload(workload_id, deleted=True), cluster.placement(workload_id))
     if not caller().may_use(found.project_id):
         raise Forbidden()
     return found
@@ -61,7 +55,7 @@ async def get_workload_events(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
-    events = [views.event(state.cluster.topology, facts, e) for e in log]
+    events = [event(state.cluster.topology, facts, e) for e in log]
     # Later documents order events newest first unless asked otherwise; 2.18 has no sortOrder.
     order = query.get("sortOrder") or ("desc" if state.version.events_newest_first else "asc")
     return _paged(events, "events", query, newest_first=order == "desc")
@@ -71,7 +65,7 @@ async def get_workload_history(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts, log = _one(cluster, workloadId), cluster.events_for(workloadId)
-    records = views.history(state.cluster.topology, facts, log)
+    records = history(state.cluster.topology, facts, log)
     return _paged(records, "records", query)
 
 
@@ -79,7 +73,7 @@ async def get_workload_pods(workloadId: str, **query: Any) -> Any:
     state = current()
     with state.cluster.reading() as cluster:
         facts = _one(cluster, workloadId)
-    pods = views.pods(state.version, state.cluster.topology, facts)
+    pods = pod_views(state.version, state.cluster.topology, facts)
     if query.get("search") and state.version.search:
         needle = str(query["search"]).lower()
         pods = [p for p in pods if needle in p["name"].lower()]

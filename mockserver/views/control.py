@@ -7,8 +7,8 @@ from typing import Any
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.events import Event
-from mockserver.cluster.loads import Load
-from mockserver.cluster.training import Training
+from mockserver.cluster.phases import Phase
+from mockserver.cluster.workload import Workload
 
 
 def snapshot_view(cluster: FakeCluster) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def snapshot_view(cluster: FakeCluster) -> dict[str, Any]:
     return state
 
 
-def _training(training: Training) -> dict[str, Any]:
+def _training(training: Workload) -> dict[str, Any]:
     return {
         "workloadId": training.workload_id,
         "name": training.name,
@@ -34,14 +34,14 @@ def _training(training: Training) -> dict[str, Any]:
     }
 
 
-def load_view(load: Load) -> dict[str, Any]:
+def load_view(load: Workload) -> dict[str, Any]:
     return {
         "workloadId": load.workload_id,
         "name": load.name,
         "projectId": load.project_id,
-        "running": load.running,
-        "priority": load.job.priority,
-        "preemptible": load.job.preemptible,
+        "running": load.actual_phase is Phase.RUNNING,
+        "priority": load.priority,
+        "preemptible": load.preemptible,
         "pendingReason": load.pending_reason,
     }
 

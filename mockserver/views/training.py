@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.cluster.clock import isoformat
-from mockserver.cluster.training import Training
+from mockserver.cluster.workload import Workload
 from mockserver.versions import ACCEPTED, ApiVersion
 
 # Times already written: a training's creation time is shown on every read of it, and trainings created
@@ -23,7 +23,7 @@ def _iso(timestamp: float) -> str:
     return text
 
 
-def training_view(training: Training, version: ApiVersion) -> dict[str, Any]:
+def training_view(training: Workload, version: ApiVersion) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": training.name,
         "requestedName": training.requested_name,

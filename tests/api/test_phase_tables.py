@@ -27,7 +27,11 @@ def test_spontaneous_moves_are_legal_for_the_harness(move):
 
 
 @pytest.mark.parametrize(
-    "row", [r for r in TRANSITIONS if r.trigger in CLIENT_TRIGGERS and r.target is not None], ids=str
+    "row",
+    [r for r in TRANSITIONS if r.trigger in CLIENT_TRIGGERS and r.target is not None],
+    # Sources are a frozenset, whose order changes with the hash seed: ids sorted, so that every process
+    # (pytest-xdist's workers) names the same cases alike.
+    ids=lambda r: f"{r.trigger.value}:{','.join(sorted(s.value for s in r.source))}->{r.target.value}",
 )
 def test_action_moves_are_legal_for_the_harness(row):
     action = ACTION_OF[row.trigger]

@@ -23,6 +23,15 @@ from mockserver.cluster.command import CommandPlan, plan_from_command
         ("exit 3", None, CommandPlan(0, False)),
         ("exit 0; sleep 9", None, CommandPlan(0, True)),
         ("true", None, CommandPlan(0, True)),
+        # NeMo-Run's data mover (a workspace): file chores, piped and redirected, end at once and succeed.
+        (
+            "sh -c",
+            "'rm -rf /nemo_run/x && mkdir -p /nemo_run/x && echo H4sIAAAA | base64 -d > /nemo_run/x/a.tar.gz"
+            " && tar -xzf /nemo_run/x/a.tar.gz -C /nemo_run/x && rm /nemo_run/x/a.tar.gz'",
+            CommandPlan(0, True),
+        ),
+        ("mkdir -p /data 2>/dev/null; sleep 4", None, CommandPlan(4, True)),
+        ("cat a | tar -xz -C /d; exit 2", None, CommandPlan(0, False)),
     ],
 )
 def test_readable_commands(command, args, plan):
@@ -37,6 +46,8 @@ def test_readable_commands(command, args, plan):
         "python train.py",
         "/bin/bash /nemo_run/launch_script.sh",
         "sleep 3 | cat",
+        "python train.py | tee log.txt",  # a pipeline with a program in it: its time is unknown
+        "tar -xzf a.tgz > /dev/null 2>&1",  # `&` of `2>&1` reads as a background job: left alone
         "sleep 3 || true",
         "sleep forever",
         "sh -c 'sleep 3",  # unbalanced quote

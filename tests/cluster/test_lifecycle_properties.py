@@ -13,8 +13,8 @@ from mockserver.auth import Principal
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import Conflict
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.config import load_config
+from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS
 from mockserver.views.control import snapshot_view

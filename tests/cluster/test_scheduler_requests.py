@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.cluster.resources import PodRequest, pod_request_from_compute
+from mockserver.cluster.resources import PodRequest
+from mockserver.parsing.compute import pod_request_from_compute
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ import itertools
 
 import pytest
 
-from mockserver.cluster.resources import PodRequest, pod_request_from_compute
+from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import Job, Scheduler
 from mockserver.cluster.topology import topology_from_dict
+from mockserver.parsing.compute import pod_request_from_compute
 
 _seq = itertools.count(1)
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from mockserver.cluster.errors import ConfigError
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.cluster.scheduler import Job, Scheduler
 from mockserver.cluster.topology import Quota, topology_from_dict
+from mockserver.parsing.compute import pod_request_from_compute
 
 DEFAULT_CONFIG = Path(__file__).parents[2] / "mockserver" / "default_config.yaml"
 # The seed's example request (reference/seed-create-request.json), its quantity typed as the schema says.

@@ -91,7 +91,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     def walk(node: str, path: list[str], done: set[str]) -> None:
         for successor in sorted(graph.get(node, ())):
             if successor in path:
-                found.append(path[path.index(successor) :] + [successor])
+                found.append([*path[path.index(successor) :], successor])
             elif successor not in done:
                 done.add(successor)
                 walk(successor, [*path, successor], done)

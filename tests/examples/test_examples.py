@@ -65,7 +65,18 @@ def test_runapy_flow_reaches_running_stopped_and_deleted(fake_latest: LocalServe
 
 
 def test_the_pytest_plugin_example_passes_as_a_user_runs_it() -> None:
-    ran = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / "pytest_plugin"))
+    # -n 0: this repository's own pytest settings spread tests over workers, which a user's run would not.
+    ran = run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-n",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        str(EXAMPLES / "pytest_plugin"),
+    )
     assert ran.returncode == 0, ran.stdout[-3000:]
     assert "2 passed" in ran.stdout, ran.stdout
 

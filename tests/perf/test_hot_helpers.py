@@ -2,7 +2,7 @@
 
 - the fast path's JSON reading (`fastpath._loads`) against `jsonsafe.loads`: the same value, or a
   refusal on both sides;
-- the pod requests remembered per compute block (`parsing.training._pod_request`) against
+- the pod requests remembered per compute block (`parsing.request._pod_request`) against
   `pod_request_from_compute`;
 - `bound_issues`, which no longer visits the values it has nothing to say of, against the walk that
   visited every value;
@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import app as app_module
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.fastpath import _loads
 from mockserver.jsonsafe import UnsafeJson, loads
 from mockserver.parsing import bounds
-from mockserver.parsing import training as parsing
+from mockserver.parsing import request as parsing
+from mockserver.parsing.compute import pod_request_from_compute
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 

@@ -17,8 +17,8 @@ from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import ClusterError
 from mockserver.cluster.index import Entry, Field, Order, Query, milliseconds
-from mockserver.cluster.resources import pod_request_from_compute
 from mockserver.config import load_config
+from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS
 
@@ -66,12 +66,12 @@ def truth(cluster: FakeCluster, *, deleted: bool) -> list[Entry]:
     entries += [
         Entry(
             load.workload_id,
-            load.job.seq,
+            load.queue_seq,
             load.project_id,
-            load.kind()[0],
+            load.kind.type_name,
             load.name,
-            "Running" if load.running else "Pending",
-            milliseconds(load.submitted_at),
+            load.actual_phase.value,
+            milliseconds(load.created_at),
         )
         for load in loads
     ]

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.cluster.reasons import Reason
 from mockserver.cluster.scheduler.allocate import allocate
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState
@@ -240,7 +241,7 @@ def _reason(shape: Shape) -> str:
     if "" in shape.reasons:
         return shape.reasons[""]
     reasons = [shape.reasons[pool] for pool in shape.candidates if shape.reasons.get(pool)]
-    return "; ".join(reasons) if reasons else WAITING
+    return Reason.joined(reasons) if reasons else WAITING  # each pool's reason codes kept
 
 
 def _queue_view(queue: QueueState) -> dict[str, float]:

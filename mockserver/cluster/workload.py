@@ -1,11 +1,16 @@
-"""A training workload as the fake cluster keeps it."""
+"""A workload as the fake cluster keeps it, whatever its kind: the kind's description says how it behaves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockserver.cluster.phases import DesiredPhase, Phase
-from mockserver.cluster.request import TrainingRequest
+from mockserver.cluster.reasons import ReasonCode
+from mockserver.cluster.request import WorkloadRequest
+
+if TYPE_CHECKING:  # a kind's description names lifecycle rows that are typed on this record
+    from mockserver.cluster.kinds.base import WorkloadKind
 
 
 @dataclass(frozen=True)
@@ -13,21 +18,23 @@ class PhaseChange:
     time: float
     phase: Phase
     reason: str
+    codes: tuple[ReasonCode, ...] = ()
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """How each run of the training's container goes: seconds until it ends, and whether it succeeds."""
+    """How each run of the workload's container goes: seconds until it ends, and whether it succeeds."""
 
     seconds: float
     succeeds: bool
 
 
 @dataclass
-class Training:
+class Workload:
     workload_id: str
     name: str
-    request: TrainingRequest
+    kind: WorkloadKind
+    request: WorkloadRequest
     department_id: str
     created_by: str
     created_at: float

@@ -1,0 +1,70 @@
+"""The description of a workload kind: everything about a kind that the engine, the scheduler feed and
+the views need, so that none of them asks which kind a workload is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mockserver.cluster.events import EventKind
+from mockserver.cluster.lifecycle import Effect, Timed, Transition, Trigger
+from mockserver.cluster.phases import Phase
+
+
+@dataclass(frozen=True)
+class PodRole:
+    """One role of a kind's pods. `replicated`: the request's pod count applies (parallelism, replicas);
+    otherwise the role has exactly one pod."""
+
+    name: str
+    replicated: bool = True
+
+
+@dataclass(frozen=True)
+class KindEvents:
+    """What the event log says about a workload of this kind. Messages are formats over `name`, `project`,
+    `by` (the submitter) and `why` (the trigger's reason)."""
+
+    submitted: tuple[EventKind, str]
+    removed: tuple[EventKind, str]
+    # Extra events on a trigger, besides the phase change (loads, which log no phases, say they started).
+    on_trigger: Mapping[Trigger, tuple[EventKind, str]] = field(default_factory=dict)
+    # Log each phase change, and each new pending reason.
+    phases: bool = True
+    pending: bool = True
+
+
+@dataclass(frozen=True, eq=False)  # a kind is itself: compared and hashed by identity
+class WorkloadKind:
+    """A kind of workload. `name` is the domain's word ("training"); `type_name` and `category` are what
+    the workloads API shows (`type`, `category`); a version's defaults are looked up by category."""
+
+    name: str
+    type_name: str
+    category: str
+    pod_roles: tuple[PodRole, ...]
+    # The lifecycle: transitions (first match wins) and how long timed phases last.
+    transitions: tuple[Transition, ...]
+    timed: Mapping[Phase, Timed]
+    # Triggers a client may send through the kind's API (suspend, resume, delete).
+    client_actions: frozenset[Trigger]
+    events: KindEvents
+    # Where a new workload starts, and what happens as it arrives there.
+    start: Phase = Phase.CREATING
+    on_submit: tuple[Effect, ...] = ()
+    # Its container runs an attempt (command, annotations, forced outcomes); a load just holds its place.
+    runs_container: bool = True
+    # Kept listable as deleted for the retention after removal.
+    retained: bool = True
+    # Its name is unique in its project, among every kind whose names are (Run:ai workloads); loads are
+    # named freely.
+    unique_names: bool = True
+    # All pods are placed together or none is (KAI's gang scheduling). The scheduler places each pod on
+    # its own today; a gang-scheduled kind needs the scheduler's gang support first (issue 25).
+    gang: bool = False
+    # Interactive kinds (workspaces) default to a non-preemptible priority class of their version.
+    interactive: bool = False
+
+    def pods(self, requested: int) -> int:
+        """How many pods a request for `requested` replicas makes."""
+        return sum(requested if role.replicated else 1 for role in self.pod_roles)

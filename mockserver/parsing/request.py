@@ -1,0 +1,108 @@
+"""A create body of a container workload (training, workspace), read per API version into the cluster's
+`WorkloadRequest`; the kind's parsing module says which kind.
+
+Connexion has already checked the body against the version's schema; what is checked here is what the
+schema cannot say (ranges between fields, quantities, sizes). Each problem becomes a compliance issue
+naming the API field, so that one 400 lists them all together with the cluster's own rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.cluster.errors import ComplianceIssue
+from mockserver.cluster.kinds import WorkloadKind
+from mockserver.cluster.request import WorkloadRequest
+from mockserver.cluster.resources import PodRequest
+from mockserver.parsing.bounds import bound_issues
+from mockserver.parsing.compute import compute_issues, pod_request_from_compute
+from mockserver.versions import ApiVersion
+
+# The documented defaults of the API's workload specs.
+DEFAULT_BACKOFF_LIMIT = 6
+DEFAULT_AUTO_DELETION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    request: WorkloadRequest
+    issues: tuple[ComplianceIssue, ...]
+
+
+def parse_request(body: dict[str, Any], version: ApiVersion, kind: WorkloadKind) -> ParsedRequest:
+    spec: dict[str, Any] = body.get("spec") or {}
+    compute: dict[str, Any] = spec.get("compute") or {}
+    issues = _spec_issues(spec) + compute_issues(compute) + bound_issues(spec)
+    preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
+    request = WorkloadRequest(
+        name=body["name"],
+        project_id=body["projectId"],
+        cluster_id=body["clusterId"],
+        name_is_prefix=bool(body.get("useGivenNameAsPrefix")),
+        image=spec.get("image"),
+        pod=_pod_request(compute),
+        pods=min(max(1, _int(spec.get("parallelism"), 1)), 1000),
+        priority_class=version.priority_for(kind.category, spec.get("priorityClass")),
+        preemptible=None if preemptibility is None else preemptibility == "preemptible",
+        node_pools=tuple(str(p) for p in pools) if (pools := spec.get("nodePools")) else (),
+        node_type=spec.get("nodeType"),
+        backoff_limit=max(0, _int(spec.get("backoffLimit"), DEFAULT_BACKOFF_LIMIT)),
+        auto_delete_after=float(
+            max(0, _int(spec.get("autoDeletionTimeAfterCompletionSeconds"), DEFAULT_AUTO_DELETION_SECONDS))
+        ),
+        terminate_after_preemption=bool(spec.get("terminateAfterPreemption")),
+        command=spec.get("command"),
+        args=spec.get("args"),
+        annotations=_annotations(spec.get("annotations")),
+        spec_document=body.get("spec"),
+    )
+    return ParsedRequest(request, tuple(issues))
+
+
+# What each compute block of plain values asks of a pod: clients create the same shapes over and over,
+# and the translation is pure (its result is frozen). Floats are left out of the key (-0.0 == 0.0).
+MAX_CACHED_PODS = 1024
+_ATOMIC = frozenset({str, int, bool, type(None)})
+_pods: dict[tuple[tuple[str, type, Any], ...], PodRequest] = {}
+
+
+def _pod_request(compute: dict[str, Any]) -> PodRequest:
+    if not all(type(v) in _ATOMIC for v in compute.values()):
+        return pod_request_from_compute(compute)
+    key = tuple([(k, type(v), v) for k, v in compute.items()])
+    pod = _pods.get(key)
+    if pod is None:
+        if len(_pods) >= MAX_CACHED_PODS:
+            _pods.clear()
+        pod = _pods[key] = pod_request_from_compute(compute)
+    return pod
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return default
+    return int(min(max(value, -1e15), 1e15))
+
+
+def _annotations(items: Any) -> dict[str, str]:
+    if not isinstance(items, list):
+        return {}
+    return {
+        a["name"]: str(a.get("value") or "")
+        for a in items
+        if isinstance(a, dict) and isinstance(a.get("name"), str) and not a.get("exclude")
+    }
+
+
+def _spec_issues(spec: dict[str, Any]) -> list[ComplianceIssue]:
+    issues = []
+    if not spec.get("image"):
+        issues.append(ComplianceIssue("spec.image", "an image is required to create a workload"))
+    for field in ("completions", "parallelism"):
+        if spec.get(field) is not None and spec[field] < 1:
+            issues.append(ComplianceIssue(f"spec.{field}", "must be at least 1"))
+    for field in ("backoffLimit", "autoDeletionTimeAfterCompletionSeconds"):
+        if spec.get(field) is not None and spec[field] < 0:
+            issues.append(ComplianceIssue(f"spec.{field}", "must not be negative"))
+    return issues

@@ -1,0 +1,100 @@
+"""What the workloads API shows of one workload, read off the cluster's own record: a `WorkloadFacts` is
+taken from any `Workload` (its kind says its type and category) with the scheduler's placement of its pods.
+The views of workloads, pods, events and history render these facts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.cluster.reasons import Reason, ReasonCode
+from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.workload import Workload
+
+# Ids of things the fake does not keep ids for (pods, events) are derived, so they are stable across reads.
+IDS = uuid.UUID("8f1c2a52-56c4-4d8e-9a43-7d0d6f5a9b10")
+TERMINAL = frozenset({"Completed", "Failed"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of a workload's phase history."""
+
+    time: float
+    phase: str
+    reason: str
+    codes: tuple[ReasonCode, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkloadFacts:
+    """What the workloads API shows of one workload, read off the cluster's own objects."""
+
+    id: str
+    name: str
+    # The kind's domain name (versions list their actions by it), its `type` and `category` in the API.
+    kind: str
+    type: str
+    category: str
+    actions: frozenset[str]
+    project_id: str
+    department_id: str
+    cluster_id: str
+    submitted_by: str
+    created_at: float
+    phase: str
+    phase_since: float
+    pod: PodRequest
+    pods: int
+    priority: int
+    priority_class: str
+    preemptible: bool
+    node_pools: tuple[str, ...]
+    placement: Sequence[Mapping[str, Any]]
+    phase_message: str | None = None
+    pending_reason: str | None = None
+    # What the pending reason says, as codes (`cluster/reasons.py`): views name it without reading it.
+    pending_codes: tuple[ReasonCode, ...] = ()
+    deleted_at: float | None = None
+    image: str | None = None
+    command: str | None = None
+    args: str | None = None
+    history: Sequence[Step] = field(default_factory=tuple)
+    restarts: int = 0
+
+
+def of_workload(workload: Workload, placement: Sequence[Mapping[str, Any]] | None) -> WorkloadFacts:
+    request, kind = workload.request, workload.kind
+    return WorkloadFacts(
+        id=workload.workload_id,
+        name=workload.name,
+        kind=kind.name,
+        type=kind.type_name,
+        category=kind.category,
+        actions=frozenset(trigger.value for trigger in kind.client_actions),
+        project_id=workload.project_id,
+        department_id=workload.department_id,
+        cluster_id=workload.cluster_id,
+        submitted_by=workload.created_by,
+        created_at=workload.created_at,
+        phase=str(workload.actual_phase),
+        phase_since=workload.phase_since,
+        pod=request.pod,
+        pods=kind.pods(request.pods),
+        priority=workload.priority,
+        priority_class=request.priority_class,
+        preemptible=workload.preemptible,
+        node_pools=tuple(request.node_pools),
+        placement=list(placement or []),
+        phase_message=workload.phase_message,
+        pending_reason=workload.pending_reason,
+        pending_codes=Reason.codes_of(workload.pending_reason),
+        deleted_at=workload.deleted_at,
+        image=request.image,
+        command=request.command,
+        args=request.args,
+        history=tuple(Step(c.time, str(c.phase), c.reason, c.codes) for c in workload.history),
+        restarts=workload.restarts,
+    )

@@ -1,0 +1,60 @@
+"""A workload's pods as the workloads API shows them: placed ones on their nodes, the rest still pending."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from mockserver.cluster.clock import isoformat
+from mockserver.cluster.topology import Topology
+from mockserver.versions import ApiVersion
+from mockserver.views.facts import IDS, WorkloadFacts
+from mockserver.views.organization import TENANT_ID
+from mockserver.views.resources import pod_allocated, requested
+
+_PODS = frozenset({"Pending", "Initializing", "Running", "Terminating"})
+
+
+def _pod_id(facts: WorkloadFacts, index: int) -> str:
+    return str(uuid.uuid5(IDS, f"pod/{facts.id}/{index}/{facts.restarts}"))
+
+
+def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[dict[str, Any]]:
+    """The pods Kubernetes would show: placed ones on their nodes, the rest of the gang still pending."""
+    if facts.phase not in _PODS:
+        return []
+    project = topology.project(facts.project_id)
+    started = isoformat(facts.phase_since)
+    out = []
+    for index in range(facts.pods):
+        placed = facts.placement[index] if index < len(facts.placement) else None
+        running = placed is not None and facts.phase == "Running"
+        pod: dict[str, Any] = {
+            "tenantId": TENANT_ID,
+            "id": _pod_id(facts, index),
+            "name": f"{facts.name}-0-{index}",
+            "workloadId": facts.id,
+            "clusterId": facts.cluster_id,
+            "projectId": facts.project_id,
+            "projectName": project.name if project else facts.project_id,
+            "workloadName": facts.name,
+            "priorityClassName": facts.priority_class,
+            "nodeName": placed["node"] if placed else None,
+            "currentNodePool": placed["pool"] if placed else None,
+            "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
+            "createdAt": isoformat(facts.created_at),
+            "updatedAt": started,
+            "k8sPhase": "Running"
+            if running
+            else ("Terminating" if facts.phase == "Terminating" else "Pending"),
+            "k8sPhaseUpdatedAt": started,
+            "completedAt": None,
+            "deletedAt": None,
+            "containers": [
+                {"name": facts.name, "image": facts.image or "", "startedAt": started if running else None}
+            ],
+            "requestedResources": requested(version, facts.pod, 1, one_pod=True),
+            "allocatedResources": pod_allocated(version, facts.pod, placed),
+        }
+        out.append(pod)
+    return out
