@@ -97,7 +97,11 @@ class RunOptions:
 
 @contextlib.contextmanager
 def open_target(options: RunOptions, seed: int) -> Iterator[Target]:
-    target = Target.connect(options.url) if options.url else Target.start_fake(seed, options.fake_config, options.api)
+    target = (
+        Target.connect(options.url)
+        if options.url
+        else Target.start_fake(seed, options.fake_config, options.api)
+    )
     try:
         yield target
     finally:
