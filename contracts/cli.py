@@ -1,12 +1,14 @@
 """`contracts`: verify a Run:ai Trainings backend (or our fake) against the contract.
 
 Exit codes: 0 the backend conforms, 1 it does not (or every authenticated request was refused),
-2 usage errors (bad options, unreadable spec, unreachable target, refused credentials).
+2 usage errors (bad options, unreadable spec, unreachable target, refused credentials), 3 inconclusive
+(nothing failed, but the cluster held a training for lack of room: no verdict on what needed it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -19,10 +21,12 @@ from contracts.backend.discovery import DiscoveryError
 from contracts.backend.journal import leftovers
 from contracts.backend.server import ServerError
 from contracts.backend.target import TargetError, check_url
+from contracts.calibrate import command as calibrate
 from contracts.diff import command as diff_command
 from contracts.diff.sources import VERSION_NAMES
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
+from contracts.run.capacity import TokenRefused
 from contracts.run.execute import RunOptions, UsageError, execute
 from contracts.run.interruption import EXIT_INTERRUPTED, signals_interrupt
 from contracts.run.plan import describe_plan
@@ -30,9 +34,10 @@ from contracts.run.progress import Progress, Verbosity
 from contracts.run.scenarios import SCENARIOS
 from contracts.run.settings import PHASES
 from contracts.specs import ContractError, load_contract
+from contracts.urls import url_fix
 from mockserver.about import package_version
 
-EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 DEFAULTS = RunOptions()
 
 RUN_EPILOG = """\
@@ -84,6 +89,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _compute(text: str) -> dict[str, object]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"cpuCoreRequest\": 0.5}'")
+    return value
+
+
 def _add_auth(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("authentication (not needed against our fake)")
     group.add_argument(
@@ -106,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="contracts",
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage "
-        "errors (also an unreachable target), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
+        "errors (also an unreachable target or a refused token), 3 inconclusive (nothing failed, but the "
+        "cluster had no room for a training), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
     )
     parser.add_argument("--version", action="version", version=f"contracts {package_version()}")
     # Not `required`: argparse would then answer `contracts --bogus` with "COMMAND is required"; main()
@@ -178,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario-timeout",
         type=float,
         default=DEFAULTS.scenario_timeout,
-        help="seconds a scenario waits for a phase on a live backend (default: %(default)s)",
+        help="seconds a scenario waits for a phase on a live backend; grows to 3x the longest the run has "
+        "seen that phase last (default: %(default)s)",
     )
     safety = run.add_argument_group("safety and output")
     safety.add_argument(
@@ -190,10 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--image", default=DEFAULTS.image, help="image of created trainings (default: %(default)s)"
     )
     safety.add_argument(
+        "--compute",
+        type=_compute,
+        help="JSON compute block of scenario trainings (default: CPU only, "
+        '\'{"cpuCoreRequest": 0.1, "cpuMemoryRequest": "100M"}\')',
+    )
+    safety.add_argument(
         "--gpu-portion",
         type=float,
         default=DEFAULTS.gpu_portion,
-        help="GPU fraction scenario trainings request; 0 for CPU only (default: %(default)s)",
+        help="GPU fraction scenario trainings request; 0 for CPU only (default: %(default)s; the "
+        "gpu-release scenario asks a tenth of a GPU whatever this says, and is skipped without GPU room)",
     )
     safety.add_argument("--report-dir", type=Path, default=DEFAULTS.report_dir, help="default: %(default)s")
     safety.add_argument(
@@ -215,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_auth(cleanup)
     diff_command.add_parser(commands)
+    calibrate.register(commands, _add_auth)
     return parser
 
 
@@ -228,6 +253,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     credentials = _credentials(parser, args)
     if args.url:
         check_url(args.url)  # before anything else: a URL without a scheme is a usage error, not a crash
+        fix = url_fix(args.url)
+        if fix:
+            raise TargetError(fix)
     options = RunOptions(
         url=args.url,
         token=None if credentials else args.token,
@@ -244,6 +272,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         report_dir=args.report_dir,
         allow_writes=args.allow_writes,
         image=args.image,
+        compute_request=args.compute,
         gpu_portion=args.gpu_portion,
         scenario_timeout=args.scenario_timeout,
         fake_config=args.fake_config,
@@ -261,8 +290,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"contracts: INCOMPLETE, no verdict: {outcome.incomplete}")
     elif outcome.conforms:
         print("contracts: the backend conforms")
-    else:
+    elif outcome.findings:
         print(f"contracts: the backend does NOT conform: {plural(len(outcome.findings), 'finding')}")
+    else:
+        print("contracts: INCONCLUSIVE (nothing failed, but not everything could be tested):")
+    for reason in outcome.inconclusive:
+        print(f"  - inconclusive: {reason}")
     for finding in outcome.findings:
         first = finding.message.splitlines()[0] if finding.message else ""
         print(f"  - [{finding.check}] {finding.operation}: {first}")
@@ -276,7 +309,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"contracts: reports in {', '.join(str(path) for path in kept)}")
     if outcome.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_CONFORMS if outcome.conforms else EXIT_FINDINGS
+    if outcome.findings or outcome.incomplete:
+        return EXIT_FINDINGS
+    return EXIT_INCONCLUSIVE if outcome.inconclusive else EXIT_CONFORMS
 
 
 def _verbosity(args: argparse.Namespace) -> Verbosity:
@@ -324,12 +359,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("choose a command: run, cleanup or diff (see contracts --help)")
+        parser.error("choose a command: run, cleanup, diff or calibrate (see contracts --help)")
     try:
         if args.command == "diff":
             return diff_command.run(args)
+        if args.command == "calibrate":
+            return calibrate.run(args)
         return _run(command, args) if args.command == "run" else _cleanup(command, args)
-    except (UsageError, ContractError, AuthError, DiscoveryError, ServerError, TargetError) as error:
+    except (
+        UsageError,
+        ContractError,
+        AuthError,
+        DiscoveryError,
+        ServerError,
+        TargetError,
+        TokenRefused,
+    ) as error:
         print(f"contracts: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:  # before the run had anything to clean up (e.g. while loading the spec)

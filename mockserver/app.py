@@ -39,6 +39,7 @@ from mockserver.routes import Routes
 from mockserver.servers_box import ServersBox
 from mockserver.spec_once import validate_each_document_once
 from mockserver.specs import CONTROL_SPEC, load_spec
+from mockserver.tokenlimit import TokenRateLimit
 from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 from mockserver.virtualdate import VirtualDate
@@ -136,6 +137,7 @@ def create_app(
     profile: str = "default",
     real_deployment: bool = False,
     state_file: Path | None = None,
+    state_recover: bool = False,
     own_process: bool = False,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
@@ -146,14 +148,23 @@ def create_app(
     where one line per request goes (the CLI passes stdout; None logs nothing). `profile`: a named timing
     profile under the config's own timing keys. `real_deployment`: behave like a real Run:ai deployment —
     no control API, `mock.runai/*` annotations ignored (the container's command still decides).
-    `state_file`: keep every accepted change there and replay it at start (raises StateFileError).
+    `state_file`: keep every accepted change there and replay it at start (raises StateFileError);
+    `state_recover`: keep the valid part of a damaged one instead of refusing it.
     `own_process`: the app is the process (the CLI's server): its heap is settled for a long-lived server
     when it starts serving (`settle_heap`); an app embedded in someone else's process leaves their
     collector alone."""
     config = config or load_config()
     settings = {"api": api, "profile": profile, "realDeployment": str(real_deployment)}
     durable = (
-        Durability.open(state_file, config=config, seed=seed, clock=clock, speed=speed, settings=settings)
+        Durability.open(
+            state_file,
+            config=config,
+            seed=seed,
+            clock=clock,
+            speed=speed,
+            settings=settings,
+            recover_damage=state_recover,
+        )
         if state_file
         else None
     )
@@ -216,6 +227,7 @@ def create_app(
             identify=_identify(state.tokens),
         )
     app.add_middleware(RequestHead, position=MiddlewarePosition.BEFORE_EXCEPTION, hosts=hosts)
+    app.add_middleware(TokenRateLimit, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if cors or control_cors:
         app.add_middleware(
             Cors,

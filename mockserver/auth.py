@@ -50,8 +50,17 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _canonical(segment: str) -> bytes:
+    """A JWT segment's bytes, if `segment` is their one spelling: base64url without padding, no stray
+    characters, no unused bits set. Anything else would let one token be presented in several forms
+    (the standard decoder skips foreign characters, accepts padding and ignores the unused bits)."""
+    try:
+        data = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+    except ValueError as error:
+        raise TokenRejected("Token is malformed: a part is not base64url") from error
+    if _b64(data) != segment:
+        raise TokenRejected("Token is malformed: a part is not in its one base64url spelling")
+    return data
 
 
 def _finite_number(value: object) -> TypeGuard[float]:
@@ -132,18 +141,16 @@ class TokenService:
         parts = token.split(".")
         if len(parts) != 3:
             raise TokenRejected("Token is malformed: expected a JWT")
+        _canonical(parts[0])
+        payload, signature = _canonical(parts[1]), _canonical(parts[2])
         try:
-            claims = loads(_unb64(parts[1]), max_depth=MAX_PAYLOAD_DEPTH)
+            claims = loads(payload, max_depth=MAX_PAYLOAD_DEPTH)
         except UnsafeJson as error:
             raise TokenRejected(f"Token is malformed: the payload is {error}") from error
         except (ValueError, UnicodeDecodeError) as error:
             raise TokenRejected("Token is malformed: the payload is not JSON") from error
         if not isinstance(claims, dict) or claims.get("iss") != ISSUER:
             raise TokenRejected(FOREIGN_ISSUER_MESSAGE)
-        try:
-            signature = _unb64(parts[2])
-        except ValueError as error:
-            raise TokenRejected("Token signature is malformed") from error
         if not hmac.compare_digest(signature, self._sign(parts[0] + "." + parts[1])):
             raise TokenRejected("Token signature does not match; was it issued by another server run?")
         exp, iat = claims.get("exp"), claims.get("iat")

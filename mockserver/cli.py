@@ -182,6 +182,12 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         help="keep the cluster in this SQLite file: every accepted change is saved before its answer, "
         "and a restart with the same file continues where the last run stopped (default: memory only)",
     )
+    parser.add_argument(
+        "--state-recover",
+        action="store_true",
+        help="start even if the --state file is damaged: keep the commands before the damage, move the "
+        "damaged file aside and say how many commands were dropped (default: refuse to start, exit 2)",
+    )
     _with_environment(parser, environ)
     return parser
 
@@ -303,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             real_deployment=args.real_deployment,
             state_file=args.state,
+            state_recover=args.state_recover,
             own_process=True,
         )
     except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
@@ -337,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         replayed = app.mock_durability.replayed
         changes = "1 change" if replayed == 1 else f"{replayed} changes"
         print(f"State file: {args.state} ({changes} replayed; each accepted change is kept)", flush=True)
+        if app.mock_durability.recovered is not None:
+            print(f"  RECOVERED: {app.mock_durability.recovered.summary()}", flush=True)
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"
         print(exposure_notice(base, args.host, control_token), flush=True)

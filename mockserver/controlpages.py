@@ -4,14 +4,15 @@ On loopback the control API needs no credentials, so any page the developer has 
 it: `fetch(…/reset, {method: 'POST', mode: 'no-cors'})` is a "simple" request that a browser sends
 without asking. Two rules close that:
 
-- a state-changing control call must be a request a page can only send after a CORS preflight: it
-  carries the `X-Mock-Control` header, or a JSON `Content-Type`; the preflight is then refused to
-  other origins (`--cors` does not cover the control API; `--control-cors` does);
 - a control call whose `Origin` is another site than the server itself is refused outright, unless
-  that origin was allowed with `--control-cors`.
+  that origin was allowed with `--control-cors` (`--cors` does not cover the control API);
+- a state-changing control call without an `Origin` of the server itself must be a request a page
+  can only send after a CORS preflight: it carries the `X-Mock-Control` header, or a JSON
+  `Content-Type`.
 
-Scripts, the harness and curl send the header (or JSON); the dashboard, served by the server itself,
-is same-origin.
+Browsers send `Origin` with every POST, PUT and DELETE, and a page cannot choose it: the server's own
+pages (the dashboard, Swagger UI's "Try it out") are recognised by it. Scripts, the harness and curl
+send no `Origin`, and send the header (or JSON).
 """
 
 from __future__ import annotations
@@ -55,10 +56,10 @@ class ControlFromPages:
         headers = dict(scope["headers"])
         origin = headers.get(b"origin", b"").decode("latin-1")
         host = headers.get(b"host")
-        foreign = bool(origin) and not same_origin(
+        own = bool(origin) and same_origin(
             origin, None if host is None else host.decode("latin-1"), scope.get("scheme", "http")
         )
-        if foreign and not (self.allowed is not None and self.allowed.allows(origin)):
+        if origin and not own and not (self.allowed is not None and self.allowed.allows(origin)):
             message = (
                 f"The control API answers no page of another origin ({origin[:200]}); "
                 f"start mockserver with --control-cors {origin[:200]} to allow that one"
@@ -67,6 +68,7 @@ class ControlFromPages:
             return
         if (
             scope["method"] in _CHANGES
+            and not own  # the server's own pages (dashboard, Swagger UI), as the browser vouches
             and _CONTROL_HEADER not in headers
             and _simple_type(headers.get(b"content-type"))
         ):

@@ -43,7 +43,7 @@ class PreferCode:
             await send_error(
                 send,
                 400,
-                f"Prefer: code={code} is not a documented answer of {where}; its documented error codes are "
+                f"Prefer: code={_shown(code)} is not a documented answer of {where}; its documented error codes are "
                 f"{documented}",
             )
             return
@@ -51,3 +51,8 @@ class PreferCode:
             await self.app(scope, receive, send)
             return
         await send_error(send, status, operation.answers[status])
+
+
+def _shown(code: str) -> str:
+    """The code as sent, cut short: 5,000 digits would push the useful part of the message out."""
+    return code if len(code) <= 20 else code[:20] + "…"

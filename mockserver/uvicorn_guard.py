@@ -4,7 +4,10 @@ uvicorn waits for a request's headers for ever (its keep-alive timer stops at th
 answers its own few errors in plain text. `GuardedH11Protocol` gives every request a deadline for its
 request line and headers (408 `{code, message}`, then the connection closes) and answers malformed
 HTTP with a JSON 400. The body's deadline is the app's (`BodyGuard`), where the 408 can be a normal
-response. Concurrency beyond `MAX_CONNECTIONS` is uvicorn's own 503 (plain text, before the app).
+response. When `MAX_CONNECTIONS` are open, a new connection closes the one that has waited longest
+for a request (`make_room`): 500 idle sockets used to take every slot and have everyone answered 503
+for 10 s; now they only push one another out. Requests running at once beyond the bound are still
+uvicorn's own 503.
 `GuardedHttpToolsProtocol` does the same on httptools (llhttp, C), which parses several times faster than
 h11 (pure Python); it adds the two checks llhttp leaves out: a head over 16 KiB and HTTP/1.1 without Host.
 `guarded()` picks it when httptools is installed.
@@ -45,16 +48,33 @@ def raw_error(status: int, reason: str, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
+def make_room(new: Any, connections: set[Any], limit: int) -> None:
+    """Close the connections idle longest (waiting for a request) so that `new` leaves a slot free: uvicorn
+    refuses a request with a 503 once `limit` connections are open. Busy connections are never closed."""
+    excess = len(connections) - limit + 1
+    if excess <= 0:
+        return
+    idle = [c for c in connections if c is not new and getattr(c, "idle_since", None) is not None]
+    idle.sort(key=lambda c: c.idle_since)
+    for connection in idle[:excess]:
+        connection.idle_since = None
+        connection.transport.close()
+        # Out of the count now: its connection_lost may come after the new connection's first request.
+        connections.discard(connection)
+
+
 class GuardedH11Protocol(H11Protocol):
     header_timeout: float = HEADER_TIMEOUT_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self.idle_since: float | None = None  # waiting for a request since then (loop time)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_headers()
+        make_room(self, self.connections, MAX_CONNECTIONS)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -80,9 +100,11 @@ class GuardedH11Protocol(H11Protocol):
 
     def _await_headers(self) -> None:
         if self._header_deadline is None:
+            self.idle_since = self.loop.time()
             self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def _headers_arrived(self) -> None:
+        self.idle_since = None
         if self._header_deadline is not None:
             self._header_deadline.cancel()
             self._header_deadline = None
@@ -131,10 +153,12 @@ if HttpToolsProtocol is not None:
             self._idle = True  # no request begun since the last one was read whole
             self._has_host = False
             self._unknown_method: str | None = None  # the method of a request llhttp is shown as GET
+            self.idle_since: float | None = None  # waiting for a request since then (loop time)
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._await_headers()
+            make_room(self, self.connections, MAX_CONNECTIONS)
 
         def data_received(self, data: bytes) -> None:
             if self._header_deadline is not None:
@@ -203,9 +227,11 @@ if HttpToolsProtocol is not None:
         def _await_headers(self) -> None:
             if self._header_deadline is None:
                 self._raw_head = 0
+                self.idle_since = self.loop.time()
                 self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
         def _headers_arrived(self) -> None:
+            self.idle_since = None
             if self._header_deadline is not None:
                 self._header_deadline.cancel()
                 self._header_deadline = None

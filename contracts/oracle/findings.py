@@ -24,7 +24,8 @@ class Exchange:
     authenticated: bool
     workload_id: str | None = None
     actual_phase: str | None = None
-    # One of the run's own requests without a valid token (counted, but about no training).
+    # Sent by the harness for itself, not a case of the contract: the probes without a valid token, the
+    # look-ups of the project's room and of why a training is held (counted, but about no training).
     probe: bool = False
 
 

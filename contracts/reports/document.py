@@ -60,7 +60,9 @@ def build(outcome: RunOutcome) -> Document:
     sections = [
         _summary(outcome),
         *_findings(outcome),
+        *_inconclusive(outcome),
         _scenarios(outcome),
+        _checks(outcome),
         *_coverage(outcome),
         _cleanup(outcome),
     ]
@@ -68,8 +70,10 @@ def build(outcome: RunOutcome) -> Document:
         title = f"Contract run INCOMPLETE ({outcome.incomplete}): no verdict"
     elif outcome.conforms:
         title = "Contract run: the backend conforms"
-    else:
+    elif outcome.findings:
         title = f"Contract run: the backend does not conform ({plural(len(outcome.findings), 'finding')})"
+    else:
+        title = "Contract run INCONCLUSIVE: nothing failed, but the cluster had no room for everything"
     return Document(title=title, verdict=outcome.conforms, sections=sections)
 
 
@@ -84,7 +88,8 @@ def _summary(outcome: RunOutcome) -> Section:
         ["Max examples / workers", f"{settings.max_examples} / {settings.workers}"],
         ["Writes", outcome.writes],
         ["Project / cluster", f"{placement.project_id} / {placement.cluster_id}" if placement else "-"],
-        ["Requests observed", str(len(outcome.exchanges))],
+        ["Requests sent", _requests(outcome)],
+        *[["Room", line] for line in outcome.capacity],
     ]
     blocks: list[Block] = [Table(["", ""], rows)]
     if outcome.incomplete:
@@ -115,10 +120,39 @@ def _findings(outcome: RunOutcome) -> list[Section]:
     return sections
 
 
+def _requests(outcome: RunOutcome) -> str:
+    probes = sum(1 for e in outcome.exchanges if e.probe)
+    return f"{len(outcome.exchanges)} (of them {probes} the harness's own: probes without a valid token, look-ups)"
+
+
+def _inconclusive(outcome: RunOutcome) -> list[Section]:
+    if not outcome.inconclusive:
+        return []
+    blocks: list[Block] = [
+        Text(
+            "The cluster held a training of the run (Pending, with the reason below): that is the cluster's "
+            "state, not a contract violation, so what needed the training has no verdict. Free room for the "
+            "project (or pass --project-id of one with room) and run again."
+        ),
+        *[Code(reason) for reason in outcome.inconclusive],
+    ]
+    return [Section("Inconclusive", blocks)]
+
+
+def _checks(outcome: RunOutcome) -> Section:
+    if not outcome.checks:
+        return Section("Checks that ran", [Text("None: no request was judged.")])
+    rows = [[check.name, check.kind, check.description] for check in outcome.checks]
+    return Section("Checks that ran", [Table(["check", "by", "what it judges"], rows)])
+
+
 def _scenarios(outcome: RunOutcome) -> Section:
     if not outcome.scenarios:
         return Section("Lifecycle scenarios", [Text("Not run.")])
-    rows = [[s.name, s.outcome, s.title, "; ".join(s.steps)] for s in outcome.scenarios]
+    rows = [
+        [s.name, s.outcome + (f" ({s.reason})" if s.reason else ""), s.title, "; ".join(s.steps)]
+        for s in outcome.scenarios
+    ]
     return Section("Lifecycle scenarios", [Table(["scenario", "outcome", "what", "steps"], rows)])
 
 

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 from contracts.oracle.findings import Finding
 from contracts.reports.document import mask_tokens
-from contracts.run.outcome import RunOutcome
+from contracts.run.outcome import INCONCLUSIVE, RunOutcome
 
 SUITE = "contracts"
 # Characters XML 1.0 cannot carry at all, escaped or not; fuzzed data and the answers to it contain them.
@@ -37,7 +37,7 @@ class Case:
 def cases(outcome: RunOutcome) -> list[Case]:
     result: list[Case] = []
     scenario_sources = {f"scenario {s.name}" for s in outcome.scenarios}
-    exercised = {e.operation for e in outcome.exchanges}
+    exercised = {e.operation for e in outcome.exchanges if not e.probe}
     for op in outcome.contract.operations.values():
         texts = [
             _text(f) for f in outcome.findings if f.operation == op.label and f.source not in scenario_sources
@@ -51,8 +51,10 @@ def cases(outcome: RunOutcome) -> list[Case]:
     for scenario in outcome.scenarios:
         case = Case("contracts.scenarios", scenario.name, [_text(f) for f in scenario.findings])
         case.seconds = scenario.seconds
-        if scenario.outcome == "skipped":
-            case.skipped = scenario.steps[-1] if scenario.steps else "skipped"
+        if scenario.outcome in ("skipped", INCONCLUSIVE):
+            case.skipped = scenario.reason or (scenario.steps[-1] if scenario.steps else scenario.outcome)
+            if scenario.outcome == INCONCLUSIVE:
+                case.skipped = f"inconclusive: {case.skipped}"
         result.append(case)
     labels = {op.label for op in outcome.contract.operations.values()}
     rest = [f for f in outcome.findings if f.operation not in labels and f.source not in scenario_sources]

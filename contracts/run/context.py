@@ -20,13 +20,15 @@ from contracts.oracle.checks import ACTIONS, json_body
 from contracts.oracle.findings import exchange, finding_from_failure
 from contracts.oracle.phases import Action
 from contracts.reports.curl import curl_line
+from contracts.run.capacity import hold_reason
 from contracts.run.events import CaseAnswered, Emit, WaitingFor, ignore
-from contracts.run.outcome import ScenarioResult
+from contracts.run.outcome import Room, ScenarioResult
 from contracts.run.probes import shared_tls_context
 from contracts.run.waiting import GONE, ScenarioFailed, Waiting
 from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, GET_OPERATION, Contract
 
 VIEW_TIMEOUT = 30.0
+WORKLOAD_VIEW = "GET /api/v1/workloads/{workloadId}"
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,19 @@ class ScenarioClient:
             ]
         return response
 
-    def view(self, path: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
-        """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body."""
+    def view(
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
+    ) -> tuple[int, Any]:
+        """GET one of the backend's look-ups (not in the fuzzed contract): status and JSON body. Counted
+        in the reports under `label` (the path template; default: the path)."""
         base_url = str(self.schema.config.base_url)
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
         response = httpx.get(
             base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT, verify=shared_tls_context()
         )
         url = str(response.request.url)
+        answered = exchange(label or f"GET {path}", url, response.status_code, headers, b"", probe=probe)
+        self.emit(CaseAnswered(answered))
         self.last_curl = curl_line("GET", url, headers, None, base_url=base_url)
         try:
             return response.status_code, response.json()
@@ -147,6 +154,9 @@ class ScenarioContext:
     image: str
     compute: dict[str, Any]
     control: FakeControl | None
+    # What a training that needs a GPU requests, and what the backend said of the project's room.
+    gpu_compute: dict[str, Any] = field(default_factory=dict)
+    room: Room | None = None
     steps: list[str] = field(default_factory=list)
     emit: Emit = ignore
     # Trainings the scenario created and has not deleted; what it leaves is deleted when it ends.
@@ -157,15 +167,27 @@ class ScenarioContext:
     seen: dict[str, str] = field(default_factory=dict)
     # The name each training got (with its random suffix).
     names_by_id: dict[str, str] = field(default_factory=dict)
+    # Seconds a training the cluster holds (with a reason) is waited for; None: the wait's own limit.
+    hold_patience: float | None = None
+    # The same, for a training that needs a GPU (a scenario that needs one is skipped, not inconclusive).
+    gpu_patience: float = 30.0
+    # Why scenarios are not even tried: an earlier one's smallest training found no room.
+    no_room: str | None = None
 
     def step(self, text: str) -> None:
         self.steps.append(text)
 
-    def create(self, purpose: str, lifetime: Lifetime, extra: dict[str, Any] | None = None) -> str:
+    def create(
+        self,
+        purpose: str,
+        lifetime: Lifetime,
+        extra: dict[str, Any] | None = None,
+        compute: dict[str, Any] | None = None,
+    ) -> str:
         spec = {
             "image": self.image,
             **lifetime.spec(),
-            "compute": self.compute,
+            "compute": compute or self.compute,
             **(extra or {}),
         }
         body = {
@@ -213,10 +235,19 @@ class ScenarioContext:
             what,
             actions,
             self.seen.get(workload_id),
+            why=lambda: self.hold_reason(workload_id),
+            patience=self.hold_patience,
         )
         self.seen[workload_id] = phase
         self.step(f"reached {phase}")
         return phase
+
+    def hold_reason(self, workload_id: str) -> str | None:
+        """The backend's reason for holding the training (the workloads API), if it serves one."""
+        status, workload = self.client.view(
+            f"/api/v1/workloads/{workload_id}", label=WORKLOAD_VIEW, probe=True
+        )
+        return hold_reason(workload) if status == 200 else None
 
     def release(self) -> None:
         """Delete what the scenario still holds (it stopped early): nothing keeps GPUs after it."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from contracts.backend.journal import Journal
 from contracts.oracle.findings import Exchange, Finding
-from contracts.run.outcome import RunOutcome, ScenarioResult
+from contracts.run.outcome import Room, RunOutcome, ScenarioResult
 from contracts.run.progress import Progress
 
 
@@ -91,6 +91,13 @@ class TrainingDeleted:
 
 
 @dataclass(frozen=True)
+class RoomRead:
+    """What the backend said of the project's room (quota, allocation) before the scenarios."""
+
+    room: Room
+
+
+@dataclass(frozen=True)
 class ScenarioStarted:
     name: str
     title: str
@@ -110,6 +117,26 @@ class PhaseSeen:
     what: str
     phase: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class Held:
+    """While a scenario waits, the backend says why the training is held (its scheduler's reason)."""
+
+    what: str
+    phase: str
+    seconds: float  # in that phase so far
+    reason: str
+
+
+@dataclass(frozen=True)
+class StillWaiting:
+    """A scenario still waits: the phase, how long the training has been in it, and why (if told)."""
+
+    what: str
+    phase: str
+    seconds: float
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -136,9 +163,12 @@ Event = (
     | FindingReported
     | TrainingCreated
     | TrainingDeleted
+    | RoomRead
     | ScenarioStarted
     | WaitingFor
     | PhaseSeen
+    | Held
+    | StillWaiting
     | ScenarioFinished
     | ScenarioSkipped
 )
@@ -202,15 +232,28 @@ def progress_handler(progress: Progress) -> Handler:
             progress.detail(_phase_line(event.counts))
         elif isinstance(event, PhaseFinished):
             progress.say(_phase_line(event.counts))
+        elif isinstance(event, RoomRead):
+            for line in event.room.lines:
+                progress.say(f"room: {line}")
+            if event.room.blocked:
+                progress.say(f"room: {event.room.blocked}")
         elif isinstance(event, ScenarioStarted):
             progress.say(f"scenario {event.name}: {event.title}")
         elif isinstance(event, WaitingFor):
             progress.say(f"  {event.what}")
         elif isinstance(event, PhaseSeen):
             progress.detail(f"  {event.what}: {event.phase} after {event.seconds:.1f} s")
+        elif isinstance(event, Held):
+            progress.say(
+                f"  {event.what}: {event.phase} for {event.seconds:.0f} s; the backend says: {event.reason}"
+            )
+        elif isinstance(event, StillWaiting):
+            why = f"; the backend says: {event.reason}" if event.reason else "; no reason given"
+            progress.say(f"  {event.what}: {event.phase} for {event.seconds:.0f} s{why}")
         elif isinstance(event, ScenarioFinished):
             result = event.result
-            progress.say(f"scenario {result.name}: {result.outcome} ({result.seconds:.0f} s)")
+            why = f": {result.reason}" if result.reason else ""
+            progress.say(f"scenario {result.name}: {result.outcome} ({result.seconds:.0f} s){why}")
 
     return handle
 

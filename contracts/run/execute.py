@@ -6,12 +6,12 @@ import contextlib
 import gc
 import os
 import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import SameHostRedirectsSession
 
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
@@ -19,20 +19,22 @@ from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.discovery import discover
 from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
-from contracts.backend.target import Placement, Target
+from contracts.backend.target import Target
 from contracts.oracle.findings import Exchange, Finding, deduplicate
-from contracts.run.context import ScenarioClient, ScenarioContext
+from contracts.run.budget import Budget
+from contracts.run.capacity import check_token, read_room
+from contracts.run.checklist import checks_run
+from contracts.run.context import ScenarioClient
 from contracts.run.engine import BUDGET, INTERRUPTED, run_engine, session_without_environment
 from contracts.run.events import (
     CleanupStarted,
     EventStream,
     ReportCollector,
+    RoomRead,
     RunFinished,
     RunInterrupted,
     RunStarted,
-    ScenarioFinished,
     ScenarioSkipped,
-    ScenarioStarted,
     journal_handler,
     progress_handler,
 )
@@ -42,15 +44,14 @@ from contracts.run.interruption import requested as interruption_requested
 from contracts.run.outcome import RunOutcome
 from contracts.run.probes import probes_reported_to
 from contracts.run.progress import SILENT, Progress
-from contracts.run.scenarios import SCENARIOS, Scenario, run_scenario, skipped
+from contracts.run.scenarios import SCENARIOS, Scenario, skipped
 from contracts.run.settings import PHASES, FuzzSettings
-from contracts.run.waiting import VirtualTime, Waiting, WallTime
+from contracts.run.walk import Walk, run_scenarios
 from contracts.specs import Contract
 
+# A tiny public image (about 2 MB): pulled in seconds on any cluster.
 DEFAULT_IMAGE = "busybox:1.36"
-AUTH_REFUSED = frozenset({401, 403})
-# Seconds of a --max-duration budget kept for deleting what the run created (at most a tenth of it).
-CLEANUP_RESERVE = 30.0
+MINIMAL_COMPUTE: dict[str, object] = {"cpuCoreRequest": 0.1, "cpuMemoryRequest": "100M"}
 
 
 class UsageError(Exception):
@@ -74,8 +75,12 @@ class RunOptions:
     report_dir: Path = Path("reports")
     allow_writes: bool = False
     image: str = DEFAULT_IMAGE
-    gpu_portion: float = 0.1
-    scenario_timeout: float = 900.0
+    # The compute block of scenario trainings; None: the smallest CPU-only request (or, with
+    # gpu_portion > 0, that fraction of a GPU).
+    compute_request: dict[str, object] | None = None
+    gpu_portion: float = 0.0
+    # Seconds a scenario waits for a phase on a live backend (adapted to the dwell times seen).
+    scenario_timeout: float = 300.0
     poll_interval: float = 2.0
     fake_config: Path | None = None
     # The API version the fake we start serves (`--api`); a backend given by URL serves what it serves.
@@ -89,10 +94,22 @@ class RunOptions:
         return [scenario for scenario in SCENARIOS if scenario.name in self.scenarios]
 
     def compute(self) -> dict[str, object]:
-        """The smallest request that still exercises GPU allocation (or CPU only, with --gpu-portion 0)."""
+        """What scenario trainings request: --compute, else the least a cluster can schedule (CPU only,
+        a tenth of a core and 100 MB), or a fraction of a GPU with --gpu-portion."""
+        if self.compute_request is not None:
+            return dict(self.compute_request)
         if self.gpu_portion <= 0:
-            return {"cpuCoreRequest": 0.1, "cpuMemoryRequest": "100M"}
+            return dict(MINIMAL_COMPUTE)
         return {"gpuDevicesRequest": 1, "gpuRequestType": "portion", "gpuPortionRequest": self.gpu_portion}
+
+    def gpu_compute(self) -> dict[str, object]:
+        """What a scenario that needs a GPU requests: the compute above when it has a GPU, else a tenth
+        of one."""
+        compute = self.compute()
+        if any(key.startswith("gpu") and compute[key] not in (0, None, "0") for key in compute):
+            return compute
+        portion = self.gpu_portion if self.gpu_portion > 0 else 0.1
+        return {"gpuDevicesRequest": 1, "gpuRequestType": "portion", "gpuPortionRequest": portion}
 
 
 @contextlib.contextmanager
@@ -106,6 +123,9 @@ def open_target(options: RunOptions, seed: int) -> Iterator[Target]:
         yield target
     finally:
         target.close()
+
+
+AUTH_REFUSED = frozenset({401, 403})
 
 
 # Hypothesis' tables of which characters are in which Unicode category and which survive the codecs
@@ -142,28 +162,6 @@ def token_source(options: RunOptions, target: Target) -> TokenSource:
     if target.control is not None:
         return TokenSource(target.base_url, credentials=FAKE_CREDENTIALS)
     raise UsageError("no credentials: pass --token (or RUNAI_TOKEN), or --client-id and --client-secret")
-
-
-@dataclass
-class Budget:
-    """--max-duration: when the run must be done; fuzzing stops early enough to leave time for cleanup."""
-
-    seconds: float | None
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def deadline(self) -> float | None:
-        return None if self.seconds is None else self.started + self.seconds
-
-    @property
-    def fuzz_deadline(self) -> float | None:
-        if self.seconds is None:
-            return None
-        return self.started + self.seconds - min(CLEANUP_RESERVE, self.seconds / 10)
-
-    def spent(self) -> bool:
-        deadline = self.fuzz_deadline
-        return deadline is not None and time.monotonic() >= deadline
 
 
 # Young objects the collector lets pile up before a collection (Python's default is 700).
@@ -220,11 +218,18 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
         hypothesis_home(options.report_dir / ".hypothesis")
         names = NameSource(run_id)
         findings: list[Finding] = []
+        schema: OpenApiSchema | None = None
         try:
+            # A refused token is said as such, before discovery would blame the project or cluster.
+            check_token(target.base_url, tokens.token(), stream.emit)
+            room = None
             if writable:
                 outcome.placement = discover(
                     target.base_url, tokens.token(), target.control, options.project_id, options.cluster_id
                 )
+                room = read_room(target.base_url, tokens.token(), outcome.placement.project_id, stream.emit)
+                outcome.capacity = room.lines
+                stream.emit(RoomRead(room))
             creation = (names, outcome.placement) if outcome.placement else None
             schema = build_schema(contract, target.base_url, settings, creation)
             install_auth(schema, tokens)
@@ -237,7 +242,7 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
                     if target.server is not None:
                         session_without_environment(session)
                     client = ScenarioClient(schema, contract, tokens, stream.emit, session)
-                    _run_scenarios(options, target, client, names, outcome, budget, stream)
+                    run_scenarios(_walk(options), target, client, names, outcome, budget, stream, room)
             else:
                 for scenario in options.selected_scenarios():
                     stream.emit(ScenarioSkipped(skipped(scenario, "writes refused")))
@@ -265,60 +270,25 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
         if interruption_requested() and outcome.incomplete is None:
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
-        if outcome.incomplete is None and not outcome.exchanges and outcome.not_run:
+        if outcome.incomplete is None and all(e.probe for e in outcome.exchanges) and outcome.not_run:
             outcome.incomplete = "the --max-duration budget left no time to test anything"
         findings += _auth_findings(contract, outcome.exchanges)
+        if schema is not None and any(not e.probe for e in outcome.exchanges):
+            outcome.checks = checks_run(schema, outcome.scenarios)
         outcome.findings = deduplicate(findings)
         stream.emit(RunFinished(outcome.conforms))
         return outcome
 
 
-def _run_scenarios(
-    options: RunOptions,
-    target: Target,
-    client: ScenarioClient,
-    names: NameSource,
-    outcome: RunOutcome,
-    budget: Budget,
-    stream: EventStream,
-) -> None:
-    """Walk the selected scenarios, each one's result emitted; what the budget or an interrupt leaves out
-    is emitted as skipped, never dropped."""
-    waiting: Waiting
-    if target.control is not None and target.manual_clock:
-        waiting = VirtualTime(target.control)
-    else:
-        waiting = WallTime(
-            options.scenario_timeout, options.poll_interval, stream.emit, deadline=budget.deadline
-        )
-    pending = list(options.selected_scenarios())
-    try:
-        while pending:
-            scenario = pending[0]
-            if budget.spent():
-                break
-            stream.emit(ScenarioStarted(scenario.name, scenario.title))
-            context = ScenarioContext(
-                client,
-                waiting,
-                names,
-                outcome.placement or Placement("", ""),
-                options.image,
-                options.compute(),
-                target.control,
-                emit=stream.emit,
-            )
-            result = run_scenario(scenario, context)
-            pending.pop(0)
-            stream.emit(ScenarioFinished(result))
-    except KeyboardInterrupt:
-        for scenario in pending:
-            stream.emit(ScenarioSkipped(skipped(scenario, "the run was interrupted")))
-        raise
-    for scenario in pending:
-        stream.emit(ScenarioSkipped(skipped(scenario, BUDGET)))
-    if pending:
-        outcome.not_run.append(f"scenario(s) {', '.join(s.name for s in pending)}: {BUDGET}")
+def _walk(options: RunOptions) -> Walk:
+    return Walk(
+        options.selected_scenarios(),
+        options.image,
+        options.compute(),
+        options.gpu_compute(),
+        options.scenario_timeout,
+        options.poll_interval,
+    )
 
 
 def _run_error(error: str) -> Finding:

@@ -36,7 +36,10 @@ def describe_plan(options: RunOptions, contract: Contract) -> str:
     if writable:
         lines += [
             f"  creates:      trainings named ct-<run id>-..., in {placement}",
-            f"                image {options.image}, compute {options.compute()}; every one journalled and deleted",
+            f"                image {options.image}, compute {options.compute()} (gpu-release: "
+            f"{options.gpu_compute()}); every one journalled and deleted",
+            "  room:         the project's quota read first; a training the cluster holds Pending with a "
+            "reason is inconclusive (exit 3), not a finding",
             "  scenarios:",
             *[f"    {s.name}: {s.title}{_condition(s, contract)}" for s in options.selected_scenarios()],
         ]
@@ -59,4 +62,6 @@ def _condition(scenario: Scenario, contract: Contract) -> str:
         return f" [skipped: the contract does not document {', '.join(missing)}]"
     if scenario.needs_control:
         return " [only where the target is our fake: needs its control API]"
+    if scenario.needs_gpu:
+        return " [needs a GPU: skipped, with the reason, where the project has no GPU room]"
     return ""

@@ -12,9 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracts.oracle.findings import Finding
-from contracts.run.context import AUTO_DELETION, FAILING, LONG_LIVED, SHORT_LIVED, ScenarioContext
-from contracts.run.outcome import ScenarioResult
-from contracts.run.waiting import GONE, BudgetSpent, ScenarioFailed
+from contracts.run.context import (
+    AUTO_DELETION,
+    FAILING,
+    LONG_LIVED,
+    SHORT_LIVED,
+    WORKLOAD_VIEW,
+    ScenarioContext,
+)
+from contracts.run.outcome import INCONCLUSIVE, ScenarioResult
+from contracts.run.waiting import GONE, BudgetSpent, ScenarioFailed, ScenarioInconclusive
 from contracts.specs import (
     DELETE_OPERATION,
     RESUME_OPERATION,
@@ -22,24 +29,49 @@ from contracts.specs import (
     VIEW_OPERATIONS,
 )
 
+# Seconds a GPU training held by the cluster is waited for before its scenario is skipped: GPU room is
+# the one thing the default footprint does not need.
+GPU_PATIENCE = 30.0
+
 
 def lifecycle(ctx: ScenarioContext) -> None:
-    """create -> Running -> suspend -> Stopped (GPUs released) -> resume -> Running -> delete -> 404."""
+    """create -> Running -> suspend -> Stopped -> resume -> Running -> delete -> 404."""
     wid = ctx.create("life", LONG_LIVED)
     ctx.reach(wid, "Running")
-    held = ctx.control.nodes_holding(wid) if ctx.control else []
     ctx.act(SUSPEND_OPERATION, wid)
     ctx.reach(wid, "Stopped")
-    if ctx.control is not None:
-        still = ctx.control.nodes_holding(wid)
-        if not held:
-            ctx.step("GPU release not judged: the snapshot showed no device held while Running")
-        elif still:
-            raise ScenarioFailed(f"Stopped, but the snapshot still shows devices held on {', '.join(still)}")
-        else:
-            ctx.step(f"devices released ({len(held)} node(s) held them while Running)")
     ctx.act(RESUME_OPERATION, wid)
     ctx.reach(wid, "Running")
+    ctx.act(DELETE_OPERATION, wid)
+    ctx.reach(wid, GONE)
+
+
+def _gpus_held(ctx: ScenarioContext, wid: str) -> tuple[str, float | None]:
+    """Where the devices the training holds are seen, and how many (None: the backend does not say)."""
+    if ctx.control is not None:
+        return "the snapshot", float(len(ctx.control.nodes_holding(wid)))
+    status, workload = ctx.client.view(f"/api/v1/workloads/{wid}", label=WORKLOAD_VIEW)
+    allocated = workload.get("allocatedResources") if isinstance(workload, dict) else None
+    gpu = allocated.get("gpu") if isinstance(allocated, dict) else None
+    if status != 200 or not isinstance(gpu, (int, float)) or isinstance(gpu, bool):
+        return "the workloads API", None
+    return "the workloads API", float(gpu)
+
+
+def gpu_release(ctx: ScenarioContext) -> None:
+    """A suspended training gives its GPU back: held while Running, released once Stopped (needs a GPU)."""
+    wid = ctx.create("gpu", LONG_LIVED, compute=ctx.gpu_compute)
+    ctx.reach(wid, "Running")
+    where, held = _gpus_held(ctx, wid)
+    ctx.act(SUSPEND_OPERATION, wid)
+    ctx.reach(wid, "Stopped")
+    _, still = _gpus_held(ctx, wid)
+    if not held:
+        ctx.step(f"GPU release not judged: {where} showed no GPU held while Running")
+    elif still:
+        raise ScenarioFailed(f"Stopped, but {where} still shows GPUs held ({still:g})")
+    else:
+        ctx.step(f"GPUs released ({where} showed {held:g} held while Running)")
     ctx.act(DELETE_OPERATION, wid)
     ctx.reach(wid, GONE)
 
@@ -121,7 +153,7 @@ def views(ctx: ScenarioContext) -> None:
     wid = ctx.create("views", LONG_LIVED)
     ctx.reach(wid, "Running")
     before = ctx.client.phase(wid)
-    status, workload = ctx.client.view(f"/api/v1/workloads/{wid}")
+    status, workload = ctx.client.view(f"/api/v1/workloads/{wid}", label=WORKLOAD_VIEW)
     after = ctx.client.phase(wid)
     shown = workload.get("phase") if isinstance(workload, dict) else None
     if status != 200 or shown not in (before, after):
@@ -151,6 +183,9 @@ class Scenario:
     needs_control: bool = False
     # Operations the backend's contract must document besides the trainings API.
     needs_operations: tuple[str, ...] = ()
+    # Needs a GPU: skipped where the project has no GPU room, and skipped (not inconclusive) where the
+    # cluster holds its training for long.
+    needs_gpu: bool = False
 
     @property
     def title(self) -> str:
@@ -159,6 +194,7 @@ class Scenario:
 
 SCENARIOS = (
     Scenario("lifecycle", lifecycle),
+    Scenario("gpu-release", gpu_release, needs_gpu=True),
     Scenario("backoff", backoff),
     Scenario("auto-deletion", auto_deletion),
     Scenario("every-phase", every_phase),
@@ -183,9 +219,31 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
         result.outcome = "skipped"
         ctx.step(f"skipped: the contract does not document {', '.join(missing)}")
         return result
+    if ctx.no_room is not None and not scenario.needs_gpu:
+        result.outcome, result.reason = INCONCLUSIVE, ctx.no_room
+        ctx.step(f"not run: {ctx.no_room}")
+        return result
+    if scenario.needs_gpu and ctx.room is not None and ctx.room.gpu_room is False:
+        result.outcome = "skipped"
+        result.reason = (
+            f"needs a GPU, and project {ctx.room.project} has no GPU room (its quota's limit is 0)"
+        )
+        ctx.step(f"skipped: {result.reason}")
+        return result
+    if scenario.needs_gpu:
+        ctx.hold_patience = min(ctx.gpu_patience, ctx.hold_patience or ctx.gpu_patience)
     started = time.monotonic()
     try:
         scenario.run(ctx)
+    except ScenarioInconclusive as held:
+        if scenario.needs_gpu:
+            result.outcome = "skipped"
+            result.reason = f"needs a GPU, and the cluster has no GPU room for the project: {held.reason}"
+        else:
+            project = ctx.room.project if ctx.room is not None else ctx.placement.project_id
+            result.outcome = INCONCLUSIVE
+            result.reason = f"the cluster had no room for project {project} ({held.reason})"
+        ctx.step(f"{result.outcome}: {held}")
     except ScenarioFailed as failed:
         result.findings.append(
             Finding(

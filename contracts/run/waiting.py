@@ -1,27 +1,48 @@
 """Waiting for a training to show a phase: on the fake's manual clock, or polling a live backend.
 
 A wait gives up at once when the phase wanted can no longer be reached (a finding), and otherwise after
-its time limit.
+its time limit. A training the cluster holds Pending for a reason of its own (no capacity, over quota,
+over limit: whatever the scheduler says) is no finding: the wait ends *inconclusive*, with that reason.
+Pending with no reason given past the limit is still a finding.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from contracts.backend.control import FakeControl
 from contracts.oracle.phases import TERMINAL, UNKNOWN, Action, reachable
-from contracts.run.events import Emit, PhaseSeen
+from contracts.run.events import Emit, Held, PhaseSeen, StillWaiting
 
 GONE = "(404)"
 # Where the budget (--max-duration) is spent, the scenario stops and is reported as skipped.
 BUDGET_SPENT = "--max-duration budget spent"
+# Phases in which the cluster, not the backend's API, decides how long a training waits.
+HELD_PHASES = frozenset({"Pending"})
+# A wait's limit is at least this many times the longest the run has seen the phase last (a slow cluster
+# is slow everywhere: the limit adapts to it instead of calling it a violation).
+ADAPT = 3.0
+# Seconds between two "still waiting" lines, and between two questions about why.
+REPORT_EVERY = 30.0
+ASK_WHY_EVERY = 5.0
+# A wait that goes round several phases (restarts) ends after this many of its limits.
+ROUNDS = 3
+Why = Callable[[], "str | None"]
 
 
 class ScenarioFailed(Exception):
     """The backend did not do what the scenario expects next."""
+
+
+class ScenarioInconclusive(Exception):
+    """The cluster held the training (e.g. no room for the project): neither a pass nor a finding."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class BudgetSpent(Exception):
@@ -55,7 +76,12 @@ class Waiting(Protocol):
         what: str,
         actions: Sequence[Action] = (),
         before: str | None = None,
-    ) -> str: ...
+        why: Why | None = None,
+        patience: float | None = None,
+    ) -> str:
+        """Read until a phase in `wanted` shows. `why` asks the backend why the training is held (its
+        scheduler's reason, or None); `patience`: seconds a held training is waited for before the wait
+        ends inconclusive (default: the wait's limit)."""
 
 
 def _ignored(phase: str, before: str | None, actions: Sequence[Action], what: str, after: str) -> None:
@@ -79,6 +105,10 @@ def _hopeless(phase: str, wanted: frozenset[str], what: str, actions: Sequence[A
         )
 
 
+def _held(what: str, phase: str, after: str, reason: str) -> ScenarioInconclusive:
+    return ScenarioInconclusive(f"{what}: held {phase} by the cluster for {after}: {reason}", reason)
+
+
 @dataclass
 class VirtualTime:
     """Advances the fake's manual clock, reading after each step: one second at a time for the first
@@ -97,6 +127,8 @@ class VirtualTime:
         what: str,
         actions: Sequence[Action] = (),
         before: str | None = None,
+        why: Why | None = None,
+        patience: float | None = None,
     ) -> str:
         waited = 0
         phase = read()
@@ -104,6 +136,11 @@ class VirtualTime:
             _hopeless(phase, wanted, what, actions, f"{waited} virtual seconds")
             if waited >= self.grace_seconds:
                 _ignored(phase, before, actions, what, f"{waited} virtual seconds")
+            held_long = patience is not None and waited >= patience
+            if why is not None and phase in HELD_PHASES and (held_long or waited >= self.limit_seconds):
+                reason = why()
+                if reason:
+                    raise _held(what, phase, f"{waited} virtual seconds", reason)
             if waited >= self.limit_seconds:
                 raise ScenarioFailed(f"{what}: still {phase} after {waited} virtual seconds")
             step = 1 if waited < self.fine_seconds else 10
@@ -116,7 +153,9 @@ class VirtualTime:
 @dataclass
 class WallTime:
     """Polls a live backend: fast at first (a phase can be short), then backing off to `interval`; gives
-    up at once when the training can no longer reach the wanted phase, else after `timeout`."""
+    up at once when the training can no longer reach the wanted phase, else after its limit: `timeout`,
+    or ADAPT times the longest the run has seen the phase last, whichever is longer. While it waits, it
+    says which phase, for how long, and (while Pending) the reason the backend gives."""
 
     timeout: float
     interval: float
@@ -128,6 +167,14 @@ class WallTime:
     grace: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    # The longest each phase has lasted in the waits so far (seconds), which the limits adapt to.
+    dwell: dict[str, float] = field(default_factory=dict)
+
+    def limit(self, phase: str) -> float:
+        return max(self.timeout, ADAPT * self.dwell.get(phase, 0.0))
+
+    def _dwelt(self, phase: str, seconds: float) -> None:
+        self.dwell[phase] = max(self.dwell.get(phase, 0.0), seconds)
 
     def until(
         self,
@@ -136,24 +183,49 @@ class WallTime:
         what: str,
         actions: Sequence[Action] = (),
         before: str | None = None,
+        why: Why | None = None,
+        patience: float | None = None,
     ) -> str:
         started = self.clock()
         pause = min(self.first_interval, self.interval)
-        last = None
+        last, since = None, started
+        reason: str | None = None
+        asked, reported = -ASK_WHY_EVERY, 0.0
         while True:
             phase = read()
-            waited = self.clock() - started
+            now = self.clock()
+            waited = now - started
+            if phase != last:
+                if last is not None:
+                    self._dwelt(last, now - since)
+                if phase in wanted:
+                    return phase
+                last, since, reason, asked = phase, now, None, -ASK_WHY_EVERY
+                self.emit(PhaseSeen(what, phase, waited))
             if phase in wanted:
                 return phase
             _hopeless(phase, wanted, what, actions, f"{waited:.1f} s")
             if waited >= self.grace:
                 _ignored(phase, before, actions, what, f"{waited:.0f} s")
-            if waited >= self.timeout:
-                raise ScenarioFailed(f"{what}: still {phase} after {self.timeout:.0f} s")
-            if self.deadline is not None and self.clock() + pause >= self.deadline:
+            if why is not None and phase in HELD_PHASES and waited - asked >= ASK_WHY_EVERY:
+                asked, told = waited, why()
+                if told and told != reason:
+                    self.emit(Held(what, phase, now - since, told))
+                reason = told
+            in_phase = now - since
+            if reason and patience is not None and in_phase >= patience:
+                raise _held(what, phase, f"{in_phase:.0f} s", reason)
+            # A phase lasting too long, or a wait going round phases (restarts) for too long.
+            if in_phase >= self.limit(phase) or waited >= ROUNDS * self.limit(phase):
+                if reason:
+                    raise _held(what, phase, f"{in_phase:.0f} s", reason)
+                raise ScenarioFailed(
+                    f"{what}: still {phase} after {waited:.0f} s (the backend gives no reason)"
+                )
+            if self.deadline is not None and now + pause >= self.deadline:
                 raise BudgetSpent(f"{what}: {BUDGET_SPENT} (last seen {phase})")
-            if phase != last:
-                self.emit(PhaseSeen(what, phase, waited))
-                last = phase
+            if waited - reported >= REPORT_EVERY:
+                reported = waited
+                self.emit(StillWaiting(what, phase, in_phase, reason))
             self.sleep(pause)
             pause = min(pause * self.growth, self.interval)

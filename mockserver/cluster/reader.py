@@ -10,6 +10,7 @@ from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind
+from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.workload import Workload
 
@@ -64,6 +65,10 @@ class ClusterReader:
 
     def events_for(self, workload_id: str) -> list[Event]:
         return self._engine.log.of(workload_id)
+
+    def placed(self, workload_id: str) -> tuple[PlacedPod, ...]:
+        """Where the workload's running pods are, typed (none while nothing is placed)."""
+        return tuple(self._engine.scheduler.pods(workload_id))
 
     def placement(self, workload_id: str) -> Any:
         """The scheduler's pods of this workload (None while nothing is placed)."""

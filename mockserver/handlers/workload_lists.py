@@ -80,7 +80,7 @@ def facts_of(reader: ClusterReader, workload_id: str, deleted: bool) -> Workload
         workload = reader.workload(workload_id, deleted=deleted)
     except NotFound:
         return None
-    return of_workload(workload, reader.placement(workload_id))
+    return of_workload(workload, reader.placed(workload_id))
 
 
 def _search(state: MockState, query: dict[str, Any]) -> str | None:

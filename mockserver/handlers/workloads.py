@@ -23,7 +23,7 @@ from mockserver.views.pods import pods as pod_views
 
 def _one(cluster: ClusterReader, workload_id: str) -> WorkloadFacts:
     """A live workload, or a deleted one still within its retention; 403 outside the caller's projects."""
-    found = of_workload(cluster.workload(workload_id, deleted=True), cluster.placement(workload_id))
+    found = of_workload(cluster.workload(workload_id, deleted=True), cluster.placed(workload_id))
     if not caller().may_use(found.project_id):
         raise Forbidden()
     return found

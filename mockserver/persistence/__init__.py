@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from starlette.types import ASGIApp
 
 from mockserver.cluster.clock import MANUAL_EPOCH, ManualClock, RealtimeClock
 from mockserver.persistence.journal import Journal, replay
-from mockserver.persistence.store import ClockAnchor, Command, StateFileError, StateStore
+from mockserver.persistence.recovery import Recovery, recover
+from mockserver.persistence.store import ClockAnchor, Command, StateFileDamaged, StateFileError, StateStore
 
 if TYPE_CHECKING:
     from mockserver.handlers.state import MockState
 
-__all__ = ["Durability", "HeldClock", "Journal", "StateFileError"]
+__all__ = ["Durability", "HeldClock", "Journal", "StateFileDamaged", "StateFileError"]
 
 log = logging.getLogger("mockserver")
 
@@ -51,6 +53,7 @@ class Durability:
     # Replay runs on a manual clock pinned to each command's time, whatever the server's clock mode.
     replay_clock: ManualClock
     replayed: int = 0  # commands replayed at start
+    recovered: Recovery | None = None  # what --state-recover kept and dropped
 
     @classmethod
     def open(
@@ -62,17 +65,38 @@ class Durability:
         clock: str,
         speed: float,
         settings: dict[str, str],
+        recover_damage: bool = False,
     ) -> Durability:
-        """`settings`: what else must match for a replay to rebuild the same cluster (API version …)."""
+        """`settings`: what else must match for a replay to rebuild the same cluster (API version …).
+        A damaged file is refused (StateFileDamaged) unless `recover_damage`: then its valid prefix is
+        kept in a new file and the damaged one moved aside."""
         identity = {
             **settings,
             "clock": clock,
             # The configuration's content, not its file name: topology, accounts and timing decide replay.
             "config": hashlib.sha256(repr(config).encode()).hexdigest()[:16],
         }
-        store = StateStore.open(path, identity)
+        recovered = None
+        try:
+            store = StateStore.open(path, identity)
+            try:
+                store.verify()  # every row's checksum, before anything is built on it
+            except BaseException:
+                store.close()
+                raise
+        except StateFileDamaged as damaged:
+            if not recover_damage:
+                raise StateFileDamaged(
+                    f"{damaged}. Nothing was changed. Start with --state-recover to keep the commands before "
+                    "the damage (the damaged file is kept next to it), or use another --state file"
+                ) from damaged
+            reason = str(damaged).removeprefix(f"{path}: damaged: ")
+            store, recovered = recover(path, identity, reason)
+            log.warning("state %s: %s", path, recovered.summary())
         origin = store.origin(MANUAL_EPOCH if clock == "manual" else time.time())
-        return cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
+        durable = cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
+        durable.recovered = recovered
+        return durable
 
     def journal_options(self, state: MockState) -> dict[str, Any]:
         """Keyword arguments of the Journal middleware for the app's state."""
@@ -87,7 +111,14 @@ class Durability:
         def on_reset() -> None:
             clock = state.cluster.clock
             if isinstance(clock, RealtimeClock):  # a realtime reset moves the clock to the wall's time
-                self.store.set_anchor(ClockAnchor(RealtimeClock.now(clock), time.time(), self.speed))
+                try:
+                    self.store.set_anchor(ClockAnchor(RealtimeClock.now(clock), time.time(), self.speed))
+                except (
+                    sqlite3.Error
+                ) as error:  # the reset's own row is on disk; the anchor is refreshed later
+                    log.warning(
+                        "state %s: the clock's anchor could not be written (%s)", self.store.path, error
+                    )
 
         return {"store": self.store, "now": now, "hold": hold, "tokens": state.tokens, "on_reset": on_reset}
 
@@ -96,7 +127,9 @@ class Durability:
         clock = self.replay_clock
 
         def pin(command: Command) -> None:
-            clock.start = command.after  # where a replayed reset puts the clock
+            # Where a replayed reset puts the clock; a row without an outcome: where a reset would.
+            fallback = MANUAL_EPOCH if self.clock_mode == "manual" else command.before
+            clock.start = command.after if command.after is not None else fallback
             if command.before > clock.now():
                 clock.advance(command.before - clock.now())
 

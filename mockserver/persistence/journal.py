@@ -1,10 +1,16 @@
-"""Durable state as a command journal at the edge: record each accepted mutating request, replay at start.
+"""Durable state as a command journal at the edge: record each mutating request, replay at start.
 
 The simulation is deterministic for a seed and a sequence of requests at given virtual times, so
 feeding the recorded requests through the same app (same parsing, same domain) rebuilds the same
 trainings, loads, event log, faults and clock, and the id generator continues where it stopped.
 Requests that change state are taken one at a time, so the journal's order is the order in which
 the cluster saw them.
+
+Write-ahead: the request is recorded (and on disk) before it runs; if the file cannot take it, the
+client gets a 503 and the request does not run. What is recorded is what runs: the head was read
+once (`requesthead.py` refuses duplicated deciding headers), the caller is resolved from the token
+before the request runs and recorded as an application, and replay signs in as that application
+with a token of its own, so it never depends on the recorded token still being valid.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.auth import TokenRejected, TokenService
-from mockserver.middleware import REPLAYING
-from mockserver.persistence.store import Command, StateFileError, StateStore
+from mockserver.middleware import REPLAYING, send_error
+from mockserver.persistence.store import Command, StateFileError, StateStore, StateWriteError
 
 MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 # A token grant changes no state: tokens are signed, not stored.
@@ -35,7 +41,7 @@ def changes_state(scope: Scope) -> bool:
 
 
 class Journal:
-    """Commits every 2xx-answered mutating request to the store before its answer starts."""
+    """Commits every mutating request to the store before it runs; a refused one is dropped later."""
 
     def __init__(
         self,
@@ -56,31 +62,45 @@ class Journal:
             return
         body = await _whole_body(receive)
         headers = dict(scope["headers"])
+        client_id = self._client_id(headers.get(b"authorization"))
         async with self._one_at_a_time:
             before = self.now()
+            command = Command(
+                before=before,
+                after=None,
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                content_type=_text(headers.get(b"content-type")),
+                body=body,
+                client_id=client_id,
+            )
+            try:
+                seq = self.store.begin(command)
+            except StateWriteError as error:
+                message = (
+                    f"The state file could not be written ({error}); the request was not carried out. "
+                    "Free the disk and send it again"
+                )
+                await send_error(send, 503, message)
+                return
             self.hold(before)  # a realtime clock stands still while the change runs
+            status: int | None = None
 
-            async def journalled(message: Message) -> None:
-                if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
-                    self.store.append(
-                        Command(
-                            before=before,
-                            after=self.now(),
-                            method=scope["method"],
-                            path=scope["path"],
-                            query=scope.get("query_string", b"").decode("latin-1"),
-                            content_type=_text(headers.get(b"content-type")),
-                            body=body,
-                            client_id=self._client_id(headers.get(b"authorization")),
-                        )
-                    )
-                    if scope["path"].rstrip("/") == _RESET:
+            async def answered(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    self.store.settle(seq, command, status, self.now())
+                    if 200 <= status < 300 and scope["path"].rstrip("/") == _RESET:
                         self.on_reset()
                 await send(message)
 
             try:
-                await self.app(scope, _replay_body(body, receive), journalled)
+                await self.app(scope, _replay_body(body, receive), answered)
             finally:
+                if status is None:  # it failed before answering: replay runs it as sent
+                    self.store.settle(seq, command, None, self.now())
                 self.hold(None)
 
     def _client_id(self, authorization: bytes | None) -> str | None:
@@ -108,7 +128,8 @@ async def replay(
         if command.client_id not in minted:
             minted[command.client_id] = _authorization(command, tokens, control_token)
         status = await _call(app, command, minted[command.client_id])
-        if not 200 <= status < 300:
+        # A row without an outcome (the last one, after a kill -9) may have been refused: so be it.
+        if command.status is not None and not 200 <= status < 300:
             raise StateFileError(
                 f"{store.path}: command {command.seq} ({command.method} {command.path}) was accepted when "
                 f"recorded but answers {status} on replay; the file does not match this server"

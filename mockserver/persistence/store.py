@@ -1,35 +1,48 @@
 """The state file: an SQLite journal of every accepted command, with what is needed to replay it.
 
-One row per mutating request the server answered 2xx, committed (WAL, synchronous FULL) before the
-answer leaves. Next to it, in `meta`: a format marker, the seed the cluster runs on (so that replay
-draws the same ids and names), the identity of the server that wrote it (API version, clock mode,
-profile, configuration), and the anchor that lets a realtime clock continue after a restart.
+Write-ahead: a command's row is committed (synchronous FULL) before the command runs, so memory never
+holds a change the file lacks; if the write fails the command does not run. Its outcome (the status
+it was answered, the clock after it) is written with the next command's row: a refused command's row
+is then deleted, and a row without an outcome (the last one, after a kill -9) is replayed as it was
+sent. Every row carries a checksum of its fields.
+
+A rollback journal, not WAL: every committed row is in the main file itself. With WAL, the rows since
+the last checkpoint lived only in the `-wal` file, and a WAL cut short or deleted silently dropped
+them (SQLite keeps the valid frames); a main file cut short is reported as malformed instead.
+
+Next to the rows, in `meta`: a format marker, the seed the cluster runs on (so that replay draws the
+same ids and names), the identity of the server that wrote it (API version, clock mode, profile,
+configuration), and the anchor that lets a realtime clock continue after a restart.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 FORMAT = "runai-mockserver-state"
-FORMAT_VERSION = 1
+# 2: write-ahead rows with outcome and checksum, rollback journal (1: rows after the answer, WAL).
+FORMAT_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS commands (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     before REAL NOT NULL,       -- virtual time when the command reached the cluster
-    after REAL NOT NULL,        -- virtual time when it was answered (a reset moves the clock)
+    after REAL,                 -- virtual time when it was answered (a reset moves the clock); NULL: unknown
     method TEXT NOT NULL,
     path TEXT NOT NULL,
     query TEXT NOT NULL,
     content_type TEXT,
     body BLOB NOT NULL,
-    client_id TEXT               -- the authenticated application, None on the control API
+    client_id TEXT,             -- the authenticated application, None on the control API
+    status INTEGER,             -- the 2xx it was answered; NULL: not known (the last row after a kill)
+    checksum TEXT NOT NULL
 );
 """
 
@@ -38,17 +51,33 @@ class StateFileError(Exception):
     """A state file this server cannot use; the message names the file and says why."""
 
 
+class StateFileDamaged(StateFileError):
+    """A state file of ours that lost or garbled part of its content; `--state-recover` keeps the rest."""
+
+
+class StateWriteError(Exception):
+    """The state file could not be written (disk full, I/O error): the command must not run."""
+
+
 @dataclass(frozen=True)
 class Command:
     before: float
-    after: float
+    after: float | None
     method: str
     path: str
     query: str
     content_type: str | None
     body: bytes
     client_id: str | None
+    status: int | None = None
     seq: int = 0
+
+    def checksum(self) -> str:
+        fields = [self.before, self.after, self.method, self.path, self.query, self.content_type]
+        fields += [self.client_id, self.status, len(self.body)]
+        digest = hashlib.blake2b(json.dumps(fields).encode(), digest_size=16)
+        digest.update(self.body)
+        return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -66,13 +95,16 @@ class ClockAnchor:
 class StateStore:
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.path, self._db = path, db
+        # The outcome of the last command run, written with the next command's row (or at close).
+        self._unsettled: Command | None = None
 
     @classmethod
     def open(cls, path: Path, identity: dict[str, str]) -> StateStore:
-        """Open or create `path` for this process alone; refuse a file that is corrupt, foreign, in use
+        """Open or create `path` for this process alone; refuse a file that is damaged, foreign, in use
         by another server, or written by another setup."""
         if path.is_dir():
             raise StateFileError(f"{path}: is a directory, not a state file")
+        _refuse_blank(path)
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.5)
         except (sqlite3.DatabaseError, OSError) as error:
@@ -92,8 +124,9 @@ class StateStore:
             # Two servers appending to one journal would interleave their histories: the first one
             # holds the file until it exits (the lock goes with the process, kill -9 included).
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # committed means on disk, before the answer
+            # PERSIST: the rollback journal's file is kept between commits (cheaper than deleting it).
+            mode = db.execute("PRAGMA journal_mode=PERSIST").fetchone()[0]
+            db.execute("PRAGMA synchronous=FULL")  # committed means on disk, before the command runs
             db.execute("BEGIN EXCLUSIVE")
             db.execute("COMMIT")
         except sqlite3.OperationalError as error:
@@ -101,7 +134,9 @@ class StateStore:
                 raise StateFileError(f"{path}: in use by another running server") from error
             raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
         except sqlite3.DatabaseError as error:
-            raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
+            raise _damaged_or_foreign(path, error) from error
+        if mode != "persist":
+            raise StateFileError(f"{path}: journal mode {mode} cannot be changed (is the file in use?)")
         try:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "meta" not in tables:
@@ -110,10 +145,10 @@ class StateStore:
                 )
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise StateFileError(f"{path}: the database is corrupt ({check})")
+                raise StateFileDamaged(f"{path}: damaged: the database is corrupt ({check.splitlines()[0]})")
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as error:
-            raise StateFileError(f"{path}: not a mockserver state file ({error})") from error
+            raise _damaged_or_foreign(path, error) from error
         return tables
 
     def _claim(self, identity: dict[str, str], fresh: bool) -> None:
@@ -165,32 +200,97 @@ class StateStore:
     def set_anchor(self, anchor: ClockAnchor) -> None:
         self._set("anchor", json.dumps(anchor.__dict__))
 
-    def append(self, command: Command) -> None:
-        """Record an accepted command; returns once it is committed to disk."""
-        self._db.execute(
-            "INSERT INTO commands (before, after, method, path, query, content_type, body, client_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                command.before,
-                command.after,
-                command.method,
-                command.path,
-                command.query,
-                command.content_type,
-                command.body,
-                command.client_id,
-            ),
-        )
+    def begin(self, command: Command) -> int:
+        """Commit `command`'s row (and the last command's outcome) before it runs; its row number.
+        Raises StateWriteError, with nothing written, when the file cannot take it."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._write_outcome()
+                cursor = self._db.execute(
+                    "INSERT INTO commands (before, after, method, path, query, content_type, body, client_id, "
+                    "status, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*_fields(command), command.checksum()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT may have rolled back already
+                    self._db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError) as error:
+            raise StateWriteError(str(error)) from error
+        self._unsettled = None
+        return int(cursor.lastrowid or 0)
 
-    def commands(self) -> Iterator[Command]:
-        rows = self._db.execute(
-            "SELECT before, after, method, path, query, content_type, body, client_id, seq FROM commands ORDER BY seq"
-        )
-        for before, after, method, path, query, content_type, body, client_id, seq in rows:
-            yield Command(before, after, method, path, query, content_type, bytes(body), client_id, seq)
+    def settle(self, seq: int, command: Command, status: int | None, after: float) -> None:
+        """How command `seq` was answered (None: not at all); written with the next row, or at close."""
+        self._unsettled = replace(command, seq=seq, status=status, after=after)
+
+    def _write_outcome(self) -> None:
+        done = self._unsettled
+        if done is None:
+            return
+        if done.status is not None and 200 <= done.status < 300:
+            self._db.execute(
+                "UPDATE commands SET status = ?, after = ?, checksum = ? WHERE seq = ?",
+                (done.status, done.after, done.checksum(), done.seq),
+            )
+        else:  # refused (or never answered): it changed nothing, replay skips it
+            self._db.execute("DELETE FROM commands WHERE seq = ?", (done.seq,))
+
+    def commands(self, after: int = 0) -> Iterator[Command]:
+        """The recorded commands in order, each checked against its checksum (StateFileDamaged if not)."""
+        rows = None
+        try:
+            rows = self._db.execute(
+                "SELECT before, after, method, path, query, content_type, body, client_id, status, seq, "
+                "checksum FROM commands WHERE seq > ? ORDER BY seq",
+                (after,),
+            )
+            for *fields, checksum in rows:
+                before, after_, method, path, query, content_type, body, client_id, status, seq = fields
+                command = Command(
+                    before, after_, method, path, query, content_type, _blob(body), client_id, status, seq
+                )
+                if command.checksum() != checksum:
+                    raise StateFileDamaged(
+                        f"{self.path}: damaged: command {seq} does not match its checksum (the file was "
+                        "altered or garbled)"
+                    )
+                yield command
+        except sqlite3.DatabaseError as error:
+            raise StateFileDamaged(f"{self.path}: damaged: a command cannot be read ({error})") from error
+        finally:
+            if rows is not None:  # an open statement would keep the file locked after close()
+                rows.close()
 
     def close(self) -> None:
+        try:
+            if self._unsettled is not None:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._write_outcome()
+                self._db.execute("COMMIT")
+        except sqlite3.Error:
+            pass  # the row stays without an outcome: replayed as sent, which is what it was
         self._db.close()
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Recovery: a setting taken over from a damaged file."""
+        self._set(key, value)
+
+    def put_commands(self, commands: list[Command]) -> None:
+        """Recovery: rows taken over from a damaged file, as they were, in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.executemany(
+            "INSERT INTO commands (before, after, method, path, query, content_type, body, client_id, "
+            "status, checksum, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*_fields(c), c.checksum(), c.seq) for c in commands],
+        )
+        self._db.execute("COMMIT")
+
+    def verify(self) -> int:
+        """Read every row and check its checksum (StateFileDamaged if one fails); the count."""
+        return sum(1 for _ in self.commands())
 
     def _get(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -198,3 +298,43 @@ class StateStore:
 
     def _set(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _blob(value: object) -> bytes:
+    """A body as stored; an altered row may hold text (or a number) there, which then fails its checksum."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
+
+
+def _fields(command: Command) -> tuple[object, ...]:
+    return (
+        command.before,
+        command.after,
+        command.method,
+        command.path,
+        command.query,
+        command.content_type,
+        command.body,
+        command.client_id,
+        command.status,
+    )
+
+
+def _refuse_blank(path: Path) -> None:
+    """An existing file that is empty or all zero bytes: a state file that lost its content."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # a new file
+    if size == 0:
+        raise StateFileDamaged(f"{path}: damaged: the file is empty (0 bytes), a state file never is")
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            if chunk.strip(b"\0"):
+                return
+    raise StateFileDamaged(f"{path}: damaged: the file holds only zero bytes ({size})")
+
+
+def _damaged_or_foreign(path: Path, error: sqlite3.DatabaseError) -> StateFileError:
+    if "malformed" in str(error):
+        return StateFileDamaged(f"{path}: damaged: {error} (cut short or overwritten)")
+    return StateFileError(f"{path}: not a mockserver state file ({error})")

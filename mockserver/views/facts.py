@@ -5,12 +5,12 @@ The views of workloads, pods, events and history render these facts."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
+from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.workload import Workload
 
 # Ids of things the fake does not keep ids for (pods, events) are derived, so they are stable across reads.
@@ -52,7 +52,8 @@ class WorkloadFacts:
     priority_class: str
     preemptible: bool
     node_pools: tuple[str, ...]
-    placement: Sequence[Mapping[str, Any]]
+    # Where its running pods are, as the scheduler placed them (typed until a view renders them).
+    placement: Sequence[PlacedPod]
     phase_message: str | None = None
     pending_reason: str | None = None
     # What the pending reason says, as codes (`cluster/reasons.py`): views name it without reading it.
@@ -65,7 +66,7 @@ class WorkloadFacts:
     restarts: int = 0
 
 
-def of_workload(workload: Workload, placement: Sequence[Mapping[str, Any]] | None) -> WorkloadFacts:
+def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> WorkloadFacts:
     request, kind = workload.request, workload.kind
     return WorkloadFacts(
         id=workload.workload_id,
@@ -87,7 +88,7 @@ def of_workload(workload: Workload, placement: Sequence[Mapping[str, Any]] | Non
         priority_class=request.priority_class,
         preemptible=workload.preemptible,
         node_pools=tuple(request.node_pools),
-        placement=list(placement or []),
+        placement=tuple(placement),
         phase_message=workload.phase_message,
         pending_reason=workload.pending_reason,
         pending_codes=Reason.codes_of(workload.pending_reason),

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mockserver.cluster.resources import GpuForm, PodRequest
+from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.scheduler.nodes import mig_gpus
 from mockserver.parsing.compute import GPU_REQUEST_TYPES
 from mockserver.versions import ApiVersion
 from mockserver.views.facts import WorkloadFacts
 
 
-def pod_gpus(pod: Mapping[str, Any]) -> float:
+def pod_gpus(pod: PlacedPod) -> float:
     """GPUs a placed pod counts for in quotas: device fractions, and a MIG slice by its leading number."""
-    total = sum(float(d["fraction"]) for d in pod.get("devices", []))
-    if pod.get("migProfile"):
-        total += mig_gpus(str(pod["migProfile"]))
+    total = sum(d.fraction for d in pod.devices)
+    if pod.mig_profile:
+        total += mig_gpus(pod.mig_profile)
     return total
 
 
@@ -75,13 +75,11 @@ def allocated(version: ApiVersion, facts: WorkloadFacts) -> dict[str, Any]:
         else None,
     }
     if version.shows_mig_profiles:
-        answer["migProfile"] = [p["migProfile"] for p in facts.placement if p.get("migProfile")]
+        answer["migProfile"] = [p.mig_profile for p in facts.placement if p.mig_profile]
     return answer
 
 
-def pod_allocated(
-    version: ApiVersion, request: PodRequest, placed: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def pod_allocated(version: ApiVersion, request: PodRequest, placed: PlacedPod | None) -> dict[str, Any]:
     if placed is None:
         return {"gpu": 0.0, "cpu": 0.0}
     answer: dict[str, Any] = {
@@ -90,6 +88,6 @@ def pod_allocated(
         "gpuMemory": mib(request.gpu_memory_mib) if request.gpu_memory_mib else None,
         "cpuMemory": mib(request.memory_mib) if request.memory_mib else None,
     }
-    if version.shows_mig_profiles and placed.get("migProfile"):
-        answer["migProfile"] = [placed["migProfile"]]
+    if version.shows_mig_profiles and placed.mig_profile:
+        answer["migProfile"] = [placed.mig_profile]
     return answer

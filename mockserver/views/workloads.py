@@ -58,9 +58,7 @@ def phase_message(facts: WorkloadFacts) -> str | None:
     """Why the workload is where it is: the scheduler's pending reason first, else the last event worth telling."""
     if facts.phase == "Pending" and facts.pending_reason:
         return facts.pending_reason
-    if facts.phase_message == f"entered {facts.phase}":
-        return None  # the lifecycle's default wording for a timed step says nothing a user can use
-    return facts.phase_message
+    return facts.phase_message  # None after a plain timed step: the engine keeps no message for it
 
 
 def conditions(facts: WorkloadFacts) -> list[dict[str, Any]]:
@@ -128,7 +126,7 @@ def workload(
 ) -> dict[str, Any]:
     project = topology.project(facts.project_id)
     department = topology.departments.get(facts.department_id)
-    pools_in_use = sorted({str(p["pool"]) for p in facts.placement})
+    pools_in_use = sorted({p.pool for p in facts.placement})
     asked = requested(version, facts.pod, facts.pods)
     completed = _completed_at(facts)
     answer: dict[str, Any] = {

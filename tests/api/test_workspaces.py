@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
+from mockserver.cluster.priorities import PRIORITY_CLASSES
 from mockserver.config import load_config
+from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID, Api, get_token, training
 
 WORKSPACES = "/api/v1/workloads/workspaces"
@@ -48,7 +50,7 @@ class Workspaces(Api):
         return next(job for job in jobs if job["id"] == workload_id)
 
 
-@pytest.fixture(params=["2.18", "latest"])
+@pytest.fixture(params=sorted(VERSIONS))
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Workspaces]]:
     with create_app(load_config(), api=request.param).test_client() as client:
         yield request.param, Workspaces(client, {"Authorization": f"Bearer {get_token(client)}"})
@@ -66,7 +68,7 @@ def workspace(name: str = "ws-a", project: str = "1", **spec: Any) -> dict[str, 
 def test_create_answers_each_versions_code_and_the_workspace(served):
     api, workspaces = served
     created = workspaces.create(workspace())
-    assert created.status_code == (200 if api == "2.18" else 202)
+    assert created.status_code == VERSIONS[api].create_status
     body = created.json()
     assert body["name"] == "ws-a" and body["actualPhase"] == "Creating" and body["desiredPhase"] == "Running"
     assert body["spec"]["image"] == "jupyter/base-notebook"
@@ -78,14 +80,16 @@ def test_interactive_default_priority_is_non_preemptible(served):
     workload_id = workspaces.create(workspace()).json()["workloadId"]
     workspaces.advance(3)
     job = workspaces.job(workload_id)
-    # 2.18's interactive class is `build` (100); later versions' is `high` (125): both non-preemptible.
-    assert (job["priority"], job["preemptible"]) == ((100, False) if api == "2.18" else (125, False))
-    shown = workspaces.workload(workload_id)
-    assert shown["type"] == "Workspace" and shown["priorityClassName"] == (
-        "build" if api == "2.18" else "high"
-    )
-    assert shown["actionsSupport"] == {"delete": True, "suspend": True}
+    # 2.18's interactive class is `build` (100); the latest's is `high` (125): both non-preemptible.
+    interactive = VERSIONS[api].default_priority["Build"]
+    assert interactive in (("build",) if api == "2.18" else ("build", "high"))
+    assert (job["priority"], job["preemptible"]) == (PRIORITY_CLASSES[interactive], False)
     if api == "latest":
+        assert job["priority"] == 125
+    shown = workspaces.workload(workload_id)
+    assert shown["type"] == "Workspace" and shown["priorityClassName"] == interactive
+    assert shown["actionsSupport"] == {"delete": True, "suspend": True}
+    if VERSIONS[api].workload_details:
         assert shown["category"] == "Build"
 
 
@@ -104,7 +108,7 @@ def test_a_workspace_runs_until_suspended_then_resumes_and_is_deleted(served):
     workspaces.advance(10)
     assert workspaces.phase(workload_id) == "Running"
     deleted = workspaces.delete(workload_id)
-    assert deleted.status_code == (204 if api == "2.18" else 202)
+    assert deleted.status_code == VERSIONS[api].delete_status
     workspaces.advance(5)
     assert workspaces.get(workload_id).status_code == 404
 
@@ -136,7 +140,7 @@ def test_a_workspace_must_fit_in_quota_where_a_training_may_go_over(served):
     pending = workspaces.workload(second)
     assert pending["phase"] == "Pending"
     assert pending["phaseMessage"].startswith("Non-preemptible workload is over quota")
-    if api == "latest":
+    if VERSIONS[api].workload_details:
         assert pending["phaseReason"] == "NonPreemptibleOverQuota"
 
 

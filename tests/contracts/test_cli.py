@@ -17,9 +17,11 @@ from contracts.backend.safety import writes_policy
 from contracts.backend.server import free_port
 from contracts.backend.target import Target
 from contracts.cli import main
+from contracts.oracle.findings import Exchange
+from contracts.run.execute import _auth_findings
 from contracts.run.fuzz import build_schema
 from contracts.run.settings import FuzzSettings
-from contracts.specs import load_contract
+from contracts.specs import GET_OPERATION, load_contract
 from tests.conftest import CLUSTER_ID
 
 
@@ -112,6 +114,7 @@ def test_a_real_backend_without_credentials_exits_2(
         ("127.0.0.1:8080", "is not an http:// or https:// URL"),
         ("ftp://127.0.0.1", "is not an http:// or https:// URL"),
         (None, "cannot reach http://127.0.0.1:"),  # nothing listens there
+        ("https://tenant.run.ai/api/v1", "drop /api/v1"),  # not "no credentials": the fix
     ],
 )
 def test_a_target_that_cannot_be_addressed_or_reached_exits_2_in_one_line(
@@ -156,7 +159,9 @@ def test_remote_targets_need_allow_writes() -> None:
 
 
 @pytest.mark.slow
-def test_a_run_that_only_gets_401_fails(fake: Target, tmp_path: Path) -> None:
+def test_a_refused_token_is_said_with_its_fix(
+    fake: Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = [
         "run",
         "--url",
@@ -168,9 +173,21 @@ def test_a_run_that_only_gets_401_fails(fake: Target, tmp_path: Path) -> None:
         "--scenarios",
         "",
     ]
-    assert main([*argv, "--report-dir", str(tmp_path)]) == 1
-    junit = (tmp_path / "junit.xml").read_text()
-    assert "[authentication] Every authenticated request was refused" in junit
+    assert main([*argv, "--report-dir", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert "refused the token" in said and "--token" in said
+    assert "--project-id" not in said  # the wrong hint the issue saw
+
+
+def test_a_run_whose_every_authenticated_request_was_refused_fails() -> None:
+    contract = load_contract()
+    label = contract.operation(GET_OPERATION).label
+    refused = [Exchange(label, 403, authenticated=True)]
+    assert [f.check for f in _auth_findings(contract, refused)] == ["authentication"]
+    # The probes are refused on purpose: they do not make a run look as if nothing was accepted.
+    probes = [Exchange(label, 401, authenticated=True, probe=True)]
+    assert _auth_findings(contract, [*probes, Exchange(label, 200, authenticated=True)]) == []
+    assert _auth_findings(contract, probes) == []
 
 
 @pytest.mark.slow

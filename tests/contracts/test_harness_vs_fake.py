@@ -64,6 +64,7 @@ def test_the_official_218_document_passes_our_fake(tmp_path: Path) -> None:
 LATEST_DIVERGENCES = {
     "status_code_conformance",
     "scenario:lifecycle",
+    "scenario:gpu-release",
     "scenario:backoff",
     "scenario:preemption",
     "scenario:every-phase",

@@ -164,7 +164,10 @@ def test_a_stopped_run_with_its_own_fake_is_incomplete_and_leaves_nothing(
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_run_against_a_url_cleans_up_on_the_backend(signum: signal.Signals, tmp_path: Path) -> None:
     with LocalServer.start(fake_command(seed=0, clock="realtime", speed=SPEED)) as fake:
-        run = start_run(["--url", fake.base_url, "--scenarios", "lifecycle"], tmp_path)
+        # A tenth of a GPU (the default is CPU only), so that the snapshot can show what is held.
+        run = start_run(
+            ["--url", fake.base_url, "--scenarios", "lifecycle", "--gpu-portion", "0.1"], tmp_path
+        )
         wait_for_line(run, "waiting for Stopped")  # a training exists and holds a GPU
         run.send_signal(signum)
         out, _ = run.communicate(timeout=120)

@@ -164,6 +164,11 @@ class ScriptedClient:
     def phase(self, workload_id: str) -> str:
         return next(self.phases)
 
+    def view(
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
+    ) -> tuple[int, Any]:
+        return 404, None  # a backend without the workloads API
+
 
 def context(client: ScriptedClient, waiting: Any) -> ScenarioContext:
     return ScenarioContext(
@@ -237,7 +242,9 @@ class ViewsClient(ScriptedClient):
             answer.content = {**answer.content, "name": "ct-abc123-views-1-x7k2q"}
         return answer
 
-    def view(self, path: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
+    def view(
+        self, path: str, params: dict[str, str] | None = None, label: str | None = None, probe: bool = False
+    ) -> tuple[int, Any]:
         return self.views[path]
 
 

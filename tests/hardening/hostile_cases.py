@@ -90,8 +90,12 @@ BODY_OPS: dict[str, tuple[str, str, bool]] = {
 def body_op(op: str, body: bytes, headers: dict[str, str] | None = JSON) -> Callable[[Keys], bytes]:
     method, path, needs_auth = BODY_OPS[op]
 
+    # A control call needs X-Mock-Control (or JSON) before its body is looked at: these cases are about bodies.
+    control = {"X-Mock-Control": "1"} if path.startswith("/api/mock/") else {}
+
     def build(k: Keys) -> bytes:
-        return request_bytes(method, path, {**(bearer(k) if needs_auth else {}), **(headers or {})}, body)
+        auth = bearer(k) if needs_auth else {}
+        return request_bytes(method, path, {**auth, **control, **(headers or {})}, body)
 
     return build
 
@@ -160,7 +164,7 @@ add(
     body_op("token", b"{", {**JSON, "Content-Length": "10"}),
     408,
 )
-add("headers never finished", b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: x\r\n", 408)
+add("headers never finished", b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n", 408)
 add("request line never finished", b"GET /api/mock/v1/cl", 408)
 add("nothing sent at all", b"", 408)
 
@@ -169,42 +173,49 @@ add("garbage request line", b"GARBAGE\r\n\r\n", 400)
 # h11 bounds what it buffers of an unfinished head (16 KiB), so a head arriving in one read may be larger.
 add(
     "headers of 200 KiB",
-    b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
     400,
 )
-add("header without colon", b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", 400)
-add("negative Content-Length", b"POST /api/v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400)
+add("header without colon", b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColon\r\n\r\n", 400)
+add(
+    "negative Content-Length",
+    b"POST /api/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
+    400,
+)
 add(
     "Content-Length not a number",
-    b"POST /api/v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: ab\r\n\r\n",
+    b"POST /api/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ab\r\n\r\n",
     400,
 )
 add(
     "two different Content-Lengths",
-    b"POST /api/v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}",
+    b"POST /api/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}",
     400,
 )
 add(
     "bad chunked encoding",
-    b"POST /api/v1/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"POST /api/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
     400,
 )
 add(
     "unknown transfer coding",
-    b"POST /api/v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    b"POST /api/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n",
     400,
 )
 add("HTTP/1.1 without Host", b"GET /api/mock/v1/clock HTTP/1.1\r\n\r\n", 400)
 add(
     "WebSocket upgrade",
-    b"GET /api/v1/nothing-here HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+    b"GET /api/v1/nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     404,
 )
 add("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400)
 add(
-    "non-ASCII in the path", b"GET /api/v1/workloads/trainings/\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400, 404
+    "non-ASCII in the path",
+    b"GET /api/v1/workloads/trainings/\xc3\xa9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    400,
+    404,
 )
 
 
@@ -285,7 +296,7 @@ add("invalid percent-encoding", lambda k: request_bytes("GET", f"{TRAININGS}/%ff
 add("PATCH a training", lambda k: request_bytes("PATCH", f"{TRAININGS}/{k.workload_id}", bearer(k)), 405)
 add("PUT the trainings", lambda k: request_bytes("PUT", TRAININGS, bearer(k), b"{}"), 405)
 add("made-up method", request_bytes("FROB", "/api/mock/v1/clock"), 405)
-add("DELETE the clock", request_bytes("DELETE", "/api/mock/v1/clock"), 405)
+add("DELETE the clock", request_bytes("DELETE", "/api/mock/v1/clock", {"X-Mock-Control": "1"}), 405)
 for query in (
     "after=NaN",
     "after=-1",

@@ -124,7 +124,7 @@ def test_a_keep_alive_connection_gets_a_header_deadline_for_its_second_request(s
     from tests.hardening.rawhttp import address
 
     with socket.create_connection(address(server.base_url), timeout=8) as sock:
-        sock.sendall(b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: x\r\n\r\nGET /api/mock/v1/cl")
+        sock.sendall(b"GET /api/mock/v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /api/mock/v1/cl")
         received = b""
         while received.count(b"HTTP/1.1 ") < 2 or not received.endswith(b"}"):
             chunk = sock.recv(65536)
@@ -160,8 +160,8 @@ def test_absurd_counts_are_refused_and_scheduling_goes_on(
 
 
 def test_idle_connections_cannot_take_every_slot(server: LocalServer, keys: Keys) -> None:
-    """A slowloris holds connections open without sending; past the limit uvicorn answers 503 itself (the
-    documented plain-text exception), and the header deadline frees the slots again."""
+    """A slowloris holds connections open without sending; a new client still gets its answer, because
+    the idlest connection makes room for it (issue 21), and the header deadline frees the rest."""
     import socket
 
     from mockserver.limits import MAX_CONNECTIONS
@@ -169,11 +169,12 @@ def test_idle_connections_cannot_take_every_slot(server: LocalServer, keys: Keys
 
     idle = [socket.create_connection(address(server.base_url), timeout=5) for _ in range(MAX_CONNECTIONS)]
     try:
-        refused = exchange(server.base_url, request_bytes("GET", "/api/mock/v1/clock"))
-        assert refused.status == 503 and refused.headers.get("connection") == "close"
-        for sock in idle:  # each idle connection got its 408 when its header deadline passed
+        served = exchange(server.base_url, request_bytes("GET", "/api/mock/v1/clock"))
+        assert served.status == 200
+        for sock in idle:  # pushed out (closed), or its 408 when its header deadline passed
             sock.settimeout(READ_TIMEOUT + 5)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 408 Request Timeout")
+            received = sock.recv(65536)
+            assert received == b"" or received.startswith(b"HTTP/1.1 408 Request Timeout")
     finally:
         for sock in idle:
             sock.close()

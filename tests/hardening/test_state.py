@@ -167,7 +167,7 @@ def ours(tmp_path_factory: pytest.TempPathFactory) -> bytes:
             "written by a server with other settings: clock 'manual' (now 'realtime').",
         ),
         ("ours", {"seed": 99}, "written with --seed 0, not 99"),
-        ("truncated", {}, "not a mockserver state file (database disk image is malformed)"),
+        ("truncated", {}, "damaged: database disk image is malformed"),
     ],
 )
 def test_bad_state_files_are_refused_with_a_clear_message(

@@ -182,7 +182,7 @@ class DeleteKeepsTraining(Mutant):
 class SuspendKeepsGpus(Mutant):
     name = "suspend-keeps-gpus"
     defect = "suspend reports Stopping/Stopped but the training keeps its GPUs"
-    caught_by = ("scenario:lifecycle",)
+    caught_by = ("scenario:gpu-release",)
 
     def __init__(self) -> None:
         self.reads: dict[str, int] = {}
