@@ -30,6 +30,8 @@ from contracts.backend.journal import Journal
 from contracts.backend.target import check_url
 from contracts.cli import main
 from contracts.redaction import MARKER, RedactingStream, Secrets, redact
+from contracts.run.capacity import TokenRefused, check_token, read_room
+from contracts.run.events import CaseAnswered
 from contracts.run.interruption import OVERRUN, hard_limit, last_signal, signals_interrupt
 from tests.contracts.hostile_backend import Behaviour, hostile
 
@@ -286,6 +288,24 @@ def test_cleanup_stops_at_the_deadline_and_says_what_is_left(tmp_path: Path) -> 
 def test_the_fake_is_not_recognised_in_an_endless_answer() -> None:
     with hostile(Behaviour(body="endless")) as backend, limits.applied(limits.Limits(max_body=100_000)):
         assert FakeControl.detect(backend.base_url) is None
+
+
+def test_the_token_check_reads_the_status_alone_and_an_endless_room_is_unknown() -> None:
+    answered: list[object] = []
+    with hostile(Behaviour(body="endless")) as backend, limits.applied(limits.Limits(max_body=100 * 1024)):
+        check_token(backend.base_url, "a-fixed-token", answered.append)  # 200: not refused, body unread
+        room = read_room(backend.base_url, "a-fixed-token", "1", answered.append)
+    assert [event.exchange.status for event in answered if isinstance(event, CaseAnswered)] == [200]
+    assert room.gpu_room is None and room.blocked is None
+    assert room.lines == [
+        "project 1: room unknown, the look-up was not read: GET /api/v1/org-unit/projects/1: the answer's "
+        "body passed the 100 KiB cap (--max-body-size); the rest was not read"
+    ]
+
+
+def test_the_token_check_still_sees_a_refused_token_behind_any_body() -> None:
+    with hostile(Behaviour(body="json", status=401)) as backend, pytest.raises(TokenRefused):
+        check_token(backend.base_url, "a-fixed-token", lambda event: None)
 
 
 def test_a_fixed_token_too_long_for_a_header_is_refused() -> None:
