@@ -22,7 +22,7 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.reader import ClusterReader
-from mockserver.cluster.workload import Workload as Training
+from mockserver.cluster.workload import Workload
 from mockserver.views.control import clock_view, event_view, load_view, training_view
 
 TICK_SECONDS = 0.25
@@ -45,7 +45,7 @@ def frame(kind: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def training_row(training: Training, since: int = 0) -> dict[str, Any]:
+def training_row(training: Workload, since: int = 0) -> dict[str, Any]:
     """A training as the dashboard's table shows it: the control API's view and its recent phases —
     those after the first `since` of its history (a delta sends only the new ones; `historyFrom` says
     where they go), at most the last HISTORY."""
@@ -209,7 +209,7 @@ class Hub:
         return {"now": now, "upsert": upserts, "remove": removals}
 
 
-def _live(reader: ClusterReader, workload_id: str) -> Training | None:
+def _live(reader: ClusterReader, workload_id: str) -> Workload | None:
     try:
         return reader.training(workload_id)
     except NotFound:  # gone (deleted), or the id of a load
