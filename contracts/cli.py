@@ -1,19 +1,23 @@
 """`contracts`: verify a Run:ai Trainings backend (or our fake) against the contract.
 
 Exit codes: 0 the backend conforms, 1 it does not (or every authenticated request was refused),
-2 usage errors (bad options, unreadable spec, unreachable target, refused credentials), 3 inconclusive
-(nothing failed, but the cluster held a training for lack of room: no verdict on what needed it).
+2 usage errors (bad options, unreadable spec, unreachable target, refused credentials) and runs the
+backend stopped (a token endpoint that fails, an answer over a limit: reports still written),
+3 inconclusive (nothing failed, but the cluster held a training for lack of room: no verdict on
+what needed it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts import limits
+from contracts.arguments import byte_size, compute, csv_of, positive, seconds
 from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
 from contracts.backend.control import FakeControl
@@ -24,11 +28,12 @@ from contracts.backend.target import TargetError, check_url
 from contracts.calibrate import command as calibrate
 from contracts.diff import command as diff_command
 from contracts.diff.sources import VERSION_NAMES
+from contracts.redaction import redacted_output
 from contracts.reports.document import plural
 from contracts.reports.write import write_reports
 from contracts.run.capacity import TokenRefused
 from contracts.run.execute import RunOptions, UsageError, execute
-from contracts.run.interruption import EXIT_INTERRUPTED, signals_interrupt
+from contracts.run.interruption import EXIT_INTERRUPTED, hard_limit, signals_interrupt
 from contracts.run.plan import describe_plan
 from contracts.run.progress import Progress, Verbosity
 from contracts.run.scenarios import SCENARIOS
@@ -39,6 +44,9 @@ from mockserver.about import package_version
 
 EXIT_CONFORMS, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 DEFAULTS = RunOptions()
+# Seconds past --max-duration after which a run still going is stopped like an interrupt (cleanup and
+# reports still happen): the limits on every read should have ended it already.
+OVERRUN_GRACE = 10.0
 
 RUN_EPILOG = """\
 examples:
@@ -53,50 +61,6 @@ safety: on a target that is not loopback nothing is created without --allow-writ
 are named ct-<run id>-..., journalled to REPORT_DIR/journal-<run id>.jsonl as they are created, and
 deleted at the end (after a crash: contracts cleanup --journal FILE).
 """
-
-
-def _csv(choices: Sequence[str]) -> type:
-    class Csv:
-        def __new__(cls, text: str) -> tuple[str, ...]:  # type: ignore[misc]
-            items = tuple(item.strip() for item in text.split(",") if item.strip())
-            unknown = [item for item in items if item not in choices]
-            if unknown:
-                raise argparse.ArgumentTypeError(
-                    f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
-                )
-            return items
-
-    return Csv
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
-    return value
-
-
-def _compute(text: str) -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"cpuCoreRequest\": 0.5}'")
-    return value
 
 
 def _add_auth(parser: argparse.ArgumentParser) -> None:
@@ -121,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="contracts",
         description=__doc__.split("\n\n")[0],
         epilog="exit codes: 0 conforms, 1 does not (or every authenticated request was refused), 2 usage "
-        "errors (also an unreachable target or a refused token), 3 inconclusive (nothing failed, but the "
-        "cluster had no room for a training), 130 interrupted (SIGINT, SIGTERM): the reports say incomplete",
+        "errors (also an unreachable target, a refused token, and a run the backend stopped: reports "
+        "written), 3 inconclusive (nothing failed, but the cluster had no room for a training), 130 "
+        "interrupted (SIGINT, SIGTERM): the reports say incomplete",
     )
     parser.add_argument("--version", action="version", version=f"contracts {package_version()}")
     # Not `required`: argparse would then answer `contracts --bogus` with "COMMAND is required"; main()
@@ -161,32 +126,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     work.add_argument(
         "--max-examples",
-        type=_positive,
+        type=positive,
         default=DEFAULTS.max_examples,
         help="examples per operation in the fuzzing phase (default: %(default)s)",
     )
-    work.add_argument("--max-time", type=_positive, help="seconds after which fuzzing and stateful stop")
+    work.add_argument("--max-time", type=positive, help="seconds after which fuzzing and stateful stop")
     work.add_argument(
         "--max-duration",
-        type=_seconds,
+        type=seconds,
         help="seconds for the whole run (scenarios, fuzzing, cleanup); what does not fit is reported "
         "as skipped",
     )
     work.add_argument(
         "--phases",
-        type=_csv(PHASES),
+        type=csv_of(PHASES),
         default=DEFAULTS.phases,
         help=f"Schemathesis phases, comma-separated (default: {','.join(PHASES)}; '' for none)",
     )
     work.add_argument(
         "--scenarios",
-        type=_csv([s.name for s in SCENARIOS]),
+        type=csv_of([s.name for s in SCENARIOS]),
         default=DEFAULTS.scenarios,
         help="lifecycle scenarios, comma-separated (default: all; '' for none)",
     )
     work.add_argument(
         "--workers",
-        type=_positive,
+        type=positive,
         default=DEFAULTS.workers,
         help="concurrent Schemathesis workers (default: 1; more breaks same-seed reproducibility)",
     )
@@ -196,6 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.scenario_timeout,
         help="seconds a scenario waits for a phase on a live backend; grows to 3x the longest the run has "
         "seen that phase last (default: %(default)s)",
+    )
+    work.add_argument(
+        "--max-body-size",
+        type=byte_size,
+        default=DEFAULTS.max_body,
+        help="largest answer body read from the backend (e.g. 512K, 16M); a longer one is refused and "
+        f"reported (default: {limits.size(DEFAULTS.max_body)})",
+    )
+    work.add_argument(
+        "--response-timeout",
+        type=seconds,
+        default=DEFAULTS.response_timeout,
+        help="seconds one answer may take in all, first byte to last (default: %(default)s)",
     )
     safety = run.add_argument_group("safety and output")
     safety.add_argument(
@@ -208,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     safety.add_argument(
         "--compute",
-        type=_compute,
+        type=compute,
         help="JSON compute block of scenario trainings (default: CPU only, "
         '\'{"cpuCoreRequest": 0.1, "cpuMemoryRequest": "100M"}\')',
     )
@@ -277,13 +255,16 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         scenario_timeout=args.scenario_timeout,
         fake_config=args.fake_config,
         api=args.api,
+        max_body=args.max_body_size,
+        response_timeout=args.response_timeout,
         progress=Progress(_verbosity(args), budget=args.max_duration),
     )
     contract = load_contract(args.spec, api=args.api)
     if args.dry_run:
         print(describe_plan(options, contract))
         return EXIT_CONFORMS
-    with signals_interrupt():
+    overrun = args.max_duration + OVERRUN_GRACE if args.max_duration else None
+    with signals_interrupt(), hard_limit(overrun):
         outcome = execute(options, contract)
     written = write_reports(outcome, args.report_dir)
     if outcome.incomplete:
@@ -309,6 +290,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"contracts: reports in {', '.join(str(path) for path in kept)}")
     if outcome.interrupted:
         return EXIT_INTERRUPTED
+    if outcome.error:
+        print(f"contracts: error: {outcome.error}", file=sys.stderr)
+        return EXIT_USAGE
     if outcome.findings or outcome.incomplete:
         return EXIT_FINDINGS
     return EXIT_INCONCLUSIVE if outcome.inconclusive else EXIT_CONFORMS
@@ -352,6 +336,18 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():
+        try:
+            return _main(argv)
+        except Exception:  # a bug of ours: said, redacted, with a usage exit code rather than 1 (findings)
+            traceback.print_exc()
+            print(
+                "contracts: error: unexpected failure (a bug in contracts; traceback above)", file=sys.stderr
+            )
+            return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     # Errors are told by the parser of the command they concern, with that command's usage.
@@ -374,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ServerError,
         TargetError,
         TokenRefused,
+        limits.LimitExceeded,  # calibrate and diff read through the limits too, outside a run
     ) as error:
         print(f"contracts: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -106,8 +106,10 @@ READING = (
 )
 
 
+# Null is added to nullable enums last: merging an allOf composition makes new ones (a nullable field that
+# referred to a plain enum).
 SERVING = (
-    *READING,
+    *(fixup for fixup in READING if fixup.apply is not null_in_nullable_enums),
     FixUp(
         "unauthorized-answers",
         "Every secured operation answers 401 without a valid token; 2.18 covers that on its node-pool list "
@@ -161,6 +163,7 @@ SERVING = (
         "data; the served contract shows whole examples of its own, each validated (spec/served.yaml).",
         drop_field_examples,
     ),
+    *(fixup for fixup in READING if fixup.apply is null_in_nullable_enums),
 )
 
 

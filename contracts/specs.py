@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
+from contracts import limits
 from contracts.fixups import METHODS, READING, TOKEN_OPERATION, apply, operation_items
 from mockserver.specs import TRAININGS_SPEC, served_contract, spec_file
 
@@ -156,7 +157,7 @@ def read_document(location: str) -> dict[str, Any]:
 def _read(location: str) -> str:
     if location.startswith(("http://", "https://")):
         try:
-            response = httpx.get(location, timeout=30, follow_redirects=True)
+            response = limits.request(None, "GET", location, timeout=30, follow_redirects=True)
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise ContractError(f"{location}: cannot be fetched: {error}") from error

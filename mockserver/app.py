@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +27,6 @@ from mockserver.dashboard import DashboardPages
 from mockserver.dashboard.stream import EventStream
 from mockserver.errors import install_error_handlers
 from mockserver.exposure import ControlGuard
-from mockserver.fastpath import FastPath
 from mockserver.handlers.state import MockState
 from mockserver.limits import BODY_TIMEOUT_SECONDS
 from mockserver.literal_paths import LiteralPaths
@@ -44,6 +44,7 @@ from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 from mockserver.virtualdate import VirtualDate
 
+log = logging.getLogger("mockserver")
 API_DOCS = "/api/v1/docs"
 CONTROL_DOCS = "/api/mock/v1/docs"
 # Young (generation 1) collections between two full ones once the server is up; CPython's default is 10.
@@ -98,6 +99,17 @@ def _signed_in(tokens: TokenService) -> Callable[[str], bool]:
         return True
 
     return signed_in
+
+
+def load_fast_path() -> type | None:
+    """The fast path's middleware, or None when it cannot be imported: it reaches into private modules of
+    Connexion and jsonschema, and a release that renames them must turn it off, not stop the server."""
+    try:
+        from mockserver.fastpath import FastPath
+    except (ImportError, AttributeError) as error:
+        log.warning("fast path off, Connexion answers every request: a dependency changed (%s)", error)
+        return None
+    return FastPath
 
 
 def _identify(tokens: TokenService) -> Callable[[str], str | None]:
@@ -266,13 +278,15 @@ def create_app(
         )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
     # The hot operations on a path compiled once from the same document; Connexion answers the rest.
-    app.add_middleware(
-        FastPath,
-        position=MiddlewarePosition.BEFORE_SWAGGER,
-        spec=specs[state.version.spec],
-        verify=bearer_info,
-        resolver=RelativeResolver("mockserver.handlers"),
-    )
+    fast_path = load_fast_path()
+    if fast_path is not None:
+        app.add_middleware(
+            fast_path,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            spec=specs[state.version.spec],
+            verify=bearer_info,
+            resolver=RelativeResolver("mockserver.handlers"),
+        )
     if durable:
         durable.restore(app, state, control_token)
         app.mock_durability = durable  # for the CLI banner

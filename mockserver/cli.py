@@ -349,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  RECOVERED: {app.mock_durability.recovered.summary()}", flush=True)
     if control_token:
         base = f"http://{shown_host}:{sock.getsockname()[1]}"
-        print(exposure_notice(base, args.host, control_token), flush=True)
+        hosts = host_policy(args.host, args.allowed_host)
+        names = None if hosts is None else ", ".join(sorted(hosts.extra))
+        print(exposure_notice(base, args.host, control_token, names), flush=True)
     logging.basicConfig(level=args.log_level.upper())
     server = uvicorn.Server(
         uvicorn.Config(

@@ -37,15 +37,22 @@ def new_control_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def exposure_notice(base: str, host: str, control_token: str) -> str:
-    """What the banner says when the server is exposed, in plain words."""
+def exposure_notice(base: str, host: str, control_token: str, names: str | None = None) -> str:
+    """What the banner says when the server is exposed, in plain words. `names`: the Host names answered
+    besides loopback ones (None: any, on a server bound to every address without --allowed-host)."""
+    answered = (
+        f"  Host names answered: loopback, {names} (others are refused; add more with --allowed-host)"
+        if names
+        else "  Host names answered: any (bound to every address); --allowed-host NAME restricts them"
+    )
     return f"""
 EXPOSED: listening on {host}, reachable from the network, not only from this machine.
   Run:ai API {base}/api/v1: anyone holding the configured credentials (the embedded ones are public).
   Control API {base}{CONTROL_PREFIX} (reset, clock, faults, loads): only with this token:
     Authorization: Bearer {control_token}
   Dashboard (drives the control API with the token in its address): {base}/#token={control_token}
-  Swagger pages and the OpenAPI documents: anyone."""
+  Swagger pages and the OpenAPI documents: anyone.
+{answered}"""
 
 
 class ControlGuard:

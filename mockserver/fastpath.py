@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -56,6 +57,7 @@ _JSON = b"application/json"
 _LONG_DIGITS = re.compile(rf"[0-9]{{{MAX_NUMBER_CHARS + 1}}}")
 
 TokenInfo = dict[str, Any]
+log = logging.getLogger("mockserver")
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,13 @@ class FastPath:
         jsonifier: Jsonifier | None = None,
     ) -> None:
         self.app = app
-        self.hot = compile_operations(spec, resolver)
+        try:
+            self.hot = compile_operations(spec, resolver)
+        except (AttributeError, TypeError, KeyError, ValueError) as error:
+            # Compiling leans on private Connexion and jsonschema APIs: if they changed, serve everything
+            # through Connexion rather than not at all.
+            log.warning("fast path off, Connexion answers every request: a dependency changed (%r)", error)
+            self.hot = []
         self.tokens = TokenCache(verify)
         self.served = 0  # answers given here: the differential tests check the fast path really ran
         # AsyncApp's own default when an API is added without one, as create_app adds them.

@@ -29,6 +29,7 @@ _WORKLOAD_IN_PATH = re.compile(
 # A create answer names the new training only in its body; nothing else needs the body read.
 _CREATES = {("POST", "/api/v1/workloads/trainings"), ("POST", "/api/mock/v1/workloads")}
 _MAX_PEEK = 64 * 1024
+MAX_LOGGED_PATH = 1000
 
 
 @dataclass
@@ -101,9 +102,11 @@ class RequestLog:
         method, path = scope["method"], scope["path"]
         query = printable(scope.get("query_string", b"").decode("latin-1"))
         found = _WORKLOAD_IN_PATH.search(path)
+        shown = f"{_path(path)}?{query}" if query else _path(path)
         entry = LoggedRequest(
             method=printable(method),
-            path=f"{_path(path)}?{query}" if query else _path(path),
+            # A line stays a line one can read: 5,000 digits of a cursor are not worth a screen.
+            path=shown if len(shown) <= MAX_LOGGED_PATH else shown[:MAX_LOGGED_PATH] + "…",
             status=0,
             seconds=0.0,
             workload_id=found.group(1) if found else None,

@@ -12,12 +12,18 @@ from typing import Any
 
 import httpx
 
+from contracts import limits
+from contracts.redaction import SECRETS
 from mockserver.config import load_config
 
 TOKEN_PATH = "/api/v1/token"
 # Fetch a new token this long before the old one expires, so that no request goes out with a token
 # that dies in flight (runapy uses 60 s for the same reason).
 REFRESH_MARGIN = 60.0
+# A token goes out in a header of every request; servers refuse headers past 8 to 16 KiB, and a JWT of a
+# real control plane is one or two. A longer one is refused here, with a message, instead of failing every
+# request afterwards.
+MAX_TOKEN_LENGTH = 16 * 1024
 
 
 class AuthError(Exception):
@@ -65,6 +71,10 @@ class TokenSource:
     ) -> None:
         if (token is None) == (credentials is None):
             raise ValueError("give either a token or credentials")
+        if token is not None and len(token) > MAX_TOKEN_LENGTH:
+            raise AuthError(
+                f"the token is {limits.size(len(token))}, over the {limits.size(MAX_TOKEN_LENGTH)} a header can carry"
+            )
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
         self._token = token
@@ -72,6 +82,9 @@ class TokenSource:
         self._clock = clock
         self._timeout = timeout
         self._lock = threading.Lock()
+        SECRETS.add(token)
+        if credentials is not None:
+            SECRETS.add(credentials.client_secret)
 
     def token(self) -> str:
         with self._lock:
@@ -95,13 +108,25 @@ class TokenSource:
             "AppSecret": self._credentials.client_secret,
         }
         try:
-            response = httpx.post(f"{self._base_url}{TOKEN_PATH}", json=body, timeout=self._timeout)
+            url = f"{self._base_url}{TOKEN_PATH}"
+            response = limits.request(None, "POST", url, json=body, timeout=self._timeout)
+        except limits.LimitExceeded as error:
+            raise AuthError(f"token endpoint: {error}") from None
         except httpx.HTTPError as error:
-            raise AuthError(f"token endpoint unreachable: {error}") from error
+            raise AuthError(f"token endpoint unreachable: {error}") from None
         data: Any = _json(response)
         token = data.get("accessToken") if isinstance(data, dict) else None
         if response.status_code != 200 or not isinstance(token, str) or not token:
-            raise AuthError(f"token endpoint answered {response.status_code}: {response.text[:200]}")
+            # The answer may quote the request, secret and all: the message is redacted, here and again
+            # wherever it is printed.
+            text = SECRETS.redact(response.text[:200])
+            raise AuthError(f"token endpoint answered {response.status_code}: {text}")
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise AuthError(
+                f"token endpoint answered a token of {limits.size(len(token))}, over the "
+                f"{limits.size(MAX_TOKEN_LENGTH)} a request header can carry"
+            )
+        SECRETS.add(token)
         return token
 
 

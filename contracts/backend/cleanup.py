@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from contracts import limits
 from contracts.backend.auth import AuthError, TokenSource
 from contracts.backend.journal import Journal, JournalEntry, leftovers
 from contracts.backend.safety import is_loopback
@@ -50,7 +51,8 @@ def delete_leftovers(
             url = entry.base_url + TRAINING_PATH.format(workload_id=entry.workload_id)
             try:
                 token = tokens_for(entry.base_url).token()
-                status = client.delete(url, headers={"Authorization": f"Bearer {token}"}).status_code
+                answer = limits.request(client, "DELETE", url, headers={"Authorization": f"Bearer {token}"})
+                status = answer.status_code
             except (httpx.HTTPError, AuthError) as error:  # one stubborn training must not stop the rest
                 return f"{entry.workload_id} ({entry.name}): {error}"
             if 200 <= status < 300 or status == 404:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts import limits
+
 CONTROL = "/api/mock/v1"
 # The fake refuses a state-changing control call without it (or a JSON body): no web page can send it.
 CONTROL_HEADERS = {"X-Mock-Control": "1"}
@@ -50,7 +52,7 @@ class FakeControl:
         """The control client when `base_url` is our fake, else None (a real deployment answers 404/401)."""
         control = cls(base_url)
         try:
-            response = control._client.get("/clock")
+            response = limits.request(control._client, "GET", "/clock")
             body = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             body = None
@@ -81,12 +83,16 @@ class FakeControl:
                 connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
             self._connection = None  # put back only once its answer has been read in full
             try:
+                wait = limits.current().wait(self._timeout)
+                connection.timeout = wait
+                if connection.sock is not None:
+                    connection.sock.settimeout(wait)
                 connection.request(
                     "POST", url, body=body, headers={"Content-Type": "application/json", **CONTROL_HEADERS}
                 )
                 response = connection.getresponse()
-                content = response.read()
-            except (OSError, http.client.HTTPException) as error:
+                content = limits.read_plain(response, f"POST {CONTROL}{path}")
+            except (OSError, http.client.HTTPException, limits.LimitExceeded) as error:
                 connection.close()
                 raise ControlError(f"POST {CONTROL}{path} failed: {error!r}") from error
             if response.will_close:
@@ -99,7 +105,10 @@ class FakeControl:
         return json.loads(content) if content else None
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._client.request(method, path, **kwargs)
+        try:
+            response = limits.request(self._client, method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise ControlError(f"{method} {CONTROL}{path} failed: {error}") from None
         if response.status_code >= 300:
             raise ControlError(
                 f"{method} {CONTROL}{path} answered {response.status_code}: {response.text[:200]}"

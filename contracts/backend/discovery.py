@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from contracts import limits
 from contracts.backend.control import FakeControl
 from contracts.backend.target import Placement
 
@@ -61,7 +62,9 @@ def _from_api(base_url: str, token: str) -> dict[str, Any]:
 
 def _get(client: httpx.Client, path: str) -> Any:
     try:
-        response = client.get(path)
+        response = limits.request(client, "GET", path)
         return response.json() if response.status_code == 200 else None
+    except limits.OutOfTime:
+        raise
     except (httpx.HTTPError, ValueError):
         return None

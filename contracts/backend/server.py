@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,8 +18,25 @@ from typing import IO
 
 import httpx
 
+from contracts import limits
+
 HOST = "127.0.0.1"
 READY_PATH = "/api/v1/openapi.json"
+# Run first in the child, then replaced (exec, same pid) by the backend's command: on Linux it asks the
+# kernel to SIGKILL the child when its parent dies (prctl PR_SET_PDEATHSIG, option 1, kept across exec),
+# and exits if the parent died before that took effect (the child was re-parented). A launcher rather
+# than subprocess's preexec_fn, which is not safe in a process with threads.
+LAUNCHER = """
+import ctypes, os, signal, sys
+parent, argv = int(sys.argv[1]), sys.argv[2:]
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # the C library is loaded already: no lookup
+except (OSError, AttributeError):
+    pass
+if os.getppid() != parent:
+    sys.exit(1)
+os.execv(argv[0], argv)
+"""
 
 
 class ServerError(Exception):
@@ -69,6 +87,19 @@ def fake_command(
     return command
 
 
+def _dying_with_us(argv: list[str]) -> list[str]:
+    """`argv`, started so that it does not outlive the harness.
+
+    Its own session keeps Ctrl-C away from it, but then nothing stops it when the harness is killed
+    outright (SIGKILL, the OOM killer), since no handler of ours runs. On Linux the kernel does it (see
+    LAUNCHER). Strictly, the kernel acts when the *thread* that started the child ends: start servers
+    from a thread that lives as long as they should (the main thread does). Elsewhere: `argv` as it is."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    executable = shutil.which(argv[0]) or argv[0]
+    return [sys.executable, "-I", "-S", "-c", LAUNCHER, str(os.getpid()), executable, *argv[1:]]
+
+
 @dataclass
 class LocalServer:
     base_url: str
@@ -87,7 +118,7 @@ class LocalServer:
         # A session of its own: Ctrl-C in the terminal reaches the run, which then cleans up on the
         # backend before stopping it, rather than the backend dying first.
         process = subprocess.Popen(
-            command(port),
+            _dying_with_us(command(port)),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -112,7 +143,7 @@ class LocalServer:
                     output = self.output()[-2000:]
                     raise ServerError(f"backend exited with {self.process.returncode}:\n{output}")
                 try:
-                    if client.get(self.base_url + READY_PATH).status_code == 200:
+                    if limits.request(client, "GET", self.base_url + READY_PATH).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass

@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts import limits
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import is_loopback
 from contracts.backend.server import LocalServer, fake_command
+from contracts.redaction import SECRETS
 
 REACH_TIMEOUT = 15.0
 
@@ -22,6 +24,7 @@ class TargetError(Exception):
 def check_url(url: str) -> str:
     """The base URL without a trailing slash; refused unless it is http(s)://host[:port][/path]."""
     parts = urlsplit(url)
+    SECRETS.add(parts.password)  # https://user:password@host: the URL is printed, the password never
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetError(f"--url {url!r} is not an http:// or https:// URL (e.g. https://tenant.run.ai)")
     return url.rstrip("/")
@@ -30,7 +33,11 @@ def check_url(url: str) -> str:
 def check_reachable(base_url: str) -> None:
     """Any HTTP answer will do (a control plane may answer / with 404); no answer at all ends the run."""
     try:
-        httpx.get(base_url, timeout=REACH_TIMEOUT)
+        # The status line is answer enough: the body (which may never end) is not read.
+        with httpx.stream("GET", base_url, timeout=limits.current().wait(REACH_TIMEOUT)):
+            pass
+    except limits.OutOfTime as error:
+        raise TargetError(f"cannot reach {base_url}: {error}") from None
     except httpx.HTTPError as error:
         reason = str(error) or type(error).__name__
         raise TargetError(f"cannot reach {base_url}: {reason}") from None

@@ -58,11 +58,21 @@ def register(
     )
     parser.add_argument(
         "--poll",
-        type=float,
+        type=_poll,
         default=0.2,
         help="seconds between two reads: the resolution (default: %(default)s)",
     )
     add_auth(parser)
+
+
+def _poll(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 10:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 10 seconds, got {text}")
+    return value
 
 
 def _tokens(args: argparse.Namespace, target: Target) -> TokenSource:
@@ -78,9 +88,13 @@ def _tokens(args: argparse.Namespace, target: Target) -> TokenSource:
 
 
 def _measure(
-    target: Target, tokens: TokenSource, args: argparse.Namespace, settings: ScriptSettings
+    target: Target,
+    tokens: TokenSource,
+    settings: ScriptSettings,
+    project_id: str | None = None,
+    cluster_id: str | None = None,
 ) -> Measurement:
-    placement = discover(target.base_url, tokens.token(), target.control, args.project_id, args.cluster_id)
+    placement = discover(target.base_url, tokens.token(), target.control, project_id, cluster_id)
     names = NameSource(new_run_id(None))
     return measure(Backend(target.base_url, tokens), placement, names, settings)
 
@@ -89,14 +103,14 @@ def run(args: argparse.Namespace) -> int:
     fix = url_fix(args.url)
     if fix:
         raise TargetError(fix)
-    writable, writes = writes_policy(args.url, args.allow_writes)
+    writable, _ = writes_policy(args.url, args.allow_writes)
     if not writable:
-        raise TargetError(f"calibration creates trainings; {writes}")
+        raise TargetError("calibration creates trainings: a target that is not loopback needs --allow-writes")
     settings = ScriptSettings(args.image, MINIMAL_COMPUTE, poll=args.poll)
     target = Target.connect(args.url)
     try:
         print(f"contracts calibrate: measuring {target.base_url}")
-        backend = _measure(target, _tokens(args, target), args, settings)
+        backend = _measure(target, _tokens(args, target), settings, args.project_id, args.cluster_id)
     finally:
         target.close()
     timing = timing_from(backend)
@@ -107,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     with LocalServer.start(command) as server:
         fake_target = Target(base_url=server.base_url, control=None)
         tokens = TokenSource(server.base_url, credentials=FAKE_CREDENTIALS)
-        fake = _measure(fake_target, tokens, argparse.Namespace(project_id=None, cluster_id=None), settings)
+        fake = _measure(fake_target, tokens, settings)
     differences = compare(backend, fake)
     report = args.drift_report or args.out.with_suffix(".drift.md")
     report.write_text(render(target.base_url, backend, fake, timing, unmeasured()), encoding="utf-8")

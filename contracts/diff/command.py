@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from contracts.diff.compare import compare
 from contracts.diff.render import as_json, as_markdown
@@ -42,5 +44,8 @@ def run(args: argparse.Namespace) -> int:
     old_name, old = load(args.old, official=args.official, backend=args.url)
     new_name, new = load(args.new, official=args.official, backend=args.url)
     comparison = compare(old, new, old_name, new_name)
-    print(as_json(comparison) if args.format == "json" else as_markdown(comparison), end="\n")
+    try:
+        print(as_json(comparison) if args.format == "json" else as_markdown(comparison), end="\n", flush=True)
+    except BrokenPipeError:  # `contracts diff … | head`: the reader has seen enough; the verdict stands
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_BREAKING if comparison.breaking else EXIT_SAME_CONTRACT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contracts.redaction import redact
 from contracts.reports import document, html, junit, markdown
 from contracts.run.outcome import RunOutcome
 
@@ -20,6 +21,7 @@ def write_reports(outcome: RunOutcome, directory: Path) -> list[Path]:
     for name, text in files.items():
         path = directory / name
         # Fuzzed data can carry lone surrogates, which no UTF-8 file can hold as they are.
-        path.write_text(text, encoding="utf-8", errors="backslashreplace")
+        # And no secret the run holds, whatever answer quoted it (contracts.redaction).
+        path.write_text(redact(text), encoding="utf-8", errors="backslashreplace")
         written.append(path)
     return written

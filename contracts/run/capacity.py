@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
+from contracts import limits
 from contracts.oracle.findings import exchange
 from contracts.run.events import CaseAnswered, Emit
 from contracts.run.outcome import Room
@@ -32,8 +31,8 @@ class TokenRefused(Exception):
 
 def _get(base_url: str, path: str, token: str, label: str, emit: Emit) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"}
-    response = httpx.get(
-        base_url + path, headers=headers, timeout=LOOKUP_TIMEOUT, verify=shared_tls_context()
+    response = limits.request(
+        None, "GET", base_url + path, headers=headers, timeout=LOOKUP_TIMEOUT, verify=shared_tls_context()
     )
     emit(
         CaseAnswered(
@@ -47,8 +46,14 @@ def _get(base_url: str, path: str, token: str, label: str, emit: Emit) -> tuple[
 
 
 def check_token(base_url: str, token: str, emit: Emit) -> None:
-    """One plain read with the token; a 401 ends the run with the fix (a wrong --project-id is not it)."""
-    status, _ = _get(base_url, PROJECTS, token, f"GET {PROJECTS}", emit)
+    """One plain read with the token; a 401 ends the run with the fix (a wrong --project-id is not it).
+    Only its status is read: the body (any size, perhaps endless) says nothing about the token."""
+    headers = {"Authorization": f"Bearer {token}"}
+    response = limits.status_only(
+        "GET", base_url + PROJECTS, headers=headers, timeout=LOOKUP_TIMEOUT, verify=shared_tls_context()
+    )
+    url, status = str(response.request.url), response.status_code
+    emit(CaseAnswered(exchange(f"GET {PROJECTS}", url, status, headers, b"", probe=True)))
     if status == 401:
         raise TokenRefused(
             f"the backend refused the token: GET {PROJECTS} answered 401. The token is expired, from "
@@ -103,7 +108,17 @@ def room_from_project(project: dict[str, Any], project_id: str) -> Room:
 
 def read_room(base_url: str, token: str, project_id: str, emit: Emit) -> Room:
     """The project's room from the org look-up (or nothing known when it is not served or refused), and
-    how busy the project is from the workloads API (where it is served)."""
+    how busy the project is from the workloads API (where it is served). An answer over a limit
+    (contracts.limits) leaves the room unknown, as an unusable one does; a spent budget stops the run."""
+    try:
+        return _read_room(base_url, token, project_id, emit)
+    except limits.OutOfTime:
+        raise
+    except limits.LimitExceeded as error:
+        return Room(project_id, [f"project {project_id}: room unknown, the look-up was not read: {error}"])
+
+
+def _read_room(base_url: str, token: str, project_id: str, emit: Emit) -> Room:
     status, body = _get(base_url, f"{PROJECTS}/{project_id}", token, f"GET {PROJECTS}/{{projectId}}", emit)
     if status == 200 and isinstance(body, dict):
         room = room_from_project(body, project_id)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import requests
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from contracts import limits
 from contracts.backend.auth import TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
@@ -123,8 +123,14 @@ class ScenarioClient:
         in the reports under `label` (the path template; default: the path)."""
         base_url = str(self.schema.config.base_url)
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
-        response = httpx.get(
-            base_url + path, params=params, headers=headers, timeout=VIEW_TIMEOUT, verify=shared_tls_context()
+        response = limits.request(
+            None,
+            "GET",
+            base_url + path,
+            params=params,
+            headers=headers,
+            timeout=VIEW_TIMEOUT,
+            verify=shared_tls_context(),
         )
         url = str(response.request.url)
         answered = exchange(label or f"GET {path}", url, response.status_code, headers, b"", probe=probe)

@@ -15,6 +15,7 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine import context as engine_context
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from contracts import limits
 from contracts.oracle.findings import exchange, finding_from_failure
 from contracts.reports.curl import curl_line
 from contracts.run.determinism import generate_from_the_contract_alone
@@ -69,15 +70,17 @@ def session_without_environment(session: requests.Session) -> requests.Session:
 
 @contextlib.contextmanager
 def engine_sessions_without_environment(enabled: bool) -> Iterator[None]:
-    """While a run is in it, the requests sessions Schemathesis' engine makes (one per worker thread) do
-    not consult the environment. The engine offers no setting for it, so its session factory is wrapped."""
+    """While a run is in it, the requests sessions Schemathesis' engine makes (one per worker thread)
+    read every answer within the run's limits (contracts.limits) and, if `enabled`, do not consult the
+    environment. The engine offers no setting for either, so its session factory is wrapped."""
     original = getattr(engine_context, "make_session", None)
-    if not enabled or original is None:
+    if original is None:
         yield
         return
 
     def make_session(*args: Any, **kwargs: Any) -> requests.Session:
-        return session_without_environment(original(*args, **kwargs))
+        session = limits.bound_session(original(*args, **kwargs))
+        return session_without_environment(session) if enabled else session
 
     engine_context.make_session = make_session
     try:

@@ -10,17 +10,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+import requests
 from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import SameHostRedirectsSession
 
-from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
+from contracts import limits
+from contracts.backend.auth import FAKE_CREDENTIALS, AuthError, Credentials, TokenSource
 from contracts.backend.cleanup import delete_leftovers
-from contracts.backend.discovery import discover
+from contracts.backend.control import ControlError
+from contracts.backend.discovery import DiscoveryError, discover
 from contracts.backend.journal import Journal
 from contracts.backend.safety import NameSource, new_run_id, writes_policy
 from contracts.backend.target import Target
 from contracts.oracle.findings import Exchange, Finding, deduplicate
+from contracts.redaction import redact
 from contracts.run.budget import Budget
 from contracts.run.capacity import check_token, read_room
 from contracts.run.checklist import checks_run
@@ -85,6 +90,8 @@ class RunOptions:
     fake_config: Path | None = None
     # The API version the fake we start serves (`--api`); a backend given by URL serves what it serves.
     api: str | None = None
+    max_body: int = limits.DEFAULT_MAX_BODY
+    response_timeout: float = limits.DEFAULT_RESPONSE_SECONDS
     progress: Progress = field(default_factory=lambda: SILENT, compare=False)
 
     def resolved_seed(self) -> int:
@@ -188,16 +195,31 @@ def fewer_collections() -> Iterator[None]:
             gc.unfreeze()
 
 
+# What stops a run that has started: the backend broke a limit or answered something unusable. The run
+# still cleans up and writes its reports, marked incomplete, and the CLI says why.
+RUN_STOPPERS = (
+    limits.LimitExceeded,
+    AuthError,
+    ControlError,
+    DiscoveryError,
+    requests.RequestException,
+    httpx.HTTPError,
+)
+
+
 def execute(options: RunOptions, contract: Contract) -> RunOutcome:
     """One run. Interrupted (SIGINT, or SIGTERM turned into one by the CLI), it still cleans up, stops
-    the fake it started and returns an outcome marked incomplete."""
-    with fewer_collections():
-        return _execute(options, contract)
+    the fake it started and returns an outcome marked incomplete; so does one the backend stopped."""
+    bounds = limits.Limits(options.max_body, options.response_timeout)
+    with fewer_collections(), limits.applied(bounds):
+        return _execute(options, contract, bounds)
 
 
-def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
+def _execute(options: RunOptions, contract: Contract, bounds: limits.Limits) -> RunOutcome:
     seed = options.resolved_seed()
     budget = Budget(options.max_duration)
+    # Until cleanup, nothing is read past the point where fuzzing must stop; cleanup has to the end.
+    bounds.deadline = budget.fuzz_deadline
     stream = EventStream(progress_handler(options.progress))
     with open_target(options, seed) as target, probes_reported_to(stream.emit):
         stream.emit(RunStarted(target.describe(), seed))
@@ -220,7 +242,8 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
         findings: list[Finding] = []
         schema: OpenApiSchema | None = None
         try:
-            # A refused token is said as such, before discovery would blame the project or cluster.
+            # A token endpoint that fails stops the run here, once, rather than every request; a refused
+            # token is said as such, before discovery would blame the project or cluster.
             check_token(target.base_url, tokens.token(), stream.emit)
             room = None
             if writable:
@@ -238,7 +261,7 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
                 if target.control is not None and target.manual_clock:
                     install_passing_time(schema, target.control)
                 # The kind of session Schemathesis makes for a request sent without one.
-                with SameHostRedirectsSession() as session:
+                with limits.bound_session(SameHostRedirectsSession()) as session:
                     if target.server is not None:
                         session_without_environment(session)
                     client = ScenarioClient(schema, contract, tokens, stream.emit, session)
@@ -262,7 +285,11 @@ def _execute(options: RunOptions, contract: Contract) -> RunOutcome:
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
             stream.emit(RunInterrupted(outcome.incomplete))
+        except RUN_STOPPERS as error:
+            outcome.error = redact(str(error) or type(error).__name__)
+            outcome.incomplete = f"stopped after {len(outcome.exchanges)} requests: {outcome.error}"
         finally:
+            bounds.deadline = budget.deadline
             stream.emit(CleanupStarted())
             outcome.cleanup = delete_leftovers(journal.path, lambda base_url: tokens, durable=journal.durable)
         # Also the findings of scenarios that ran before an interrupt.

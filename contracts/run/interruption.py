@@ -20,8 +20,12 @@ class _Last:
     requested = False
 
 
+# Armed by hard_limit(): the run overran --max-duration and its grace, something did not stop in time.
+OVERRUN = "--max-duration overrun"
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
-    _Last.name = signal.Signals(signum).name
+    _Last.name = OVERRUN if signum == signal.SIGALRM else signal.Signals(signum).name
     _Last.requested = True
     raise KeyboardInterrupt(_Last.name)
 
@@ -48,3 +52,19 @@ def signals_interrupt() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def hard_limit(seconds: float | None) -> Iterator[None]:
+    """After `seconds`, stop the run like an interrupt (it still cleans up and writes its reports): the
+    backstop of --max-duration, for anything that escaped the limits on reading (contracts.limits)."""
+    if seconds is None or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

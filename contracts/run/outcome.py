@@ -64,6 +64,8 @@ class RunOutcome:
     # a run never conforms.
     incomplete: str | None = None
     interrupted: bool = False
+    # Why the backend stopped the run (a refused credential, an answer over a limit); redacted.
+    error: str | None = None
     # Parts left out by the --max-duration budget, said in the reports rather than dropped silently.
     not_run: list[str] = field(default_factory=list)
     journal: Path | None = None

@@ -22,6 +22,7 @@ import httpx
 import schemathesis
 from schemathesis import Case, Response
 
+from contracts import limits
 from contracts.oracle.checks import HARNESS, ContractCheck, unauthenticated_problems
 from contracts.oracle.findings import exchange
 from contracts.reports.curl import curl_line
@@ -125,8 +126,15 @@ class UnauthenticatedRejected(ContractCheck):
         for description, extra in probes.items():
             sent = {**headers, **extra}
             method, url = str(request.method), str(request.url)
-            probe = httpx.request(
-                method, url, headers=sent, content=body, timeout=PROBE_TIMEOUT, verify=shared_tls_context()
+            # Read within the run's limits (contracts.limits): a probe's answer may be endless too.
+            probe = limits.request(
+                None,
+                method,
+                url,
+                headers=sent,
+                content=body,
+                timeout=PROBE_TIMEOUT,
+                verify=shared_tls_context(),
             )
             _PROBING.emit(
                 CaseAnswered(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contracts import limits
 from contracts.oracle.findings import Finding
 from contracts.run.context import (
     AUTO_DELETION,
@@ -244,7 +245,11 @@ def run_scenario(scenario: Scenario, ctx: ScenarioContext) -> ScenarioResult:
             result.outcome = INCONCLUSIVE
             result.reason = f"the cluster had no room for project {project} ({held.reason})"
         ctx.step(f"{result.outcome}: {held}")
-    except ScenarioFailed as failed:
+    except limits.OutOfTime as spent:
+        result.outcome = "skipped"
+        result.reason = str(spent)
+        ctx.step(f"stopped: {spent}")
+    except (ScenarioFailed, limits.LimitExceeded) as failed:
         result.findings.append(
             Finding(
                 check=f"scenario:{scenario.name}",

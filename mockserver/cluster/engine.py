@@ -209,16 +209,16 @@ class Engine:
             del self.workloads[workload.workload_id]
             if workload.kind.unique_names:
                 self.names_in_use.discard((workload.project_id, workload.name))
-            self.jumps.forget(workload.workload_id)
             entry = self.index.remove(workload.workload_id)  # index
+            self.jumps.forget(workload.workload_id)
             if workload.kind.retained:
                 self.deleted[workload.workload_id] = workload
-                if entry is not None:
-                    self.deleted_index.put(entry)  # index
                 if len(self.deleted) > MAX_DELETED:  # bounded retention: the longest removed goes first
                     oldest = next(iter(self.deleted))
                     del self.deleted[oldest]
                     self.deleted_index.remove(oldest)  # index
+                if entry is not None:
+                    self.deleted_index.put(entry)  # index
                 self.timers.add(
                     self.at + self.timing.deletedRetention, workload.workload_id, ClusterTask.PURGE_DELETED
                 )

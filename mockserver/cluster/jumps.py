@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.cluster.events import ClusterTask, Timer
-from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.lifecycle import Effect, Trigger
 from mockserver.cluster.phases import Phase
-from mockserver.cluster.reasons import Reason
-from mockserver.cluster.workload import PhaseChange, Workload
+from mockserver.cluster.workload import Workload
 
 if TYPE_CHECKING:
     from mockserver.cluster.engine import Engine
@@ -105,9 +104,7 @@ class Jumps:
             (e.time, e.kind, e.workload_id, e.phase, numbered.parts(e.message), e.codes)
             for e in engine.log.after(before.last_seq, anchor.last_seq - before.last_seq)
         ]
-        changes = [
-            (c.time, c.phase, numbered.parts(c.reason), c.codes) for c in workload.history[before.history :]
-        ]
+        changes = [(c.time, c, numbered.parts(c.reason)) for c in workload.history[before.history :]]
         keep = engine.log.capacity // max(1, len(events))  # older copies would fall out of the log at once
         engine.log.skip(max(0, cycles - keep) * len(events))
         for k in range(1, cycles + 1):
@@ -118,16 +115,16 @@ class Jumps:
                         at + shift, kind, workload_id, phase, numbered.text(message, count), codes
                     )
             workload.history.extend(
-                PhaseChange(at + shift, phase, numbered.text(reason, count), codes)
-                for at, phase, reason, codes in changes
+                replace(change, time=at + shift, reason=numbered.text(reason, count))
+                for at, change, reason in changes
             )
         seconds = cycles * period
         workload.restarts += cycles
         workload.phase_since += seconds
         if workload.phase_message is not None:
             workload.phase_message = numbered.text(numbered.parts(workload.phase_message), workload.restarts)
-        if workload.pending_reason is not None:
-            workload.pending_reason = _renumbered(workload.pending_reason, restarts, workload)
+        if workload.actual_phase is Phase.PENDING:
+            engine._effect(workload, Effect.BACK_OFF)  # the back-off's reason, with the new restart count
         engine.timers.shift(lambda t: _belongs(t, workload), seconds)
         engine.at += seconds
         self.jumped += cycles
@@ -178,19 +175,6 @@ def _fingerprint(engine: Engine, looping: Workload) -> tuple[Any, ...]:
     )
     mine = (looping.actual_phase is Phase.PENDING, looping.desired_phase, looping.attempt)
     return (mine, others, timers, repr(engine.scheduler.snapshot()))
-
-
-def _renumbered(reason: str, restarts: int, workload: Workload) -> str:
-    """The back-off's pending reason at the restart count the jump reached: its words renumbered, and a
-    `Reason` keeps its codes with the `restarts` parameter moved on (the views word it from those)."""
-    numbered = _Numbered(restarts, workload.request.backoff_limit)
-    text = numbered.text(numbered.parts(reason), workload.restarts)
-    if not isinstance(reason, Reason):
-        return text
-    params = dict(reason.params)
-    if "restarts" in params:
-        params["restarts"] = workload.restarts
-    return Reason(text, *reason.codes, **params)
 
 
 class _Numbered:

@@ -2,12 +2,9 @@
 
 The contract's workload specs do not forbid other keys (no `additionalProperties: false`), so a create
 with unknown keys is accepted, as Run:ai accepts it — and, as Kubernetes prunes unknown fields of a
-structural schema, the fake keeps only the fields the version's document defines. The answer echoes the
-pruned spec. This bounds what a workload holds: a 1 MiB body of unknown keys stores nothing of them.
-
-Which schema: the version row names its served document (`ApiVersion.spec`), the kind's parsing module
-names its create body's schema (`TrainingCreationRequest`, `WorkspaceCreationRequest`); the spec's schema
-is that body's `spec` property, whatever the document calls it (derived documents name it differently).
+structural schema, the fake keeps only the fields the version's create operation defines (its path is
+named by the kind's parsing module; the document is the version row's). The answer echoes the pruned
+spec. This bounds what a workload holds: a 1 MiB body of unknown keys stores nothing of them.
 
 Objects with `properties` keep those keys (recursively); `additionalProperties` with a schema keeps every
 key and prunes each value by that schema; `additionalProperties: true` and schemaless objects keep all.
@@ -27,31 +24,27 @@ _alike: dict[str, dict[str, Any]] = {}
 
 
 @functools.cache
-def _schemas(document: str) -> dict[str, Any]:
-    schemas: dict[str, Any] = load_spec(document)["components"]["schemas"]
-    return schemas
+def _spec_schema(document: str, create_path: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The schema of `spec` in the create body of `create_path`, and the document's schemas (None: the
+    document has no such operation, and nothing is pruned)."""
+    spec = load_spec(document)
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    try:
+        body = spec["paths"][create_path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    except (KeyError, TypeError):
+        return None
+    found = _resolve(body, schemas).get("properties", {}).get("spec")
+    return (dict(found), schemas) if isinstance(found, Mapping) else None
 
 
-@functools.cache
-def _spec_schema(document: str, creation: str) -> Mapping[str, Any]:
-    """The schema of the `spec` of the create body `creation` in `document`."""
-    schemas = _schemas(document)
-    if creation not in schemas:
-        raise LookupError(f"{document} defines no schema {creation}")
-    spec = _resolve(schemas[creation], schemas).get("properties", {}).get("spec")
-    if not isinstance(spec, Mapping):
-        raise LookupError(f"{creation} of {document} has no spec property")
-    return _resolve(spec, schemas)
-
-
-def prune_spec(spec: Any, document: str, creation: str) -> Any:
-    """`spec` as the create body `creation` of the version's `document` defines it (anything not a dict
-    is returned as is). Alike specs come back as one shared object (clients create the same spec over
-    and over); nobody changes a stored spec, the answers only render it."""
-    schemas = _schemas(document)
-    pruned = _prune(spec, _spec_schema(document, creation), schemas, 0)
-    if not isinstance(pruned, dict):
-        return pruned
+def prune_spec(spec: Any, document: str, create_path: str) -> Any:
+    """`spec` as the version's create operation at `create_path` defines it (anything not a dict is
+    returned as is). Alike specs come back as one shared object (clients create the same spec over and
+    over); nobody changes a stored spec, the answers only render it."""
+    found = _spec_schema(document, create_path)
+    if found is None or not isinstance(spec, dict):
+        return spec
+    pruned = _prune(spec, found[0], found[1], 0)
     try:
         key = json.dumps(pruned, sort_keys=True)
     except (TypeError, ValueError):

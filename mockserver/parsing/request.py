@@ -33,9 +33,9 @@ class ParsedRequest:
 
 
 def parse_request(
-    body: dict[str, Any], version: ApiVersion, kind: WorkloadKind, creation_schema: str
+    body: dict[str, Any], version: ApiVersion, kind: WorkloadKind, create_path: str
 ) -> ParsedRequest:
-    """`creation_schema`: the create body's schema in the version's document (its spec is pruned by it)."""
+    """`create_path`: the kind's create operation in the version's document (its spec is pruned by it)."""
     spec: dict[str, Any] = body.get("spec") or {}
     compute: dict[str, Any] = spec.get("compute") or {}
     issues = _spec_issues(spec) + compute_issues(compute) + bound_issues(spec)
@@ -60,8 +60,8 @@ def parse_request(
         command=spec.get("command"),
         args=spec.get("args"),
         annotations=_annotations(spec.get("annotations")),
-        # Only what the version defines (see prune.py).
-        spec_document=prune_spec(body.get("spec"), version.spec, creation_schema),
+        # Only what the version defines (docs/scale.md): unknown keys are dropped before they are stored.
+        spec_document=prune_spec(body.get("spec"), version.spec, create_path),
     )
     return ParsedRequest(request, tuple(issues))
 

@@ -8,11 +8,11 @@ from mockserver.cluster.kinds import TRAINING
 from mockserver.parsing.request import ParsedRequest, parse_request
 from mockserver.versions import ApiVersion
 
-# The create body's schema in every version's document: its `spec` says which spec fields are kept.
-CREATION_SCHEMA = "TrainingCreationRequest"
+# The create operation in every version's document: its body's `spec` says which spec fields are kept.
+CREATE_PATH = "/api/v1/workloads/trainings"
 
 ParsedTraining = ParsedRequest
 
 
 def parse_training(body: dict[str, Any], version: ApiVersion) -> ParsedRequest:
-    return parse_request(body, version, TRAINING, CREATION_SCHEMA)
+    return parse_request(body, version, TRAINING, CREATE_PATH)

@@ -9,9 +9,9 @@ from mockserver.cluster.kinds import WORKSPACE
 from mockserver.parsing.request import ParsedRequest, parse_request
 from mockserver.versions import ApiVersion
 
-# The create body's schema in every version's document: its `spec` says which spec fields are kept.
-CREATION_SCHEMA = "WorkspaceCreationRequest"
+# The create operation in every version's document: its body's `spec` says which spec fields are kept.
+CREATE_PATH = "/api/v1/workloads/workspaces"
 
 
 def parse_workspace(body: dict[str, Any], version: ApiVersion) -> ParsedRequest:
-    return parse_request(body, version, WORKSPACE, CREATION_SCHEMA)
+    return parse_request(body, version, WORKSPACE, CREATE_PATH)

@@ -116,3 +116,18 @@ def test_calibrate_recovers_a_real_deployment_timing_and_the_fake_shows_no_drift
     assert abs(recovered["schedulePeriod"] - timing["schedulePeriod"]) <= 1.0
     drift = (tmp_path / "profile.drift.md").read_text()
     assert "## Drift: 0 difference(s)" in drift
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--url", "https://tenant.run.ai/api/v1"], "drop /api/v1"),
+        (["--url", "https://tenant.run.ai"], "needs --allow-writes"),  # nothing created unasked
+    ],
+)
+def test_calibrate_refuses_what_it_must_not_do(
+    extra: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["calibrate", *extra, "--out", str(tmp_path / "p.yaml")]) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "p.yaml").exists()

@@ -158,3 +158,28 @@ def test_a_type_contradicting_its_parts_gives_way_and_merging_then_agrees() -> N
     assert fixups.contradictory_types(document)
     fixups.merge_compositions(document)
     assert reason == {"type": "string", "enum": ["OverLimit"], "nullable": True}
+
+
+@pytest.mark.parametrize("version", OFFICIAL_VERSIONS)
+def test_every_nullable_enum_lists_null(version: str) -> None:
+    # Merging allOf makes nullable enums of its own (a nullable field that referred to a plain enum), so
+    # null is added after merging: a workload's `phaseReason: null` must be valid in every version.
+    document = load_spec(derive_contracts.contract_file(version))
+    missing: list[Any] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if (
+                node.get("nullable") is True
+                and isinstance(node.get("enum"), list)
+                and None not in node["enum"]
+            ):
+                missing.append(node["enum"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(document)
+    assert missing == []

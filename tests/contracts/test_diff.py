@@ -121,3 +121,19 @@ def test_official_documents_can_be_compared_whole() -> None:
     changes = compare(load("2.18", official=True)[1], load("2.19", official=True)[1], "2.18", "2.19").changes
     # The batch endpoint arrives in 2.19 (not served by the fake yet, but in the official document).
     assert any(c.kind is ChangeKind.OPERATION_ADDED and c.path == "/api/v1/workloads/batch" for c in changes)
+
+
+@pytest.mark.slow
+def test_two_live_backends_are_compared_by_their_served_documents(capsys: pytest.CaptureFixture[str]) -> None:
+    from contracts.backend.server import LocalServer, fake_command
+
+    with (
+        LocalServer.start(fake_command(api="2.20")) as old,
+        LocalServer.start(fake_command(api="2.21")) as new,
+    ):
+        assert main(["diff", "--url", old.base_url, new.base_url, "--format", "json"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        assert main(["diff", "--url", new.base_url, new.base_url]) == 0
+    changes = {(c["operationId"], c["kind"], c["detail"]) for c in report["changes"]}
+    assert ("create_training1", "success status changed", "200 → 202") in changes
+    assert ("delete_training", "success status changed", "204 → 202") in changes

@@ -15,6 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "contracts"
 FORBIDDEN = {
     "oracle": {"backend", "run", "reports"},
     "backend": {"run", "oracle", "reports"},
+    # Calibration measures; it neither judges a contract nor drives a contract run.
+    "calibrate": {"run", "oracle", "reports"},
 }
 # What sends requests: the oracle only judges answers it is handed.
 HTTP_CLIENTS = {"httpx", "requests", "urllib3", "aiohttp", "http.client", "urllib.request", "socket"}
@@ -50,7 +52,7 @@ def test_layer_imports_no_layer_above_it(layer: str) -> None:
 
 
 def test_every_layer_says_what_it_is() -> None:
-    for layer in ("oracle", "backend", "run", "reports"):
+    for layer in ("oracle", "backend", "run", "reports", "calibrate"):
         init = PACKAGE / layer / "__init__.py"
         docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert docstring, f"contracts/{layer}/__init__.py has no docstring"

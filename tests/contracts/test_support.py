@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts import limits
 from contracts.backend.auth import AuthError, Credentials, TokenSource, token_expiry
 from contracts.backend.journal import Journal, leftovers, read_entries
 from contracts.backend.safety import NameSource, is_loopback, new_run_id
@@ -84,12 +85,12 @@ def test_tokens_are_fetched_again_before_they_expire(monkeypatch: pytest.MonkeyP
     now = [1000.0]
     issued: list[str] = []
 
-    def post(url: str, json: dict[str, str], timeout: float) -> httpx.Response:
-        assert json["AppId"] == "me" and url.endswith("/api/v1/token")
+    def post(client: None, method: str, url: str, json: dict[str, str], timeout: float) -> httpx.Response:
+        assert method == "POST" and json["AppId"] == "me" and url.endswith("/api/v1/token")
         issued.append(jwt(int(now[0]) + 3600))
         return httpx.Response(200, json={"accessToken": issued[-1]})
 
-    monkeypatch.setattr(httpx, "post", post)
+    monkeypatch.setattr(limits, "request", post)
     source = TokenSource("http://x", credentials=Credentials("me", "pw"), clock=lambda: now[0])
     first = source.token()
     now[0] += 3000
@@ -101,7 +102,7 @@ def test_tokens_are_fetched_again_before_they_expire(monkeypatch: pytest.MonkeyP
 
 def test_refused_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        httpx, "post", lambda *a, **k: httpx.Response(400, json={"code": 400, "message": "no"})
+        limits, "request", lambda *a, **k: httpx.Response(400, json={"code": 400, "message": "no"})
     )
     with pytest.raises(AuthError, match="answered 400"):
         TokenSource("http://x", credentials=Credentials("me", "pw")).token()

@@ -152,7 +152,10 @@ def test_dot_segments_do_not_slip_past_the_control_token(method: str, path: str)
 
 
 def test_the_exposure_notice_says_what_is_reachable() -> None:
+    named = exposure_notice("http://10.0.0.5:8080", "10.0.0.5", "ctl-token", "10.0.0.5, ci-box")
+    assert "Host names answered: loopback, 10.0.0.5, ci-box (others are refused" in named
     notice = exposure_notice("http://0.0.0.0:8080", "0.0.0.0", "ctl-token")
+    assert "Host names answered: any (bound to every address)" in notice
     assert "EXPOSED" in notice and "Authorization: Bearer ctl-token" in notice
     assert "http://0.0.0.0:8080/api/mock/v1" in notice and "http://0.0.0.0:8080/api/v1" in notice
     assert "http://0.0.0.0:8080/#token=ctl-token" in notice  # the dashboard reads it from there

@@ -209,3 +209,21 @@ def test_the_events_cursor_of_any_spelling_is_a_json_400(fake: Any, value: str) 
     client, _, _ = fake
     answer = client.get(f"{CONTROL}/events", params={"after": value})
     assert answer.status_code == 400 and answer.json()["code"] == 400
+
+
+# ------------------------------------------------------------------------------------ the CLI's names
+def test_the_cli_answers_loopback_its_own_address_and_the_allowed_hosts_only() -> None:
+    from mockserver.cli import host_policy, parse_args
+
+    default = host_policy("127.0.0.1", None)
+    assert default is not None and default.allows("127.0.0.1:8080") and default.allows("localhost:8080")
+    assert not default.allows("attacker.example:8080") and not default.allows("10.0.0.5")
+    exposed = host_policy("10.0.0.5", "ci-box,ci-box.lan")
+    assert exposed is not None and all(
+        exposed.allows(h) for h in ("10.0.0.5:80", "CI-BOX", "ci-box.lan.:8080")
+    )
+    assert not exposed.allows("rebind.test")
+    assert host_policy("0.0.0.0", None) is None, "exposed on every address: its names are unknown"
+    args = parse_args(["--allowed-host", "ci-box", "--control-cors", "http://dash.test"], environ={})
+    assert (args.allowed_host, args.control_cors) == ("ci-box", "http://dash.test")
+    assert parse_args([], environ={"RUNAI_MOCK_STATE_RECOVER": "1"}).state_recover

@@ -61,6 +61,12 @@ print(json.dumps({"job_id": job_id, "phases": seen}))
 """
 
 
+# The executor in its default configuration: not launched from the cluster, so before the training it
+# copies the experiment into the PVC with a "data mover" workspace (busybox, `sh -c '… base64 -d … tar
+# -xzf …'`), which it polls every 10 real seconds until Completed and then deletes.
+DEFAULT_PATH_SCRIPT = EXECUTOR_SCRIPT.replace("    launched_from_cluster=True,\n", "")
+
+
 def _nemo_python() -> Path:
     return client_python("nemo-run-0.11.1", PINS, "import nemo_run, leptonai")
 
@@ -142,3 +148,41 @@ def test_older_executors_poll_phase_from_the_workloads_api(server: LocalServer) 
             phases.append(answer.json()["phase"])
         time.sleep(0.05)
     assert phases[0] in ("Creating", "Pending", "Initializing") and phases[-1] == "Running"
+
+
+def test_default_launch_runs_the_data_mover_workspace_then_the_training(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    python = _nemo_python()
+    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    wait = WAIT_SECONDS + 30  # the executor sleeps 10 s before each look at its data mover
+    ran = subprocess.run(
+        [str(python), "-c", DEFAULT_PATH_SCRIPT, f"{server.base_url}/api/v1", str(tmp_path), str(wait)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=wait + 60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["phases"][-1] == "Running", report
+
+    token = _token(server.base_url)
+    deleted = httpx.get(
+        f"{server.base_url}/api/v1/workloads", params={"deleted": "true"}, headers=token, timeout=10
+    ).json()["workloads"]
+    movers = [w for w in deleted if w["name"].startswith("data-mover-")]
+    # One data mover, a workspace, run to completion and deleted by the executor once it had seen Completed.
+    assert [(w["type"], w["projectId"]) for w in movers] == [("Workspace", "3")], deleted
+    events = httpx.get(
+        f"{server.base_url}/api/v1/workloads/{movers[0]['id']}/events", headers=token, timeout=10
+    )
+    history = httpx.get(
+        f"{server.base_url}/api/v1/workloads/{movers[0]['id']}/history", headers=token, timeout=10
+    )
+    seen = json.dumps([events.json() if events.status_code == 200 else None, history.json()])
+    assert "Completed" in seen, seen[:2000]
+    training = httpx.get(
+        f"{server.base_url}/api/v1/workloads/trainings/{report['job_id']}", headers=token, timeout=10
+    ).json()
+    assert training["spec"]["command"].endswith("/launch_script.sh")

@@ -1,9 +1,12 @@
-"""runapy 1.224, unmodified, through a user's whole flow against a live fake on a real-time clock.
+"""runapy, unmodified, through a user's whole flow against a live fake on a real-time clock.
 
-Both API versions: look the cluster and the project up, submit, follow the training through the
-workloads API until Running, list, count, read its events, suspend until Stopped, delete, and find it
-again under `deleted=true`. No control-API call: the fake runs as a deployment would (real time, 20x).
-Every answer is checked against the served contract; for the latest API, runapy's own pydantic models
+Here runapy 1.224 (ours) against 2.18 and latest; tests/live/test_runapy_versions.py runs this same file
+with each runapy release 1.218 … 1.224 against its own API version (`RUNAI_MOCK_RUNAPY_APIS` names the
+versions served, `RUNAI_MOCK_RUNAPY_MODELS` the version runapy's models were generated from). In each:
+look the cluster and the project up, submit, follow the training through the workloads API until
+Running, list, count, read its events, suspend until Stopped, delete, and find it again under
+`deleted=true`. No control-API call: the fake runs as a deployment would (real time, 20x). Every answer
+is checked against the served contract; where runapy matches the version, runapy's own pydantic models
 must take it as well (its `Project` and `Department` models are generated from another schema of the
 same name, metrics' `{metadata, current}`, and refuse any answer that follows the document; those two
 are checked against the contract only).
@@ -11,6 +14,7 @@ are checked against the contract only).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,14 +31,18 @@ from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from mockserver.validation import install_formats
+from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID
 
 pytestmark = pytest.mark.slow
 SPEED = 20  # virtual seconds per real second
 WAIT_SECONDS = 30.0  # real seconds any one wait may take before the test fails
+APIS = os.environ.get("RUNAI_MOCK_RUNAPY_APIS", "2.18,latest").split(",")
+# The API version runapy's models describe: its answers are parsed by them (runapy 1.224: latest).
+MODELS = os.environ.get("RUNAI_MOCK_RUNAPY_MODELS", "latest")
 
 
-@pytest.fixture(scope="module", params=["2.18", "latest"])
+@pytest.fixture(scope="module", params=APIS)
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, LocalServer, dict[str, Any]]]:
     api = request.param
     command = fake_command(seed=11, clock="realtime", speed=SPEED, api=api, real_deployment=True)
@@ -69,9 +77,15 @@ def conforms(contract: dict[str, Any], path: str, answer: Any) -> None:
     assert not errors, (path, errors[:5])
 
 
-def parsed(api: str, model: Any, answer: dict[str, Any]) -> None:
-    """runapy's model of the latest API takes the answer (2.18 answers are not of that schema)."""
-    if api == "latest":
+# Models an earlier runapy release names differently: (name in 1.224) -> earlier names.
+EARLIER_NAMES = {"WorkloadDetailed": ("Workload",)}
+
+
+def parsed(api: str, name: str, answer: dict[str, Any]) -> None:
+    """runapy's model `name` takes the answer where runapy was generated from the version served
+    (runapy 1.224's models do not describe 2.18 answers)."""
+    if VERSIONS[api].spec == VERSIONS[MODELS].spec:
+        model = next(getattr(models, n) for n in (name, *EARLIER_NAMES.get(name, ())) if hasattr(models, n))
         assert model.from_dict(answer) is not None
 
 
@@ -94,7 +108,7 @@ def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, di
     clusters = organizations.clusters.get_clusters().data
     conforms(contract, "/api/v1/clusters", clusters)
     for item in clusters:
-        parsed(api, models.DisplayedCluster, item)
+        parsed(api, "DisplayedCluster", item)
     cluster_id = clusters[0]["uuid"]
     assert cluster_id == CLUSTER_ID
 
@@ -113,13 +127,13 @@ def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, di
         }
     )
     created = workloads.trainings.create_training1(training_creation_request=request)
-    assert created.status_code == (200 if api == "2.18" else 202)
+    assert created.status_code == VERSIONS[api].create_status
     workload_id = created.data["workloadId"]
 
     def workload() -> dict[str, Any]:
         answer: dict[str, Any] = workloads.workloads.get_workload(workload_id=workload_id).data
         conforms(contract, "/api/v1/workloads/{workloadId}", answer)
-        parsed(api, models.WorkloadDetailed, answer)
+        parsed(api, "WorkloadDetailed", answer)
         return answer
 
     running = wait_for("phase", workload, lambda w: w["phase"] == "Running")
@@ -129,13 +143,13 @@ def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, di
 
     listed = workloads.workloads.get_workloads(filter_by=[f"projectId=={project['id']}"]).data
     conforms(contract, "/api/v1/workloads", listed)
-    parsed(api, models.GetWorkloads200Response, listed)
+    parsed(api, "GetWorkloads200Response", listed)
     assert [w["id"] for w in listed["workloads"]] == [workload_id]
     assert workloads.workloads.count_workloads().data == {"count": 1}
 
     events = workloads.events.get_workload_events(workload_id=workload_id).data
     conforms(contract, "/api/v1/workloads/{workloadId}/events", events)
-    parsed(api, models.GetWorkloadEvents200Response, events)
+    parsed(api, "GetWorkloadEvents200Response", events)
     assert any(e["reason"] == "Scheduled" for e in events["events"])
     pods = workloads.pods.get_workload_pods(workload_id=workload_id).data
     conforms(contract, "/api/v1/workloads/{workloadId}/pods", pods)

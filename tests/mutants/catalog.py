@@ -212,7 +212,7 @@ class SuspendKeepsGpus(Mutant):
 class AuthIgnored(Mutant):
     name = "auth-ignored"
     defect = "requests without a valid token are served anyway"
-    caught_by = ("UnauthenticatedRejected", "ignored_auth")
+    caught_by = ("UnauthenticatedRejected",)
 
     def bind(self, state: Any) -> None:
         self.tokens = state.tokens

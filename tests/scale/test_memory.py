@@ -43,8 +43,9 @@ def test_unknown_spec_keys_are_dropped_and_known_ones_kept(version: str) -> None
 
 @pytest.mark.parametrize("parse", [parse_training, parse_workspace], ids=["training", "workspace"])
 @pytest.mark.parametrize("version", sorted(VERSIONS))
-def test_every_version_and_kind_prunes_by_its_own_create_schema(version: str, parse: Any) -> None:
-    """The schema is found in every served document for every kind (a renamed schema would keep all)."""
+def test_every_version_and_kind_prunes_by_its_own_create_operation(version: str, parse: Any) -> None:
+    """The create operation is found in every served document for every kind (a path the document lacks
+    would prune nothing)."""
     body = training("pruned")
     body["spec"].update({"notAField": 1, "backoffLimit": 2})
     stored = parse(body, VERSIONS[version]).request.spec_document

@@ -1,0 +1,80 @@
+"""Each runapy release against the API version it was generated from: the user flow of
+tests/live/test_runapy_flows.py, unmodified, with runapy 1.218.0 … 1.224.0.
+
+Each release is installed with its own pins in a venv of its own, cached outside the checkout
+(tests/clientenv.py). The flow runs under our interpreter with only that release's `runai` package put in
+front of the path (runapy's dependencies, pydantic 2, urllib3, aiohttp and dateutil, have loose lower
+bounds that ours meet), so that the fake the flow starts keeps our packages.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clientenv import client_python
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+# The runapy release generated from each API version's document (2.21: the 1.221.1 fix release).
+RUNAPY = {
+    "2.18": "1.218.0",
+    "2.19": "1.219.0",
+    "2.20": "1.220.0",
+    "2.21": "1.221.1",
+    "2.22": "1.222.0",
+    "2.23": "1.223.0",
+    "2.24": "1.224.0",
+}
+
+
+def _runai_only(python: Path, into: Path) -> Path:
+    """A directory holding just the venv's `runai` package (a link), to put in front of the path."""
+    found = subprocess.run(
+        [str(python), "-c", "import runai, os; print(os.path.dirname(list(runai.__path__)[0]))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    into.mkdir(parents=True, exist_ok=True)
+    (into / "runai").symlink_to(Path(found.stdout.strip()) / "runai")
+    return into
+
+
+@pytest.mark.parametrize("api", list(RUNAPY))
+def test_runapy_release_runs_the_user_flow_against_its_version(api: str, tmp_path: Path) -> None:
+    release = RUNAPY[api]
+    # runapy 1.218 imports aiohttp_retry without declaring it (later releases declare it): pinned beside it.
+    python = client_python(f"runapy-{release}", [f"runapy=={release}", "aiohttp-retry"], "import runai")
+    front = _runai_only(python, tmp_path / "front")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(front), str(REPO)]),
+        "RUNAI_MOCK_RUNAPY_APIS": api,
+        "RUNAI_MOCK_RUNAPY_MODELS": api,
+    }
+    flow = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--slow",
+        "-p",
+        "no:randomly",
+        "tests/live/test_runapy_flows.py",
+    ]
+    ran = subprocess.run(flow, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert "2 passed" in ran.stdout
+    # The flow used this release, not ours.
+    used = subprocess.run(
+        [sys.executable, "-c", "import runai, sys; print(runai.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert str(front) in used.stdout
