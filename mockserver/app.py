@@ -258,6 +258,7 @@ def create_app(
             ControlFromPages,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             allowed=CorsPolicy(control_cors) if control_cors else None,
+            routes=routes,
         )
     if CONTROL_SPEC in specs:  # the dashboard's event stream is control API: inside the token's guard
         app.add_middleware(EventStream, position=MiddlewarePosition.BEFORE_EXCEPTION, cluster=state.cluster)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.cors import CorsPolicy
 from mockserver.exposure import CONTROL_PREFIX, public_control_page
 from mockserver.middleware import REPLAYING, send_error
+from mockserver.routes import Routes
 
 CONTROL_HEADER = "X-Mock-Control"
 _CONTROL_HEADER = CONTROL_HEADER.lower().encode()
@@ -45,8 +46,8 @@ class ControlFromPages:
     """403 `{code, message}` for a control call from another site, or a state-changing one a page could
     have sent without a preflight."""
 
-    def __init__(self, app: ASGIApp, allowed: CorsPolicy | None = None) -> None:
-        self.app, self.allowed = app, allowed
+    def __init__(self, app: ASGIApp, allowed: CorsPolicy | None = None, routes: Routes | None = None) -> None:
+        self.app, self.allowed, self.routes = app, allowed, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -68,6 +69,9 @@ class ControlFromPages:
             return
         if (
             scope["method"] in _CHANGES
+            # A method the control API does not declare changes nothing: routing answers it 405, as the
+            # contract says, rather than this rule 403.
+            and (self.routes is None or self.routes.operation(scope["method"], path) is not None)
             and not own  # the server's own pages (dashboard, Swagger UI), as the browser vouches
             and _CONTROL_HEADER not in headers
             and _simple_type(headers.get(b"content-type"))

@@ -153,3 +153,48 @@ def spec_differences(sent: Any, got: Any, path: str = "spec") -> list[str]:
 def _short(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def documented_schema(schema: Any, document: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """`schema` with local `$ref`s followed and `allOf` parts merged (properties only): what decides
+    which keys a value documents."""
+    if not isinstance(schema, dict) or depth > 20:
+        return {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return documented_schema(target, document, depth + 1)
+    parts = schema.get("allOf")
+    if isinstance(parts, list):
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        properties: dict[str, Any] = dict(merged.get("properties") or {})
+        for part in parts:
+            resolved = documented_schema(part, document, depth + 1)
+            properties.update(resolved.get("properties") or {})
+            if "items" in resolved:
+                merged.setdefault("items", resolved["items"])
+        if properties:
+            merged["properties"] = properties
+        return merged
+    return schema
+
+
+def documented_part(value: Any, schema: Any, document: dict[str, Any], depth: int = 0) -> Any:
+    """The part of `value` its schema documents: keys an object's schema does not name are left out (a
+    backend may drop what the contract does not know), recursively; a schema that names no properties
+    keeps the value whole."""
+    resolved = documented_schema(schema, document)
+    if depth > 20:
+        return value
+    if isinstance(value, dict) and isinstance(resolved.get("properties"), dict):
+        properties = resolved["properties"]
+        return {
+            key: documented_part(item, properties[key], document, depth + 1)
+            for key, item in value.items()
+            if key in properties
+        }
+    if isinstance(value, list) and isinstance(resolved.get("items"), dict):
+        return [documented_part(item, resolved["items"], document, depth + 1) for item in value]
+    return value

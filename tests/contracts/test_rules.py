@@ -9,6 +9,7 @@ import pytest
 from contracts.oracle.rules import (
     accepted_body_problems,
     created_at_problems,
+    documented_part,
     error_body_problems,
     name_problems,
     spec_differences,
@@ -116,3 +117,38 @@ def test_spec_echo_allows_server_defaults_but_not_changes() -> None:
     ]
     assert spec_differences({"tty": True}, {"tty": 1})
     assert spec_differences({"nodePools": ["a", "b"]}, {"nodePools": ["a"]})
+
+
+def test_only_the_documented_part_of_a_spec_must_come_back() -> None:
+    # A backend may drop keys its contract does not know (Run:ai's does): only what the schema names is
+    # held to coming back, at every depth; a schema naming no properties keeps its value whole.
+    document = {
+        "components": {
+            "schemas": {
+                "Spec": {"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"args": {}}}]},
+                "Base": {
+                    "properties": {
+                        "image": {"type": "string"},
+                        "env": {"type": "array", "items": {"properties": {"name": {}, "value": {}}}},
+                        "labels": {"type": "object"},
+                    }
+                },
+            }
+        }
+    }
+    sent = {
+        "image": "busybox",
+        "args": "3",
+        "unknown": [1],
+        "env": [{"name": "A", "value": "1", "extra": True}],
+        "labels": {"free": "form"},
+    }
+    kept = documented_part(sent, {"$ref": "#/components/schemas/Spec"}, document)
+    assert kept == {
+        "image": "busybox",
+        "args": "3",
+        "env": [{"name": "A", "value": "1"}],
+        "labels": {"free": "form"},
+    }
+    # What the contract documents is still held to coming back unchanged.
+    assert spec_differences(kept, {"image": "other", "args": "3", "env": [{"name": "A", "value": "1"}]}) != []
