@@ -1,10 +1,11 @@
 """NVIDIA NeMo-Run's DGX Cloud executor, unmodified, against a live fake on a real-time clock.
 
 `nemo-run==0.11.1` (with `leptonai==0.27.3`, which it imports) lives in a venv of its own, cached outside
-the checkout (`tests/clientenv.py`) so that its pins never touch ours and it is built once per machine. Launched from the
-cluster (no data-mover workspace), the executor gets a token, finds its project by name through
-`/org-unit/projects`, submits a training and follows `status()` until Running. The older executors'
-flow, polling `phase` from `/api/v1/workloads/{id}`, is replayed as raw HTTP.
+the checkout (`tests/clientenv.py`) so that its pins never touch ours and it is built once per machine.
+It runs `examples/nemo_run_executor.py`: the executor gets a token, finds its project by name through
+`/org-unit/projects`, in its default launch runs its data-mover workspace to completion and deletes it,
+submits a training and follows `status()` until Running; launched from the cluster it skips the data
+mover. The older executors' flow, polling `phase` from `/api/v1/workloads/{id}`, is replayed as raw HTTP.
 """
 
 from __future__ import annotations
@@ -22,49 +23,32 @@ import pytest
 
 from contracts.backend.server import LocalServer, fake_command
 from tests.clientenv import client_python
-from tests.conftest import CLUSTER_ID
+from tests.conftest import CLUSTER_ID, REPO
 
 pytestmark = pytest.mark.slow
 PINS = ["nemo-run==0.11.1", "leptonai==0.27.3"]
 SPEED = 20
 WAIT_SECONDS = 30.0
 
-# Runs inside .venv-nemo: the executor does everything; the script only reports what it saw.
-EXECUTOR_SCRIPT = """
-import json, os, sys, time
-from nemo_run.core.execution.dgxcloud import DGXCloudExecutor, DGXCloudState
-
-base_url, home, deadline = sys.argv[1], sys.argv[2], time.monotonic() + float(sys.argv[3])
-executor = DGXCloudExecutor(
-    base_url=base_url,
-    kube_apiserver_url="https://kubernetes.invalid",
-    client_id="mock-app",
-    client_secret="mock-secret",
-    project_name="team-b",
-    container_image="nvcr.io/nvidia/nemo:24.12",
-    pvc_nemo_run_dir=os.path.join(home, "pvc"),
-    pvcs=[{"name": "nemo-workspace", "path": os.path.join(home, "pvc"), "claimName": "nemo-claim"}],
-    launched_from_cluster=True,
-    gpus_per_node=1,
-)
-experiment = os.path.join(home, "experiments", "pretrain")
-os.makedirs(os.path.join(experiment, "task"), exist_ok=True)
-executor.assign("pretrain-1", experiment, "task", "task")
-job_id, first = executor.launch("Pretrain_Llama.Small", ["python", "-m", "train"])
-seen = [first]
-while seen[-1] != "Running" and time.monotonic() < deadline:
-    time.sleep(0.1)
-    state = executor.status(job_id)
-    if state is not None and state.value != seen[-1]:
-        seen.append(state.value)
-print(json.dumps({"job_id": job_id, "phases": seen}))
-"""
-
-
-# The executor in its default configuration: not launched from the cluster, so before the training it
+# The example script runs inside NeMo-Run's own venv: the executor does everything; the script only
+# reports what it saw. Without --from-cluster it is the executor's default launch: before the training it
 # copies the experiment into the PVC with a "data mover" workspace (busybox, `sh -c '… base64 -d … tar
 # -xzf …'`), which it polls every 10 real seconds until Completed and then deletes.
-DEFAULT_PATH_SCRIPT = EXECUTOR_SCRIPT.replace("    launched_from_cluster=True,\n", "")
+EXAMPLE = REPO / "examples" / "nemo_run_executor.py"
+
+
+def _launch(server: LocalServer, home: Path, *options: str, wait: float) -> dict[str, Any]:
+    env = {**os.environ, "NEMORUN_HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    ran = subprocess.run(
+        [str(_nemo_python()), str(EXAMPLE), "--url", server.base_url, "--timeout", str(wait), *options],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=wait + 60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    report: dict[str, Any] = json.loads(ran.stdout.strip().splitlines()[-1])
+    return report
 
 
 def _nemo_python() -> Path:
@@ -81,17 +65,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
 def test_dgx_cloud_executor_finds_its_project_submits_and_reaches_running(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    python = _nemo_python()
-    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    ran = subprocess.run(
-        [str(python), "-c", EXECUTOR_SCRIPT, f"{server.base_url}/api/v1", str(tmp_path), str(WAIT_SECONDS)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=WAIT_SECONDS + 60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    report = _launch(server, tmp_path, "--from-cluster", wait=WAIT_SECONDS)
     assert report["phases"][0] == "Creating" and report["phases"][-1] == "Running", report
 
     # What the executor submitted, as the fake recorded it: the project found by name, the name cut and
@@ -153,18 +127,8 @@ def test_older_executors_poll_phase_from_the_workloads_api(server: LocalServer) 
 def test_default_launch_runs_the_data_mover_workspace_then_the_training(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    python = _nemo_python()
-    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    wait = WAIT_SECONDS + 30  # the executor sleeps 10 s before each look at its data mover
-    ran = subprocess.run(
-        [str(python), "-c", DEFAULT_PATH_SCRIPT, f"{server.base_url}/api/v1", str(tmp_path), str(wait)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=wait + 60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    # The executor sleeps 10 s before each look at its data mover.
+    report = _launch(server, tmp_path, wait=WAIT_SECONDS + 30)
     assert report["phases"][-1] == "Running", report
 
     token = _token(server.base_url)
