@@ -5,7 +5,7 @@ and response decorators) is about 90 % of a request's cost, and it rebuilds its 
 every request. For reading a training, creating one and reading a workload this middleware does the
 same checks with what it compiled at start from the same document: the routes, the path parameters'
 Draft 4 validators (the classes and format checker Connexion uses), the body's schema compiled to Python
-(mockserver/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
+(mockserver/http/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
 for any schema it does not compile), and the bearer check through the same verification function, each
 verified token remembered until it expires. The body is read as jsonsafe reads it (one scan fewer when
 its bounds cannot be crossed) and the answer written with one JSON encoder made once.
@@ -44,8 +44,8 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
-from mockserver.schemacheck import compile_check
+from mockserver.http.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
+from mockserver.http.schemacheck import compile_check
 
 # operationIds served here: the reads clients poll and the create they loop over.
 HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})

@@ -10,10 +10,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.digits import plain_int
-from mockserver.errorbody import error_bytes
-from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
-from mockserver.routes import Operation, Routes
+from mockserver.http.digits import plain_int
+from mockserver.http.errorbody import error_bytes
+from mockserver.http.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
+from mockserver.http.routes import Operation, Routes
 
 API_PREFIX = "/api/v1/"
 # Set on the scope of a request replayed from the state file at start-up: no faults are injected into it.

@@ -12,9 +12,9 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.digits import plain_int
-from mockserver.middleware import send_error
-from mockserver.routes import Routes
+from mockserver.http.digits import plain_int
+from mockserver.http.middleware import send_error
+from mockserver.http.routes import Routes
 
 _CODE = re.compile(r"(?:^|[,;\s])code\s*=\s*\"?([^\s,;\"]*)", re.IGNORECASE)
 
