@@ -286,6 +286,7 @@ def create_app(
             spec=specs[state.version.spec],
             verify=bearer_info,
             resolver=RelativeResolver("mockserver.handlers"),
+            routes=routes,
         )
     if durable:
         durable.restore(app, state, control_token)

@@ -1,5 +1,17 @@
-"""The operations our served contracts declare — the one reading of the documents that the middleware
-shares: methods per path, which take a body, which statuses each documents (with its example message)."""
+"""The route compiler: the served documents' operations compiled once into the one table the whole edge
+reads — `Allow` (errors.py, literal_paths.py), `Prefer`, faults, the body guard and the fast path.
+
+What it holds per operation: its method and template, a pattern for the path, whether it takes a body,
+which statuses it documents (with its example message), whether it needs a credential, and whether it
+is hot (served by the fast path). Two rules live here and nowhere else:
+
+- **Trailing slashes.** A path names the same route with or without trailing slashes (`canonical`):
+  Starlette's router, under Connexion, redirects `/x/` and `/x//` to `/x` (307). So the table finds `/x`'s
+  operation for all three, while only the canonical spelling is served as it is (`served_as_is`): the fast
+  path leaves any other spelling to the router's redirect.
+- **Hot operations.** `HOT_OPERATIONS` names the operations clients call in loops; the fast path compiles
+  only those (and only when every check they need is one it makes).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +21,59 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-_METHODS = {"get", "put", "post", "delete", "patch"}
+# operationIds the fast path serves: the reads clients poll and the create they loop over.
+HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
+METHODS = ("get", "put", "post", "delete", "patch")
+# A `{name}` of a path template: one non-empty segment, as Starlette's `{name}` matches.
+_PARAMETER = re.compile(r"\\\{([^}]+)\\\}")
 
 
-@dataclass(frozen=True)
+def canonical(path: str) -> str:
+    """The path without its trailing slashes (the root stays `/`): the spelling the router serves."""
+    return path.rstrip("/") or "/"
+
+
+def served_as_is(path: str) -> bool:
+    """Whether the router answers this spelling itself rather than redirecting it to `canonical(path)`."""
+    return not path.endswith("/") or path == "/"
+
+
+@dataclass(frozen=True, eq=False)
 class Operation:
     method: str
-    template: str
-    pattern: re.Pattern[str]
+    template: str  # the server's base URL and the document's path
+    pattern: re.Pattern[str]  # the path with any trailing slashes; path parameters as named groups
     takes_body: bool
     answers: dict[int, str]  # documented status -> the message its example shows
     secured: bool = False  # a credential is required (the operation's or the document's security)
+    operation_id: str = ""
+    path: str = ""  # the template as the document writes it (without the base URL)
+    document: int = 0  # the position of its document among the compiled ones
+    # Every other template of the same document and method, or None: a path that one of them also takes
+    # is the router's to decide, whatever order it tries templates in.
+    rivals: re.Pattern[str] | None = None
+
+    @property
+    def hot(self) -> bool:
+        return self.operation_id in HOT_OPERATIONS
 
     def errors(self) -> list[int]:
         return sorted(code for code in self.answers if code >= 400)
+
+
+def _regex(template: str, named: bool) -> str:
+    """The template's path as a regular expression, trailing slashes allowed (see `canonical`)."""
+
+    seen: set[str] = set()
+
+    def parameter(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if not named or not name.isidentifier() or name in seen:
+            return "[^/]+"  # a name Python's groups cannot take stays unnamed (the fast path then declines)
+        seen.add(name)
+        return f"(?P<{name}>[^/]+)"
+
+    return "^" + _PARAMETER.sub(parameter, re.escape(template)) + "/*$"
 
 
 def _resolve(spec: dict[str, Any], item: Any) -> Any:
@@ -46,44 +97,56 @@ def _example_message(spec: dict[str, Any], response: Any, status: int) -> str:
 def operations(specs: Iterable[dict[str, Any]]) -> list[Operation]:
     """Every operation of the documents, in document order."""
     found = []
-    for spec in specs:
+    for index, spec in enumerate(specs):
         base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
-        for template, item in spec.get("paths", {}).items():
-            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template)) + "/?$")
-            for method, operation in item.items():
-                if method not in _METHODS:
-                    continue
-                answers = {
-                    int(code): _example_message(spec, response, int(code))
-                    for code, response in operation.get("responses", {}).items()
-                    if str(code).isdigit()
-                }
-                security = operation.get("security", spec.get("security")) or []
-                found.append(
-                    Operation(
-                        method.upper(),
-                        base + template,
-                        pattern,
-                        "requestBody" in operation,
-                        answers,
-                        secured=any(requirement for requirement in security),
-                    )
+        every = [
+            (method, path)
+            for path, item in spec.get("paths", {}).items()
+            for method in METHODS
+            if method in item
+        ]
+        for method, path in every:
+            operation = spec["paths"][path][method]
+            answers = {
+                int(code): _example_message(spec, response, int(code))
+                for code, response in operation.get("responses", {}).items()
+                if str(code).isdigit()
+            }
+            security = operation.get("security", spec.get("security")) or []
+            rivals = [_regex(base + p, named=False) for m, p in every if m == method and p != path]
+            found.append(
+                Operation(
+                    method.upper(),
+                    base + path,
+                    re.compile(_regex(base + path, named=True)),
+                    "requestBody" in operation,
+                    answers,
+                    secured=any(requirement for requirement in security),
+                    operation_id=str(operation.get("operationId", "")),
+                    path=path,
+                    document=index,
+                    rivals=re.compile("|".join(f"(?:{r})" for r in rivals)) if rivals else None,
                 )
+            )
     return found
 
 
 class Routes:
+    """The compiled table of the served documents."""
+
     def __init__(self, specs: Iterable[dict[str, Any]]) -> None:
-        self.operations = operations(specs)
+        self.specs = list(specs)
+        self.operations = operations(self.specs)
         # Parameter-free paths are the resource they name, even where a template also matches them.
         self._literal: dict[str, list[str]] = {}
         for op in self.operations:
             if "{" not in op.template:
                 self._literal.setdefault(op.template, []).append(op.method)
-        # Every request asks for its template (the body guard, Prefer): one alternation of the templates'
-        # patterns, tried in document order, finds the first that matches in a single C-level pass.
+        # Every request asks for its template (the body guard, Prefer, the fast path): one alternation of
+        # the templates' patterns, tried in document order, finds the first that matches in a single
+        # C-level pass.
         self._templates = list(dict.fromkeys(op.template for op in self.operations))
-        patterns = {op.template: op.pattern.pattern for op in self.operations}
+        patterns = {op.template: _regex(op.template, named=False) for op in self.operations}
         self._any = re.compile(
             "|".join(f"(?P<t{index}>{patterns[template]})" for index, template in enumerate(self._templates))
         )
@@ -91,7 +154,7 @@ class Routes:
 
     def _template(self, path: str) -> str | None:
         """The path's own template: a literal one first, else the first template that matches."""
-        trimmed = path.rstrip("/") or "/"
+        trimmed = canonical(path)
         if trimmed in self._literal:
             return trimmed
         found = self._any.match(path) if self._templates else None
@@ -108,9 +171,14 @@ class Routes:
 
     def literal_methods(self, path: str) -> list[str] | None:
         """The methods of a path the contracts name literally, None for any other path."""
-        methods = self._literal.get(path.rstrip("/") or "/")
+        methods = self._literal.get(canonical(path))
         return sorted(methods) if methods is not None else None
 
     def documents(self, method: str, path: str, status: int) -> bool:
         op = self.operation(method, path)
         return op is not None and status in op.answers
+
+    def hot(self, spec: dict[str, Any]) -> list[Operation]:
+        """The hot operations of one compiled document (none if it is not one of them)."""
+        index = next((i for i, document in enumerate(self.specs) if document is spec), None)
+        return [op for op in self.operations if op.hot and op.document == index]
