@@ -259,7 +259,9 @@ class FastPath:
         """The hot operation the route table finds for the request, and its path's match; None when the
         router would redirect the spelling, or another template of the method also takes the path (the
         router's order then decides, not the table's)."""
-        route = self.routes.operation(method, path)
+        return self._hot_route(self.routes.operation(method, path), path)
+
+    def _hot_route(self, route: Operation | None, path: str) -> tuple[HotOperation, re.Match[str]] | None:
         hot = self._by_route.get(route) if route is not None else None
         if hot is None or not served_as_is(path):
             return None
@@ -270,7 +272,11 @@ class FastPath:
         return (hot, match) if match is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self._route(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        found = (
+            self._hot_route(self.routes.for_request(scope), scope["path"])
+            if scope["type"] == "http"
+            else None
+        )
         if found is None:
             await self.app(scope, receive, send)
             return

@@ -75,7 +75,7 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         receive = _deadline(receive, self.timeout)
-        operation = self.routes.operation(scope["method"], scope["path"])
+        operation = self.routes.for_request(scope)
         takes_body = operation is not None and operation.takes_body
         headers = dict(scope["headers"]) if takes_body else {}
         if not takes_body or (b"content-type" not in headers and self._stranger(operation, scope, headers)):

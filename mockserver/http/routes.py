@@ -16,7 +16,7 @@ is hot (served by the fast path). Two rules live here and nowhere else:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +24,8 @@ from typing import Any
 # operationIds the fast path serves: the reads clients poll and the create they loop over.
 HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
 METHODS = ("get", "put", "post", "delete", "patch")
+# Where a request's lookup is kept in its ASGI scope: the body guard, Prefer and the fast path each ask.
+_LOOKED_UP = "mockserver.route"
 # A `{name}` of a path template: one non-empty segment, as Starlette's `{name}` matches.
 _PARAMETER = re.compile(r"\\\{([^}]+)\\\}")
 
@@ -163,6 +165,17 @@ class Routes:
     def operation(self, method: str, path: str) -> Operation | None:
         template = self._template(path)
         return self._by_template.get((template, method)) if template is not None else None
+
+    def for_request(self, scope: MutableMapping[str, Any]) -> Operation | None:
+        """The operation of an ASGI request, looked up once per request however many middlewares ask."""
+        key = (scope["method"], scope["path"])
+        seen = scope.get(_LOOKED_UP)
+        if seen is not None and seen[0] is self and seen[1] == key:
+            found: Operation | None = seen[2]
+            return found
+        found = self.operation(*key)
+        scope[_LOOKED_UP] = (self, key, found)
+        return found
 
     def allowed(self, path: str) -> list[str]:
         """Every method of the path: Connexion's router reports only one per route in its 405s."""

@@ -105,3 +105,27 @@ def test_the_app_hands_its_one_table_to_every_reader() -> None:
     assert all(hot.route in table.operations for hot in fast[0].hot)
     readers = [m for m in stack if isinstance(m, (BodyGuard, FaultInjection, PreferCode))]
     assert len(readers) == 3 and all(reader.routes is table for reader in readers)
+
+
+def test_a_request_is_looked_up_once_however_many_middlewares_ask() -> None:
+    app = create_app()
+    with app.test_client() as client:
+        client.get("/api/v1/openapi.json")  # builds the middleware stack
+        table = next(m for m in app.middleware.middleware_stack if isinstance(m, FastPath)).routes
+        asked: list[tuple[str, str]] = []
+        lookup = table.operation
+
+        def counted(method: str, path: str) -> Any:
+            asked.append((method, path))
+            return lookup(method, path)
+
+        table.operation = counted  # type: ignore[method-assign]
+        grant = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
+        token = client.post("/api/v1/token", json=grant).json()["accessToken"]
+        asked.clear()
+        path = "/api/v1/workloads/0c1f1f5e-8d3a-4b7e-9a51-6f2f8e4c3b21"
+        answer = client.get(path, headers={"Authorization": f"Bearer {token}", "Prefer": "code=404"})
+        assert answer.status_code == 404  # Prefer read the table ...
+        answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 404  # ... and here the body guard and the fast path did
+    assert asked == [("GET", path), ("GET", path)]
