@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from mockserver.auth import Principal
 from mockserver.cluster import cluster as cluster_module
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import Conflict
 from mockserver.cluster.jumps import Jumps
 from mockserver.config import load_config
+from mockserver.http.auth import Principal
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS
 
