@@ -35,9 +35,9 @@ def serve(trainings: int, port: int) -> None:
     import uvicorn
 
     from mockserver.app import create_app
-    from mockserver.auth import Principal
+    from mockserver.http.auth import Principal
+    from mockserver.http.uvicorn_guard import guarded
     from mockserver.parsing.training import parse_training
-    from mockserver.uvicorn_guard import guarded
 
     app = create_app(own_process=True)  # served as the CLI serves it
     state = app.mock_state

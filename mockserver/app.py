@@ -17,32 +17,32 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
 from connexion.security import BearerSecurityHandler
 
-from mockserver.auth import TokenRejected, TokenService
 from mockserver.cluster.clock import ManualClock, RealtimeClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import ServerConfig, load_config
-from mockserver.controlpages import ControlFromPages
-from mockserver.cors import Cors, CorsPolicy
 from mockserver.dashboard import DashboardPages
 from mockserver.dashboard.stream import EventStream
-from mockserver.errors import install_error_handlers
-from mockserver.exposure import ControlGuard
 from mockserver.handlers.state import MockState
-from mockserver.limits import BODY_TIMEOUT_SECONDS
-from mockserver.literal_paths import LiteralPaths
-from mockserver.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.http.auth import TokenRejected, TokenService
+from mockserver.http.controlpages import ControlFromPages
+from mockserver.http.cors import Cors, CorsPolicy
+from mockserver.http.errors import install_error_handlers
+from mockserver.http.exposure import ControlGuard
+from mockserver.http.limits import BODY_TIMEOUT_SECONDS
+from mockserver.http.literal_paths import LiteralPaths
+from mockserver.http.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.http.prefer import PreferCode
+from mockserver.http.requesthead import HostPolicy, RequestHead
+from mockserver.http.requestlog import RequestLog
+from mockserver.http.routes import Routes
+from mockserver.http.servers_box import ServersBox
+from mockserver.http.spec_once import validate_each_document_once
+from mockserver.http.tokenlimit import TokenRateLimit
+from mockserver.http.validation import install_formats, validator_map
+from mockserver.http.virtualdate import VirtualDate
 from mockserver.persistence import Durability, Journal
-from mockserver.prefer import PreferCode
-from mockserver.requesthead import HostPolicy, RequestHead
-from mockserver.requestlog import RequestLog
-from mockserver.routes import Routes
-from mockserver.servers_box import ServersBox
-from mockserver.spec_once import validate_each_document_once
 from mockserver.specs import CONTROL_SPEC, load_spec
-from mockserver.tokenlimit import TokenRateLimit
-from mockserver.validation import install_formats, validator_map
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
-from mockserver.virtualdate import VirtualDate
 
 log = logging.getLogger("mockserver")
 API_DOCS = "/api/v1/docs"
@@ -105,7 +105,7 @@ def load_fast_path() -> type | None:
     """The fast path's middleware, or None when it cannot be imported: it reaches into private modules of
     Connexion and jsonschema, and a release that renames them must turn it off, not stop the server."""
     try:
-        from mockserver.fastpath import FastPath
+        from mockserver.http.fastpath import FastPath
     except (ImportError, AttributeError) as error:
         log.warning("fast path off, Connexion answers every request: a dependency changed (%s)", error)
         return None
@@ -287,6 +287,7 @@ def create_app(
             spec=specs[state.version.spec],
             verify=bearer_info,
             resolver=RelativeResolver("mockserver.handlers"),
+            routes=routes,
         )
     if durable:
         durable.restore(app, state, control_token)

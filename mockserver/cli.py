@@ -23,10 +23,10 @@ from mockserver.cluster.errors import ConfigError
 from mockserver.cluster.timing import PROFILES
 from mockserver.config import DEFAULT_CONFIG, load_config
 from mockserver.dashboard.stream import close_streams
-from mockserver.exposure import exposure_notice, is_loopback, new_control_token
-from mockserver.limits import HEADER_TIMEOUT_SECONDS
+from mockserver.http.exposure import exposure_notice, is_loopback, new_control_token
+from mockserver.http.limits import HEADER_TIMEOUT_SECONDS
+from mockserver.http.requesthead import HostPolicy
 from mockserver.persistence import StateFileError
-from mockserver.requesthead import HostPolicy
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     import uvicorn
 
-    from mockserver.uvicorn_guard import guarded
+    from mockserver.http.uvicorn_guard import guarded
 
     control_token = None if is_loopback(args.host) else new_control_token()
     try:
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             app,
             log_level=args.log_level,
             access_log=False,  # the request log replaces it
-            date_header=False,  # the app sends Date from the virtual clock (mockserver/virtualdate.py)
+            date_header=False,  # the app sends Date from the virtual clock (mockserver/http/virtualdate.py)
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             **guarded(args.read_timeout),  # slow and numerous clients are bounded
         )

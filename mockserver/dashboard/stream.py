@@ -34,8 +34,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.dashboard import hub as hubs
 from mockserver.dashboard.hub import frame
-from mockserver.digits import plain_int
-from mockserver.errorbody import error_body
+from mockserver.http.digits import plain_int
+from mockserver.http.errorbody import error_body
 from mockserver.views.control import event_view
 
 STREAM_PATH = "/api/mock/v1/stream"

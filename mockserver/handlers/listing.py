@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mockserver.errors import error_response
+from mockserver.http.errors import error_response
 from mockserver.views.filtering import Fields, QueryError, page, select
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.auth import Principal
 from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.handlers.listing import listed
 from mockserver.handlers.state import MockState, caller, current
+from mockserver.http.auth import Principal
 from mockserver.views import organization as views
 from mockserver.views.filtering import Fields
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from connexion.context import context, scope
 
-from mockserver.auth import Principal, TokenService
 from mockserver.cluster.cluster import FakeCluster
-from mockserver.middleware import Faults
+from mockserver.http.auth import Principal, TokenService
+from mockserver.http.middleware import Faults
 from mockserver.versions import ApiVersion
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.auth import CredentialsRejected
-from mockserver.errors import error_response
 from mockserver.handlers.state import caller, current
+from mockserver.http.auth import CredentialsRejected
+from mockserver.http.errors import error_response
 from mockserver.parsing.training import parse_training
 from mockserver.versions import ACCEPTED
 from mockserver.views.training import deleted_answer, training_view

@@ -20,8 +20,8 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.index import Field, Order, Query
 from mockserver.cluster.reader import ClusterReader
-from mockserver.errors import error_response
 from mockserver.handlers.state import MockState, caller, current
+from mockserver.http.errors import error_response
 from mockserver.views import workloads as views
 from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import (

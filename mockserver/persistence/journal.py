@@ -21,8 +21,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.auth import TokenRejected, TokenService
-from mockserver.middleware import REPLAYING, send_error
+from mockserver.http.auth import TokenRejected, TokenService
+from mockserver.http.middleware import REPLAYING, send_error
 from mockserver.persistence.store import Command, StateFileError, StateStore, StateWriteError
 
 MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from mockserver.auth import ISSUER, TokenService
 from mockserver.config import Account
+from mockserver.http.auth import ISSUER, TokenService
 from tests.conftest import get_token, training
 
 

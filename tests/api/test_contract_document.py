@@ -11,8 +11,8 @@ import yaml
 from jsonschema import Draft4Validator
 
 from contracts import fixups
+from mockserver.http.validation import install_formats
 from mockserver.specs import CONTROL_SPEC, read_official_document, served_contract, spec_file
-from mockserver.validation import install_formats
 
 VERSIONS = {
     **{v: (served_contract(v), "SubmissionError") for v in ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23")},

@@ -11,7 +11,7 @@ from mockserver.config import DEFAULT_CONFIG, config_from_dict, load_config
 from tests.conftest import Api, get_token, training
 
 CONTROL = "/api/mock/v1"
-# What a script sends with a state-changing control call (mockserver/controlpages.py).
+# What a script sends with a state-changing control call (mockserver/http/controlpages.py).
 CHANGE = {"X-Mock-Control": "1"}
 
 

@@ -9,11 +9,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from mockserver.auth import Principal
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import Conflict
 from mockserver.config import load_config
+from mockserver.http.auth import Principal
 from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS

@@ -11,9 +11,9 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 
 from contracts import fixups
-from mockserver.schemacheck import compile_check
+from mockserver.http.schemacheck import compile_check
+from mockserver.http.validation import install_formats
 from mockserver.specs import OFFICIAL_VERSIONS, load_spec, spec_dir
-from mockserver.validation import install_formats
 from scripts import derive_contracts
 
 TRAININGS = {"create_training1", "get_training", "delete_training", "suspend_training", "resume_training"}

@@ -13,8 +13,8 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.cli import parse_args
-from mockserver.exposure import exposure_notice, is_loopback
-from mockserver.jsonsafe import MAX_DEPTH, UnsafeJson, loads, nesting_depth
+from mockserver.http.exposure import exposure_notice, is_loopback
+from mockserver.http.jsonsafe import MAX_DEPTH, UnsafeJson, loads, nesting_depth
 from tests.conftest import training
 
 TOKEN_BODY = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}

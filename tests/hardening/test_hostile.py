@@ -164,7 +164,7 @@ def test_idle_connections_cannot_take_every_slot(server: LocalServer, keys: Keys
     the idlest connection makes room for it (issue 21), and the header deadline frees the rest."""
     import socket
 
-    from mockserver.limits import MAX_CONNECTIONS
+    from mockserver.http.limits import MAX_CONNECTIONS
     from tests.hardening.rawhttp import address
 
     idle = [socket.create_connection(address(server.base_url), timeout=5) for _ in range(MAX_CONNECTIONS)]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from contracts.backend.server import HOST, LocalServer
-from mockserver.limits import MAX_CONNECTIONS
+from mockserver.http.limits import MAX_CONNECTIONS
 from tests.hardening.rawhttp import address, exchange, request_bytes
 
 pytestmark = pytest.mark.slow  # a live server and a few hundred sockets

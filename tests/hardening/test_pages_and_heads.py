@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
-from mockserver.requesthead import HostPolicy
+from mockserver.http.requesthead import HostPolicy
 from tests.conftest import get_token, training
 
 TRAININGS = "/api/v1/workloads/trainings"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.tokenlimit import TokenRateLimit
+from mockserver.http.tokenlimit import TokenRateLimit
 from tests.conftest import get_token
 
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -30,7 +30,7 @@ from runai.models import TrainingCreationRequest
 from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
-from mockserver.validation import install_formats
+from mockserver.http.validation import install_formats
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from mockserver.auth import TokenRejected
+from mockserver.http.auth import TokenRejected
 from tests.mutants.asgi import Answer, Mutant, Request
 
 TRAININGS = "/api/v1/workloads/trainings"

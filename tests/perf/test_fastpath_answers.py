@@ -14,7 +14,7 @@ from connexion.lifecycle import ConnexionResponse
 from connexion.resolver import RelativeResolver
 from starlette.types import Message
 
-from mockserver.fastpath import FastPath, _plain_json
+from mockserver.http.fastpath import FastPath, _plain_json
 from mockserver.specs import load_spec
 
 

@@ -1,7 +1,7 @@
 """The fast path answers exactly as Connexion's stack: same status, headers and body bytes, request for request.
 
 Two apps with the same seed, clock and token key get the same requests in the same order; one has the
-fast path (mockserver/fastpath.py), the other has it taken out of its middleware list. Valid requests
+fast path (mockserver/http/fastpath.py), the other has it taken out of its middleware list. Valid requests
 (which the fast path must serve itself: it counts them) and every kind of refusal are compared.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
-from mockserver.fastpath import FastPath
+from mockserver.http.fastpath import FastPath
 from tests.conftest import CLUSTER_ID, corrected_seed_request, training
 
 TRAININGS = "/api/v1/workloads/trainings"

@@ -11,7 +11,7 @@ from typing import Any
 import connexion.context
 import pytest
 
-import mockserver.fastpath
+import mockserver.http.fastpath
 from mockserver.app import create_app, load_fast_path
 from tests.conftest import get_token, training
 
@@ -31,13 +31,13 @@ def test_a_renamed_private_import_turns_the_fast_path_off_and_the_server_still_s
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delattr(connexion.context, "_receive")  # as if a Connexion release renamed it
-    monkeypatch.delitem(sys.modules, "mockserver.fastpath")  # imported again, as in a fresh process
+    monkeypatch.delitem(sys.modules, "mockserver.http.fastpath")  # imported again, as in a fresh process
     with caplog.at_level(logging.WARNING, logger="mockserver"):
         assert load_fast_path() is None
         app = create_app()
     assert "fast path off" in caplog.text and "_receive" in caplog.text
     assert not any(
-        getattr(m, "func", None) is mockserver.fastpath.FastPath for m in app.middleware.middlewares
+        getattr(m, "func", None) is mockserver.http.fastpath.FastPath for m in app.middleware.middlewares
     )
     _serves_a_training(app)
 
@@ -48,18 +48,18 @@ def test_a_changed_private_api_at_compile_time_turns_it_off_too(
     def renamed(*args: Any, **kwargs: Any) -> Any:
         raise AttributeError("module 'jsonschema._keywords' has no attribute 'items_draft3_draft4'")
 
-    monkeypatch.setattr(mockserver.fastpath, "compile_operations", renamed)
+    monkeypatch.setattr(mockserver.http.fastpath, "compile_operations", renamed)
     with caplog.at_level(logging.WARNING, logger="mockserver"):
         app = create_app()
         _serves_a_training(app)
     assert "fast path off" in caplog.text
-    fast = [m for m in app.middleware.middleware_stack if isinstance(m, mockserver.fastpath.FastPath)]
+    fast = [m for m in app.middleware.middleware_stack if isinstance(m, mockserver.http.fastpath.FastPath)]
     assert len(fast) == 1 and fast[0].served == 0, "every answer came from Connexion"
 
 
 def test_without_any_change_the_fast_path_is_on_and_answers() -> None:
-    assert load_fast_path() is mockserver.fastpath.FastPath
+    assert load_fast_path() is mockserver.http.fastpath.FastPath
     app = create_app()
     _serves_a_training(app)
-    fast = [m for m in app.middleware.middleware_stack if isinstance(m, mockserver.fastpath.FastPath)]
+    fast = [m for m in app.middleware.middleware_stack if isinstance(m, mockserver.http.fastpath.FastPath)]
     assert fast[0].served == 2

@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import app as app_module
-from mockserver.fastpath import _loads
-from mockserver.jsonsafe import UnsafeJson, loads
+from mockserver.http.fastpath import _loads
+from mockserver.http.jsonsafe import UnsafeJson, loads
 from mockserver.parsing import bounds
 from mockserver.parsing import request as parsing
 from mockserver.parsing.compute import pod_request_from_compute

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from mockserver.routes import Operation, Routes
+from mockserver.http.routes import Operation, Routes
 from mockserver.specs import spec_file
 
 CONTRACTS = ("trainings-2.18.yaml", "trainings-latest.yaml", "mock-control.yaml")

@@ -1,4 +1,4 @@
-"""The compiled body check (mockserver/schemacheck.py) says "valid" exactly when Connexion's validator does.
+"""The compiled body check (mockserver/http/schemacheck.py) says "valid" exactly when Connexion's validator does.
 
 The fast path serves a create only when the compiled check accepts its body; anything else goes on to
 Connexion. So the check must never accept what Connexion's `Draft4RequestValidator` (with the shared
@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
-from mockserver.schemacheck import compile_check
+from mockserver.http.schemacheck import compile_check
+from mockserver.http.validation import install_formats
 from mockserver.specs import LATEST_SPEC, TRAININGS_SPEC, load_spec
-from mockserver.validation import install_formats
 from tests.conftest import CLUSTER_ID, corrected_seed_request, training
 
 install_formats()

@@ -10,7 +10,7 @@ import pytest
 from connexion.exceptions import InvalidSpecification
 from connexion.spec import Specification
 
-from mockserver.spec_once import validate_each_document_once
+from mockserver.http.spec_once import validate_each_document_once
 from mockserver.specs import load_spec
 
 MINIMAL: dict[str, Any] = {

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from mockserver.fastpath import MAX_CACHED_TOKENS, TokenCache
+from mockserver.http.fastpath import MAX_CACHED_TOKENS, TokenCache
 
 
 def _token(exp: float, tag: str = "") -> str:

@@ -12,12 +12,12 @@ import contextlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.auth import Principal
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import ClusterError
 from mockserver.cluster.index import Entry, Field, Order, Query, milliseconds
 from mockserver.config import load_config
+from mockserver.http.auth import Principal
 from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from mockserver.auth import Principal
 from mockserver.cluster import cluster as cluster_module
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
@@ -21,6 +20,7 @@ from mockserver.cluster.errors import Conflict
 from mockserver.cluster.jumps import Jumps
 from mockserver.cluster.kinds import WORKSPACE
 from mockserver.config import load_config
+from mockserver.http.auth import Principal
 from mockserver.parsing.compute import pod_request_from_compute
 from mockserver.parsing.training import parse_training
 from mockserver.parsing.workspace import parse_workspace

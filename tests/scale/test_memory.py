@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from mockserver.auth import Principal
 from mockserver.cluster import engine as engine_module
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.config import load_config
+from mockserver.http.auth import Principal
 from mockserver.parsing.training import parse_training
 from mockserver.parsing.workspace import parse_workspace
 from mockserver.versions import VERSIONS

@@ -17,7 +17,7 @@ from mockserver.app import create_app
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.dashboard import hub, stream
 from mockserver.dashboard.stream import EventStream, cluster_stream
-from mockserver.limits import MAX_CONNECTIONS
+from mockserver.http.limits import MAX_CONNECTIONS
 from tests.cli.live import start
 from tests.ui.test_stream import CLUSTER_ID, TOKEN_BODY, frames
 
@@ -86,7 +86,7 @@ def test_streams_share_one_look_per_tick_and_send_only_what_changed(monkeypatch:
 
 
 def _anyone() -> Any:
-    from mockserver.auth import Principal
+    from mockserver.http.auth import Principal
 
     return Principal("tester", "tester@example.com", None)
 

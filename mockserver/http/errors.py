@@ -18,9 +18,9 @@ from mockserver.cluster.errors import (
     NotFound,
     SubmissionRejected,
 )
-from mockserver.errorbody import error_bytes
-from mockserver.routes import Routes
-from mockserver.validation import InvalidBody
+from mockserver.http.errorbody import error_bytes
+from mockserver.http.routes import Routes
+from mockserver.http.validation import InvalidBody
 
 log = logging.getLogger("mockserver")
 

@@ -12,7 +12,7 @@ import secrets
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.middleware import send_error
+from mockserver.http.middleware import send_error
 
 CONTROL_PREFIX = "/api/mock/v1"
 # Pages and the contract describe the control API; they change nothing and stay readable.

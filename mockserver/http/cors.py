@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.exposure import CONTROL_PREFIX
-from mockserver.middleware import send_error
+from mockserver.http.exposure import CONTROL_PREFIX
+from mockserver.http.middleware import send_error
 
 METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 # What a client's script may read besides the safelisted headers: `Date` carries the virtual clock.

@@ -21,8 +21,8 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Scope
 
 from mockserver.cluster.errors import ComplianceIssue
-from mockserver.jsonsafe import UnsafeJson, loads
-from mockserver.limits import MAX_COUNTED_ISSUES, MAX_LISTED_ISSUES, MESSAGE_ISSUES, left_out
+from mockserver.http.jsonsafe import UnsafeJson, loads
+from mockserver.http.limits import MAX_COUNTED_ISSUES, MAX_LISTED_ISSUES, MESSAGE_ISSUES, left_out
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.middleware import REPLAYING
+from mockserver.http.middleware import REPLAYING
 
 _WORKLOAD_IN_PATH = re.compile(
     r"/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"

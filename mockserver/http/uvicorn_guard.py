@@ -28,8 +28,8 @@ try:
 except ImportError:  # pragma: no cover - httptools is a dependency; h11 remains the fallback
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
-from mockserver.errorbody import error_bytes
-from mockserver.limits import HEADER_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from mockserver.http.errorbody import error_bytes
+from mockserver.http.limits import HEADER_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 # Seconds an idle keep-alive connection stays open between requests.
 KEEP_ALIVE_SECONDS = 5

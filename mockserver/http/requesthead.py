@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.middleware import REPLAYING, send_error
+from mockserver.http.middleware import REPLAYING, send_error
 
 # Headers whose second copy would be read differently by different layers.
 SINGLE = (b"authorization", b"content-type", b"content-length", b"host")

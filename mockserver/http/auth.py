@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from mockserver.config import Account
-from mockserver.jsonsafe import UnsafeJson, loads
+from mockserver.http.jsonsafe import UnsafeJson, loads
 
 ISSUER = "runai-mockserver"
 TOKEN_LIFETIME_SECONDS = 3600

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.errorbody import error_bytes
+from mockserver.http.errorbody import error_bytes
 
 TOKEN_PATH = "/api/v1/token"
 REFUSED_PER_SECOND = 50.0

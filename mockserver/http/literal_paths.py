@@ -12,8 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.middleware import send_error
-from mockserver.routes import Routes
+from mockserver.http.middleware import send_error
+from mockserver.http.routes import Routes
 
 
 class LiteralPaths:

@@ -5,7 +5,7 @@ and response decorators) is about 90 % of a request's cost, and it rebuilds its 
 every request. For reading a training, creating one and reading a workload this middleware does the
 same checks with what it compiled at start from the same document: the routes, the path parameters'
 Draft 4 validators (the classes and format checker Connexion uses), the body's schema compiled to Python
-(mockserver/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
+(mockserver/http/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
 for any schema it does not compile), and the bearer check through the same verification function, each
 verified token remembered until it expires. The body is read as jsonsafe reads it (one scan fewer when
 its bounds cannot be crossed) and the answer written with one JSON encoder made once.
@@ -44,15 +44,13 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
-from mockserver.schemacheck import compile_check
+from mockserver.http.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
+from mockserver.http.routes import Operation, Routes, served_as_is
+from mockserver.http.schemacheck import compile_check
 
-# operationIds served here: the reads clients poll and the create they loop over.
-HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
 MAX_CHECKED_VALUES = 65536
 # Verified tokens remembered at once; a full cache starts over (only this server can mint valid ones).
 MAX_CACHED_TOKENS = 4096
-_METHODS = ("get", "put", "post", "delete", "patch")
 _JSON = b"application/json"
 _LONG_DIGITS = re.compile(rf"[0-9]{{{MAX_NUMBER_CHARS + 1}}}")
 
@@ -62,13 +60,11 @@ log = logging.getLogger("mockserver")
 
 @dataclass(frozen=True)
 class HotOperation:
+    route: Operation  # its row of the route table: method, path pattern, rival templates
     operation: OpenAPIOperation
-    method: str
-    pattern: re.Pattern[str]
     handler: Callable[..., Awaitable[Any]]
     path_checks: tuple[tuple[str, Draft4Validator], ...]
     body: Callable[[Any], bool] | None  # whether a body is valid for the schema; None: it takes no body
-    others: re.Pattern[str] | None  # every other template of the same method, or None if there is none
     json_only: bool  # it produces only application/json: Connexion's answer is JSON text plus a newline
     # Path values already checked: ids are polled over and over, and the check is pure.
     checked: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -86,12 +82,6 @@ class HotOperation:
             if not valid:
                 return None
         return values
-
-
-def _pattern(template: str, named: bool = True) -> str:
-    # Starlette's `{name}` matches one non-empty segment; the whole path must match.
-    group = r"(?P<\1>[^/]+)" if named else "[^/]+"
-    return re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", group, re.escape(template))
 
 
 def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
@@ -117,37 +107,30 @@ def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
     )
 
 
-def compile_operations(spec: dict[str, Any], handlers: Resolver) -> list[HotOperation]:
-    """The hot operations of one contract, each with the other templates its paths could also match."""
+def compile_operations(
+    spec: dict[str, Any], handlers: Resolver, routes: Routes | None = None
+) -> list[HotOperation]:
+    """The hot operations of one contract, from the route table compiled for it (or one compiled here)."""
+    table = routes if routes is not None and routes.hot(spec) else Routes([spec])
     resolved = Specification.load(spec)  # $refs resolved as Connexion resolves them
-    base = spec.get("servers", [{}])[0].get("url", "/").rstrip("/")
-    every = [
-        (method, template)
-        for template, item in resolved["paths"].items()
-        for method in _METHODS
-        if method in item
-    ]
     hot: list[HotOperation] = []
-    for method, template in every:
-        if resolved["paths"][template][method].get("operationId") not in HOT_OPERATIONS:
-            continue
-        operation = OpenAPIOperation.from_spec(resolved, path=template, method=method, resolver=handlers)
-        if not _hot(operation, operation.function):
+    for route in table.hot(spec):
+        method = route.method.lower()
+        operation = OpenAPIOperation.from_spec(resolved, path=route.path, method=method, resolver=handlers)
+        names = {p["name"] for p in operation.parameters}
+        if not _hot(operation, operation.function) or names != set(route.pattern.groupindex):
             continue
         body_schema = operation.body_schema("application/json")
-        others = [_pattern(base + t, named=False) for m, t in every if m == method and t != template]
         hot.append(
             HotOperation(
+                route=route,
                 operation=operation,
-                method=method.upper(),
-                pattern=re.compile(_pattern(base + template)),
                 handler=operation.function,
                 path_checks=tuple(
                     (p["name"], Draft4Validator(p["schema"], format_checker=Draft4Validator.FORMAT_CHECKER))
                     for p in operation.parameters
                 ),
                 body=_body_check(body_schema) if body_schema else None,
-                others=re.compile("|".join(f"(?:{o})" for o in others)) if others else None,
                 json_only=sorted(set(operation.produces)) == ["application/json"],
             )
         )
@@ -250,15 +233,18 @@ class FastPath:
         verify: Callable[[str], TokenInfo],
         resolver: Resolver,
         jsonifier: Jsonifier | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.app = app
+        self.routes = routes if routes is not None else Routes([spec])
         try:
-            self.hot = compile_operations(spec, resolver)
+            self.hot = compile_operations(spec, resolver, self.routes)
         except (AttributeError, TypeError, KeyError, ValueError) as error:
             # Compiling leans on private Connexion and jsonschema APIs: if they changed, serve everything
             # through Connexion rather than not at all.
             log.warning("fast path off, Connexion answers every request: a dependency changed (%r)", error)
             self.hot = []
+        self._by_route = {hot.route: hot for hot in self.hot}  # Operation rows hash by identity
         self.tokens = TokenCache(verify)
         self.served = 0  # answers given here: the differential tests check the fast path really ran
         # AsyncApp's own default when an API is added without one, as create_app adds them.
@@ -270,15 +256,27 @@ class FastPath:
         self._dumps: Callable[[Any], str] = _default_dumps if default else self.jsonifier.dumps
 
     def _route(self, method: str, path: str) -> tuple[HotOperation, re.Match[str]] | None:
-        for hot in self.hot:
-            if hot.method == method and (match := hot.pattern.fullmatch(path)):
-                # Another template that also takes this path and method: the router decides, not us.
-                ambiguous = hot.others is not None and hot.others.fullmatch(path)
-                return None if ambiguous else (hot, match)
-        return None
+        """The hot operation the route table finds for the request, and its path's match; None when the
+        router would redirect the spelling, or another template of the method also takes the path (the
+        router's order then decides, not the table's)."""
+        return self._hot_route(self.routes.operation(method, path), path)
+
+    def _hot_route(self, route: Operation | None, path: str) -> tuple[HotOperation, re.Match[str]] | None:
+        hot = self._by_route.get(route) if route is not None else None
+        if hot is None or not served_as_is(path):
+            return None
+        rivals = hot.route.rivals
+        if rivals is not None and rivals.match(path):
+            return None
+        match = hot.route.pattern.match(path)
+        return (hot, match) if match is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self._route(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        found = (
+            self._hot_route(self.routes.for_request(scope), scope["path"])
+            if scope["type"] == "http"
+            else None
+        )
         if found is None:
             await self.app(scope, receive, send)
             return

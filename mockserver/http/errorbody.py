@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 from mockserver.cluster.errors import ComplianceIssue
-from mockserver.limits import MAX_ISSUE_CHARS, MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
+from mockserver.http.limits import MAX_ISSUE_CHARS, MAX_LISTED_ISSUES, MAX_MESSAGE_CHARS
 
 
 def error_body(status: int, message: str, issues: Iterable[ComplianceIssue] = ()) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.digits import plain_int
-from mockserver.errorbody import error_bytes
-from mockserver.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
-from mockserver.routes import Operation, Routes
+from mockserver.http.digits import plain_int
+from mockserver.http.errorbody import error_bytes
+from mockserver.http.limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
+from mockserver.http.routes import Operation, Routes
 
 API_PREFIX = "/api/v1/"
 # Set on the scope of a request replayed from the state file at start-up: no faults are injected into it.
@@ -75,7 +75,7 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         receive = _deadline(receive, self.timeout)
-        operation = self.routes.operation(scope["method"], scope["path"])
+        operation = self.routes.for_request(scope)
         takes_body = operation is not None and operation.takes_body
         headers = dict(scope["headers"]) if takes_body else {}
         if not takes_body or (b"content-type" not in headers and self._stranger(operation, scope, headers)):

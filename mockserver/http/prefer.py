@@ -12,9 +12,9 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.digits import plain_int
-from mockserver.middleware import send_error
-from mockserver.routes import Routes
+from mockserver.http.digits import plain_int
+from mockserver.http.middleware import send_error
+from mockserver.http.routes import Routes
 
 _CODE = re.compile(r"(?:^|[,;\s])code\s*=\s*\"?([^\s,;\"]*)", re.IGNORECASE)
 
@@ -32,7 +32,7 @@ class PreferCode:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         prefer = dict(scope.get("headers", [])).get(b"prefer") if scope["type"] == "http" else None
         code = requested_code(prefer.decode("latin-1")) if prefer else None
-        operation = self.routes.operation(scope["method"], scope["path"]) if code is not None else None
+        operation = self.routes.for_request(scope) if code is not None else None
         if code is None or operation is None:
             await self.app(scope, receive, send)
             return

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.cors import CorsPolicy
-from mockserver.exposure import CONTROL_PREFIX, public_control_page
-from mockserver.middleware import REPLAYING, send_error
-from mockserver.routes import Routes
+from mockserver.http.cors import CorsPolicy
+from mockserver.http.exposure import CONTROL_PREFIX, public_control_page
+from mockserver.http.middleware import REPLAYING, send_error
+from mockserver.http.routes import Routes
 
 CONTROL_HEADER = "X-Mock-Control"
 _CONTROL_HEADER = CONTROL_HEADER.lower().encode()
