@@ -110,6 +110,8 @@ class TokenSource:
         try:
             url = f"{self._base_url}{TOKEN_PATH}"
             response = limits.request(None, "POST", url, json=body, timeout=self._timeout)
+        except limits.OutOfTime:
+            raise  # the run's budget, not the endpoint: the run reports what it did not do
         except limits.LimitExceeded as error:
             raise AuthError(f"token endpoint: {error}") from None
         except httpx.HTTPError as error:

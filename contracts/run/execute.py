@@ -285,6 +285,18 @@ def _execute(options: RunOptions, contract: Contract, bounds: limits.Limits) -> 
             outcome.interrupted = True
             outcome.incomplete = f"interrupted ({last_signal()}) after {len(outcome.exchanges)} requests"
             stream.emit(RunInterrupted(outcome.incomplete))
+        except limits.OutOfTime:
+            # The budget ran out outside a scenario's or a phase's own checks (the token check, discovery,
+            # the room): what had not run yet is reported as not run, as for any spent budget; the backend
+            # did nothing wrong.
+            done = {result.name for result in outcome.scenarios}
+            pending = [scenario for scenario in options.selected_scenarios() if scenario.name not in done]
+            for scenario in pending:
+                stream.emit(ScenarioSkipped(skipped(scenario, BUDGET)))
+            if pending:
+                outcome.not_run.append(f"scenario(s) {', '.join(s.name for s in pending)}: {BUDGET}")
+            if options.phases:
+                outcome.not_run.append(f"Schemathesis phases {', '.join(options.phases)}: {BUDGET}")
         except RUN_STOPPERS as error:
             outcome.error = redact(str(error) or type(error).__name__)
             outcome.incomplete = f"stopped after {len(outcome.exchanges)} requests: {outcome.error}"
