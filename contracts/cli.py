@@ -1,10 +1,6 @@
 """`contracts`: verify a Run:ai Trainings backend (or our fake) against the contract.
 
-Exit codes: 0 the backend conforms, 1 it does not (or every authenticated request was refused),
-2 usage errors (bad options, unreadable spec, unreachable target, refused credentials) and runs the
-backend stopped (a token endpoint that fails, an answer over a limit: reports still written),
-3 inconclusive (nothing failed, but the cluster held a training for lack of room: no verdict on
-what needed it).
+Its exit codes are listed once, in the parser's epilog (`contracts --help`).
 """
 
 from __future__ import annotations
@@ -93,7 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Not `required`: argparse would then answer `contracts --bogus` with "COMMAND is required"; main()
     # says what is wrong instead.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
+    _add_cleanup(commands)
+    diff_command.add_parser(commands)
+    calibrate.register(commands, _add_auth)
+    return parser
 
+
+def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = commands.add_parser(
         "run",
         help="fuzz and script a backend against the contract, write reports",
@@ -102,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_target(run)
+    _add_auth(run)
+    _add_work(run)
+    _add_safety(run)
+
+
+def _add_target(run: argparse.ArgumentParser) -> None:
     target = run.add_argument_group("target")
     target.add_argument("--url", help="base URL of the deployment (without /api/v1); default: start our fake")
     target.add_argument(
@@ -119,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--fake-config", type=Path, help="YAML config for the fake we start (mockserver --config)"
     )
-    _add_auth(run)
+
+
+def _add_work(run: argparse.ArgumentParser) -> None:
     work = run.add_argument_group("what to run")
     work.add_argument(
         "--seed", type=int, default=0, help="seed for generation and names (default: %(default)s)"
@@ -175,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.response_timeout,
         help="seconds one answer may take in all, first byte to last (default: %(default)s)",
     )
+
+
+def _add_safety(run: argparse.ArgumentParser) -> None:
     safety = run.add_argument_group("safety and output")
     safety.add_argument(
         "--allow-writes",
@@ -207,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="also every phase a scenario sees and fuzzing counts"
     )
 
+
+def _add_cleanup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cleanup = commands.add_parser(
         "cleanup",
         help="delete the trainings a crashed run left behind",
@@ -216,9 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal", type=Path, required=True, help="a journal-<run id>.jsonl from a report dir"
     )
     _add_auth(cleanup)
-    diff_command.add_parser(commands)
-    calibrate.register(commands, _add_auth)
-    return parser
 
 
 def _credentials(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Credentials | None:

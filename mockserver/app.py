@@ -166,6 +166,67 @@ def create_app(
     when it starts serving (`settle_heap`); an app embedded in someone else's process leaves their
     collector alone."""
     config = config or load_config()
+    state, durable = _open_state(
+        config, clock, speed, seed, api, token_secret, profile, real_deployment, state_file, state_recover
+    )
+    install_formats()
+    validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
+    specs = {
+        name: load_spec(name)
+        # A real deployment has no control API: its paths answer 404 like any unknown path.
+        for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
+    }
+    # Versions that share a contract file (2.24 and latest) each say their own name in openapi.json.
+    specs[state.version.spec]["info"]["version"] = state.version.name
+    app = AsyncApp(__name__, lifespan=_serving if own_process else None)
+    bearer_info = _bearer_info(state.tokens)
+    _add_apis(app, specs, state, bearer_info)
+    routes = Routes(specs.values())
+    install_error_handlers(app, routes)
+    _add_middlewares(
+        app,
+        state,
+        routes,
+        durable,
+        control=CONTROL_SPEC in specs,
+        request_log=request_log,
+        hosts=hosts,
+        cors=cors,
+        control_cors=control_cors,
+        control_token=control_token,
+        read_timeout=read_timeout,
+    )
+    # The hot operations on a path compiled once from the same document; Connexion answers the rest.
+    fast_path = load_fast_path()
+    if fast_path is not None:
+        app.add_middleware(
+            fast_path,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            spec=specs[state.version.spec],
+            verify=bearer_info,
+            resolver=RelativeResolver("mockserver.handlers"),
+            routes=routes,
+        )
+    if durable:
+        durable.restore(app, state, control_token)
+        app.mock_durability = durable  # for the CLI banner
+    app.mock_state = state  # for in-process tests and the CLI banner
+    return app
+
+
+def _open_state(
+    config: ServerConfig,
+    clock: str,
+    speed: float,
+    seed: int | None,
+    api: str,
+    token_secret: str | None,
+    profile: str,
+    real_deployment: bool,
+    state_file: Path | None,
+    state_recover: bool,
+) -> tuple[MockState, Durability | None]:
+    """The app's one state object, on a state file's replay clock when there is one."""
     settings = {"api": api, "profile": profile, "realDeployment": str(real_deployment)}
     durable = (
         Durability.open(
@@ -194,17 +255,13 @@ def create_app(
         faults=Faults(rng=random.Random(seed)),
         version=VERSIONS[api],
     )
-    install_formats()
-    validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
-    specs = {
-        name: load_spec(name)
-        # A real deployment has no control API: its paths answer 404 like any unknown path.
-        for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
-    }
-    # Versions that share a contract file (2.24 and latest) each say their own name in openapi.json.
-    specs[state.version.spec]["info"]["version"] = state.version.name
-    app = AsyncApp(__name__, lifespan=_serving if own_process else None)
-    bearer_info = _bearer_info(state.tokens)
+    return state, durable
+
+
+def _add_apis(
+    app: AsyncApp, specs: dict[str, dict[str, Any]], state: MockState, bearer_info: Callable[..., Any]
+) -> None:
+    """The Run:ai API of the served version, and the control API unless this is a real deployment."""
     common = {
         "resolver": RelativeResolver("mockserver.handlers"),
         "validator_map": validator_map(),
@@ -226,8 +283,22 @@ def create_app(
             swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/docs"),
             **common,
         )
-    routes = Routes(specs.values())
-    install_error_handlers(app, routes)
+
+
+def _add_middlewares(
+    app: AsyncApp,
+    state: MockState,
+    routes: Routes,
+    durable: Durability | None,
+    *,
+    control: bool,
+    request_log: TextIO | None,
+    hosts: HostPolicy | None,
+    cors: str | None,
+    control_cors: str | None,
+    control_token: str | None,
+    read_timeout: float,
+) -> None:
     # Outermost first: every answer gets the virtual clock's Date (forced, preflight and dashboard ones
     # too), the log sees every answer, CORS marks every answer.
     app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
@@ -249,18 +320,18 @@ def create_app(
         )
     app.add_middleware(ServersBox, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(PreferCode, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
-    if CONTROL_SPEC in specs:  # the dashboard drives the control API: without it, no dashboard
+    if control:  # the dashboard drives the control API: without it, no dashboard
         app.add_middleware(DashboardPages, position=MiddlewarePosition.BEFORE_EXCEPTION)
     if control_token:  # an exposed server: the control API answers only with its token
         app.add_middleware(ControlGuard, position=MiddlewarePosition.BEFORE_EXCEPTION, token=control_token)
-    if CONTROL_SPEC in specs:  # no page of another site reaches the control API (inside CORS's marks)
+    if control:  # no page of another site reaches the control API (inside CORS's marks)
         app.add_middleware(
             ControlFromPages,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             allowed=CorsPolicy(control_cors) if control_cors else None,
             routes=routes,
         )
-    if CONTROL_SPEC in specs:  # the dashboard's event stream is control API: inside the token's guard
+    if control:  # the dashboard's event stream is control API: inside the token's guard
         app.add_middleware(EventStream, position=MiddlewarePosition.BEFORE_EXCEPTION, cluster=state.cluster)
     app.add_middleware(
         FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults, routes=routes
@@ -278,19 +349,3 @@ def create_app(
             Journal, position=MiddlewarePosition.BEFORE_EXCEPTION, **durable.journal_options(state)
         )
     app.add_middleware(AppState, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
-    # The hot operations on a path compiled once from the same document; Connexion answers the rest.
-    fast_path = load_fast_path()
-    if fast_path is not None:
-        app.add_middleware(
-            fast_path,
-            position=MiddlewarePosition.BEFORE_SWAGGER,
-            spec=specs[state.version.spec],
-            verify=bearer_info,
-            resolver=RelativeResolver("mockserver.handlers"),
-            routes=routes,
-        )
-    if durable:
-        durable.restore(app, state, control_token)
-        app.mock_durability = durable  # for the CLI banner
-    app.mock_state = state  # for in-process tests and the CLI banner
-    return app

@@ -16,12 +16,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from connexion import AsyncApp
+
 from mockserver.about import package_version
-from mockserver.app import API_DOCS, CONTROL_DOCS, create_app
+from mockserver.app import create_app
+from mockserver.banner import banner
 from mockserver.cluster.cluster import stop_advances
 from mockserver.cluster.errors import ConfigError
 from mockserver.cluster.timing import PROFILES
-from mockserver.config import DEFAULT_CONFIG, load_config
+from mockserver.config import DEFAULT_CONFIG, ServerConfig, load_config
 from mockserver.dashboard.stream import close_streams
 from mockserver.http.exposure import exposure_notice, is_loopback, new_control_token
 from mockserver.http.limits import HEADER_TIMEOUT_SECONDS
@@ -69,13 +72,22 @@ def _with_environment(parser: argparse.ArgumentParser, environ: dict[str, str]) 
 def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
-        description="A local fake Run:ai control plane for trainings (API 2.18): token, create, get, "
-        "suspend, resume, delete, on a simulated GPU cluster with quotas, fair share and preemption. "
+        description="A local fake Run:ai control plane (API 2.18 to 2.24): trainings and workspaces, the "
+        "workloads and organisation views, on a simulated GPU cluster with quotas, fair share and preemption. "
         "Every flag can also be set as an environment variable, shown in brackets.",
         epilog="The embedded default config has cluster 71f69d83-ba66-4822-adf5-55ce55efd210, project '1' and "
         "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs.",
     )
     parser.add_argument("--version", action="version", version=f"mockserver {package_version()}")
+    _add_cluster_options(parser)
+    _add_browser_options(parser)
+    _add_output_options(parser)
+    _add_guard_options(parser)
+    _with_environment(parser, environ)
+    return parser
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s, loopback only)"
     )
@@ -128,6 +140,9 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         help="behave like a real Run:ai deployment: no control API or dashboard, mock.runai/* annotations "
         "ignored; the container's command (sleep N, exit X) decides how a training runs",
     )
+
+
+def _add_browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cors",
         metavar="ORIGIN",
@@ -149,6 +164,9 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         help="also answer requests whose Host is this name (a comma-separated list); by default only "
         "loopback names and the --host address are answered, which keeps DNS rebinding out",
     )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
@@ -158,6 +176,9 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         choices=("debug", "info", "warning", "error"),
         help="how much of uvicorn's own logging shows (default: warning; the request log is separate)",
     )
+
+
+def _add_guard_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expose",
         action="store_true",
@@ -189,8 +210,6 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         help="start even if the --state file is damaged: keep the commands before the damage, move the "
         "damaged file aside and say how many commands were dropped (default: refuse to start, exit 2)",
     )
-    _with_environment(parser, environ)
-    return parser
 
 
 def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> argparse.Namespace:
@@ -208,42 +227,6 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
     if not 0 < args.read_timeout <= 3600:
         parser.error("--read-timeout must be a positive number of seconds, at most 3600")
     return args
-
-
-def banner(
-    base: str,
-    client_id: str,
-    client_secret: str,
-    project: str,
-    cluster_id: str,
-    clock: str,
-    api: str,
-    *,
-    control: bool = True,
-    control_token: str | None = None,
-) -> str:
-    """What the server says at start. Without the control API (a real deployment) there is no dashboard;
-    on an exposed server the dashboard's address carries the control token it needs."""
-    fragment = f"#token={control_token}" if control_token else ""
-    dashboard = f"  Dashboard:    {base}/{fragment}\n" if control else ""
-    control_docs = f"\n  Control docs: {base}{CONTROL_DOCS}" if control else ""
-    body = (
-        f'{{"name": "hello", "projectId": "{project}", "clusterId": "{cluster_id}", '
-        f'"spec": {{"image": "python:3.11", "compute": {{"gpuDevicesRequest": 1}}}}}}'
-    )
-    return f"""Run:ai Trainings mock server (API {api}, {clock} clock) on {base}
-{dashboard}  API:          {base}/api/v1
-  API docs:     {base}{API_DOCS}{control_docs}
-  Credentials:  clientId={client_id} clientSecret={client_secret}
-
-Try it:
-  TOKEN=$(curl -s -X POST {base}/api/v1/token -H 'Content-Type: application/json' \\
-    -d '{{"grantType":"app_token","AppId":"{client_id}","AppSecret":"{client_secret}"}}' \\
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
-  curl -s -X POST {base}/api/v1/workloads/trainings -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' -d '{body}'
-
-Press Ctrl-C to stop."""
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -288,10 +271,6 @@ def main(argv: list[str] | None = None) -> int:
         reason = error.strerror or str(error)
         print(f"mockserver: cannot listen on {args.host}:{args.port}: {reason}{hint}", file=sys.stderr)
         return 1
-    import uvicorn
-
-    from mockserver.http.uvicorn_guard import guarded
-
     control_token = None if is_loopback(args.host) else new_control_token()
     try:
         app = create_app(
@@ -317,6 +296,20 @@ def main(argv: list[str] | None = None) -> int:
         sock.close()
         print(f"mockserver: cannot use the state file: {error}", file=sys.stderr)
         return 2
+    _announce(args, config, app, sock, control_token)
+    _run(app, args, sock)
+    print("mockserver: stopped", flush=True)
+    return 0
+
+
+def _announce(
+    args: argparse.Namespace,
+    config: ServerConfig,
+    app: AsyncApp,
+    sock: socket.socket,
+    control_token: str | None,
+) -> None:
+    """The banner, the mode, what the state file brought back, and who can reach an exposed server."""
     account = config.accounts[0]
     project = (
         next(iter(config.topology.projects)) if account.projects is None else sorted(account.projects)[0]
@@ -352,6 +345,14 @@ def main(argv: list[str] | None = None) -> int:
         hosts = host_policy(args.host, args.allowed_host)
         names = None if hosts is None else ", ".join(sorted(hosts.extra))
         print(exposure_notice(base, args.host, control_token, names), flush=True)
+
+
+def _run(app: AsyncApp, args: argparse.Namespace, sock: socket.socket) -> None:
+    """Serve until SIGINT or SIGTERM, which end open streams and clock advances first."""
+    import uvicorn
+
+    from mockserver.http.uvicorn_guard import guarded
+
     logging.basicConfig(level=args.log_level.upper())
     server = uvicorn.Server(
         uvicorn.Config(
@@ -374,8 +375,6 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop_quietly)
     server.run(sockets=[sock])
-    print("mockserver: stopped", flush=True)
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
