@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -30,6 +30,11 @@ except ImportError:  # pragma: no cover - httptools is a dependency; h11 remains
 
 from mockserver.http.errorbody import error_bytes
 from mockserver.http.limits import HEADER_TIMEOUT_SECONDS, MAX_CONNECTIONS
+
+if TYPE_CHECKING:  # the mixin below calls the protocol methods uvicorn's classes define
+    _ProtocolBase = asyncio.Protocol
+else:
+    _ProtocolBase = object
 
 # Seconds an idle keep-alive connection stays open between requests.
 KEEP_ALIVE_SECONDS = 5
@@ -63,18 +68,69 @@ def make_room(new: Any, connections: set[Any], limit: int) -> None:
         connections.discard(connection)
 
 
-class GuardedH11Protocol(H11Protocol):
-    header_timeout: float = HEADER_TIMEOUT_SECONDS
+class HeadDeadline(_ProtocolBase):
+    """The deadline for a request line and headers, and the JSON 400, shared by both protocols. A
+    protocol says when it is between requests (`_waiting_for_head`) and whether nothing of a response
+    has been written yet (`_may_answer`)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    header_timeout: float = HEADER_TIMEOUT_SECONDS
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    connections: set[Any]
+
+    def _init_deadline(self) -> None:
         self._header_deadline: asyncio.TimerHandle | None = None
         self.idle_since: float | None = None  # waiting for a request since then (loop time)
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._await_headers()
         make_room(self, self.connections, MAX_CONNECTIONS)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._headers_arrived()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        self._headers_arrived()
+        self.transport.write(raw_error(400, "Bad Request", f"{msg} {MALFORMED_HINT}"))
+        self.transport.close()
+
+    def _begin_wait(self) -> None:
+        """Reset per-head counters as a new wait for a request begins."""
+
+    def _waiting_for_head(self) -> bool:
+        raise NotImplementedError
+
+    def _may_answer(self) -> bool:
+        raise NotImplementedError
+
+    def _await_headers(self) -> None:
+        if self._header_deadline is None:
+            self._begin_wait()
+            self.idle_since = self.loop.time()
+            self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _headers_arrived(self) -> None:
+        self.idle_since = None
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if self.transport.is_closing() or not self._waiting_for_head():
+            return
+        if self._may_answer():
+            message = f"Request line and headers not received within {self.header_timeout:g} seconds"
+            self.transport.write(raw_error(408, "Request Timeout", message))
+        self.transport.close()
+
+
+class GuardedH11Protocol(HeadDeadline, H11Protocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_deadline()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -89,34 +145,11 @@ class GuardedH11Protocol(H11Protocol):
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._await_headers()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._headers_arrived()
-        super().connection_lost(exc)
+    def _waiting_for_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
 
-    def send_400_response(self, msg: str) -> None:
-        self._headers_arrived()
-        self.transport.write(raw_error(400, "Bad Request", f"{msg} {MALFORMED_HINT}"))
-        self.transport.close()
-
-    def _await_headers(self) -> None:
-        if self._header_deadline is None:
-            self.idle_since = self.loop.time()
-            self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
-
-    def _headers_arrived(self) -> None:
-        self.idle_since = None
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
-
-    def _headers_too_slow(self) -> None:
-        self._header_deadline = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
-            return
-        if self.conn.our_state is h11.IDLE:
-            message = f"Request line and headers not received within {self.header_timeout:g} seconds"
-            self.transport.write(raw_error(408, "Request Timeout", message))
-        self.transport.close()
+    def _may_answer(self) -> bool:
+        return self.conn.our_state is h11.IDLE
 
 
 # A request method is an HTTP token; the longest standard one is 17 characters.
@@ -141,24 +174,16 @@ class HeadRefused(Exception):
 
 if HttpToolsProtocol is not None:
 
-    class GuardedHttpToolsProtocol(HttpToolsProtocol):
-        header_timeout: float = HEADER_TIMEOUT_SECONDS
-
+    class GuardedHttpToolsProtocol(HeadDeadline, HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._header_deadline: asyncio.TimerHandle | None = None
+            self._init_deadline()
             self._head_bytes = 0  # of the current request's head, as parsed
             self._raw_head = 0  # bytes received while waiting for a head
             self._in_head = False  # a request has begun and its headers have not ended
             self._idle = True  # no request begun since the last one was read whole
             self._has_host = False
             self._unknown_method: str | None = None  # the method of a request llhttp is shown as GET
-            self.idle_since: float | None = None  # waiting for a request since then (loop time)
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._await_headers()
-            make_room(self, self.connections, MAX_CONNECTIONS)
 
         def data_received(self, data: bytes) -> None:
             if self._header_deadline is not None:
@@ -210,40 +235,19 @@ if HttpToolsProtocol is not None:
             if not self.transport.is_closing() and not self.pipeline and (self._idle or self._in_head):
                 self._await_headers()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._headers_arrived()
-            super().connection_lost(exc)
-
-        def send_400_response(self, msg: str) -> None:
-            self._headers_arrived()
-            self.transport.write(raw_error(400, "Bad Request", f"{msg} {MALFORMED_HINT}"))
-            self.transport.close()
-
         def _count(self, size: int) -> None:
             self._head_bytes += size
             if self._head_bytes > MAX_HEAD_BYTES:
                 raise HeadRefused("Request head too large.")
 
-        def _await_headers(self) -> None:
-            if self._header_deadline is None:
-                self._raw_head = 0
-                self.idle_since = self.loop.time()
-                self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        def _begin_wait(self) -> None:
+            self._raw_head = 0
 
-        def _headers_arrived(self) -> None:
-            self.idle_since = None
-            if self._header_deadline is not None:
-                self._header_deadline.cancel()
-                self._header_deadline = None
+        def _waiting_for_head(self) -> bool:
+            return self._in_head or self._idle
 
-        def _headers_too_slow(self) -> None:
-            self._header_deadline = None
-            if self.transport.is_closing() or not (self._in_head or self._idle):
-                return
-            if self.cycle is None or self.cycle.response_complete:
-                message = f"Request line and headers not received within {self.header_timeout:g} seconds"
-                self.transport.write(raw_error(408, "Request Timeout", message))
-            self.transport.close()
+        def _may_answer(self) -> bool:
+            return self.cycle is None or self.cycle.response_complete
 
 
 def guarded(header_timeout: float = HEADER_TIMEOUT_SECONDS) -> dict[str, Any]:
