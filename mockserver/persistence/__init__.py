@@ -8,13 +8,15 @@ the cluster its real clock, continuing from where the last run stopped.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from starlette.types import ASGIApp
 
@@ -38,10 +40,15 @@ __all__ = ["Durability", "HeldClock", "Journal", "StateFileDamaged", "StateFileE
 
 log = logging.getLogger("mockserver")
 
-# A snapshot is taken once this many commands (or bytes of their arguments) were journalled since the
-# last one: restart then reads one snapshot and at most this many commands.
+# A snapshot is taken once this many commands (or bytes of their arguments, or seconds spent running
+# them) were journalled since the last one: a restart then reads one snapshot and a tail that replays
+# in about that time at most.
 SNAPSHOT_EVERY_COMMANDS = 10_000
 SNAPSHOT_EVERY_BYTES = 16 << 20
+SNAPSHOT_EVERY_WORK_SECONDS = 0.5
+# Where the system can, a snapshot is written by a forked copy of the process: the server goes on
+# answering while the copy (frozen at the fork, copy-on-write) pickles the cluster and writes the file.
+CAN_FORK = hasattr(os, "fork")
 
 
 @dataclass
@@ -68,9 +75,14 @@ class Durability:
     recovered: Recovery | None = None  # what --state-recover kept and dropped
     snapshot_every: int = SNAPSHOT_EVERY_COMMANDS
     snapshot_every_bytes: int = SNAPSHOT_EVERY_BYTES
+    snapshot_every_work: float = SNAPSHOT_EVERY_WORK_SECONDS
+    fork_snapshots: bool = CAN_FORK
+    snapshots_taken: int = 0
     _found: tuple[snapshot.SnapshotHeader, bytes] | None = field(default=None, repr=False)
     _since_commands: int = field(default=0, repr=False)
     _since_bytes: int = field(default=0, repr=False)
+    _since_work: float = field(default=0.0, repr=False)
+    _writing: tuple[int, int] | None = field(default=None, repr=False)  # a forked writer: pid, last seq
     _state: MockState | None = field(default=None, repr=False)
 
     @classmethod
@@ -128,7 +140,7 @@ class Durability:
             if isinstance(state.cluster.clock, HeldClock):
                 state.cluster.clock.held = held
 
-        return {"now": now, "hold": hold, "after_change": self._snapshot_if_due}
+        return {"now": now, "hold": hold, "after_change": self.snapshot_if_due}
 
     def restore(self, app: ASGIApp, state: MockState, control_token: str | None = None) -> int:
         """Load the snapshot and run the journal's commands after it; then journal every new command and
@@ -187,9 +199,10 @@ class Durability:
         if command.before > clock.now():
             clock.advance(command.before - clock.now())
 
-    def _done(self, command: Command) -> None:
+    def _done(self, command: Command, seconds: float) -> None:
         self._since_commands += 1
         self._since_bytes += len(command.arguments)
+        self._since_work += seconds
         state = self._state
         if command.target == CLUSTER and command.operation == "reset" and state is not None:
             clock = state.cluster.clock
@@ -201,31 +214,95 @@ class Durability:
                         "state %s: the clock's anchor could not be written (%s)", self.store.path, error
                     )
 
-    def _snapshot_if_due(self) -> None:
-        if self._since_commands >= self.snapshot_every or self._since_bytes >= self.snapshot_every_bytes:
-            self.take_snapshot()
+    def snapshot_if_due(self) -> None:
+        """After each change: finish a forked snapshot that is done; start one when enough was journalled."""
+        if self._writing is not None:
+            self._finish_writing(block=False)
+        due = (
+            self._since_commands >= self.snapshot_every
+            or self._since_bytes >= self.snapshot_every_bytes
+            or self._since_work >= self.snapshot_every_work
+        )
+        if due and self._writing is None:
+            self.take_snapshot(wait=False)
 
-    def take_snapshot(self) -> bool:
-        """Write a snapshot of the cluster now and drop the rows it covers; False (and a warning) when it
-        cannot be written: the journal then keeps every row, nothing is lost."""
+    def take_snapshot(self, wait: bool = True) -> bool:
+        """Snapshot the cluster as it is now and drop the rows it covers (`wait`: before returning, else
+        when the forked writer is done). False, with a warning, when it cannot be written: the journal
+        then keeps every row, nothing is lost."""
         state = self._state
         if state is None:
             return False
+        if self._writing is not None:
+            self._finish_writing(block=True)
         self._since_commands = self._since_bytes = 0
+        self._since_work = 0.0
         path = self.store.path
         try:
-            self.store.flush_outcome()
+            self.store.flush_outcome()  # the snapshot covers the last command: its outcome first
             seq = self.store.last_seq()
             if seq <= self.snapshot_seq:
                 return False
-            payload = codec.dumps(cluster_state(state.cluster, state.faults))
-            header = snapshot.write(path, seq, float(state.cluster.clock.now()), payload)
-            self.store.compact(snapshot.META_KEY, header.to_json(), seq)
+            clock = float(state.cluster.clock.now())
+            if not self.fork_snapshots:
+                header = snapshot.write(
+                    path, seq, clock, codec.dumps(cluster_state(state.cluster, state.faults))
+                )
+                return self._compact(header)
+            pid = os.fork()
+            if pid == 0:  # the copy: write the file and end, touching nothing else of the server's
+                _write_and_exit(path, seq, clock, state)
+            self._writing = (pid, seq)
         except Exception as error:  # disk full, a value that cannot be kept …: the journal has it all
             log.warning("state %s: no snapshot was taken (%s); the journal keeps every command", path, error)
             return False
-        self.snapshot_seq = seq
+        return self._finish_writing(block=True) if wait else True
+
+    def wait_for_snapshot(self) -> None:
+        """Wait for a forked writer still at work, and compact after it."""
+        if self._writing is not None:
+            self._finish_writing(block=True)
+
+    def _finish_writing(self, block: bool) -> bool:
+        assert self._writing is not None
+        pid, seq = self._writing
+        done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        if done == 0:
+            return False  # still writing
+        self._writing = None
+        found = None
+        if os.waitstatus_to_exitcode(status) == 0:
+            try:
+                found = snapshot.read(self.store.path, None)
+            except StateFileDamaged as error:
+                log.warning("state %s: the snapshot written is not readable (%s)", self.store.path, error)
+        if found is None or found[0].seq != seq:
+            log.warning("state %s: no snapshot was taken; the journal keeps every command", self.store.path)
+            return False
+        return self._compact(found[0])
+
+    def _compact(self, header: snapshot.SnapshotHeader) -> bool:
+        try:
+            self.store.compact(snapshot.META_KEY, header.to_json(), header.seq)
+        except sqlite3.Error as error:  # the snapshot is in place; its rows stay, skipped at start
+            log.warning("state %s: the journal was not compacted (%s)", self.store.path, error)
+            return False
+        self.snapshot_seq = header.seq
+        self.snapshots_taken += 1
         return True
+
+
+def _write_and_exit(path: Path, seq: int, clock: float, state: MockState) -> NoReturn:
+    """In the forked copy: pickle the cluster, put the snapshot in place, exit 0 (1 on any failure)."""
+    code = 1
+    try:
+        gc.disable()  # the collector would touch every page and copy it for nothing
+        snapshot.write(path, seq, clock, codec.dumps(cluster_state(state.cluster, state.faults)))
+        code = 0
+    except BaseException:
+        pass
+    finally:
+        os._exit(code)
 
 
 def _expected(store: StateStore) -> snapshot.SnapshotHeader | None:

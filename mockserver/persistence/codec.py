@@ -61,8 +61,14 @@ class UnreadableRecord(Exception):
     """A record or snapshot that does not read back as this version of the fake's objects."""
 
 
+# Module-level kinds by object id, found once (and again when a kind is not found: a module loaded later).
+_CONSTANTS: dict[int, tuple[str, str, object]] = {}
+# Containers larger than this are data, not a table of kinds: not searched.
+_SMALL = 64
+
+
 def _constants() -> dict[int, tuple[str, str, object]]:
-    """Every module-level kind of mockserver (alone or in a tuple, list or dict), by object id."""
+    """Every module-level kind of mockserver (alone or in a small tuple, list or dict), by object id."""
     found: dict[int, tuple[str, str, object]] = {}
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith(_PACKAGE) or module is None:
@@ -70,6 +76,8 @@ def _constants() -> dict[int, tuple[str, str, object]]:
         for attribute, value in list(vars(module).items()):
             if isinstance(value, WorkloadKind):
                 found.setdefault(id(value), (module_name, attribute, None))
+            elif not isinstance(value, (tuple, list, dict)) or len(value) > _SMALL:
+                continue
             elif isinstance(value, (tuple, list)):
                 for position, item in enumerate(value):
                     if isinstance(item, WorkloadKind):
@@ -107,10 +115,11 @@ def restoring_clock() -> ManualClock | RealtimeClock:
 
 
 def _table() -> dict[type, Callable[[Any], Any]]:
-    constants = _constants()
-
     def kind(value: WorkloadKind) -> tuple[Any, ...]:
-        place = constants.get(id(value))
+        place = _CONSTANTS.get(id(value))
+        if place is None:
+            _CONSTANTS.update(_constants())
+            place = _CONSTANTS.get(id(value))
         if place is None:
             raise pickle.PicklingError(f"workload kind {value.name!r} is not a module-level constant")
         return constant, place
@@ -133,11 +142,14 @@ def _clock_types() -> Iterator[type]:
         seen.extend(current.__subclasses__())
 
 
+_TABLE = _table()
+
+
 def dumps(value: object) -> bytes:
     """`value` as bytes (PicklingError when it holds something that cannot be kept)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
-    pickler.dispatch_table = _table()
+    pickler.dispatch_table = _TABLE
     pickler.dump(value)
     return buffer.getvalue()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -75,7 +76,9 @@ class NotRecorded(HTTPException):
 class CommandLog:
     """Records each command before it runs (write-ahead) and its outcome after."""
 
-    def __init__(self, store: StateStore, now: Callable[[], float], done: Callable[[Command], None]) -> None:
+    def __init__(
+        self, store: StateStore, now: Callable[[], float], done: Callable[[Command, float], None]
+    ) -> None:
         self.store, self.now, self.done = store, now, done
 
     def install(self, cluster: FakeCluster, faults: Faults) -> None:
@@ -108,6 +111,7 @@ class CommandLog:
             seq = self.store.begin(command)
         except StateWriteError as error:
             raise NotRecorded(str(error)) from error
+        started = time.perf_counter()
         try:
             result = call()
         except BaseException:
@@ -115,7 +119,7 @@ class CommandLog:
             self.store.settle(seq, command, False, self.now())
             raise
         self.store.settle(seq, command, True, self.now())
-        self.done(command)
+        self.done(command, time.perf_counter() - started)  # its cost: what replaying it would cost
         return result
 
 

@@ -21,6 +21,8 @@ class Server:
 
     def __init__(self, path: Path, **options: Any) -> None:
         self.app = create_app(state_file=path, **options)
+        # Snapshots when the tests take them: the count of commands replayed at start is then exact.
+        self.app.mock_durability.snapshot_every_work = float("inf")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self.client = self.app.test_client()
