@@ -243,15 +243,15 @@ class Durability:
             seq = self.store.last_seq()
             if seq <= self.snapshot_seq:
                 return False
-            clock = float(state.cluster.clock.now())
-            if not self.fork_snapshots:
-                header = snapshot.write(
-                    path, seq, clock, codec.dumps(cluster_state(state.cluster, state.faults))
-                )
-                return self._compact(header)
-            pid = os.fork()
-            if pid == 0:  # the copy: write the file and end, touching nothing else of the server's
-                _write_and_exit(path, seq, clock, state)
+            # The cluster's lock: a read in a worker thread (a list's filter) may be firing timers.
+            with state.cluster.reading():
+                clock = float(state.cluster.clock.now())
+                if not self.fork_snapshots:
+                    payload = codec.dumps(cluster_state(state.cluster, state.faults))
+                    return self._compact(snapshot.write(path, seq, clock, payload))
+                pid = os.fork()
+                if pid == 0:  # the copy: write the file and end, touching nothing else of the server's
+                    _write_and_exit(path, seq, clock, state)
             self._writing = (pid, seq)
         except Exception as error:  # disk full, a value that cannot be kept …: the journal has it all
             log.warning("state %s: no snapshot was taken (%s); the journal keeps every command", path, error)
