@@ -45,19 +45,61 @@ def frame(kind: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def training_row(training: Workload, since: int = 0) -> dict[str, Any]:
+def training_row(training: Workload, since: int = 0, shown: HistoryRows | None = None) -> dict[str, Any]:
     """A training as the dashboard's table shows it: the control API's view and its recent phases —
     those after the first `since` of its history (a delta sends only the new ones; `historyFrom` says
-    where they go), at most the last HISTORY."""
+    where they go), at most the last HISTORY. `shown`: the hub's formatted phases, reused."""
     row = training_view(training)
     total = len(training.history)
-    row["history"] = [
-        {"time": isoformat(change.time), "phase": change.phase.value, "reason": change.reason}
-        for change in training.history[max(since, total - HISTORY) :]
-    ]
+    start = max(since, total - HISTORY)
+    if shown is None:
+        row["history"] = [_phase_row(change) for change in training.history[start:]]
+    else:
+        row["history"] = shown.rows(training, start)
     if since:
         row["historyFrom"] = since
     return row
+
+
+def _phase_row(change: Any) -> dict[str, Any]:
+    return {"time": isoformat(change.time), "phase": change.phase.value, "reason": change.reason}
+
+
+@dataclass
+class _Window:
+    start: int  # the history index of rows[0]
+    rows: list[dict[str, Any]]
+    last: object  # the history entry rows[-1] was made from: a history that was replaced shows here
+
+
+class HistoryRows:
+    """The last HISTORY phase changes of each training, formatted once: a history only grows, so a tick
+    formats the new changes only (a crash loop's trainings change every tick; formatting their hundred
+    phases again each time was most of a tick's work)."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, _Window] = {}
+
+    def rows(self, training: Workload, start: int) -> list[dict[str, Any]]:
+        history, total = training.history, len(training.history)
+        window = self._windows.get(training.workload_id)
+        end = window.start + len(window.rows) if window else 0
+        if window is None or end > total or (window.rows and history[end - 1] is not window.last):
+            window = None  # a new training, or a history that is not the one formatted
+        low = max(0, total - HISTORY)
+        if window is None or end < low:
+            window = _Window(low, [], None)
+            end = low
+        window.rows += [_phase_row(change) for change in history[end:total]]
+        if window.start < low:  # keep the last HISTORY only
+            del window.rows[: low - window.start]
+            window.start = low
+        window.last = history[total - 1] if total else None
+        self._windows[training.workload_id] = window
+        return window.rows[max(0, start - window.start) :]
+
+    def forget(self, workload_id: str) -> None:
+        self._windows.pop(workload_id, None)
 
 
 @dataclass
@@ -97,6 +139,7 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._tick = 0
         self.history_sent: dict[str, int] = {}  # history length of each training as last sent
+        self.shown = HistoryRows()
         self.rebuild()
 
     # ------------------------------------------------------------ subscribers
@@ -123,7 +166,7 @@ class Hub:
     def rebuild(self) -> None:
         """The whole state afresh (on the first subscriber and after a reset)."""
         with self.cluster.reading() as reader:
-            self.state, self.history_sent = State(), {}
+            self.state, self.history_sent, self.shown = State(), {}, HistoryRows()
             self._refresh(reader, None)
             tail = reader_events(self.cluster, 0)
             self.seq, self.last = (tail[-1].seq, tail[-1]) if tail else (0, None)
@@ -180,13 +223,16 @@ class Hub:
             state.drop("trainings", gone, removals)
             for workload_id in gone:
                 self.history_sent.pop(workload_id, None)
+                self.shown.forget(workload_id)
         for training in trainings:
             # The state keeps a full row (a new stream's snapshot); the delta carries the new phases only.
-            full, held = training_row(training), state.tables["trainings"].get(training.workload_id)
+            full = training_row(training, shown=self.shown)
+            held = state.tables["trainings"].get(training.workload_id)
             if held != full:
                 state.tables["trainings"][training.workload_id] = full
                 sent = self.history_sent.get(training.workload_id, 0) if held is not None else 0
-                upserts.setdefault("trainings", []).append(training_row(training, sent) if sent else full)
+                delta = training_row(training, sent, self.shown) if sent else full
+                upserts.setdefault("trainings", []).append(delta)
             self.history_sent[training.workload_id] = len(training.history)
         loads = reader.loads()
         state.merge("loads", (load_view(load) for load in loads), upserts)
@@ -195,9 +241,8 @@ class Hub:
         scheduler = reader.scheduler_snapshot(job_ids)
         state.merge("jobs", scheduler["jobs"], upserts)
         if job_ids is not None:
-            state.drop(
-                "jobs", [j for j in job_ids if j not in {r["id"] for r in scheduler["jobs"]}], removals
-            )
+            listed = {r["id"] for r in scheduler["jobs"]}  # once, not once per job
+            state.drop("jobs", [j for j in job_ids if j not in listed], removals)
         for table in ("nodes", "projects", "departments"):
             state.merge(table, scheduler[table], upserts)
         now = isoformat(reader.now())

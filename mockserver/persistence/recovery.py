@@ -3,17 +3,28 @@
 The damaged file is never overwritten: it is moved aside (`FILE.damaged`, `FILE.damaged-2` …) and a
 new file at the same path receives its settings and every command up to the first one that cannot
 be read or fails its checksum. Without its settings (seed, identity) no command can be replayed the
-same way, so none is kept then.
+same way, so none is kept then. The snapshot moves aside with it (`FILE.damaged.snapshot`); a good one
+is copied back and the commands after it are kept; when the snapshot the journal needs is missing or
+damaged, the commands after it cannot run on anything, and none is kept.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockserver.persistence.store import Command, StateFileError, StateStore, _blob
+from mockserver.persistence import snapshot
+from mockserver.persistence.store import (
+    _COLUMNS,
+    Command,
+    StateFileDamaged,
+    StateFileError,
+    StateStore,
+    row_command,
+)
 
 _KEPT_META = ("seed", "origin", "anchor")
 
@@ -39,6 +50,8 @@ def recover(path: Path, identity: dict[str, str], reason: str) -> tuple[StateSto
     journal = path.with_name(path.name + "-journal")
     if journal.exists():  # a hot journal rolls the damaged copy back to its last commit when read
         journal.rename(aside.with_name(aside.name + "-journal"))
+    if snapshot.snapshot_path(path).exists():
+        snapshot.snapshot_path(path).rename(snapshot.snapshot_path(aside))
     meta, commands, total = _read(aside)
     stored = meta.get("identity")
     if stored is not None and json.loads(stored) != identity:
@@ -46,13 +59,32 @@ def recover(path: Path, identity: dict[str, str], reason: str) -> tuple[StateSto
         raise StateFileError(f"{path}: written by a server with other settings; it was not recovered")
     if "seed" not in meta:
         commands = []  # without the seed, no command replays as it ran
+    base = _good_snapshot(aside, meta.get(snapshot.META_KEY))
+    if base is False:
+        commands = []  # the snapshot they follow is lost
+    elif isinstance(base, snapshot.SnapshotHeader):
+        commands = [c for c in commands if c.seq > base.seq]
     store = StateStore.open(path, identity)
     for key in _KEPT_META:
         if key in meta:
             store.put_meta(key, meta[key])
+    if isinstance(base, snapshot.SnapshotHeader):
+        shutil.copyfile(snapshot.snapshot_path(aside), snapshot.snapshot_path(path))
+        store.put_meta(snapshot.META_KEY, base.to_json())
     store.put_commands(commands)
     dropped = None if total is None else total - len(commands)
     return store, Recovery(len(commands), dropped, aside, reason)
+
+
+def _good_snapshot(aside: Path, expected: str | None) -> snapshot.SnapshotHeader | bool | None:
+    """The damaged file's snapshot if it is good; None: there is none and none is needed; False: the one
+    the journal needs is missing or damaged."""
+    try:
+        needed = None if expected is None else snapshot.SnapshotHeader.from_json(expected)
+        found = snapshot.read(aside, needed)
+    except (StateFileDamaged, ValueError, KeyError, TypeError):
+        return False
+    return None if found is None else found[0]
 
 
 def _aside(path: Path) -> Path:
@@ -82,16 +114,10 @@ def _read(path: Path) -> tuple[dict[str, str], list[Command], int | None]:
         except sqlite3.DatabaseError:
             total = None
         try:
-            rows = db.execute(
-                "SELECT before, after, method, path, query, content_type, body, client_id, status, seq, "
-                "checksum FROM commands ORDER BY seq"
-            )
-            for *fields, checksum in rows:
-                before, after, method, where, query, content_type, body, client_id, status, seq = fields
-                command = Command(
-                    before, after, method, where, query, content_type, _blob(body), client_id, status, seq
-                )
-                if command.checksum() != checksum:
+            rows = db.execute(f"SELECT {_COLUMNS}, seq, checksum FROM commands ORDER BY seq")
+            for row in rows:
+                command = row_command(row)
+                if command.checksum() != row[-1]:
                     break
                 commands.append(command)
         except (sqlite3.DatabaseError, TypeError, ValueError):

@@ -1,10 +1,13 @@
-"""The state file: an SQLite journal of every accepted command, with what is needed to replay it.
+"""The state file: an SQLite journal of every command the cluster carried out, typed, ready to run again.
 
-Write-ahead: a command's row is committed (synchronous FULL) before the command runs, so memory never
-holds a change the file lacks; if the write fails the command does not run. Its outcome (the status
-it was answered, the clock after it) is written with the next command's row: a refused command's row
-is then deleted, and a row without an outcome (the last one, after a kill -9) is replayed as it was
-sent. Every row carries a checksum of its fields.
+A row is a command as executed: the operation's name (a method of the cluster, or a fault setting),
+its parsed, typed arguments (`codec.py`; the caller is one of them) and the application that sent it,
+never the HTTP request it came in. Write-ahead: a command's row is committed (synchronous FULL) before
+the command runs, so memory never holds a change the file lacks; if the write fails the command does
+not run. Its outcome (carried out or refused, the clock after it) is written with the next command's
+row: a refused command's row is then deleted, and a row without an outcome (the last one, after a
+kill -9) is run again as it was recorded. Every row carries a checksum of its fields.
+Snapshots (`snapshot.py`) compact it: the rows a snapshot covers are deleted.
 
 A rollback journal, not WAL: every committed row is in the main file itself. With WAL, the rows since
 the last checkpoint lived only in the `-wal` file, and a WAL cut short or deleted silently dropped
@@ -22,26 +25,26 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 FORMAT = "runai-mockserver-state"
-# 2: write-ahead rows with outcome and checksum, rollback journal (1: rows after the answer, WAL).
-FORMAT_VERSION = 2
+# 3: typed commands and snapshots; 2: HTTP requests, write-ahead, checksummed; 1: requests after the answer.
+FORMAT_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS commands (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     before REAL NOT NULL,       -- virtual time when the command reached the cluster
-    after REAL,                 -- virtual time when it was answered (a reset moves the clock); NULL: unknown
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    query TEXT NOT NULL,
-    content_type TEXT,
-    body BLOB NOT NULL,
-    client_id TEXT,             -- the authenticated application, None on the control API
-    status INTEGER,             -- the 2xx it was answered; NULL: not known (the last row after a kill)
+    after REAL,                 -- virtual time when it was done (a reset moves the clock); NULL: unknown
+    target TEXT NOT NULL,       -- what it acts on: "cluster" or "faults"
+    operation TEXT NOT NULL,    -- the cluster's method (submit, suspend …) or the fault's setting
+    principal TEXT,             -- the authenticated application, None on the control API
+    arguments BLOB NOT NULL,    -- the parsed, typed arguments (codec.py)
+    done INTEGER,               -- 1: carried out; NULL: not known (the last row after a kill)
     checksum TEXT NOT NULL
 );
 """
@@ -61,23 +64,27 @@ class StateWriteError(Exception):
 
 @dataclass(frozen=True)
 class Command:
+    """One command as the cluster executed it (`arguments`: codec bytes of its positional and keyword
+    arguments)."""
+
     before: float
     after: float | None
-    method: str
-    path: str
-    query: str
-    content_type: str | None
-    body: bytes
-    client_id: str | None
-    status: int | None = None
+    target: str
+    operation: str
+    principal: str | None
+    arguments: bytes
+    done: bool | None = None
     seq: int = 0
 
     def checksum(self) -> str:
-        fields = [self.before, self.after, self.method, self.path, self.query, self.content_type]
-        fields += [self.client_id, self.status, len(self.body)]
-        digest = hashlib.blake2b(json.dumps(fields).encode(), digest_size=16)
-        digest.update(self.body)
+        fields = [self.before, self.after, self.target, self.operation, self.principal, self.done]
+        digest = hashlib.blake2b(json.dumps([*fields, len(self.arguments)]).encode(), digest_size=16)
+        digest.update(self.arguments)
         return digest.hexdigest()
+
+    def describe(self) -> str:
+        by = f" by {self.principal}" if self.principal else ""
+        return f"command {self.seq} ({self.target} {self.operation}{by})"
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,8 @@ class StateStore:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise StateFileDamaged(f"{path}: damaged: the database is corrupt ({check.splitlines()[0]})")
+            if not tables:  # pages freed by compaction go back to the file system (set before any table)
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as error:
             raise _damaged_or_foreign(path, error) from error
@@ -160,6 +169,12 @@ class StateStore:
         if self._get("format") != FORMAT:
             raise StateFileError(f"{self.path}: an SQLite database, but not a mockserver state file")
         version = self._get("format_version")
+        if version in ("1", "2"):
+            raise StateFileError(
+                f"{self.path}: state format {version} (a journal of HTTP requests) is not read any more: this "
+                f"server keeps format {FORMAT_VERSION} (the commands as executed, and snapshots). Start with a "
+                "new --state file; the old one is left as it was"
+            )
         if version != str(FORMAT_VERSION):
             raise StateFileError(f"{self.path}: state format {version}; this server reads {FORMAT_VERSION}")
         stored = json.loads(self._get("identity") or "{}")
@@ -208,8 +223,7 @@ class StateStore:
             try:
                 self._write_outcome()
                 cursor = self._db.execute(
-                    "INSERT INTO commands (before, after, method, path, query, content_type, body, client_id, "
-                    "status, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO commands ({_COLUMNS}, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (*_fields(command), command.checksum()),
                 )
                 self._db.execute("COMMIT")
@@ -222,20 +236,38 @@ class StateStore:
         self._unsettled = None
         return int(cursor.lastrowid or 0)
 
-    def settle(self, seq: int, command: Command, status: int | None, after: float) -> None:
-        """How command `seq` was answered (None: not at all); written with the next row, or at close."""
-        self._unsettled = replace(command, seq=seq, status=status, after=after)
+    def settle(self, seq: int, command: Command, done: bool, after: float) -> None:
+        """Whether command `seq` was carried out; written with the next row, or at close."""
+        self._unsettled = replace(command, seq=seq, done=done, after=after)
+
+    def flush_outcome(self) -> None:
+        """Write the last command's outcome now (before a snapshot that covers it)."""
+        if self._unsettled is not None:
+            with self.transaction():
+                self._write_outcome()
+            self._unsettled = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def _write_outcome(self) -> None:
         done = self._unsettled
         if done is None:
             return
-        if done.status is not None and 200 <= done.status < 300:
+        if done.done:
             self._db.execute(
-                "UPDATE commands SET status = ?, after = ?, checksum = ? WHERE seq = ?",
-                (done.status, done.after, done.checksum(), done.seq),
+                "UPDATE commands SET done = 1, after = ?, checksum = ? WHERE seq = ?",
+                (done.after, done.checksum(), done.seq),
             )
-        else:  # refused (or never answered): it changed nothing, replay skips it
+        else:  # refused: it changed nothing, replay skips it
             self._db.execute("DELETE FROM commands WHERE seq = ?", (done.seq,))
 
     def commands(self, after: int = 0) -> Iterator[Command]:
@@ -243,15 +275,11 @@ class StateStore:
         rows = None
         try:
             rows = self._db.execute(
-                "SELECT before, after, method, path, query, content_type, body, client_id, status, seq, "
-                "checksum FROM commands WHERE seq > ? ORDER BY seq",
-                (after,),
+                f"SELECT {_COLUMNS}, seq, checksum FROM commands WHERE seq > ? ORDER BY seq", (after,)
             )
-            for *fields, checksum in rows:
-                before, after_, method, path, query, content_type, body, client_id, status, seq = fields
-                command = Command(
-                    before, after_, method, path, query, content_type, _blob(body), client_id, status, seq
-                )
+            for row in rows:
+                command = row_command(row)
+                seq, checksum = row[-2], row[-1]
                 if command.checksum() != checksum:
                     raise StateFileDamaged(
                         f"{self.path}: damaged: command {seq} does not match its checksum (the file was "
@@ -280,13 +308,29 @@ class StateStore:
 
     def put_commands(self, commands: list[Command]) -> None:
         """Recovery: rows taken over from a damaged file, as they were, in one transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.executemany(
-            "INSERT INTO commands (before, after, method, path, query, content_type, body, client_id, "
-            "status, checksum, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*_fields(c), c.checksum(), c.seq) for c in commands],
-        )
-        self._db.execute("COMMIT")
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT INTO commands ({_COLUMNS}, checksum, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*_fields(c), c.checksum(), c.seq) for c in commands],
+            )
+
+    def last_seq(self) -> int:
+        row = self._db.execute("SELECT max(seq) FROM commands").fetchone()
+        return int(row[0] or 0)
+
+    def count(self, after: int = 0) -> int:
+        return int(self._db.execute("SELECT count(*) FROM commands WHERE seq > ?", (after,)).fetchone()[0])
+
+    def get_meta(self, key: str) -> str | None:
+        return self._get(key)
+
+    def compact(self, key: str, value: str, seq: int) -> None:
+        """A snapshot covering rows up to `seq` is in place: record it (`key`: `value`) and drop those rows,
+        in one transaction; then give the freed pages back to the file system."""
+        with self.transaction() as db:
+            self._set(key, value)
+            db.execute("DELETE FROM commands WHERE seq <= ?", (seq,))
+        self._db.execute("PRAGMA incremental_vacuum").fetchall()
 
     def verify(self) -> int:
         """Read every row and check its checksum (StateFileDamaged if one fails); the count."""
@@ -300,22 +344,36 @@ class StateStore:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+_COLUMNS = "before, after, target, operation, principal, arguments, done"
+
+
+def row_command(row: tuple[Any, ...]) -> Command:
+    """A row read with `_COLUMNS, seq, …` as a Command (an altered row then fails its checksum)."""
+    before, after, target, operation, principal, arguments, done, seq = row[:8]
+    return Command(
+        before, after, str(target), str(operation), principal, _blob(arguments), _done(done), int(seq)
+    )
+
+
+def _done(value: object) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _blob(value: object) -> bytes:
-    """A body as stored; an altered row may hold text (or a number) there, which then fails its checksum."""
+    """Arguments as stored; an altered row may hold text (or a number) there, which then fails its checksum."""
     return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
 
 
 def _fields(command: Command) -> tuple[object, ...]:
+    done = None if command.done is None else int(command.done)
     return (
         command.before,
         command.after,
-        command.method,
-        command.path,
-        command.query,
-        command.content_type,
-        command.body,
-        command.client_id,
-        command.status,
+        command.target,
+        command.operation,
+        command.principal,
+        command.arguments,
+        done,
     )
 
 

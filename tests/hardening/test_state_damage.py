@@ -131,7 +131,10 @@ def test_an_altered_row_fails_its_checksum_and_recovery_keeps_the_rows_before_it
     path = tmp_path / "state.db"
     ids = history(path)
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE commands SET body = replace(body, 'job-11', 'evil-1') WHERE seq = 12")
+        db.execute(
+            "UPDATE commands SET arguments = CAST(replace(CAST(arguments AS TEXT), 'job-11', 'evil-1') AS BLOB) "
+            "WHERE seq = 12"
+        )
     _refused(path, "command 12 does not match its checksum")
     app = create_app(state_file=path, state_recover=True)
     recovered = app.mock_durability.recovered
