@@ -4,6 +4,7 @@
         headers = {"Authorization": f"Bearer {runai_mock.token()}"}
         ...  # your client against runai_mock.base_url
         runai_mock.control.advance(5)   # move the fake's manual clock
+        gets = runai_mock.requests(operation="get_training")   # what the client sent
 
 `runai_mock_server` (session scope) starts the fake once, on an ephemeral loopback port with a manual
 clock; `runai_mock` (function scope) resets it before each test, so every test starts from an empty
@@ -25,6 +26,7 @@ import pytest
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.server import LocalServer, fake_command
+from contracts.mock_extras import SentRequest, sent_requests
 
 
 @dataclass
@@ -42,6 +44,22 @@ class RunaiMock:
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}"}
+
+    def requests(
+        self,
+        *,
+        operation: str | None = None,
+        workload: str | None = None,
+        caller: str | None = None,
+        after: int = 0,
+        since: str | None = None,
+    ) -> list[SentRequest]:
+        """The Run:ai API requests the fake answered since the test began (its request journal), oldest
+        first; filtered by operationId, workload id, caller (client id), sequence number or virtual time.
+        The fixture's own token requests are among them (operation `grant_token`)."""
+        return sent_requests(
+            self.control, operation=operation, workload=workload, caller=caller, after=after, since=since
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -30,6 +30,7 @@ from mockserver.http.exposure import exposure_notice, is_loopback, new_control_t
 from mockserver.http.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.http.requesthead import HostPolicy
 from mockserver.persistence import StateFileError
+from mockserver.requests_ring import DEFAULT_RING_SIZE, MAX_RING_SIZE
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -171,6 +172,14 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
     parser.add_argument(
+        "--request-journal",
+        type=int,
+        metavar="N",
+        default=DEFAULT_RING_SIZE,
+        help="how many answered Run:ai API requests the request journal keeps for "
+        "GET /api/mock/v1/requests (default: %(default)s; 0 keeps none)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=("debug", "info", "warning", "error"),
@@ -226,6 +235,8 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         )
     if not 0 < args.read_timeout <= 3600:
         parser.error("--read-timeout must be a positive number of seconds, at most 3600")
+    if not 0 <= args.request_journal <= MAX_RING_SIZE:
+        parser.error(f"--request-journal must be between 0 and {MAX_RING_SIZE}")
     return args
 
 
@@ -291,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             state_file=args.state,
             state_recover=args.state_recover,
             own_process=True,
+            request_journal=args.request_journal,
         )
     except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
         sock.close()

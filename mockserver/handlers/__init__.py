@@ -22,6 +22,7 @@ from mockserver.handlers.organization import (
     get_projects,
     getNodePools,
 )
+from mockserver.handlers.requests import control_requests
 from mockserver.handlers.trainings import (
     create_training1,
     delete_training,
@@ -53,6 +54,7 @@ __all__ = [
     "control_get_clock",
     "control_get_faults",
     "control_remove_load",
+    "control_requests",
     "control_reset",
     "control_set_faults",
     "control_snapshot",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from contracts.mock_extras import intervals
 from contracts.pytest_plugin import RunaiMock
 from tests.conftest import CLUSTER_ID
 
@@ -44,3 +45,16 @@ def test_the_control_client_forces_outcomes_and_faults(runai_mock: RunaiMock) ->
     assert runai_mock.control.nodes_holding(workload_id) == []
     runai_mock.control.set_faults(error_rate=1.0, error_status=503)
     assert phase(runai_mock, workload_id) == 503
+
+
+def test_the_fixture_shows_what_the_client_sent(runai_mock: RunaiMock) -> None:
+    workload_id = submit(runai_mock).json()["workloadId"]
+    for _ in range(3):
+        phase(runai_mock, workload_id)
+        runai_mock.control.advance(2)
+    creates = runai_mock.requests(operation="create_training1")
+    assert [(r.workload_id, r.status, r.caller) for r in creates] == [(workload_id, 200, "mock-app")]
+    polls = runai_mock.requests(operation="get_training", workload=workload_id)
+    assert len(polls) == 3
+    assert intervals(polls) == [2.0, 2.0]
+    assert runai_mock.requests(caller="nobody") == []
