@@ -77,7 +77,8 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "workloads and organisation views, on a simulated GPU cluster with quotas, fair share and preemption. "
         "Every flag can also be set as an environment variable, shown in brackets.",
         epilog="The embedded default config has cluster 71f69d83-ba66-4822-adf5-55ce55efd210, project '1' and "
-        "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs.",
+        "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs. "
+        "Scenario files: mockserver scenario run FILE… (docs/scenarios.md).",
     )
     parser.add_argument("--version", action="version", version=f"mockserver {package_version()}")
     _add_cluster_options(parser)
@@ -269,6 +270,11 @@ def _stop_quietly(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["scenario"]:  # `mockserver scenario run FILE…` (mockserver/scenario/cli.py)
+        from mockserver.scenario.cli import main as scenario_main
+
+        return scenario_main(given[1:])
     args = parse_args(argv)
     try:
         config = load_config(args.config)
