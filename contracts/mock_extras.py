@@ -1,7 +1,8 @@
-"""What the `runai_mock` fixture adds to the control client: the request journal.
+"""What the `runai_mock` fixture adds to the control client: the request journal and cluster chaos.
 
 Over HTTP like everything in `contracts/` (the fake runs in its own process): `runai_mock.requests(...)`
-reads `GET /api/mock/v1/requests`. Tests then assert what their code sent.
+reads `GET /api/mock/v1/requests`, `runai_mock.cluster.node_down("node-a-1")` and its siblings call the
+control API's chaos routes. Tests then assert what their code sent, and how it coped.
 """
 
 from __future__ import annotations
@@ -79,3 +80,35 @@ def sent_requests(
 def intervals(requests: list[SentRequest]) -> list[float]:
     """Seconds of virtual time between consecutive requests (a polling loop's period)."""
     return [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(requests)]
+
+
+class ClusterChaos:
+    """Takes parts of the fake cluster away and gives them back, through the control API."""
+
+    def __init__(self, control: FakeControl) -> None:
+        self._control = control
+
+    def node_down(self, node: str) -> dict[str, Any]:
+        """The node stops: its pods are evicted (their workloads go back to Pending) and it takes none."""
+        return self._post("/nodes/down", {"node": node})
+
+    def node_up(self, node: str) -> dict[str, Any]:
+        return self._post("/nodes/up", {"node": node})
+
+    def gpu_unhealthy(self, node: str, gpu: int) -> dict[str, Any]:
+        """An XID-style device failure: the pod on that GPU fails and the device takes no pod."""
+        return self._post("/gpus/unhealthy", {"node": node, "gpu": gpu})
+
+    def gpu_healthy(self, node: str, gpu: int) -> dict[str, Any]:
+        return self._post("/gpus/healthy", {"node": node, "gpu": gpu})
+
+    def set_quota(self, project: str, gpus: float, node_pool: str | None = None) -> dict[str, Any]:
+        """A project's deserved GPUs (in one pool, or its first); over-quota work may be reclaimed."""
+        body: dict[str, Any] = {"projectId": project, "gpus": gpus}
+        if node_pool is not None:
+            body["nodePool"] = node_pool
+        return self._post("/projects/quota", body)
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self._control._call("POST", path, json=body)
+        return answer if isinstance(answer, dict) else {}

@@ -26,7 +26,7 @@ import pytest
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.server import LocalServer, fake_command
-from contracts.mock_extras import SentRequest, sent_requests
+from contracts.mock_extras import ClusterChaos, SentRequest, sent_requests
 
 
 @dataclass
@@ -37,6 +37,12 @@ class RunaiMock:
     control: FakeControl
     credentials: Credentials
     tokens: TokenSource
+
+    @property
+    def cluster(self) -> ClusterChaos:
+        """Chaos through the control API: `node_down`, `node_up`, `gpu_unhealthy`, `gpu_healthy`,
+        `set_quota`; `/reset` (each test's) undoes them."""
+        return ClusterChaos(self.control)
 
     def token(self) -> str:
         """A valid bearer token for the default account (fetched once, refreshed before it expires)."""

@@ -1,5 +1,12 @@
 """Operation handlers, found by operationId (Connexion's RelativeResolver looks them up here)."""
 
+from mockserver.handlers.chaos import (
+    control_gpu_healthy,
+    control_gpu_unhealthy,
+    control_node_down,
+    control_node_up,
+    control_set_quota,
+)
 from mockserver.handlers.control import (
     control_advance_clock,
     control_events,
@@ -53,10 +60,15 @@ __all__ = [
     "control_force_outcome",
     "control_get_clock",
     "control_get_faults",
+    "control_gpu_healthy",
+    "control_gpu_unhealthy",
+    "control_node_down",
+    "control_node_up",
     "control_remove_load",
     "control_requests",
     "control_reset",
     "control_set_faults",
+    "control_set_quota",
     "control_snapshot",
     "control_submit_load",
     "count_workloads",
