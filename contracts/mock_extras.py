@@ -77,6 +77,12 @@ def sent_requests(
     return [SentRequest.from_api(entry) for entry in body["requests"]]
 
 
+def audit_findings(control: FakeControl) -> list[dict[str, Any]]:
+    """The fake's client audit of what was sent since the reset (`GET /api/mock/v1/audit`)."""
+    findings = control._call("GET", "/audit")["findings"]
+    return [f for f in findings if isinstance(f, dict)]
+
+
 def intervals(requests: list[SentRequest]) -> list[float]:
     """Seconds of virtual time between consecutive requests (a polling loop's period)."""
     return [(b.time - a.time).total_seconds() for a, b in itertools.pairwise(requests)]

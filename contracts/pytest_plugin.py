@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.server import LocalServer, fake_command
-from contracts.mock_extras import ClusterChaos, SentRequest, sent_requests
+from contracts.mock_extras import ClusterChaos, SentRequest, audit_findings, sent_requests
 
 
 @dataclass
@@ -66,6 +67,11 @@ class RunaiMock:
         return sent_requests(
             self.control, operation=operation, workload=workload, caller=caller, after=after, since=since
         )
+
+    def audit(self) -> list[dict[str, Any]]:
+        """What the client did since the reset that a real cluster would punish (docs/audit.md): one
+        finding per rule, caller and request (`check`, `request`, `count`, `message`); [] when clean."""
+        return audit_findings(self.control)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -181,6 +181,14 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "GET /api/mock/v1/requests (default: %(default)s; 0 keeps none)",
     )
     parser.add_argument(
+        "--audit",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="when the server stops, write the client audit (docs/audit.md) of the request journal: "
+        "Markdown to FILE, JUnit beside it (FILE with .xml)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=("debug", "info", "warning", "error"),
@@ -316,6 +324,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _announce(args, config, app, sock, control_token)
     _run(app, args, sock)
+    if args.audit is not None:
+        from mockserver.handlers.audit import write_audit
+
+        try:
+            junit_file = write_audit(app.mock_state, args.audit)
+        except OSError as error:
+            print(f"mockserver: cannot write the client audit to {args.audit}: {error}", file=sys.stderr)
+            return 1
+        print(f"Client audit: {args.audit} (JUnit: {junit_file})", flush=True)
     print("mockserver: stopped", flush=True)
     return 0
 

@@ -99,6 +99,11 @@ class RequestRing:
             self._rows.clear()
             self.recorded = 0
 
+    def select_all(self) -> list[RecordedRequest]:
+        with self._lock:
+            rows = list(self._rows)
+        return [RecordedRequest.of(row) for row in rows]
+
     def select(self, wanted: RequestFilter | None = None) -> list[RecordedRequest]:
         wanted = wanted or RequestFilter()
         with self._lock:

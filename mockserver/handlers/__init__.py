@@ -1,5 +1,6 @@
 """Operation handlers, found by operationId (Connexion's RelativeResolver looks them up here)."""
 
+from mockserver.handlers.audit import control_audit
 from mockserver.handlers.chaos import (
     control_gpu_healthy,
     control_gpu_unhealthy,
@@ -56,6 +57,7 @@ from mockserver.handlers.workspaces import (
 
 __all__ = [
     "control_advance_clock",
+    "control_audit",
     "control_events",
     "control_force_outcome",
     "control_get_clock",

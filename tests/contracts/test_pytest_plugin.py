@@ -82,3 +82,14 @@ def test_the_fixture_takes_a_node_down_and_the_api_shows_the_eviction(runai_mock
     assert phase(runai_mock, workload_id) == "Pending"  # its container failed with the GPU
     runai_mock.cluster.gpu_healthy("node-default-2", 0)
     assert "deserves 0 GPUs" in runai_mock.cluster.set_quota("1", 0)["message"]
+
+
+def test_the_fixture_audits_what_the_client_sent(runai_mock: RunaiMock) -> None:
+    workload_id = submit(runai_mock).json()["workloadId"]
+    runai_mock.control.advance(5)
+    assert phase(runai_mock, workload_id) == "Running"
+    assert runai_mock.audit() == []
+    url = f"{runai_mock.base_url}/api/v1/workloads/trainings/{workload_id}/suspend"
+    assert httpx.get(url, headers=runai_mock.headers()).status_code == 405  # the operation is POST-only
+    [finding] = runai_mock.audit()
+    assert finding["check"] == "contract" and finding["request"].startswith("GET ")
