@@ -4,6 +4,7 @@
         headers = {"Authorization": f"Bearer {runai_mock.token()}"}
         ...  # your client against runai_mock.base_url
         runai_mock.control.advance(5)   # move the fake's manual clock
+        gets = runai_mock.requests(operation="get_training")   # what the client sent
 
 `runai_mock_server` (session scope) starts the fake once, on an ephemeral loopback port with a manual
 clock; `runai_mock` (function scope) resets it before each test, so every test starts from an empty
@@ -19,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contracts.backend.auth import FAKE_CREDENTIALS, Credentials, TokenSource
 from contracts.backend.control import FakeControl
 from contracts.backend.server import LocalServer, fake_command
+from contracts.mock_extras import ClusterChaos, SentRequest, audit_findings, sent_requests
 
 
 @dataclass
@@ -36,12 +39,39 @@ class RunaiMock:
     credentials: Credentials
     tokens: TokenSource
 
+    @property
+    def cluster(self) -> ClusterChaos:
+        """Chaos through the control API: `node_down`, `node_up`, `gpu_unhealthy`, `gpu_healthy`,
+        `set_quota`; `/reset` (each test's) undoes them."""
+        return ClusterChaos(self.control)
+
     def token(self) -> str:
         """A valid bearer token for the default account (fetched once, refreshed before it expires)."""
         return self.tokens.token()
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}"}
+
+    def requests(
+        self,
+        *,
+        operation: str | None = None,
+        workload: str | None = None,
+        caller: str | None = None,
+        after: int = 0,
+        since: str | None = None,
+    ) -> list[SentRequest]:
+        """The Run:ai API requests the fake answered since the test began (its request journal), oldest
+        first; filtered by operationId, workload id, caller (client id), sequence number or virtual time.
+        The fixture's own token requests are among them (operation `grant_token`)."""
+        return sent_requests(
+            self.control, operation=operation, workload=workload, caller=caller, after=after, since=since
+        )
+
+    def audit(self) -> list[dict[str, Any]]:
+        """What the client did since the reset that a real cluster would punish (docs/audit.md): one
+        finding per rule, caller and request (`check`, `request`, `count`, `message`); [] when clean."""
+        return audit_findings(self.control)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

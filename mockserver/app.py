@@ -32,6 +32,7 @@ from mockserver.http.limits import BODY_TIMEOUT_SECONDS
 from mockserver.http.literal_paths import LiteralPaths
 from mockserver.http.middleware import AppState, BodyGuard, FaultInjection, Faults
 from mockserver.http.prefer import PreferCode
+from mockserver.http.recorder import RequestRecorder
 from mockserver.http.requesthead import HostPolicy, RequestHead
 from mockserver.http.requestlog import RequestLog
 from mockserver.http.routes import Routes
@@ -41,6 +42,7 @@ from mockserver.http.tokenlimit import TokenRateLimit
 from mockserver.http.validation import install_formats, validator_map
 from mockserver.http.virtualdate import VirtualDate
 from mockserver.persistence import Durability, Journal
+from mockserver.requests_ring import DEFAULT_RING_SIZE, RequestRing
 from mockserver.specs import CONTROL_SPEC, load_spec
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
@@ -151,6 +153,7 @@ def create_app(
     state_file: Path | None = None,
     state_recover: bool = False,
     own_process: bool = False,
+    request_journal: int = DEFAULT_RING_SIZE,
 ) -> AsyncApp:
     """The mock server. Defaults suit tests: embedded config, manual clock, seed 0, API 2.18.
 
@@ -164,11 +167,12 @@ def create_app(
     `state_recover`: keep the valid part of a damaged one instead of refusing it.
     `own_process`: the app is the process (the CLI's server): its heap is settled for a long-lived server
     when it starts serving (`settle_heap`); an app embedded in someone else's process leaves their
-    collector alone."""
+    collector alone. `request_journal`: how many answered requests the request journal keeps (0: none)."""
     config = config or load_config()
     state, durable = _open_state(
         config, clock, speed, seed, api, token_secret, profile, real_deployment, state_file, state_recover
     )
+    state.requests = RequestRing(request_journal)
     install_formats()
     validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
     specs = {
@@ -302,6 +306,15 @@ def _add_middlewares(
     # Outermost first: every answer gets the virtual clock's Date (forced, preflight and dashboard ones
     # too), the log sees every answer, CORS marks every answer.
     app.add_middleware(VirtualDate, position=MiddlewarePosition.BEFORE_EXCEPTION, now=state.cluster.now)
+    if state.requests.enabled:  # the request journal: what the client saw, outer errors included
+        app.add_middleware(
+            RequestRecorder,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            ring=state.requests,
+            routes=routes,
+            tokens=state.tokens,
+            virtual_now=state.cluster.clock.now,
+        )
     if request_log is not None:
         app.add_middleware(
             RequestLog,

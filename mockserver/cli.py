@@ -30,6 +30,7 @@ from mockserver.http.exposure import exposure_notice, is_loopback, new_control_t
 from mockserver.http.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.http.requesthead import HostPolicy
 from mockserver.persistence import StateFileError
+from mockserver.requests_ring import DEFAULT_RING_SIZE, MAX_RING_SIZE
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -76,7 +77,8 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
         "workloads and organisation views, on a simulated GPU cluster with quotas, fair share and preemption. "
         "Every flag can also be set as an environment variable, shown in brackets.",
         epilog="The embedded default config has cluster 71f69d83-ba66-4822-adf5-55ce55efd210, project '1' and "
-        "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs.",
+        "the credentials mock-app / mock-secret. Dashboard: /. Control API and its docs: /api/mock/v1/docs. "
+        "Scenario files: mockserver scenario run FILE… (docs/scenarios.md).",
     )
     parser.add_argument("--version", action="version", version=f"mockserver {package_version()}")
     _add_cluster_options(parser)
@@ -171,6 +173,22 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
     parser.add_argument(
+        "--request-journal",
+        type=int,
+        metavar="N",
+        default=DEFAULT_RING_SIZE,
+        help="how many answered Run:ai API requests the request journal keeps for "
+        "GET /api/mock/v1/requests (default: %(default)s; 0 keeps none)",
+    )
+    parser.add_argument(
+        "--audit",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="when the server stops, write the client audit (docs/audit.md) of the request journal: "
+        "Markdown to FILE, JUnit beside it (FILE with .xml)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=("debug", "info", "warning", "error"),
@@ -226,6 +244,8 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         )
     if not 0 < args.read_timeout <= 3600:
         parser.error("--read-timeout must be a positive number of seconds, at most 3600")
+    if not 0 <= args.request_journal <= MAX_RING_SIZE:
+        parser.error(f"--request-journal must be between 0 and {MAX_RING_SIZE}")
     return args
 
 
@@ -258,6 +278,11 @@ def _stop_quietly(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["scenario"]:  # `mockserver scenario run FILE…` (mockserver/scenario/cli.py)
+        from mockserver.scenario.cli import main as scenario_main
+
+        return scenario_main(given[1:])
     args = parse_args(argv)
     try:
         config = load_config(args.config)
@@ -291,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             state_file=args.state,
             state_recover=args.state_recover,
             own_process=True,
+            request_journal=args.request_journal,
         )
     except StateFileError as error:  # corrupt, foreign, in use, or written by a server with other settings
         sock.close()
@@ -298,6 +324,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _announce(args, config, app, sock, control_token)
     _run(app, args, sock)
+    if args.audit is not None:
+        from mockserver.handlers.audit import write_audit
+
+        try:
+            junit_file = write_audit(app.mock_state, args.audit)
+        except OSError as error:
+            print(f"mockserver: cannot write the client audit to {args.audit}: {error}", file=sys.stderr)
+            return 1
+        print(f"Client audit: {args.audit} (JUnit: {junit_file})", flush=True)
     print("mockserver: stopped", flush=True)
     return 0
 

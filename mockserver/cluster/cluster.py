@@ -9,9 +9,9 @@ the same history whatever the wall clock did.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver.cluster.admission import Caller, admit
 from mockserver.cluster.clock import Clock
@@ -38,6 +38,8 @@ FORCED_OUTCOMES: dict[str, tuple[Trigger, frozenset[Phase]]] = {
     "Preempted": (Trigger.EVICTED, HOLDING),
 }
 
+
+_Result = TypeVar("_Result")
 
 # Wall-clock seconds of work an advance does while holding the lock; then others may take it.
 ADVANCE_SLICE_SECONDS = 0.02
@@ -106,6 +108,12 @@ class FakeCluster:
     def now(self) -> float:
         with self._synced() as engine:
             return engine.at
+
+    def change(self, apply: Callable[[Engine], _Result]) -> _Result:
+        """Run `apply` on the engine with the lock held and time brought up to now, before and after: the
+        way in for changes that live in modules of their own (`chaos.py`) and for scenario runs."""
+        with self._synced() as engine:
+            return apply(engine)
 
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
         with self._synced() as engine:

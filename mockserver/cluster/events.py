@@ -66,6 +66,7 @@ class EventKind(str, Enum):
     LOAD_STARTED = "load-started"
     LOAD_EVICTED = "load-evicted"
     LOAD_REMOVED = "load-removed"
+    CLUSTER = "cluster"  # the cluster itself changed: a node, a device, a quota (cluster/chaos.py)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class ReasonCode(str, Enum):
     PREEMPTED = "preempted"  # by a higher priority workload of its project
     RECLAIMED = "reclaimed"  # by another project below its fair share
     CRASHED = "crashed"
+    NODE_NOT_READY = "node-not-ready"  # its node went down: its pods were evicted (cluster/chaos.py)
+    GPU_FAILED = "gpu-failed"  # a device it held failed (an XID error)
 
 
 _NO_PARAMETERS: Mapping[str, Any] = MappingProxyType({})

@@ -1,5 +1,13 @@
 """Operation handlers, found by operationId (Connexion's RelativeResolver looks them up here)."""
 
+from mockserver.handlers.audit import control_audit
+from mockserver.handlers.chaos import (
+    control_gpu_healthy,
+    control_gpu_unhealthy,
+    control_node_down,
+    control_node_up,
+    control_set_quota,
+)
 from mockserver.handlers.control import (
     control_advance_clock,
     control_events,
@@ -22,6 +30,7 @@ from mockserver.handlers.organization import (
     get_projects,
     getNodePools,
 )
+from mockserver.handlers.requests import control_requests
 from mockserver.handlers.trainings import (
     create_training1,
     delete_training,
@@ -48,13 +57,20 @@ from mockserver.handlers.workspaces import (
 
 __all__ = [
     "control_advance_clock",
+    "control_audit",
     "control_events",
     "control_force_outcome",
     "control_get_clock",
     "control_get_faults",
+    "control_gpu_healthy",
+    "control_gpu_unhealthy",
+    "control_node_down",
+    "control_node_up",
     "control_remove_load",
+    "control_requests",
     "control_reset",
     "control_set_faults",
+    "control_set_quota",
     "control_snapshot",
     "control_submit_load",
     "count_workloads",

@@ -13,6 +13,7 @@ from mockserver.views.control import clock_view, event_view, load_view, snapshot
 async def control_reset() -> Any:
     state = current()
     state.cluster.reset()
+    state.requests.clear()
     state.faults.latency_seconds, state.faults.error_rate = 0.0, 0.0
     return None, 204
 

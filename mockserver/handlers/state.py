@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connexion.context import context, scope
 
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.http.auth import Principal, TokenService
 from mockserver.http.middleware import Faults
+from mockserver.requests_ring import RequestRing
 from mockserver.versions import ApiVersion
 
 
@@ -18,6 +19,8 @@ class MockState:
     tokens: TokenService
     faults: Faults
     version: ApiVersion
+    # What clients sent (the request journal, GET /api/mock/v1/requests).
+    requests: RequestRing = field(default_factory=RequestRing)
 
 
 def current() -> MockState:

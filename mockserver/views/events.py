@@ -31,6 +31,8 @@ def _phase_reason(event: Event) -> tuple[str, str, str]:
     """(type, reason, source) of a phase change, named from its codes (never from its words)."""
     if _PREEMPTIONS.intersection(event.codes):
         return "Warning", "Preempted", "runai-scheduler"
+    if ReasonCode.NODE_NOT_READY in event.codes:  # Kubernetes' taint manager evicts a not-ready node's pods
+        return "Warning", "TaintManagerEviction", "taint-eviction-controller"
     if ReasonCode.SCHEDULED in event.codes:
         return "Normal", "Scheduled", "runai-scheduler"
     if event.phase == "Failed":

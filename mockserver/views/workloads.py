@@ -39,8 +39,13 @@ PHASE_REASONS = {
     ReasonCode.OVER_LIMIT: "OverLimit",
     ReasonCode.NON_PREEMPTIBLE_OVER_QUOTA: "NonPreemptibleOverQuota",
 }
-# Codes of a step that took a workload's pods away.
-_PREEMPTIONS = frozenset({ReasonCode.PREEMPTED, ReasonCode.RECLAIMED})
+# Codes of a step that took a workload's pods away, and the DisruptionTarget reason Kubernetes gives each.
+_DISRUPTIONS = {
+    ReasonCode.PREEMPTED: "PreemptionByScheduler",
+    ReasonCode.RECLAIMED: "PreemptionByScheduler",
+    ReasonCode.NODE_NOT_READY: "DeletionByTaintManager",
+}
+_PREEMPTIONS = frozenset(_DISRUPTIONS)
 
 
 def namespace(topology: Topology, project_id: str) -> str:
@@ -84,7 +89,7 @@ def conditions(facts: WorkloadFacts) -> list[dict[str, Any]]:
             {
                 "type": "DisruptionTarget",
                 "status": "True",
-                "reason": "PreemptionByScheduler",
+                "reason": next(_DISRUPTIONS[c] for c in preemption.codes if c in _DISRUPTIONS),
                 "message": preemption.reason,
                 "lastTransitionTime": isoformat(preemption.time),
             }

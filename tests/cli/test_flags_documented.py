@@ -10,6 +10,8 @@ import re
 
 from contracts.cli import build_parser as contracts_parser
 from mockserver.cli import build_parser as mockserver_parser
+from mockserver.scenario.cli import build_parser as scenario_parser
+from mockserver.scenario.pytest_plugin import TIMELINES_OPTION
 from tests.conftest import REPO
 
 OTHER_TOOLS = {
@@ -56,7 +58,13 @@ def test_every_contracts_flag_is_documented() -> None:
     assert not missing, f"contracts flags no doc mentions: {sorted(missing)}"
 
 
+def test_every_scenario_flag_is_documented() -> None:
+    missing = (_flags(scenario_parser()) | {TIMELINES_OPTION}) - _documented()
+    assert not missing, f"mockserver scenario flags no doc mentions: {sorted(missing)}"
+
+
 def test_every_documented_flag_exists() -> None:
     known = _flags(mockserver_parser({})) | _flags(contracts_parser()) | OTHER_TOOLS
+    known |= _flags(scenario_parser()) | {TIMELINES_OPTION}
     unknown = _documented() - known
     assert not unknown, f"the docs name flags no command has: {sorted(unknown)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from contracts.mock_extras import intervals
 from contracts.pytest_plugin import RunaiMock
 from tests.conftest import CLUSTER_ID
 
@@ -44,3 +45,51 @@ def test_the_control_client_forces_outcomes_and_faults(runai_mock: RunaiMock) ->
     assert runai_mock.control.nodes_holding(workload_id) == []
     runai_mock.control.set_faults(error_rate=1.0, error_status=503)
     assert phase(runai_mock, workload_id) == 503
+
+
+def test_the_fixture_shows_what_the_client_sent(runai_mock: RunaiMock) -> None:
+    workload_id = submit(runai_mock).json()["workloadId"]
+    for _ in range(3):
+        phase(runai_mock, workload_id)
+        runai_mock.control.advance(2)
+    creates = runai_mock.requests(operation="create_training1")
+    assert [(r.workload_id, r.status, r.caller) for r in creates] == [(workload_id, 200, "mock-app")]
+    polls = runai_mock.requests(operation="get_training", workload=workload_id)
+    assert len(polls) == 3
+    assert intervals(polls) == [2.0, 2.0]
+    assert runai_mock.requests(caller="nobody") == []
+
+
+def test_the_fixture_takes_a_node_down_and_the_api_shows_the_eviction(runai_mock: RunaiMock) -> None:
+    body = {
+        "name": "on-a-node",
+        "projectId": "1",
+        "clusterId": CLUSTER_ID,
+        "spec": {"image": "busybox", "compute": {"gpuDevicesRequest": 4}},
+    }
+    url = f"{runai_mock.base_url}/api/v1/workloads/trainings"
+    workload_id = httpx.post(url, json=body, headers=runai_mock.headers()).json()["workloadId"]
+    runai_mock.control.advance(10)
+    assert runai_mock.control.nodes_holding(workload_id) == ["node-default-1"]
+    moved = runai_mock.cluster.node_down("node-default-1")
+    assert moved["workloadIds"] == [workload_id]
+    assert phase(runai_mock, workload_id) == "Terminating"
+    runai_mock.control.advance(10)
+    assert phase(runai_mock, workload_id) == "Running"
+    assert runai_mock.control.nodes_holding(workload_id) == ["node-default-2"]
+    runai_mock.cluster.node_up("node-default-1")
+    runai_mock.cluster.gpu_unhealthy("node-default-2", 0)
+    assert phase(runai_mock, workload_id) == "Pending"  # its container failed with the GPU
+    runai_mock.cluster.gpu_healthy("node-default-2", 0)
+    assert "deserves 0 GPUs" in runai_mock.cluster.set_quota("1", 0)["message"]
+
+
+def test_the_fixture_audits_what_the_client_sent(runai_mock: RunaiMock) -> None:
+    workload_id = submit(runai_mock).json()["workloadId"]
+    runai_mock.control.advance(5)
+    assert phase(runai_mock, workload_id) == "Running"
+    assert runai_mock.audit() == []
+    url = f"{runai_mock.base_url}/api/v1/workloads/trainings/{workload_id}/suspend"
+    assert httpx.get(url, headers=runai_mock.headers()).status_code == 405  # the operation is POST-only
+    [finding] = runai_mock.audit()
+    assert finding["check"] == "contract" and finding["request"].startswith("GET ")

@@ -13,6 +13,8 @@ from mockserver.cluster.scheduler.jobs import DeviceShare, PlacedPod
 from mockserver.cluster.topology import NODE_TYPE_LABEL, Node
 
 UNIT = 1_000_000
+# Why a node that is down takes no pod: the taint Kubernetes puts on it, as a fit error words it.
+NOT_READY = "had untolerated taint {node.kubernetes.io/not-ready: }"
 # A GPU-memory request is turned into a fraction of the node's device, rounded up to 0.01 GPU.
 _MEMORY_STEP = UNIT // 100
 
@@ -84,6 +86,7 @@ class NodeState:
         "mig_free",
         "node",
         "node_type",
+        "ready",
         "used",
         "whole",
     )
@@ -100,11 +103,14 @@ class NodeState:
         self.memory_free = float(node.memory_mib)
         self.extended_free = {name: float(amount) for name, amount in node.extended.items()}
         self.mig_free = dict(node.mig_profiles)
+        self.ready = True  # False while the node is down (scheduler/chaos.py): it takes no pod
 
     # -- fit -----------------------------------------------------------------------------------------
 
     def blocker(self, request: PodRequest, node_type: str | None) -> str | None:
         """Why this node cannot take the pod apart from GPU capacity, worded for a pending reason."""
+        if not self.ready:
+            return NOT_READY
         if node_type is not None and self.node_type != node_type:
             return f"didn't match the node type {node_type}"
         if request.mig_profile is not None and request.mig_profile not in self.mig_free:

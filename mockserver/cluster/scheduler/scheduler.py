@@ -14,6 +14,7 @@ from typing import Any
 
 from mockserver.cluster.reasons import Reason
 from mockserver.cluster.scheduler.allocate import allocate
+from mockserver.cluster.scheduler.chaos import SchedulerChaos
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState
 from mockserver.cluster.scheduler.preempt import preempt
@@ -55,6 +56,8 @@ class Scheduler:
         self._dirty = True
         # Jobs whose pending reason was never reported (new, or pods back after an eviction).
         self._unreported: dict[str, None] = {}
+        # Nodes down, GPUs failed, quotas changed (cluster chaos).
+        self.chaos = SchedulerChaos(self._state, self.changed)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -79,6 +82,10 @@ class Scheduler:
             if record.pods is not None:
                 self._state.unbind(record)
         self._unreported.pop(job_id, None)
+        self._dirty = True
+
+    def changed(self) -> None:
+        """Something outside the queue changed (a node, a device, a quota): the next cycle decides again."""
         self._dirty = True
 
     def cycle(self) -> CycleResult:
@@ -267,6 +274,7 @@ def _node_view(state: NodeState) -> dict[str, Any]:
     return {
         "name": node.name,
         "pool": node.pool,
+        "ready": state.ready,
         "gpus": node.gpus,
         "gpuMemoryMiB": node.gpu_memory_mib,
         "gpuModel": node.gpu_model,

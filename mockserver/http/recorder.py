@@ -1,0 +1,129 @@
+"""The request journal's hook at the HTTP edge: one tuple per answered Run:ai API request.
+
+It sits outside every other middleware but the `Date` header, so what it records is what the client saw
+(errors answered by outer layers included). The control API and the dashboard are not recorded: the
+journal is about what a client of the Run:ai API sent. Per request it costs a route lookup the edge has
+made anyway, a regular-expression search of the path, a dictionary lookup of the token and one tuple;
+a bearer token is verified once, the first time it is seen, and its caller and `exp` remembered.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.http.auth import TokenRejected, TokenService
+from mockserver.http.middleware import API_PREFIX, REPLAYING
+from mockserver.http.routes import Routes
+from mockserver.requests_ring import RequestRing
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_WORKLOAD_IN_PATH = re.compile(rf"/({_UUID})")
+_WORKLOAD_IN_BODY = re.compile(rf'"workloadId"\s*:\s*"({_UUID})"'.encode())
+_MAX_PEEK = 16 * 1024
+# Tokens remembered (a client holds a few); past this many the memory starts over.
+MAX_KNOWN_TOKENS = 4096
+
+
+class KnownTokens:
+    """The caller and expiry of each token of ours seen so far, verified once."""
+
+    def __init__(self, tokens: TokenService) -> None:
+        self.tokens = tokens
+        self._known: dict[str, tuple[str, float]] = {}
+
+    def caller(self, header: bytes) -> tuple[str | None, bool, bool]:
+        """(caller, bearer sent, token past its exp) for an Authorization header."""
+        if not header:
+            return None, False, False
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            return None, False, False
+        token = token.strip()
+        known = self._known.get(token)
+        if known is None:
+            try:
+                principal = self.tokens.verify(token)
+            except TokenRejected:
+                return None, True, False
+            if len(self._known) >= MAX_KNOWN_TOKENS:
+                self._known.clear()
+            known = self._known[token] = (principal.client_id, _expiry(token))
+        return known[0], True, time.time() >= known[1]
+
+
+def _expiry(token: str) -> float:
+    """The `exp` of a token `TokenService.verify` accepted (so its payload is well-formed)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims["exp"])
+
+
+class RequestRecorder:
+    """ASGI middleware appending each answered Run:ai API request to the ring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        ring: RequestRing,
+        routes: Routes,
+        tokens: TokenService,
+        virtual_now: Callable[[], float],
+    ) -> None:
+        self.app, self.ring, self.routes, self.virtual_now = app, ring, routes, virtual_now
+        self.known = KnownTokens(tokens)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(API_PREFIX) or scope.get(REPLAYING):
+            await self.app(scope, receive, send)
+            return
+        wall_at, started, virtual_at = time.time(), time.perf_counter(), self.virtual_now()
+        operation = self.routes.for_request(scope)
+        found = _WORKLOAD_IN_PATH.search(path)
+        # A create names its workload only in the answer: peek there (a POST on a path of no parameter).
+        peek = (
+            found is None
+            and operation is not None
+            and operation.method == "POST"
+            and "{" not in operation.path
+        )
+        status, body = 0, bytearray()
+
+        async def recorded_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif peek and message["type"] == "http.response.body" and len(body) < _MAX_PEEK:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recorded_send)
+        finally:
+            workload = found.group(1) if found else None
+            if peek and 200 <= status < 300 and (created := _WORKLOAD_IN_BODY.search(body)):
+                workload = created.group(1).decode("ascii")
+            header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            caller, bearer, expired = self.known.caller(header)
+            self.ring.add(
+                (
+                    self.ring.next_seq(),
+                    wall_at,
+                    time.perf_counter() - started,
+                    virtual_at,
+                    scope["method"],
+                    path,
+                    operation.operation_id if operation is not None else "",
+                    workload,
+                    status,
+                    caller,
+                    bearer,
+                    expired,
+                )
+            )
