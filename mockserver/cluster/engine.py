@@ -260,6 +260,8 @@ class Engine:
             node_pools=list(request.node_pools),
             node_type=request.node_type,
             seq=workload.queue_seq,
+            min_pods=workload.kind.gang_minimum(request.pods, request.min_replicas),
+            lead=request.lead_pod,
         )
 
     # ------------------------------------------------------------- scheduling

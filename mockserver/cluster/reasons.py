@@ -20,10 +20,12 @@ class ReasonCode(str, Enum):
     NON_PREEMPTIBLE_OVER_QUOTA = "non-preemptible-over-quota"
     NO_FIT = "no-fit"  # no node of the pool has room or the right kind of resource
     BACK_OFF = "back-off"  # a failed container waits for its replacement
+    GANG = "gang"  # a gang's minimum of pods cannot be placed at once
     # What moved it.
     SCHEDULED = "scheduled"
     PREEMPTED = "preempted"  # by a higher priority workload of its project
     RECLAIMED = "reclaimed"  # by another project below its fair share
+    STALE_GANG = "stale-gang"  # a gang left below its minimum of running pods, evicted whole
     CRASHED = "crashed"
     NODE_NOT_READY = "node-not-ready"  # its node went down: its pods were evicted (cluster/chaos.py)
     GPU_FAILED = "gpu-failed"  # a device it held failed (an XID error)

@@ -33,5 +33,12 @@ class WorkloadRequest:
     command: str | None
     args: str | None
     annotations: Mapping[str, str] = field(default_factory=dict)
+    # A gang-scheduled kind (distributed): the fewest replicated pods it runs with (elastic PyTorch's
+    # `minReplicas`; None: all of `pods`), and its lead pod's request when it differs (the master's).
+    min_replicas: int | None = None
+    lead_pod: PodRequest | None = None
+    # A distributed training's `masterSpec` as submitted (pruned like `spec_document`); None when the
+    # master runs the workers' spec.
+    master_document: Mapping[str, Any] | None = None
     # The spec exactly as submitted: the API echoes it back; the cluster never reads it.
     spec_document: Mapping[str, Any] | None = None

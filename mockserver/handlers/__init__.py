@@ -1,6 +1,7 @@
 """Operation handlers, found by operationId (Connexion's RelativeResolver looks them up here)."""
 
 from mockserver.handlers.audit import control_audit
+from mockserver.handlers.batch import batch_workloads
 from mockserver.handlers.chaos import (
     control_gpu_healthy,
     control_gpu_unhealthy,
@@ -19,6 +20,13 @@ from mockserver.handlers.control import (
     control_set_faults,
     control_snapshot,
     control_submit_load,
+)
+from mockserver.handlers.distributed import (
+    create_distributed,
+    delete_distributed,
+    get_distributed,
+    resume_distributed,
+    suspend_distributed,
 )
 from mockserver.handlers.organization import (
     get_cluster_by_uuid,
@@ -56,6 +64,7 @@ from mockserver.handlers.workspaces import (
 )
 
 __all__ = [
+    "batch_workloads",
     "control_advance_clock",
     "control_audit",
     "control_events",
@@ -74,8 +83,10 @@ __all__ = [
     "control_snapshot",
     "control_submit_load",
     "count_workloads",
+    "create_distributed",
     "create_training1",
     "create_workspace1",
+    "delete_distributed",
     "delete_training",
     "delete_workspace",
     "getNodePools",
@@ -83,6 +94,7 @@ __all__ = [
     "get_clusters",
     "get_department",
     "get_departments",
+    "get_distributed",
     "get_nodepools",
     "get_project",
     "get_projects",
@@ -94,8 +106,10 @@ __all__ = [
     "get_workloads",
     "get_workspace",
     "grant_token",
+    "resume_distributed",
     "resume_training",
     "resume_workspace",
+    "suspend_distributed",
     "suspend_training",
     "suspend_workspace",
 ]

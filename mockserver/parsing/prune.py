@@ -24,24 +24,27 @@ _alike: dict[str, dict[str, Any]] = {}
 
 
 @functools.cache
-def _spec_schema(document: str, create_path: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The schema of `spec` in the create body of `create_path`, and the document's schemas (None: the
-    document has no such operation, and nothing is pruned)."""
+def _spec_schema(
+    document: str, create_path: str, field: str = "spec"
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The schema of `field` (`spec`, or a distributed training's `masterSpec`) in the create body of
+    `create_path`, and the document's schemas (None: the document has no such operation, and nothing is
+    pruned)."""
     spec = load_spec(document)
     schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
     try:
         body = spec["paths"][create_path]["post"]["requestBody"]["content"]["application/json"]["schema"]
     except (KeyError, TypeError):
         return None
-    found = _resolve(body, schemas).get("properties", {}).get("spec")
+    found = _resolve(body, schemas).get("properties", {}).get(field)
     return (dict(found), schemas) if isinstance(found, Mapping) else None
 
 
-def prune_spec(spec: Any, document: str, create_path: str) -> Any:
+def prune_spec(spec: Any, document: str, create_path: str, field: str = "spec") -> Any:
     """`spec` as the version's create operation at `create_path` defines it (anything not a dict is
     returned as is). Alike specs come back as one shared object (clients create the same spec over and
     over); nobody changes a stored spec, the answers only render it."""
-    found = _spec_schema(document, create_path)
+    found = _spec_schema(document, create_path, field)
     if found is None or not isinstance(spec, dict):
         return spec
     pruned = _prune(spec, found[0], found[1], 0)

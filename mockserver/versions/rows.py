@@ -14,6 +14,8 @@ from mockserver.specs import LATEST_SPEC, TRAININGS_SPEC, served_contract
 from mockserver.versions.table import ApiVersion
 
 _ACTIONS = frozenset({"suspend", "resume", "delete"})
+# Distributed trainings can only be deleted until 2.20 brings their suspend and resume.
+_DELETE_ONLY = frozenset({"delete"})
 
 # Filter and sort fields of the workloads list, in 2.18 and added later.
 _WORKLOAD_FIELDS_218 = frozenset(
@@ -60,7 +62,7 @@ V2_18 = ApiVersion(
     cluster_version="2.18.0",
     create_status=200,
     delete_status=204,
-    actions={"training": _ACTIONS, "workspace": _ACTIONS},
+    actions={"training": _ACTIONS, "workspace": _ACTIONS, "distributed": _DELETE_ONLY},
     has_preemptibility=False,
     priority_classes=("build", "train", "interactive-preemptible"),
     default_priority={"Train": "train", "Build": "build"},
@@ -85,7 +87,7 @@ LATEST = ApiVersion(
     cluster_version="2.24.0",
     create_status=202,
     delete_status=202,
-    actions={"training": _ACTIONS, "workspace": _ACTIONS},
+    actions={"training": _ACTIONS, "workspace": _ACTIONS, "distributed": _ACTIONS},
     has_preemptibility=True,
     priority_classes=("very-low", "low", "medium-low", "medium", "medium-high", "high", "very-high"),
     # Training defaults to Low (preemptible), interactive work to High (non-preemptible).
@@ -136,13 +138,14 @@ V2_19 = replace(
     department_fields=LATEST.department_fields
     - {f"avgGpuMemoryUtilization{s}" for s in ("24h", "7d", "30d")},
 )
-# 2.20: `search` on the workloads and projects lists, events newest first by default, idle-GPU filters; a
+# 2.20: distributed trainings' suspend and resume, `search` on the workloads and projects lists, events newest first by default, idle-GPU filters; a
 # listed project no longer requires `phase`.
 V2_20 = replace(
     V2_19,
     name="2.20",
     spec=served_contract("2.20"),
     cluster_version="2.20.0",
+    actions={**V2_19.actions, "distributed": _ACTIONS},
     project_phase_field=False,
     search=True,
     events_newest_first=True,

@@ -7,11 +7,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.workload import Workload
+
+if TYPE_CHECKING:
+    from mockserver.cluster.kinds import WorkloadKind
 
 # Ids of things the fake does not keep ids for (pods, events) are derived, so they are stable across reads.
 IDS = uuid.UUID("8f1c2a52-56c4-4d8e-9a43-7d0d6f5a9b10")
@@ -64,6 +68,16 @@ class WorkloadFacts:
     args: str | None = None
     history: Sequence[Step] = field(default_factory=tuple)
     restarts: int = 0
+    # The kind's description and the replicas asked for: pod names and roles (a distributed training's
+    # `<name>-master-0`, `<name>-worker-<n>`); the framework a distributed training names.
+    description: WorkloadKind | None = None
+    replicas: int = 1
+    distributed_framework: str | None = None
+
+    def pod_name(self, index: int) -> str:
+        if self.description is None:
+            return f"{self.name}-0-{index}"
+        return self.description.pod_name(self.name, index, self.replicas)
 
 
 def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> WorkloadFacts:
@@ -98,4 +112,15 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         args=request.args,
         history=tuple(Step(c.time, str(c.phase), c.reason, c.codes) for c in workload.history),
         restarts=workload.restarts,
+        description=kind,
+        replicas=request.pods,
+        distributed_framework=_framework(workload),
     )
+
+
+def _framework(workload: Workload) -> str | None:
+    if not workload.kind.gang:
+        return None
+    spec = workload.request.spec_document or {}
+    framework = spec.get("distributedFramework")
+    return framework if isinstance(framework, str) else "PyTorch"  # Run:ai's default

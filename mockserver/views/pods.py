@@ -32,7 +32,7 @@ def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[
         pod: dict[str, Any] = {
             "tenantId": TENANT_ID,
             "id": _pod_id(facts, index),
-            "name": f"{facts.name}-0-{index}",
+            "name": facts.pod_name(index),
             "workloadId": facts.id,
             "clusterId": facts.cluster_id,
             "projectId": facts.project_id,

@@ -168,6 +168,8 @@ def workload(
         "images": [facts.image] if facts.image else [],
         "preemptible": facts.preemptible,
     }
+    if facts.distributed_framework is not None:
+        answer["distributedFramework"] = facts.distributed_framework
     message = phase_message(facts)
     if message:
         answer["phaseMessage"] = message

@@ -59,8 +59,8 @@ class WorkloadKind:
     # Its name is unique in its project, among every kind whose names are (Run:ai workloads); loads are
     # named freely.
     unique_names: bool = True
-    # All pods are placed together or none is (KAI's gang scheduling). The scheduler places each pod on
-    # its own today; a gang-scheduled kind needs the scheduler's gang support first (issue 25).
+    # The pods start together or none does, and a workload left with fewer than its minimum running is
+    # evicted whole (KAI's gang scheduling and stale-gang eviction; the scheduler's `Job.min_pods`).
     gang: bool = False
     # Interactive kinds (workspaces) default to a non-preemptible priority class of their version.
     interactive: bool = False
@@ -68,3 +68,33 @@ class WorkloadKind:
     def pods(self, requested: int) -> int:
         """How many pods a request for `requested` replicas makes."""
         return sum(requested if role.replicated else 1 for role in self.pod_roles)
+
+    def gang_minimum(self, requested: int, minimum: int | None) -> int:
+        """How many pods must start together (0: the kind is no gang): every single-pod role's pod and
+        `minimum` of the replicated ones (all `requested` when no minimum is given)."""
+        if not self.gang:
+            return 0
+        replicas = requested if minimum is None else max(0, min(minimum, requested))
+        return sum(replicas if role.replicated else 1 for role in self.pod_roles)
+
+    def role_of(self, index: int, requested: int) -> str:
+        """The role of pod `index` (pods are numbered role by role, in the order the roles are listed)."""
+        for role in self.pod_roles:
+            count = requested if role.replicated else 1
+            if index < count:
+                return role.name
+            index -= count
+        return self.pod_roles[-1].name
+
+    def pod_name(self, workload: str, index: int, requested: int) -> str:
+        """What Kubernetes calls pod `index`: `<name>-<role>-<n>` for kinds with several roles (the
+        training operator's names, as Run:ai shows a distributed training's pods), else `<name>-0-<n>`."""
+        if len(self.pod_roles) == 1:
+            return f"{workload}-0-{index}"
+        role = self.role_of(index, requested)
+        first = 0
+        for other in self.pod_roles:
+            if other.name == role:
+                break
+            first += requested if other.replicated else 1
+        return f"{workload}-{role}-{index - first}"

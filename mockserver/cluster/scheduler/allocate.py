@@ -1,11 +1,13 @@
 """Allocate: place waiting pods on free capacity, disturbing nobody (docs/scheduler.md §2).
 
 Work-conserving: fair share only orders the queues; the caps are limits and, for non-preemptible pods,
-deserved quotas.
+deserved quotas. A gang's first pod to come up places the gang's minimum all at once or not at all
+(gang.py); its other pods are then passed over as placed, or its shapes as failed.
 """
 
 from __future__ import annotations
 
+from mockserver.cluster.scheduler.gang import place_gang, satisfied, shapes
 from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
 from mockserver.cluster.scheduler.signatures import FailedSignatures
@@ -37,6 +39,13 @@ def allocate(session: Session) -> None:
 
         for record in QueueOrder(pool, leaves, skip):
             shape = record.shape
+            if record.gang is not None and not satisfied(record):
+                reason = place_gang(session, record, pool)
+                if reason is not None:  # identical gangs of the queue would fail alike: passed over
+                    for gang_shape in shapes(record):
+                        gang_shape.reasons[pool] = reason
+                        signatures.add(gang_shape.queue_signature, gang_shape.size, reason)
+                continue
             problem = projects[shape.project_id, pool].capacity_problem(
                 shape.requests[pool], shape.preemptible
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mockserver.cluster.scheduler.gang import satisfied
 from mockserver.cluster.scheduler.nodes import PodPlacement
 from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
@@ -30,7 +31,8 @@ def evicting_action(
         def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
             shape = record.shape
             dominated = signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None
-            return dominated or not eligible(record, pool)
+            # A gang below its minimum takes no room by eviction (docs/scheduler.md §8): allocate only.
+            return dominated or not satisfied(record) or not eligible(record, pool)
 
         order = QueueOrder(pool, leaves, skip)
         for record in order:

@@ -1,5 +1,5 @@
-"""The scheduler's view of a training: `pods` identical pods, each scheduled on its own (as KAI schedules the
-pods of an HPO job), and what a cycle decides about them."""
+"""The scheduler's view of a workload: `pods` pods, each scheduled on its own (as KAI schedules the pods of
+an HPO job) unless the job is a gang, and what a cycle decides about them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ class Job:
     node_type: str | None = None
     # Submission order, standing in for the creation time that orders jobs and picks the newest victims.
     seq: int = 0
+    # A gang (KAI's pod group `minMember`, a distributed training): at least this many pods start together
+    # or none does, and a gang left with fewer running is evicted whole. 0: no gang, pods are independent.
+    min_pods: int = 0
+    # Pod 0's request when it differs from the others' (a distributed training's master).
+    lead: PodRequest | None = None
+
+    def pod_at(self, index: int) -> PodRequest:
+        """What pod `index` asks for: the lead's request for pod 0 when the job has one."""
+        return self.lead if index == 0 and self.lead is not None else self.pod
 
 
 @dataclass(frozen=True)

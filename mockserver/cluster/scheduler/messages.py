@@ -87,3 +87,29 @@ def reclaimed(
         fair_share=fair_share,
         priority=priority,
     )
+
+
+# KAI's fit errors start with this; inside a gang's reason only the cause after it is quoted.
+_NOT_FOUND = "Resources were not found for pod due to: "
+
+
+def gang_waiting(found: int, required: int, cause: str) -> Reason:
+    """A gang that cannot place its minimum at once (KAI's job fit error for a pod group)."""
+    detail = cause.removeprefix(_NOT_FOUND)
+    return Reason(
+        f"Resources were found for {found} pods while {required} are required for gang scheduling. "
+        f"Additional pods cannot be scheduled due to: {detail}",
+        *Reason.codes_of(cause),
+        ReasonCode.GANG,
+        found=found,
+        required=required,
+    )
+
+
+def stale_gang(required: int) -> Reason:
+    """A gang left with fewer running pods than its minimum (KAI's stale-gang eviction)."""
+    return Reason(
+        f"Workload doesn't meet the minimum required number of pods ({required}), evicting remaining pods",
+        ReasonCode.STALE_GANG,
+        required=required,
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.cluster.reasons import Reason
+from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.allocate import allocate
 from mockserver.cluster.scheduler.chaos import SchedulerChaos
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
@@ -65,7 +66,15 @@ class Scheduler:
         """Make the job's pods wait for placement; a job already known is replaced (its pods freed)."""
         self.release(job.id)
         shape = self._state.shape_of(job)
-        entry = _Entry(job, shape, [PodRecord(job, i, shape) for i in range(max(1, job.pods))])
+        if job.lead is None:
+            records = [PodRecord(job, i, shape) for i in range(max(1, job.pods))]
+        else:  # the lead pod waits in a shape of its own
+            others = self._state.shape_of(job, 1)
+            records = [PodRecord(job, i, shape if i == 0 else others) for i in range(max(1, job.pods))]
+        if job.min_pods:
+            for record in records:
+                record.gang = records
+        entry = _Entry(job, shape, records)
         for record in entry.pods:
             self._state.wait(record)
         self._jobs[job.id] = entry
@@ -130,7 +139,13 @@ class Scheduler:
             entry = self._jobs.get(record.job.id)
             if entry is None or entry.pods[0].job is not record.job:
                 continue  # the job already left in this loop
-            if entry.running() == 0:
+            running = entry.running()
+            if running == 0 or running < entry.job.min_pods:
+                if running:  # a gang below its minimum: the rest of it goes too (stale-gang eviction)
+                    message = Reason.joined([message, messages.stale_gang(entry.job.min_pods)])
+                    for other in entry.pods:
+                        if other.pods is not None:
+                            self._state.unbind(other)
                 self._state.forget(entry.pods)
                 del self._jobs[record.job.id]
                 self._unreported.pop(record.job.id, None)

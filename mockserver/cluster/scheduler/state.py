@@ -9,6 +9,9 @@ A *shape* groups pending pods that are interchangeable for the scheduler: same p
 preemptibility, request and node constraints. Whatever stops one of them (quota, fit, no victims) stops
 the rest in the same action, so an action tries a shape's pods in order until one fails and then passes
 the whole shape over. That keeps a cycle's work proportional to shapes and placements, not to the queue.
+The pods of a gang are interchangeable only with the pods of an identical gang (same project, requests,
+size and minimum): their shape key carries the gang's geometry, and a gang with a lead pod (a master)
+has two shapes, the lead's and the others'.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.vector import ZERO, ResourceVector, vector
 from mockserver.cluster.topology import Topology
 
+# A gang's geometry (minimum, pods, lead's and others' requests) and whether the shape is its lead's.
+GangKey = tuple[int, int, PodRequest | None, PodRequest, bool]
 # What makes pending pods interchangeable (see the module docstring).
-ShapeKey = tuple[str, int, bool, PodRequest, str | None, tuple[str, ...]]
+ShapeKey = tuple[str, int, bool, PodRequest, str | None, tuple[str, ...], GangKey | None]
 # Higher priority first, then older, then id, then pod index.
 JobKey = tuple[int, int, str, int]
 # Placement constraints compared by size in signatures.py.
@@ -80,6 +85,10 @@ class PodRecord:
     # One placement while placed (a list so that bind/unbind stay generic), None while pending.
     pods: list[PodPlacement] | None = None
     charge: ResourceVector = ZERO
+    # Every pod of the job, when the job is a gang (one list shared by its pods): placed together.
+    gang: list[PodRecord] | None = None
+    # What this pod asks for (the job's lead request for pod 0 of a job with one).
+    pod: PodRequest = field(init=False)
     # "<job id>#<pod index>": the pod's key in queues and on devices.
     id: str = field(init=False)
     # Serving order among all pods (ordering.job_key), taken once: the queue order reads it per pod.
@@ -88,6 +97,7 @@ class PodRecord:
     def __post_init__(self) -> None:
         job = self.job
         self.id = f"{job.id}#{self.index}"
+        self.pod = job.pod_at(self.index)
         self.key = (-job.priority, job.seq, job.id, self.index)
 
     @property
@@ -137,14 +147,20 @@ class ClusterState:
 
     # -- pending pods --------------------------------------------------------------------------------
 
-    def shape_of(self, job: Job) -> Shape:
+    def shape_of(self, job: Job, index: int = 0) -> Shape:
+        """The shape of the job's pod `index` (all pods of a job share it unless the job has a lead)."""
+        pod = job.pod_at(index)
+        gang: GangKey | None = None
+        if job.min_pods:
+            gang = (job.min_pods, job.pods, job.lead, job.pod, index == 0 and job.lead is not None)
         key: ShapeKey = (
             job.project_id,
             job.priority,
             job.preemptible,
-            job.pod,
+            pod,
             job.node_type,
             tuple(job.node_pools),
+            gang,
         )
         shape = self.shapes.get(key)
         if shape is None:
@@ -153,17 +169,19 @@ class ClusterState:
             if project is not None:
                 wanted = job.node_pools or project.default_node_pools or self.topology.node_pools
                 candidates = [p for i, p in enumerate(wanted) if p in self.pools and p not in wanted[:i]]
-            signature = _signature(job)
+            signature = _signature(job, pod)
+            if gang is not None:  # a gang's failure says nothing of single pods, nor theirs of it
+                signature = ("gang", gang, *signature)
             shape = Shape(
                 key=key,
                 project_id=job.project_id,
                 priority=job.priority,
                 preemptible=job.preemptible,
                 candidates=candidates,
-                requests={pool: self._pending_request(job.pod, pool) for pool in candidates},
+                requests={pool: self._pending_request(pod, pool) for pool in candidates},
                 signature=signature,
                 queue_signature=(job.project_id, job.preemptible, *signature),
-                size=_size(job.pod),
+                size=_size(pod),
             )
             if project is None:
                 shape.reasons[""] = f"Project {job.project_id} does not exist in this cluster"
@@ -191,8 +209,8 @@ class ClusterState:
                 waiting[0].shape.members.remove(waiting[0])  # one pass in C: cheap even deep in a queue
         elif waiting:
             gone = {id(r) for r in waiting}
-            shape = waiting[0].shape
-            shape.members = [m for m in shape.members if id(m) not in gone]
+            for shape in {id(r.shape): r.shape for r in waiting}.values():  # a gang's lead has its own
+                shape.members = [m for m in shape.members if id(m) not in gone]
 
     def _pending_request(self, pod: PodRequest, pool: str) -> ResourceVector:
         if pod.mig_profile is not None:
@@ -211,7 +229,7 @@ class ClusterState:
     def try_place(self, record: PodRecord, pool: str) -> list[PodPlacement] | None:
         """Find and hold room for the pod in `pool` (not yet charged to its queues), or None."""
         index = self.pools[pool]
-        placement = index.find(record.job.pod, record.job.node_type)
+        placement = index.find(record.pod, record.job.node_type)
         if placement is None:
             return None
         placement.node.bind(placement, record.id)
@@ -219,7 +237,7 @@ class ClusterState:
         return [placement]
 
     def no_fit_reason(self, record: PodRecord, pool: str) -> str:
-        return self.pools[pool].no_fit_reason(record.job.pod, record.job.node_type)
+        return self.pools[pool].no_fit_reason(record.pod, record.job.node_type)
 
     def commit(self, record: PodRecord, pool: str, pods: list[PodPlacement]) -> None:
         """Account a placement made by `try_place` to the pod's queues."""
@@ -296,8 +314,7 @@ def pool_total(index: PoolIndex) -> ResourceVector:
     return ResourceVector(gpus, cpu, memory)
 
 
-def _signature(job: Job) -> Signature:
-    pod = job.pod
+def _signature(job: Job, pod: PodRequest) -> Signature:
     if pod.mig_profile is not None:
         kind = "mig"
     elif pod.gpu_fraction is not None and pod.gpu_devices:

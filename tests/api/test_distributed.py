@@ -1,0 +1,203 @@
+"""Distributed trainings (`/api/v1/workloads/distributed`) on every served version: each version's codes,
+the master and workers with their roles and names, gang scheduling seen through the API, elastic
+PyTorch, frameworks per version, suspend/resume only where the version has them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.config import load_config
+from mockserver.versions import VERSIONS
+from tests.conftest import CLUSTER_ID, Api, get_token
+
+DISTRIBUTED = "/api/v1/workloads/distributed"
+CONTROL = "/api/mock/v1"
+
+
+class Distributed(Api):
+    def create(self, body: dict[str, Any]) -> Any:
+        return self.client.post(DISTRIBUTED, json=body, headers=self.headers)
+
+    def get(self, workload_id: str) -> Any:
+        return self.client.get(f"{DISTRIBUTED}/{workload_id}", headers=self.headers)
+
+    def action(self, workload_id: str, verb: str) -> Any:
+        return self.client.post(f"{DISTRIBUTED}/{workload_id}/{verb}", headers=self.headers)
+
+    def delete(self, workload_id: str) -> Any:
+        return self.client.delete(f"{DISTRIBUTED}/{workload_id}", headers=self.headers)
+
+    def workload(self, workload_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.get(
+            f"/api/v1/workloads/{workload_id}", headers=self.headers
+        ).json()
+        return answer
+
+    def pods(self, workload_id: str) -> list[dict[str, Any]]:
+        answer = self.client.get(f"/api/v1/workloads/{workload_id}/pods", headers=self.headers).json()
+        pods: list[dict[str, Any]] = answer["pods"]
+        return pods
+
+    def job(self, workload_id: str) -> dict[str, Any]:
+        found = self.job_or_none(workload_id)
+        assert found is not None, f"{workload_id} is not in the scheduler"
+        return found
+
+    def job_or_none(self, workload_id: str) -> dict[str, Any] | None:
+        jobs = self.client.get(f"{CONTROL}/snapshot").json()["jobs"]
+        return next((job for job in jobs if job["id"] == workload_id), None)
+
+
+@pytest.fixture(params=sorted(VERSIONS))
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Distributed]]:
+    with create_app(load_config(), api=request.param).test_client() as client:
+        yield request.param, Distributed(client, {"Authorization": f"Bearer {get_token(client)}"})
+
+
+def distributed(name: str = "dist-a", project: str = "1", gpus: int = 1, **spec: Any) -> dict[str, Any]:
+    body_spec = {"image": "nvcr.io/nvidia/nemo", "compute": {"gpuDevicesRequest": gpus}, **spec}
+    return {"name": name, "projectId": project, "clusterId": CLUSTER_ID, "spec": body_spec}
+
+
+def test_create_answers_each_versions_code_and_runs_master_and_workers(served):
+    api, dist = served
+    created = dist.create(distributed(numWorkers=2, distributedFramework="PyTorch"))
+    assert created.status_code == VERSIONS[api].create_status
+    body = created.json()
+    assert body["actualPhase"] == "Creating" and body["masterSpecSameAsWorker"] is True
+    assert body["spec"]["numWorkers"] == 2
+    workload_id = body["workloadId"]
+    dist.advance(5)
+    assert dist.get(workload_id).json()["actualPhase"] == "Running"
+    workload = dist.workload(workload_id)
+    assert workload["type"] == "Distributed" and workload["phase"] == "Running"
+    pods = dist.pods(workload_id)
+    assert [p["name"] for p in pods] == ["dist-a-master-0", "dist-a-worker-0", "dist-a-worker-1"]
+    assert all(p["k8sPhase"] == "Running" and p["nodeName"] for p in pods)
+    assert dist.job(workload_id)["runningPods"] == 3
+
+
+def test_a_gang_that_does_not_fit_waits_whole_with_kais_reason(served):
+    _, dist = served
+    # The default pool has 4 + 4 GPUs on whole-GPU nodes: 3 pods of 3 GPUs cannot all be placed.
+    workload_id = dist.create(distributed(gpus=3, numWorkers=2, nodePools=["default"])).json()["workloadId"]
+    dist.advance(10)
+    assert dist.get(workload_id).json()["actualPhase"] == "Pending"
+    job = dist.job(workload_id)
+    assert job["runningPods"] == 0 and job["pods"] == []
+    assert "are required for gang scheduling" in job["pendingReason"]
+    assert all(p["nodeName"] is None for p in dist.pods(workload_id))
+
+
+def test_elastic_pytorch_starts_at_min_replicas(served):
+    _, dist = served
+    # 8 GPUs in the default whole-GPU nodes: master + 3 workers of 2 GPUs cannot all run; master + 2 can.
+    body = distributed(
+        gpus=2,
+        numWorkers=4,
+        minReplicas=2,
+        maxReplicas=4,
+        distributedFramework="PyTorch",
+        nodePools=["default"],
+    )
+    workload_id = dist.create(body).json()["workloadId"]
+    dist.advance(10)
+    assert dist.get(workload_id).json()["actualPhase"] == "Running"
+    job = dist.job(workload_id)
+    assert job["requestedPods"] == 5 and 3 <= job["runningPods"] < 5
+
+
+def test_a_master_spec_gives_the_master_its_own_request(served):
+    _, dist = served
+    body = distributed(gpus=2, numWorkers=2)
+    body["masterSpec"] = {"compute": {"cpuCoreRequest": 1}}
+    body["masterSpecSameAsWorker"] = False
+    created = dist.create(body).json()
+    assert (
+        created["masterSpecSameAsWorker"] is False and created["masterSpec"]["compute"]["cpuCoreRequest"] == 1
+    )
+    dist.advance(10)
+    placed = dist.job(created["workloadId"])["pods"]
+    assert len(placed) == 3
+    assert sorted(len(p["devices"]) for p in placed) == [0, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"numWorkers": 2, "minReplicas": 3, "maxReplicas": 4}, "spec.numWorkers"),
+        ({"numWorkers": 2, "minReplicas": 2, "maxReplicas": 1}, "spec.maxReplicas"),
+        ({"numWorkers": 2, "minReplicas": 1, "distributedFramework": "TF"}, "spec.minReplicas"),
+    ],
+)
+def test_bad_replica_bounds_are_refused(served, spec, field):
+    _, dist = served
+    answer = dist.create(distributed(**spec))
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == 400 and field in body["message"]
+
+
+def test_both_master_spec_and_same_as_worker_is_refused(served):
+    _, dist = served
+    body = distributed(numWorkers=1)
+    body["masterSpec"] = {"compute": {"cpuCoreRequest": 1}}
+    body["masterSpecSameAsWorker"] = True
+    answer = dist.create(body)
+    assert answer.status_code == 400 and "masterSpec" in answer.json()["message"]
+
+
+def test_frameworks_follow_each_versions_enum(served):
+    api, dist = served
+    from mockserver.specs import load_spec
+
+    enum = load_spec(VERSIONS[api].spec)["components"]["schemas"]["DistributedFramework"]["enum"]
+    for framework in ("MPI", "PyTorch", "TF", "XGBoost", "JAX"):
+        answer = dist.create(
+            distributed(name=f"f-{framework.lower()}", numWorkers=1, distributedFramework=framework)
+        )
+        expected = VERSIONS[api].create_status if framework in enum else 400
+        assert answer.status_code == expected, (framework, answer.json())
+    assert ("JAX" in enum) == (api not in ("2.18", "2.19", "2.20"))
+
+
+def test_suspend_and_resume_exist_where_the_version_has_them(served):
+    api, dist = served
+    workload_id = dist.create(distributed(numWorkers=1)).json()["workloadId"]
+    dist.advance(5)
+    has_actions = "suspend" in VERSIONS[api].actions["distributed"]
+    answer = dist.action(workload_id, "suspend")
+    if not has_actions:
+        assert answer.status_code in (404, 405) and "code" in answer.json()
+        assert dist.get(workload_id).json()["actualPhase"] == "Running"
+        return
+    assert answer.status_code == 202
+    dist.advance(5)
+    assert dist.get(workload_id).json()["actualPhase"] == "Stopped"
+    assert dist.job_or_none(workload_id) is None
+    assert dist.action(workload_id, "resume").status_code == 202
+    dist.advance(10)
+    assert dist.get(workload_id).json()["actualPhase"] == "Running"
+
+
+def test_delete_answers_each_versions_code(served):
+    api, dist = served
+    workload_id = dist.create(distributed(numWorkers=1)).json()["workloadId"]
+    dist.advance(5)
+    answer = dist.delete(workload_id)
+    assert answer.status_code == VERSIONS[api].delete_status
+    dist.advance(30)
+    assert dist.get(workload_id).status_code == 404
+
+
+def test_kinds_stay_apart(served):
+    _, dist = served
+    workload_id = dist.create(distributed(numWorkers=1)).json()["workloadId"]
+    assert (
+        dist.client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=dist.headers).status_code == 404
+    )
+    assert dist.get("00000000-0000-4000-8000-000000000000").status_code == 404
