@@ -12,6 +12,12 @@ from mockserver.handlers.control import (
     control_snapshot,
     control_submit_load,
 )
+from mockserver.handlers.inferences import (
+    create_inference1,
+    delete_inference,
+    get_inference,
+    update_inference_spec,
+)
 from mockserver.handlers.organization import (
     get_cluster_by_uuid,
     get_clusters,
@@ -22,6 +28,7 @@ from mockserver.handlers.organization import (
     get_projects,
     getNodePools,
 )
+from mockserver.handlers.pod_lists import count_departments, count_pods, count_projects, list_pods
 from mockserver.handlers.trainings import (
     create_training1,
     delete_training,
@@ -57,9 +64,14 @@ __all__ = [
     "control_set_faults",
     "control_snapshot",
     "control_submit_load",
+    "count_departments",
+    "count_pods",
+    "count_projects",
     "count_workloads",
+    "create_inference1",
     "create_training1",
     "create_workspace1",
+    "delete_inference",
     "delete_training",
     "delete_workspace",
     "getNodePools",
@@ -67,6 +79,7 @@ __all__ = [
     "get_clusters",
     "get_department",
     "get_departments",
+    "get_inference",
     "get_nodepools",
     "get_project",
     "get_projects",
@@ -78,8 +91,10 @@ __all__ = [
     "get_workloads",
     "get_workspace",
     "grant_token",
+    "list_pods",
     "resume_training",
     "resume_workspace",
     "suspend_training",
     "suspend_workspace",
+    "update_inference_spec",
 ]
