@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
+from contracts.oracle import phases as harness
 from mockserver.app import create_app
+from mockserver.cluster.kinds.inference import TRANSITIONS
+from mockserver.cluster.lifecycle import Trigger
 from mockserver.cluster.priorities import PRIORITY_CLASSES
 from mockserver.config import load_config
 from mockserver.versions import VERSIONS
@@ -212,3 +215,21 @@ def test_inferences_list_beside_other_kinds(served):
         "/api/v1/workloads/count", params={"filterBy": "type==Inference"}, headers=inferences.headers
     )
     assert count.json()["count"] == 1
+
+
+def test_every_move_of_the_inference_table_is_legal_for_the_harness():
+    # The harness (contracts/oracle/phases.py) has no PATCH action: the update's moves must be ones it
+    # accepts as the cluster's own (Running -> Updating -> Running, Initializing -> Pending).
+    actions = {Trigger.DELETE: [harness.Action.DELETE]}
+    moves = [
+        (source, row.target, row.trigger)
+        for row in TRANSITIONS
+        if row.target is not None
+        for source in row.source
+        if source is not row.target
+    ]
+    assert moves
+    for source, target, trigger in moves:
+        assert target is not None
+        legal = harness.is_legal(source.value, target.value, actions.get(trigger, []))
+        assert legal, (source.value, target.value, trigger.value)
