@@ -31,6 +31,7 @@ from mockserver.http.exposure import ControlGuard
 from mockserver.http.limits import BODY_TIMEOUT_SECONDS
 from mockserver.http.literal_paths import LiteralPaths
 from mockserver.http.middleware import AppState, BodyGuard, FaultInjection, Faults
+from mockserver.http.not_simulated import NotSimulated, Unserved
 from mockserver.http.prefer import PreferCode
 from mockserver.http.recorder import RequestRecorder
 from mockserver.http.requesthead import HostPolicy, RequestHead
@@ -349,6 +350,9 @@ def _add_middlewares(
     app.add_middleware(
         FaultInjection, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=state.faults, routes=routes
     )
+    # A real Run:ai path the fake does not serve says so (501), before routing can blame the id or method.
+    unserved = Unserved.of_version(state.version.name, routes)
+    app.add_middleware(NotSimulated, position=MiddlewarePosition.BEFORE_EXCEPTION, unserved=unserved)
     app.add_middleware(LiteralPaths, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     app.add_middleware(
         BodyGuard,

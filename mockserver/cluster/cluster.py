@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 from mockserver.cluster.admission import Caller, admit
 from mockserver.cluster.clock import Clock
 from mockserver.cluster.engine import Engine, priority_of
-from mockserver.cluster.errors import ClusterError, ComplianceIssue, Conflict, Forbidden, NotFound
+from mockserver.cluster.errors import (
+    ClusterError,
+    ComplianceIssue,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SubmissionRejected,
+)
 from mockserver.cluster.events import Event
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind, load_kind
 from mockserver.cluster.kinds.load import LOAD_SUBMITTER
@@ -242,6 +249,36 @@ class FakeCluster:
 
     def delete(self, workload_id: str, caller: Caller, kind: WorkloadKind = TRAINING) -> Workload:
         return self._client_action(workload_id, caller, Trigger.DELETE, kind)
+
+    def update(
+        self,
+        workload_id: str,
+        caller: Caller,
+        kind: WorkloadKind,
+        revise: Callable[[WorkloadRequest], tuple[WorkloadRequest, Sequence[ComplianceIssue]]],
+    ) -> Workload:
+        """A client changes a workload's spec (an inference's PATCH): `revise` makes the new request from
+        the current one, under the lock, so that two updates never lose one another; the kind's UPDATE row
+        says how the change rolls out."""
+        with self._synced() as engine:
+            workload = engine.workloads.get(workload_id)
+            if workload is None or workload.kind is not kind or Trigger.UPDATE not in kind.client_actions:
+                raise NotFound()
+            if not caller.may_use(workload.project_id):
+                raise Forbidden()
+            request, issues = revise(workload.request)
+            unknown = [p for p in request.node_pools if p not in self.topology.node_pools]
+            problems = list(issues) + (
+                [ComplianceIssue("spec.nodePools", f"unknown node pool(s): {', '.join(unknown)}")]
+                if unknown
+                else []
+            )
+            if problems:
+                raise SubmissionRejected(problems)
+            workload.request = request
+            workload.priority, workload.preemptible = priority_of(request)
+            engine.fire(workload, Trigger.UPDATE, "spec updated by a client")
+            return workload
 
     # ------------------------------------------------------------------ reads
     @contextmanager

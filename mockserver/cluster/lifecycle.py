@@ -34,6 +34,7 @@ class Trigger(str, Enum):
     SUSPEND = "suspend"
     RESUME = "resume"
     DELETE = "delete"
+    UPDATE = "update"  # a client changed the spec (an inference's PATCH)
 
 
 # Triggers a client sends; every other trigger happens by itself.

@@ -12,6 +12,7 @@ class Phase(str, Enum):
     PENDING = "Pending"
     INITIALIZING = "Initializing"
     RUNNING = "Running"
+    UPDATING = "Updating"  # a serving workload rolls its changed spec out (inferences' PATCH)
     STOPPING = "Stopping"
     STOPPED = "Stopped"
     RESUMING = "Resuming"

@@ -8,6 +8,7 @@ PRIORITY_CLASSES = {
     "train": 50,
     "interactive-preemptible": 75,
     "build": 100,
+    "inference": 125,  # the 2.18 dictionary's class of inferences (not a value of its priorityClass enum)
     "very-low": 25,
     "low": 40,
     "medium-low": 65,

@@ -28,6 +28,12 @@ from mockserver.handlers.distributed import (
     resume_distributed,
     suspend_distributed,
 )
+from mockserver.handlers.inferences import (
+    create_inference1,
+    delete_inference,
+    get_inference,
+    update_inference_spec,
+)
 from mockserver.handlers.organization import (
     get_cluster_by_uuid,
     get_clusters,
@@ -38,6 +44,7 @@ from mockserver.handlers.organization import (
     get_projects,
     getNodePools,
 )
+from mockserver.handlers.pod_lists import count_departments, count_pods, count_projects, list_pods
 from mockserver.handlers.requests import control_requests
 from mockserver.handlers.trainings import (
     create_training1,
@@ -82,11 +89,16 @@ __all__ = [
     "control_set_quota",
     "control_snapshot",
     "control_submit_load",
+    "count_departments",
+    "count_pods",
+    "count_projects",
     "count_workloads",
     "create_distributed",
+    "create_inference1",
     "create_training1",
     "create_workspace1",
     "delete_distributed",
+    "delete_inference",
     "delete_training",
     "delete_workspace",
     "getNodePools",
@@ -95,6 +107,7 @@ __all__ = [
     "get_department",
     "get_departments",
     "get_distributed",
+    "get_inference",
     "get_nodepools",
     "get_project",
     "get_projects",
@@ -106,10 +119,12 @@ __all__ = [
     "get_workloads",
     "get_workspace",
     "grant_token",
+    "list_pods",
     "resume_distributed",
     "resume_training",
     "resume_workspace",
     "suspend_distributed",
     "suspend_training",
     "suspend_workspace",
+    "update_inference_spec",
 ]

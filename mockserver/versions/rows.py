@@ -16,6 +16,8 @@ from mockserver.versions.table import ApiVersion
 _ACTIONS = frozenset({"suspend", "resume", "delete"})
 # Distributed trainings can only be deleted until 2.20 brings their suspend and resume.
 _DELETE_ONLY = frozenset({"delete"})
+# The inferences API has no suspend or resume; PATCH (the spec update) is the version's patch status.
+_INFERENCE_ACTIONS = frozenset({"delete"})
 
 # Filter and sort fields of the workloads list, in 2.18 and added later.
 _WORKLOAD_FIELDS_218 = frozenset(
@@ -50,6 +52,11 @@ _WORKLOAD_FIELDS_LATEST = _WORKLOAD_FIELDS_218 | {
     "aiApplicationId",
     "aiApplicationName",
 }
+# Filter and sort fields of the pods list, in 2.18 and added in 2.21.
+_POD_FIELDS_218 = frozenset(
+    {"clusterId", "nodeName", "currentNodepool", "createdAt", "completedAt", "deletedAt"}
+)
+_POD_FIELDS_221 = _POD_FIELDS_218 | {"workloadId", "revisionId"}
 _AVERAGES = frozenset(
     f"avgGpu{what}{span}"
     for what in ("Allocation", "Utilization", "MemoryUtilization")
@@ -62,10 +69,18 @@ V2_18 = ApiVersion(
     cluster_version="2.18.0",
     create_status=200,
     delete_status=204,
-    actions={"training": _ACTIONS, "workspace": _ACTIONS, "distributed": _DELETE_ONLY},
+    actions={
+        "training": _ACTIONS,
+        "workspace": _ACTIONS,
+        "distributed": _DELETE_ONLY,
+        "inference": _INFERENCE_ACTIONS,
+    },
+    inference_create_status=200,
+    inference_patch_status=None,
     has_preemptibility=False,
     priority_classes=("build", "train", "interactive-preemptible"),
-    default_priority={"Train": "train", "Build": "build"},
+    # Inferences (Deploy) run at the classic dictionary's `inference` class (125, non-preemptible).
+    default_priority={"Train": "train", "Build": "build", "Deploy": "inference"},
     shows_deleted_at=False,
     token_expires_in=False,
     shows_mig_profiles=True,
@@ -79,6 +94,7 @@ V2_18 = ApiVersion(
     workload_fields=_WORKLOAD_FIELDS_218,
     project_fields=frozenset({"name", "clusterId", "departmentId", "createdAt"}),
     department_fields=frozenset({"name", "clusterId", "createdAt"}),
+    pod_fields=_POD_FIELDS_218,
 )
 
 LATEST = ApiVersion(
@@ -87,11 +103,19 @@ LATEST = ApiVersion(
     cluster_version="2.24.0",
     create_status=202,
     delete_status=202,
-    actions={"training": _ACTIONS, "workspace": _ACTIONS, "distributed": _ACTIONS},
+    actions={
+        "training": _ACTIONS,
+        "workspace": _ACTIONS,
+        "distributed": _ACTIONS,
+        "inference": _INFERENCE_ACTIONS,
+    },
+    inference_create_status=202,
+    inference_patch_status=202,
     has_preemptibility=True,
     priority_classes=("very-low", "low", "medium-low", "medium", "medium-high", "high", "very-high"),
-    # Training defaults to Low (preemptible), interactive work to High (non-preemptible).
-    default_priority={"Train": "low", "Build": "high"},
+    # Training defaults to Low (preemptible), interactive work to High and inferences (Deploy) to Very
+    # high (both non-preemptible).
+    default_priority={"Train": "low", "Build": "high", "Deploy": "very-high"},
     shows_deleted_at=True,
     token_expires_in=True,
     shows_mig_profiles=False,
@@ -120,6 +144,7 @@ LATEST = ApiVersion(
     department_fields=frozenset(
         {"name", "clusterId", "totalGpuQuota", "gpuAllocated", "createdAt"} | _AVERAGES
     ),
+    pod_fields=_POD_FIELDS_221,
 )
 
 # 2.19: the org-unit reads and `/api/v1/node-pools` in their newer shape (org details, node pools no longer
@@ -130,6 +155,7 @@ V2_19 = replace(
     name="2.19",
     spec=served_contract("2.19"),
     cluster_version="2.19.0",
+    inference_patch_status=200,
     workload_details=True,
     cluster_state=True,
     org_details=True,
@@ -146,6 +172,7 @@ V2_20 = replace(
     spec=served_contract("2.20"),
     cluster_version="2.20.0",
     actions={**V2_19.actions, "distributed": _ACTIONS},
+    inference_create_status=202,
     project_phase_field=False,
     search=True,
     events_newest_first=True,
@@ -161,6 +188,7 @@ V2_21 = replace(
     delete_status=202,
     shows_deleted_at=True,
     workload_fields=V2_20.workload_fields | {"phaseUpdatedAt"},
+    pod_fields=_POD_FIELDS_221,
 )
 # 2.22: the priority classes `very-low` … `very-high` (training Low, interactive High by default), GPU
 # memory utilisation averages on the org-unit lists, workloads filtered by category and priority.
@@ -169,6 +197,7 @@ V2_22 = replace(
     name="2.22",
     spec=served_contract("2.22"),
     cluster_version="2.22.0",
+    inference_patch_status=202,
     priority_classes=LATEST.priority_classes,
     default_priority=LATEST.default_priority,
     workload_fields=V2_21.workload_fields | {"category", "priority"},

@@ -29,6 +29,10 @@ class ApiVersion:
     # The client actions (suspend, resume, delete) each workload kind has at this version; a kind left
     # out is not served at this version.
     actions: Mapping[str, frozenset[str]]
+    # Inferences: the create answer's status (it moved to 202 a release before the other kinds'), and
+    # PATCH's (None: the version's document has no PATCH of an inference).
+    inference_create_status: int
+    inference_patch_status: int | None
     # ------------------------------------------------------------------ request fields and defaults
     # `spec.preemptibility` can be set (later versions); else the priority class alone decides.
     has_preemptibility: bool
@@ -61,6 +65,8 @@ class ApiVersion:
     workload_fields: frozenset[str] = field(default_factory=frozenset)
     project_fields: frozenset[str] = field(default_factory=frozenset)
     department_fields: frozenset[str] = field(default_factory=frozenset)
+    # The fields `filterBy`/`sortBy` accept on `GET /workloads/pods` (and its count).
+    pod_fields: frozenset[str] = field(default_factory=frozenset)
 
     def priority_for(self, category: str, requested: str | None) -> str:
         """The priority class of a request: the one it names, else this version's default for its category."""

@@ -1,4 +1,5 @@
-"""A workload's pods as the workloads API shows them: placed ones on their nodes, the rest still pending."""
+"""A workload's pods as the workloads API shows them: placed ones on their nodes, the rest still pending;
+and the fields by which `GET /workloads/pods` filters and sorts the pods of every workload."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from mockserver.cluster.clock import isoformat
 from mockserver.cluster.topology import Topology
 from mockserver.versions import ApiVersion
 from mockserver.views.facts import IDS, WorkloadFacts
+from mockserver.views.filtering import Fields, Kind, fields
 from mockserver.views.organization import TENANT_ID
 from mockserver.views.resources import pod_allocated, requested
 
-_PODS = frozenset({"Pending", "Initializing", "Running", "Terminating"})
+# The phases in which a workload has pods (a rollout's new pods wait in Updating).
+PHASES_WITH_PODS = frozenset({"Pending", "Initializing", "Running", "Updating", "Terminating"})
 
 
 def _pod_id(facts: WorkloadFacts, index: int) -> str:
@@ -21,7 +24,7 @@ def _pod_id(facts: WorkloadFacts, index: int) -> str:
 
 def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[dict[str, Any]]:
     """The pods Kubernetes would show: placed ones on their nodes, the rest of the gang still pending."""
-    if facts.phase not in _PODS:
+    if facts.phase not in PHASES_WITH_PODS:
         return []
     project = topology.project(facts.project_id)
     started = isoformat(facts.phase_since)
@@ -58,3 +61,22 @@ def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[
         }
         out.append(pod)
     return out
+
+
+# Every field the pods list can be filtered or sorted by in some version; the version's row says which.
+_POD_KINDS = {
+    "clusterId": Kind.TEXT,
+    "workloadId": Kind.TEXT,
+    "revisionId": Kind.TEXT,
+    "nodeName": Kind.TEXT,
+    "currentNodepool": Kind.TEXT,
+    "createdAt": Kind.DATE,
+    "completedAt": Kind.DATE,
+    "deletedAt": Kind.DATE,
+}
+
+
+def pod_fields(version: ApiVersion) -> Fields:
+    chosen = {name: kind for name, kind in _POD_KINDS.items() if name in version.pod_fields}
+    # The document's field is `currentNodepool`; the pod shows `currentNodePool`. No revisions are kept.
+    return fields(chosen, currentNodepool=lambda pod: pod.get("currentNodePool"), revisionId=lambda pod: None)

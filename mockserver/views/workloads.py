@@ -26,6 +26,7 @@ K8S_PHASE = {
     "Initializing": "Pending",
     "Resuming": "Pending",
     "Running": "Running",
+    "Updating": "Pending",  # the new revision's pods wait for placement (cluster/kinds/inference.py)
     "Stopping": "Terminating",
     "Terminating": "Terminating",
     "Deleting": "Terminating",

@@ -132,6 +132,8 @@ def test_served_contracts(client):
         "get_workload_events",
         "get_workload_history",
         "get_workload_pods",
+        "list_pods",
+        "count_pods",
         # The second container kind (issue 25, item 1).
         "create_workspace1",
         "get_workspace",
@@ -142,6 +144,10 @@ def test_served_contracts(client):
         "create_distributed",
         "get_distributed",
         "delete_distributed",
+        # Inferences (issue 25, item 3); 2.18's document has no PATCH of an inference.
+        "create_inference1",
+        "get_inference",
+        "delete_inference",
     }
     assert client.get("/api/v1/docs/").status_code == 200
     assert client.get("/api/mock/v1/openapi.json").status_code == 200
