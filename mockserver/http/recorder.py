@@ -26,6 +26,8 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _WORKLOAD_IN_PATH = re.compile(rf"/({_UUID})")
 _WORKLOAD_IN_BODY = re.compile(rf'"workloadId"\s*:\s*"({_UUID})"'.encode())
 _MAX_PEEK = 16 * 1024
+# A path kept in the ring is cut here: ten thousand entries stay a few megabytes whatever clients send.
+MAX_RECORDED_PATH = 1000
 # Tokens remembered (a client holds a few); past this many the memory starts over.
 MAX_KNOWN_TOKENS = 4096
 
@@ -117,8 +119,8 @@ class RequestRecorder:
                     wall_at,
                     time.perf_counter() - started,
                     virtual_at,
-                    scope["method"],
-                    path,
+                    scope["method"][:16],
+                    path if len(path) <= MAX_RECORDED_PATH else path[:MAX_RECORDED_PATH] + "…",
                     operation.operation_id if operation is not None else "",
                     workload,
                     status,

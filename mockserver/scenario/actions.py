@@ -89,9 +89,9 @@ class Actions:
             project, pool = str(argument["project"]), argument.get("nodePool")
             chaos.set_quota(cluster, project, pool, float(argument["gpus"]))
             return f"project {project} quota: {argument['gpus']} GPUs"
-        if action is Action.NODE_DOWN:
+        if action in (Action.NODE_DOWN, Action.REMOVE_NODE):
             return chaos.node_down(cluster, argument).summary
-        if action is Action.NODE_UP:
+        if action in (Action.NODE_UP, Action.ADD_NODE):
             return chaos.node_up(cluster, argument).summary
         if action is Action.GPU_UNHEALTHY:
             return chaos.gpu_unhealthy(cluster, argument["node"], int(argument["gpu"])).summary

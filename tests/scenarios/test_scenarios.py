@@ -117,6 +117,11 @@ def test_a_malformed_file_is_refused_naming_the_step(steps: list[dict[str, Any]]
     assert words in str(refused.value)
 
 
+def test_a_spare_node_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="spareNodes: no node named nowhere"):
+        run_scenario(_scenario({"at": 0, "addNode": "nowhere"}, spareNodes=["nowhere"]))
+
+
 def test_the_same_scenario_gives_the_same_timeline() -> None:
     path = EXAMPLES / "quickstart-fairness.scenario.yaml"
     first, second = run_scenario(load_scenario(path)), run_scenario(load_scenario(path))
