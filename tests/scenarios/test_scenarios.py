@@ -205,3 +205,22 @@ def test_pytest_collects_scenario_files_as_items(tmp_path: Path) -> None:
     assert "'the training runs on node-default-1'" in done.stdout
     assert "trainer is Running, expected Failed" in done.stdout
     assert len(list((tmp_path / "pages").glob("*.html"))) == 3
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from mockserver.scenario.model import SCHEMA_FILE
+
+    Draft202012Validator.check_schema(json.loads(SCHEMA_FILE.read_text()))
+
+
+def test_loading_the_plugin_does_not_load_the_fake() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, mockserver.scenario.pytest_plugin; "
+         "print(sorted(m for m in sys.modules if m.startswith('mockserver.')))"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "['mockserver.scenario', 'mockserver.scenario.pytest_plugin']"
