@@ -103,6 +103,8 @@ class Actions:
         kind_name = argument["kind"]
         if kind_name not in self.kinds:
             raise ScenarioError(f"unknown kind {kind_name!r} (known: {', '.join(sorted(self.kinds))})")
+        if not self.version.serves(kind_name):
+            raise ScenarioError(f"API {self.version.name} serves no {kind_name} workloads")
         kind, parse = self.kinds[kind_name]
         body = {"clusterId": self.cluster.topology.cluster_id, **argument["body"]}
         name = argument.get("as") or body.get("name")
@@ -147,4 +149,6 @@ class Actions:
         kind = self.aliases[name][1]
         if kind is None:
             raise ScenarioError(f"{name} is a load; loads cannot be {action.value}ed (use removeLoad)")
+        if action.value not in self.version.actions.get(kind.name, frozenset()):
+            raise ScenarioError(f"API {self.version.name} has no {action.value} for {kind.name} workloads")
         return workload_id, kind

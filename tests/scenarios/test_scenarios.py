@@ -224,3 +224,25 @@ def test_loading_the_plugin_does_not_load_the_fake() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert done.stdout.strip() == "['mockserver.scenario', 'mockserver.scenario.pytest_plugin']"
+
+
+def test_a_kind_or_action_the_version_does_not_serve_is_refused() -> None:
+    from dataclasses import replace
+
+    from mockserver.cluster.clock import ManualClock
+    from mockserver.cluster.cluster import FakeCluster
+    from mockserver.config import load_config
+    from mockserver.scenario.actions import Actions
+    from mockserver.scenario.model import Action, Step
+    from mockserver.versions import VERSIONS
+
+    config = load_config()
+    cluster = FakeCluster(config.topology, config.timing, ManualClock(), 0)
+    version = replace(VERSIONS["latest"], actions={"training": frozenset({"delete"})})
+    actions = Actions(cluster, version)
+    actions.perform(Step(0, "submit", Action.SUBMIT, _training("t")))
+    with pytest.raises(ScenarioError, match="has no suspend for training workloads"):
+        actions.perform(Step(0, "suspend", Action.SUSPEND, "t"))
+    workspace = {**_training("w"), "kind": "workspace"}
+    with pytest.raises(ScenarioError, match="serves no workspace workloads"):
+        actions.perform(Step(0, "submit", Action.SUBMIT, workspace))
