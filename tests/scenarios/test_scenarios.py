@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +196,12 @@ def test_pytest_collects_scenario_files_as_items(tmp_path: Path) -> None:
     )
     (tmp_path / "wrong.scenario.yaml").write_text(wrong)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # Once the package is installed with its entry point the plugin loads by itself (naming it again
+    # with -p would register it twice).
+    installed = any(e.name == "runai_scenarios" for e in entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "mockserver.scenario.pytest_plugin"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "mockserver.scenario.pytest_plugin", "-p", "no:xdist", "-q",
+        [sys.executable, "-m", "pytest", *plugin, "-p", "no:xdist", "-q",
          "--scenario-timelines", str(tmp_path / "pages"), str(tmp_path)],
         capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
