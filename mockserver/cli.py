@@ -20,6 +20,7 @@ from connexion import AsyncApp
 
 from mockserver.about import package_version
 from mockserver.app import create_app
+from mockserver.audit.options import add_journal_options, audit_at_stop, check_journal_options
 from mockserver.banner import banner
 from mockserver.cluster.cluster import stop_advances
 from mockserver.cluster.errors import ConfigError
@@ -30,7 +31,6 @@ from mockserver.http.exposure import exposure_notice, is_loopback, new_control_t
 from mockserver.http.limits import HEADER_TIMEOUT_SECONDS
 from mockserver.http.requesthead import HostPolicy
 from mockserver.persistence import StateFileError
-from mockserver.requests_ring import DEFAULT_RING_SIZE, MAX_RING_SIZE
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 ENV_PREFIX = "RUNAI_MOCK_"
@@ -172,22 +172,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="no request log (one line per request on stdout by default)"
     )
-    parser.add_argument(
-        "--request-journal",
-        type=int,
-        metavar="N",
-        default=DEFAULT_RING_SIZE,
-        help="how many answered Run:ai API requests the request journal keeps for "
-        "GET /api/mock/v1/requests (default: %(default)s; 0 keeps none)",
-    )
-    parser.add_argument(
-        "--audit",
-        type=Path,
-        metavar="FILE",
-        default=None,
-        help="when the server stops, write the client audit (docs/audit.md) of the request journal: "
-        "Markdown to FILE, JUnit beside it (FILE with .xml)",
-    )
+    add_journal_options(parser)
     parser.add_argument(
         "--log-level",
         default="warning",
@@ -244,8 +229,7 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         )
     if not 0 < args.read_timeout <= 3600:
         parser.error("--read-timeout must be a positive number of seconds, at most 3600")
-    if not 0 <= args.request_journal <= MAX_RING_SIZE:
-        parser.error(f"--request-journal must be between 0 and {MAX_RING_SIZE}")
+    check_journal_options(parser, args)
     return args
 
 
@@ -324,17 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _announce(args, config, app, sock, control_token)
     _run(app, args, sock)
-    if args.audit is not None:
-        from mockserver.handlers.audit import write_audit
-
-        try:
-            junit_file = write_audit(app.mock_state, args.audit)
-        except OSError as error:
-            print(f"mockserver: cannot write the client audit to {args.audit}: {error}", file=sys.stderr)
-            return 1
-        print(f"Client audit: {args.audit} (JUnit: {junit_file})", flush=True)
+    status = audit_at_stop(app.mock_state, args)
     print("mockserver: stopped", flush=True)
-    return 0
+    return status
 
 
 def _announce(

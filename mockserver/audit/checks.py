@@ -149,9 +149,11 @@ def _tokens(given: AuditInput) -> list[Finding]:
     findings = []
     expired = [e for e in given.requests if e.token_expired]
     refused = [e for e in given.requests if e.bearer and e.status == 401 and not e.token_expired]
+    missing = [e for e in given.requests if not e.bearer and e.status == 401]
     for entries, why in (
         (expired, "sent with a token past its exp; refresh tokens before they expire"),
         (refused, "sent with a bearer token the API does not accept (another server's, or malformed)"),
+        (missing, "sent without a bearer token to an operation that needs one"),
     ):
         callers: dict[str | None, list[RecordedRequest]] = defaultdict(list)
         for entry in entries:

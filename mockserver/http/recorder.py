@@ -26,6 +26,8 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _WORKLOAD_IN_PATH = re.compile(rf"/({_UUID})")
 _WORKLOAD_IN_BODY = re.compile(rf'"workloadId"\s*:\s*"({_UUID})"'.encode())
 _MAX_PEEK = 16 * 1024
+# A path kept in the ring is cut here: ten thousand entries stay a few megabytes whatever clients send.
+MAX_RECORDED_PATH = 1000
 # Tokens remembered (a client holds a few); past this many the memory starts over.
 MAX_KNOWN_TOKENS = 4096
 
@@ -35,26 +37,23 @@ class KnownTokens:
 
     def __init__(self, tokens: TokenService) -> None:
         self.tokens = tokens
-        self._known: dict[str, tuple[str, float]] = {}
+        self._known: dict[bytes, tuple[str, float]] = {}
 
-    def caller(self, header: bytes) -> tuple[str | None, bool, bool]:
-        """(caller, bearer sent, token past its exp) for an Authorization header."""
-        if not header:
-            return None, False, False
-        scheme, _, token = header.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer":
-            return None, False, False
-        token = token.strip()
-        known = self._known.get(token)
+    def caller(self, header: bytes, now: float) -> tuple[str | None, bool, bool]:
+        """(caller, bearer sent, token past its exp at `now`) for an Authorization header."""
+        known = self._known.get(header)  # the header's bytes as sent: no decoding on the way of a request
         if known is None:
+            scheme, _, token = header.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None, False, False
             try:
-                principal = self.tokens.verify(token)
+                principal = self.tokens.verify(token.strip())
             except TokenRejected:
                 return None, True, False
             if len(self._known) >= MAX_KNOWN_TOKENS:
                 self._known.clear()
-            known = self._known[token] = (principal.client_id, _expiry(token))
-        return known[0], True, time.time() >= known[1]
+            known = self._known[header] = (principal.client_id, _expiry(token.strip()))
+        return known[0], True, now >= known[1]
 
 
 def _expiry(token: str) -> float:
@@ -110,15 +109,15 @@ class RequestRecorder:
             if peek and 200 <= status < 300 and (created := _WORKLOAD_IN_BODY.search(body)):
                 workload = created.group(1).decode("ascii")
             header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-            caller, bearer, expired = self.known.caller(header)
+            caller, bearer, expired = self.known.caller(header, wall_at)
             self.ring.add(
                 (
                     self.ring.next_seq(),
                     wall_at,
                     time.perf_counter() - started,
                     virtual_at,
-                    scope["method"],
-                    path,
+                    scope["method"][:16],
+                    path if len(path) <= MAX_RECORDED_PATH else path[:MAX_RECORDED_PATH] + "…",
                     operation.operation_id if operation is not None else "",
                     workload,
                     status,

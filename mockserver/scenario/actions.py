@@ -89,9 +89,9 @@ class Actions:
             project, pool = str(argument["project"]), argument.get("nodePool")
             chaos.set_quota(cluster, project, pool, float(argument["gpus"]))
             return f"project {project} quota: {argument['gpus']} GPUs"
-        if action is Action.NODE_DOWN:
+        if action in (Action.NODE_DOWN, Action.REMOVE_NODE):
             return chaos.node_down(cluster, argument).summary
-        if action is Action.NODE_UP:
+        if action in (Action.NODE_UP, Action.ADD_NODE):
             return chaos.node_up(cluster, argument).summary
         if action is Action.GPU_UNHEALTHY:
             return chaos.gpu_unhealthy(cluster, argument["node"], int(argument["gpu"])).summary
@@ -103,6 +103,8 @@ class Actions:
         kind_name = argument["kind"]
         if kind_name not in self.kinds:
             raise ScenarioError(f"unknown kind {kind_name!r} (known: {', '.join(sorted(self.kinds))})")
+        if not self.version.serves(kind_name):
+            raise ScenarioError(f"API {self.version.name} serves no {kind_name} workloads")
         kind, parse = self.kinds[kind_name]
         body = {"clusterId": self.cluster.topology.cluster_id, **argument["body"]}
         name = argument.get("as") or body.get("name")
@@ -147,4 +149,6 @@ class Actions:
         kind = self.aliases[name][1]
         if kind is None:
             raise ScenarioError(f"{name} is a load; loads cannot be {action.value}ed (use removeLoad)")
+        if action.value not in self.version.actions.get(kind.name, frozenset()):
+            raise ScenarioError(f"API {self.version.name} has no {action.value} for {kind.name} workloads")
         return workload_id, kind

@@ -38,6 +38,8 @@ class Action(str, Enum):
     SET_QUOTA = "setQuota"
     NODE_DOWN = "nodeDown"
     NODE_UP = "nodeUp"
+    ADD_NODE = "addNode"
+    REMOVE_NODE = "removeNode"
     GPU_UNHEALTHY = "gpuUnhealthy"
     GPU_HEALTHY = "gpuHealthy"
     EXPECT = "expect"
@@ -86,6 +88,8 @@ class Scenario:
     seed: int = 0
     cluster: str | dict[str, Any] | None = None
     until: float = 0.0
+    # Nodes of the cluster that join only when an `addNode` step adds them.
+    spare_nodes: tuple[str, ...] = ()
     base: Path = field(default_factory=Path.cwd)  # where a cluster file named relatively is looked for
 
 
@@ -118,6 +122,7 @@ def scenario_from_dict(data: Any, source: str, base: Path | None = None) -> Scen
         seed=data.get("seed", 0),
         cluster=data.get("cluster"),
         until=float(data.get("until", 0.0)),
+        spare_nodes=tuple(data.get("spareNodes") or ()),
         base=base or Path.cwd(),
     )
 

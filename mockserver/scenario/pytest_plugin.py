@@ -2,20 +2,20 @@
 
 The item runs the scenario on the manual clock and fails with every failed expectation, each naming its
 step; `--scenario-timelines DIR` writes each scenario's timeline page there. Enable it without the entry
-point with `-p mockserver.scenario.pytest_plugin`.
+point with `-p mockserver.scenario.pytest_plugin`. Light to load: the runner is imported only when a
+scenario file is collected and run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.scenario.model import ScenarioError, load_scenario
-from mockserver.scenario.render import render_html
-from mockserver.scenario.runner import ScenarioResult, run_scenario
+if TYPE_CHECKING:  # the runner loads the fake cluster: only a session with scenario files pays for it
+    from mockserver.scenario.runner import ScenarioResult
 
 SUFFIX = ".scenario.yaml"
 TIMELINES_OPTION = "--scenario-timelines"
@@ -50,6 +50,10 @@ class ScenarioFile(pytest.File):
 
 class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
+        from mockserver.scenario.model import load_scenario
+        from mockserver.scenario.render import render_html
+        from mockserver.scenario.runner import run_scenario
+
         result = run_scenario(load_scenario(self.path))
         folder = self.config.getoption(TIMELINES_OPTION)
         if folder:
@@ -66,6 +70,8 @@ class ScenarioItem(pytest.Item):
         if isinstance(error, ScenarioFailed):
             lines = [f"scenario '{error.result.scenario.name}' ({self.path.name}):"]
             return "\n".join(lines + [f"  {failure}" for failure in error.result.failures])
+        from mockserver.scenario.model import ScenarioError
+
         if isinstance(error, ScenarioError):
             return f"scenario {self.path.name} cannot run: {error}"
         return str(super().repr_failure(excinfo))

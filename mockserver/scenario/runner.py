@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mockserver.cluster import chaos
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import ClusterError, ConfigError
@@ -100,6 +101,12 @@ class _Run:
         return self.cluster.now() - self.start
 
     def run(self) -> ScenarioResult:
+        for name in self.scenario.spare_nodes:  # not there yet: a node down from the start is one no pod uses
+            try:
+                chaos.node_down(self.cluster, name)
+            except ClusterError as error:
+                raise ScenarioError(f"{self.scenario.source}: spareNodes: {error}") from error
+            self.timeline.outage(name, None, 0.0, began=True)
         steps = list(self.scenario.steps)
         horizon = max([self.scenario.until, *(s.at + (s.expect.within if s.expect else 0.0) for s in steps)])
         upcoming = 0

@@ -118,8 +118,11 @@ def test_tokens_past_their_expiry_and_foreign_tokens_are_flagged(fake) -> None:
     assert client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=short).status_code == 401
     forged = {"Authorization": "Bearer " + api.headers["Authorization"].split()[1][:-4] + "AAAA"}
     assert client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=forged).status_code == 401
+    assert client.get(f"/api/v1/workloads/trainings/{workload_id}").status_code == 401
     messages = [f["message"] for f in _findings(client) if f["check"] == "tokens"]
+    assert len(messages) == 3
     assert any("past its exp" in m for m in messages) and any("does not accept" in m for m in messages)
+    assert any("without a bearer token" in m for m in messages)
 
 
 def test_the_report_is_markdown_and_junit(fake, tmp_path: Path) -> None:

@@ -107,3 +107,9 @@ def test_the_ring_filters_rows_without_building_records_for_the_rest() -> None:
     assert ring.dropped == 3
     with pytest.raises(ValueError):
         RequestRing(-1)
+
+
+def test_a_long_path_is_kept_cut(api, client) -> None:
+    api.client.get("/api/v1/workloads/trainings/" + "x" * 5000, headers=api.headers)
+    [entry] = [e for e in _entries(client) if e["method"] == "GET"]
+    assert len(entry["path"]) == 1001 and entry["path"].endswith("…")

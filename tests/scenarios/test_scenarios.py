@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,11 @@ def test_a_malformed_file_is_refused_naming_the_step(steps: list[dict[str, Any]]
     assert words in str(refused.value)
 
 
+def test_a_spare_node_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="spareNodes: no node named nowhere"):
+        run_scenario(_scenario({"at": 0, "addNode": "nowhere"}, spareNodes=["nowhere"]))
+
+
 def test_the_same_scenario_gives_the_same_timeline() -> None:
     path = EXAMPLES / "quickstart-fairness.scenario.yaml"
     first, second = run_scenario(load_scenario(path)), run_scenario(load_scenario(path))
@@ -190,8 +196,12 @@ def test_pytest_collects_scenario_files_as_items(tmp_path: Path) -> None:
     )
     (tmp_path / "wrong.scenario.yaml").write_text(wrong)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # Once the package is installed with its entry point the plugin loads by itself (naming it again
+    # with -p would register it twice).
+    installed = any(e.name == "runai_scenarios" for e in entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "mockserver.scenario.pytest_plugin"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "mockserver.scenario.pytest_plugin", "-p", "no:xdist", "-q",
+        [sys.executable, "-m", "pytest", *plugin, "-p", "no:xdist", "-q",
          "--scenario-timelines", str(tmp_path / "pages"), str(tmp_path)],
         capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
@@ -200,3 +210,44 @@ def test_pytest_collects_scenario_files_as_items(tmp_path: Path) -> None:
     assert "'the training runs on node-default-1'" in done.stdout
     assert "trainer is Running, expected Failed" in done.stdout
     assert len(list((tmp_path / "pages").glob("*.html"))) == 3
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from mockserver.scenario.model import SCHEMA_FILE
+
+    Draft202012Validator.check_schema(json.loads(SCHEMA_FILE.read_text()))
+
+
+def test_loading_the_plugin_does_not_load_the_fake() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, mockserver.scenario.pytest_plugin; "
+         "print(sorted(m for m in sys.modules if m.startswith('mockserver.')))"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "['mockserver.scenario', 'mockserver.scenario.pytest_plugin']"
+
+
+def test_a_kind_or_action_the_version_does_not_serve_is_refused() -> None:
+    from dataclasses import replace
+
+    from mockserver.cluster.clock import ManualClock
+    from mockserver.cluster.cluster import FakeCluster
+    from mockserver.config import load_config
+    from mockserver.scenario.actions import Actions
+    from mockserver.scenario.model import Action, Step
+    from mockserver.versions import VERSIONS
+
+    config = load_config()
+    cluster = FakeCluster(config.topology, config.timing, ManualClock(), 0)
+    version = replace(VERSIONS["latest"], actions={"training": frozenset({"delete"})})
+    actions = Actions(cluster, version)
+    actions.perform(Step(0, "submit", Action.SUBMIT, _training("t")))
+    with pytest.raises(ScenarioError, match="has no suspend for training workloads"):
+        actions.perform(Step(0, "suspend", Action.SUSPEND, "t"))
+    workspace = {**_training("w"), "kind": "workspace"}
+    with pytest.raises(ScenarioError, match="serves no workspace workloads"):
+        actions.perform(Step(0, "submit", Action.SUBMIT, workspace))

@@ -228,8 +228,8 @@ function drawNodes() {
       );
       return el(
         "div",
-        { class: "node", "data-node": node.name },
-        el("div", { class: "name" }, node.name),
+        { class: node.ready === false ? "node down" : "node", "data-node": node.name },
+        el("div", { class: "name" }, node.ready === false ? `${node.name} · NotReady` : node.name),
         el("div", { class: "spec" }, `${node.gpus} × ${node.gpuModel || "GPU"}${mig.length ? " · MIG" : ""}`),
         gpuTiles,
         migTiles,

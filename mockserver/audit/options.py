@@ -1,0 +1,50 @@
+"""The server's flags for the request journal and the client audit, kept here so that `cli.py` stays
+the server's outline: `--request-journal N` and `--audit FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mockserver.requests_ring import DEFAULT_RING_SIZE, MAX_RING_SIZE
+
+
+def add_journal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-journal",
+        type=int,
+        metavar="N",
+        default=DEFAULT_RING_SIZE,
+        help="how many answered Run:ai API requests the request journal keeps for "
+        "GET /api/mock/v1/requests (default: %(default)s; 0 keeps none)",
+    )
+    parser.add_argument(
+        "--audit",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="when the server stops, write the client audit (docs/audit.md) of the request journal: "
+        "Markdown to FILE, JUnit beside it (FILE with .xml)",
+    )
+
+
+def check_journal_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 0 <= args.request_journal <= MAX_RING_SIZE:
+        parser.error(f"--request-journal must be between 0 and {MAX_RING_SIZE}")
+
+
+def audit_at_stop(state: Any, args: argparse.Namespace) -> int:
+    """Write the audit if `--audit` asked for it; the exit status (1 when it cannot be written)."""
+    if args.audit is None:
+        return 0
+    from mockserver.handlers.audit import write_audit
+
+    try:
+        junit_file = write_audit(state, args.audit)
+    except OSError as error:
+        print(f"mockserver: cannot write the client audit to {args.audit}: {error}", file=sys.stderr)
+        return 1
+    print(f"Client audit: {args.audit} (JUnit: {junit_file})", flush=True)
+    return 0
