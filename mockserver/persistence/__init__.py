@@ -125,6 +125,7 @@ class Durability:
             reason = str(damaged).removeprefix(f"{path}: damaged: ")
             store, recovered = recover(path, identity, reason)
             log.warning("state %s: %s", path, recovered.summary())
+            found = snapshot.read(path, _expected(store))  # a good snapshot was kept with its rows
         origin = store.origin(MANUAL_EPOCH if clock == "manual" else time.time())
         durable = cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
         durable.recovered, durable._found = recovered, found

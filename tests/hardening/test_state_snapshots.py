@@ -200,3 +200,27 @@ def test_the_cli_refuses_a_damaged_snapshot_with_exit_2(
     assert main(["--port", "0", "--quiet", "--clock", "manual", "--state", str(path)]) == 2
     error = capsys.readouterr().err
     assert "is not a snapshot" in error and "--state-recover" in error
+
+
+def test_recovery_keeps_a_good_snapshot_and_the_rows_before_the_damage(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    ids = history(first, 4)
+    assert first.app.mock_durability.take_snapshot()
+    ids += [first.create(f"tail-{i}") for i in range(4)]
+    seen = first.trainings(ids)
+    first.close()
+    with sqlite3.connect(path) as db:  # the third row of the tail is garbled
+        (seq,) = db.execute("SELECT seq FROM commands ORDER BY seq LIMIT 1 OFFSET 2").fetchone()
+        db.execute("UPDATE commands SET arguments = X'00' WHERE seq = ?", (seq,))
+    with pytest.raises(StateFileDamaged, match=f"command {seq} does not match its checksum"):
+        create_app(state_file=path)
+    app = create_app(state_file=path, state_recover=True)
+    recovered = app.mock_durability.recovered
+    assert recovered is not None and (recovered.kept, recovered.dropped) == (2, 2)
+    assert app.mock_durability.snapshot_seq == seq - 3 and app.mock_durability.replayed == 2
+    app.mock_durability.store.close()
+    again = Server(path)
+    # The snapshot's trainings and the first two of the tail are back, exactly as they were.
+    assert again.trainings(ids[:6]) == {i: seen[i] for i in ids[:6]}
+    assert set(again.trainings(ids[6:]).values()) == {404}
