@@ -100,7 +100,7 @@ def test_a_crash_at_any_point_of_a_snapshot_loses_nothing(
 
         def half_written(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
             file = real_open(self, mode, *args, **kwargs)
-            if self.name.endswith(".snapshot.tmp"):
+            if ".snapshot.tmp" in self.name:
                 file.write(b'runai-mockserver-snapshot 1\n{"seq": 9')
                 file.close()
                 raise Crash(point)
@@ -119,7 +119,7 @@ def test_a_crash_at_any_point_of_a_snapshot_loses_nothing(
     die(first)
     second = Server(path)
     assert second.observed(ids) == seen
-    assert not path.with_name("state.db.snapshot.tmp").exists()  # a leftover is removed at start
+    assert not list(tmp_path.glob("state.db.snapshot.tmp*"))  # a leftover is removed at start
     if point == "compact":  # the new snapshot is in place, the rows it covers still in the journal
         assert second.app.mock_durability.replayed == 0
     else:
@@ -224,3 +224,14 @@ def test_recovery_keeps_a_good_snapshot_and_the_rows_before_the_damage(tmp_path:
     # The snapshot's trainings and the first two of the tail are back, exactly as they were.
     assert again.trainings(ids[:6]) == {i: seen[i] for i in ids[:6]}
     assert set(again.trainings(ids[6:]).values()) == {404}
+
+
+def test_a_forked_writer_whose_server_died_puts_nothing_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    history(first, 3)
+    first.close()
+    # The writer asks before its rename whether its server is still there; here it is not.
+    with pytest.raises(OSError, match="is gone"):
+        snapshot.write(path, 9, 0.0, b"payload", lambda: False)
+    assert not snapshot.snapshot_path(path).exists() and not list(tmp_path.glob("state.db.snapshot.tmp*"))
