@@ -346,9 +346,12 @@ def _announce(
             flush=True,
         )
     if args.state:
-        replayed = app.mock_durability.replayed
-        changes = "1 change" if replayed == 1 else f"{replayed} changes"
-        print(f"State file: {args.state} ({changes} replayed; each accepted change is kept)", flush=True)
+        replayed, covered = app.mock_durability.replayed, app.mock_durability.snapshot_seq
+        changes = "1 command" if replayed == 1 else f"{replayed} commands"
+        base = f"snapshot of commands up to {covered}, then " if covered else ""
+        print(
+            f"State file: {args.state} ({base}{changes} replayed; each accepted change is kept)", flush=True
+        )
         if app.mock_durability.recovered is not None:
             print(f"  RECOVERED: {app.mock_durability.recovered.summary()}", flush=True)
     if control_token:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ TICK_SECONDS = 0.25
 CLOCK_EVERY_TICKS = 4
 BACKLOG = 500  # events sent on connect and per tick at most: the page shows the last 500
 HISTORY = 100  # phase changes shown per training (a crash loop's history is long)
+TURN = 100  # changed trainings read per turn of the event loop in a tick (a few milliseconds)
 # The tables of the dashboard's state and the key of each row.
 TABLES = {
     "trainings": "workloadId",
@@ -157,7 +158,7 @@ class Hub:
     async def _run(self) -> None:
         while self.subscribers:
             await asyncio.sleep(TICK_SECONDS)
-            frames = self.tick()
+            frames = await self.tick_in_turns()
             for queue in list(self.subscribers):
                 for item in frames:
                     queue.put_nowait(item)
@@ -173,7 +174,30 @@ class Hub:
             self.now = reader.now()
 
     def tick(self) -> list[str]:
-        """This tick's frames, the same for every subscriber."""
+        """This tick's frames, the same for every subscriber (in one go)."""
+        steps = self._tick_steps()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                frames: list[str] = done.value
+                return frames
+
+    async def tick_in_turns(self) -> list[str]:
+        """The same frames, `TURN` changed trainings per turn of the event loop: a tick after which
+        thousands of trainings changed does not hold the loop (and every API request) for its whole
+        length. Each turn reads under the cluster's lock at its own instant; whatever changes meanwhile
+        has events after this tick's, and the next tick reads it again."""
+        steps = self._tick_steps()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                frames: list[str] = done.value
+                return frames
+            await asyncio.sleep(0)
+
+    def _tick_steps(self) -> Generator[None, None, list[str]]:
         self._tick += 1
         frames: list[str] = []
         now = self.cluster.now()
@@ -184,8 +208,7 @@ class Hub:
         fresh = reader_events(self.cluster, self.seq)
         manual_move = self.cluster.clock.mode == "manual" and now != self.now
         if fresh or manual_move:
-            with self.cluster.reading() as reader:
-                changes = self._refresh(reader, {e.workload_id for e in fresh if e.workload_id})
+            changes = yield from self._refresh_in_turns({e.workload_id for e in fresh if e.workload_id})
             frames.append(frame("delta", changes))
         if fresh:
             self.seq, self.last = fresh[-1].seq, fresh[-1]
@@ -207,6 +230,22 @@ class Hub:
         # The event seen last is still at its place unless the log was cleared.
         same = self.cluster.events_after(self.last.seq - 1, 1)
         return not same or same[0] != self.last
+
+    def _refresh_in_turns(self, changed: set[str]) -> Generator[None, None, dict[str, Any]]:
+        """`_refresh` of the changed workloads, TURN at a time in submission order (a step between)."""
+        with self.cluster.reading() as reader:
+            ordered = sorted(changed, key=lambda wid: t.queue_seq if (t := _live(reader, wid)) else -1)
+        changes: dict[str, Any] = {"now": None, "upsert": {}, "remove": {}}
+        for at in range(0, max(1, len(ordered)), TURN):
+            if at:
+                yield
+            with self.cluster.reading() as reader:
+                part = self._refresh(reader, set(ordered[at : at + TURN]))
+            for key in ("upsert", "remove"):
+                for table, rows in part[key].items():
+                    changes[key].setdefault(table, []).extend(rows)
+            changes["now"] = part["now"]
+        return changes
 
     def _refresh(self, reader: ClusterReader, changed: set[str] | None) -> dict[str, Any]:
         """Bring the state up to the cluster; `changed`: the workloads to re-read (None: all)."""

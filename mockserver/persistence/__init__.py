@@ -125,6 +125,7 @@ class Durability:
             reason = str(damaged).removeprefix(f"{path}: damaged: ")
             store, recovered = recover(path, identity, reason)
             log.warning("state %s: %s", path, recovered.summary())
+            found = snapshot.read(path, _expected(store))  # a good snapshot was kept with its rows
         origin = store.origin(MANUAL_EPOCH if clock == "manual" else time.time())
         durable = cls(store, store.seed(seed), clock, speed, ManualClock(start=origin))
         durable.recovered, durable._found = recovered, found
@@ -249,9 +250,10 @@ class Durability:
                 if not self.fork_snapshots:
                     payload = codec.dumps(cluster_state(state.cluster, state.faults))
                     return self._compact(snapshot.write(path, seq, clock, payload))
+                server = os.getpid()
                 pid = os.fork()
                 if pid == 0:  # the copy: write the file and end, touching nothing else of the server's
-                    _write_and_exit(path, seq, clock, state)
+                    _write_and_exit(path, seq, clock, state, server)
             self._writing = (pid, seq)
         except Exception as error:  # disk full, a value that cannot be kept …: the journal has it all
             log.warning("state %s: no snapshot was taken (%s); the journal keeps every command", path, error)
@@ -292,12 +294,14 @@ class Durability:
         return True
 
 
-def _write_and_exit(path: Path, seq: int, clock: float, state: MockState) -> NoReturn:
-    """In the forked copy: pickle the cluster, put the snapshot in place, exit 0 (1 on any failure)."""
+def _write_and_exit(path: Path, seq: int, clock: float, state: MockState, server: int) -> NoReturn:
+    """In the forked copy: pickle the cluster, put the snapshot in place, exit 0 (1 on any failure).
+    If the server died meanwhile (kill -9), the file is not put in place: the next server owns it."""
     code = 1
     try:
         gc.disable()  # the collector would touch every page and copy it for nothing
-        snapshot.write(path, seq, clock, codec.dumps(cluster_state(state.cluster, state.faults)))
+        payload = codec.dumps(cluster_state(state.cluster, state.faults))
+        snapshot.write(path, seq, clock, payload, lambda: os.getppid() == server)
         code = 0
     except BaseException:
         pass

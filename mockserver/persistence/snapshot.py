@@ -1,7 +1,7 @@
 """Snapshots: the whole cluster in one file next to the journal, so a restart reads it and the tail only.
 
 `FILE.snapshot` holds a header line (format, the last command it covers, the clock, the payload's
-length and checksum) and the cluster's objects (`codec.py`). It is written to `FILE.snapshot.tmp`,
+length and checksum) and the cluster's objects (`codec.py`). It is written to `FILE.snapshot.tmp-PID`,
 flushed to disk, renamed over the old one and the directory flushed; only then are the rows it
 covers deleted from the journal, and the journal's `meta` records which snapshot it now needs. A crash
 at any point loses nothing acknowledged:
@@ -18,9 +18,11 @@ or is older than the journal's record of it is damage: refused unless `--state-r
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,15 +54,20 @@ def snapshot_path(state: Path) -> Path:
 
 
 def _temporary(state: Path) -> Path:
-    return state.with_name(state.name + ".snapshot.tmp")
+    # One per writer: a forked writer that outlived its server never writes into the next one's file.
+    return state.with_name(f"{state.name}.snapshot.tmp-{os.getpid()}")
 
 
 def _digest(payload: bytes) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def write(state: Path, seq: int, clock: float, payload: bytes) -> SnapshotHeader:
-    """Put a snapshot in place atomically (temporary file, fsync, rename, fsync of the directory)."""
+def write(
+    state: Path, seq: int, clock: float, payload: bytes, still_wanted: Callable[[], bool] | None = None
+) -> SnapshotHeader:
+    """Put a snapshot in place atomically (temporary file, fsync, rename, fsync of the directory).
+    `still_wanted`: asked before the rename (a forked writer whose server died must not put its file
+    in place under the next server); False leaves nothing behind."""
     header = SnapshotHeader(seq, clock, len(payload), _digest(payload))
     temporary = _temporary(state)
     with temporary.open("wb") as file:
@@ -69,6 +76,9 @@ def write(state: Path, seq: int, clock: float, payload: bytes) -> SnapshotHeader
         file.write(payload)
         file.flush()
         os.fsync(file.fileno())
+    if still_wanted is not None and not still_wanted():
+        temporary.unlink(missing_ok=True)
+        raise OSError("the server that asked for this snapshot is gone")
     os.replace(temporary, snapshot_path(state))
     _sync_directory(state.parent)
     return header
@@ -89,8 +99,9 @@ def _sync_directory(directory: Path) -> None:
 
 
 def remove_leftovers(state: Path) -> None:
-    """A temporary file left by a crash during a snapshot's write: never in place, never needed."""
-    _temporary(state).unlink(missing_ok=True)
+    """Temporary files left by a crash during a snapshot's write: never in place, never needed."""
+    for leftover in state.parent.glob(f"{glob.escape(state.name)}.snapshot.tmp*"):
+        leftover.unlink(missing_ok=True)
 
 
 def read(state: Path, expected: SnapshotHeader | None) -> tuple[SnapshotHeader, bytes] | None:

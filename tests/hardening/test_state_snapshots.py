@@ -100,7 +100,7 @@ def test_a_crash_at_any_point_of_a_snapshot_loses_nothing(
 
         def half_written(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
             file = real_open(self, mode, *args, **kwargs)
-            if self.name.endswith(".snapshot.tmp"):
+            if ".snapshot.tmp" in self.name:
                 file.write(b'runai-mockserver-snapshot 1\n{"seq": 9')
                 file.close()
                 raise Crash(point)
@@ -119,7 +119,7 @@ def test_a_crash_at_any_point_of_a_snapshot_loses_nothing(
     die(first)
     second = Server(path)
     assert second.observed(ids) == seen
-    assert not path.with_name("state.db.snapshot.tmp").exists()  # a leftover is removed at start
+    assert not list(tmp_path.glob("state.db.snapshot.tmp*"))  # a leftover is removed at start
     if point == "compact":  # the new snapshot is in place, the rows it covers still in the journal
         assert second.app.mock_durability.replayed == 0
     else:
@@ -200,3 +200,38 @@ def test_the_cli_refuses_a_damaged_snapshot_with_exit_2(
     assert main(["--port", "0", "--quiet", "--clock", "manual", "--state", str(path)]) == 2
     error = capsys.readouterr().err
     assert "is not a snapshot" in error and "--state-recover" in error
+
+
+def test_recovery_keeps_a_good_snapshot_and_the_rows_before_the_damage(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    ids = history(first, 4)
+    assert first.app.mock_durability.take_snapshot()
+    ids += [first.create(f"tail-{i}") for i in range(4)]
+    seen = first.trainings(ids)
+    first.close()
+    with sqlite3.connect(path) as db:  # the third row of the tail is garbled
+        (seq,) = db.execute("SELECT seq FROM commands ORDER BY seq LIMIT 1 OFFSET 2").fetchone()
+        db.execute("UPDATE commands SET arguments = X'00' WHERE seq = ?", (seq,))
+    with pytest.raises(StateFileDamaged, match=f"command {seq} does not match its checksum"):
+        create_app(state_file=path)
+    app = create_app(state_file=path, state_recover=True)
+    recovered = app.mock_durability.recovered
+    assert recovered is not None and (recovered.kept, recovered.dropped) == (2, 2)
+    assert app.mock_durability.snapshot_seq == seq - 3 and app.mock_durability.replayed == 2
+    app.mock_durability.store.close()
+    again = Server(path)
+    # The snapshot's trainings and the first two of the tail are back, exactly as they were.
+    assert again.trainings(ids[:6]) == {i: seen[i] for i in ids[:6]}
+    assert set(again.trainings(ids[6:]).values()) == {404}
+
+
+def test_a_forked_writer_whose_server_died_puts_nothing_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Server(path)
+    history(first, 3)
+    first.close()
+    # The writer asks before its rename whether its server is still there; here it is not.
+    with pytest.raises(OSError, match="is gone"):
+        snapshot.write(path, 9, 0.0, b"payload", lambda: False)
+    assert not snapshot.snapshot_path(path).exists() and not list(tmp_path.glob("state.db.snapshot.tmp*"))
