@@ -124,6 +124,13 @@ def test_a_master_spec_gives_the_master_its_own_request(served):
     placed = dist.job(created["workloadId"])["pods"]
     assert len(placed) == 3
     assert sorted(len(p["devices"]) for p in placed) == [0, 2, 2]
+    pods = {p["name"]: p for p in dist.pods(created["workloadId"])}
+    master, worker = pods["dist-a-master-0"], pods["dist-a-worker-0"]
+    assert (
+        master["requestedResources"]["gpu"]["request"] == 0
+        and master["requestedResources"]["cpu"]["request"] == 1
+    )
+    assert worker["requestedResources"]["gpu"]["request"] == 2
 
 
 @pytest.mark.parametrize(
