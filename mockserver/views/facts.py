@@ -73,6 +73,11 @@ class WorkloadFacts:
     description: WorkloadKind | None = None
     replicas: int = 1
     distributed_framework: str | None = None
+    # Pod 0's request when it differs from the others' (a distributed training's master spec).
+    lead_pod: PodRequest | None = None
+
+    def pod_request(self, index: int) -> PodRequest:
+        return self.lead_pod if index == 0 and self.lead_pod is not None else self.pod
 
     def pod_name(self, index: int) -> str:
         if self.description is None:
@@ -115,6 +120,7 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         description=kind,
         replicas=request.pods,
         distributed_framework=_framework(workload),
+        lead_pod=request.lead_pod,
     )
 
 

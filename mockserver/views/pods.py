@@ -29,8 +29,10 @@ def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[
     project = topology.project(facts.project_id)
     started = isoformat(facts.phase_since)
     out = []
+    # Running pods by their index: an elastic gang's evicted worker leaves a gap among them.
+    by_index = {placed.index: placed for placed in facts.placement}
     for index in range(facts.pods):
-        placed = facts.placement[index] if index < len(facts.placement) else None
+        placed = by_index.get(index)
         running = placed is not None and facts.phase == "Running"
         pod: dict[str, Any] = {
             "tenantId": TENANT_ID,
@@ -56,8 +58,8 @@ def pods(version: ApiVersion, topology: Topology, facts: WorkloadFacts) -> list[
             "containers": [
                 {"name": facts.name, "image": facts.image or "", "startedAt": started if running else None}
             ],
-            "requestedResources": requested(version, facts.pod, 1, one_pod=True),
-            "allocatedResources": pod_allocated(version, facts.pod, placed),
+            "requestedResources": requested(version, facts.pod_request(index), 1, one_pod=True),
+            "allocatedResources": pod_allocated(version, facts.pod_request(index), placed),
         }
         out.append(pod)
     return out

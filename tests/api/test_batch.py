@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from mockserver.app import create_app
-from mockserver.config import load_config
+from mockserver.config import DEFAULT_CONFIG, load_config
 from mockserver.specs import load_spec
 from mockserver.versions import VERSIONS
 from tests.api.test_distributed import Distributed, distributed
@@ -99,3 +100,33 @@ def test_more_than_100_ids_or_none_are_refused(served):
     assert none.status_code == 400 and none.json()["code"] == 400
     exactly = _batch(client, "delete", [str(uuid.uuid4()) for _ in range(100)])
     assert exactly.status_code == 200 and len(exactly.json()["failed"]) == 100
+
+
+def test_another_projects_workload_fails_for_that_id_alone(tmp_path):
+    # An application allowed into project 3 only: project 1's training fails with 403, its own succeeds.
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data["accounts"].append(
+        {
+            "clientId": "team-b-app",
+            "clientSecret": "team-b-secret",
+            "email": "b@example.com",
+            "projects": ["3"],
+        }
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with create_app(load_config(path), api="latest").test_client() as client:
+        admin = {"Authorization": f"Bearer {get_token(client)}"}
+        scoped = {"Authorization": f"Bearer {get_token(client, 'team-b-app', 'team-b-secret')}"}
+        theirs = client.post("/api/v1/workloads/trainings", json=training("t1"), headers=admin).json()[
+            "workloadId"
+        ]
+        ours = client.post(
+            "/api/v1/workloads/trainings", json=training("t3", project="3"), headers=scoped
+        ).json()["workloadId"]
+        answer = client.post(BATCH, json={"action": "delete", "ids": [theirs, ours]}, headers=scoped)
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["succeeded"] == [ours] and [(f["id"], f["code"]) for f in body["failed"]] == [
+            (theirs, 403)
+        ]

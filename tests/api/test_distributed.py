@@ -124,6 +124,13 @@ def test_a_master_spec_gives_the_master_its_own_request(served):
     placed = dist.job(created["workloadId"])["pods"]
     assert len(placed) == 3
     assert sorted(len(p["devices"]) for p in placed) == [0, 2, 2]
+    pods = {p["name"]: p for p in dist.pods(created["workloadId"])}
+    master, worker = pods["dist-a-master-0"], pods["dist-a-worker-0"]
+    assert (
+        master["requestedResources"]["gpu"]["request"] == 0
+        and master["requestedResources"]["cpu"]["request"] == 1
+    )
+    assert worker["requestedResources"]["gpu"]["request"] == 2
 
 
 @pytest.mark.parametrize(
@@ -201,3 +208,25 @@ def test_kinds_stay_apart(served):
         dist.client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=dist.headers).status_code == 404
     )
     assert dist.get("00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_the_workloads_api_shows_distributed_trainings(served):
+    api, dist = served
+    workload_id = dist.create(distributed(numWorkers=2)).json()["workloadId"]
+    dist.client.post("/api/v1/workloads/trainings", json=_training_body(), headers=dist.headers)
+    dist.advance(5)
+    listed = dist.client.get(
+        "/api/v1/workloads", params={"filterBy": "type==Distributed"}, headers=dist.headers
+    ).json()["workloads"]
+    assert [w["id"] for w in listed] == [workload_id]
+    shown = listed[0]
+    assert shown["requestedPods"]["number"] == 3 and shown["runningPods"] == 3
+    assert shown["allocatedResources"]["gpu"] == 3 and shown["distributedFramework"] == "PyTorch"
+    assert shown["actionsSupport"]["suspend"] == ("suspend" in VERSIONS[api].actions["distributed"])
+    for view in ("events", "history"):
+        answer = dist.client.get(f"/api/v1/workloads/{workload_id}/{view}", headers=dist.headers)
+        assert answer.status_code == 200 and "Running" in answer.text
+
+
+def _training_body() -> dict[str, Any]:
+    return {"name": "plain", "projectId": "1", "clusterId": CLUSTER_ID, "spec": {"image": "busybox"}}

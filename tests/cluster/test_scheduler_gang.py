@@ -164,3 +164,46 @@ def test_identical_waiting_gangs_cost_one_attempt_and_share_the_reason() -> None
     # A second cycle with nothing changed decides nothing and reports nothing.
     again = s.cycle()
     assert again.started == [] and again.pending == {}
+
+
+def test_a_higher_priority_gang_preempts_only_what_its_minimum_needs() -> None:
+    # Four low-priority single-GPU trainings fill 4 GPUs; a gang of 3 one-GPU pods at a higher priority in
+    # the same project evicts three of them (newest first) and starts whole in the same cycle.
+    s = cluster([{"gpus": 2}, {"gpus": 2}], [{"id": "a", "quotas": gpu_quota(0)}])
+    for i in range(4):
+        s.enqueue(job(f"low{i}", "a", 1, priority=25))
+    s.cycle()
+    s.enqueue(gang("g", "a", 2, priority=75))
+    result = s.cycle()
+    assert result.started == ["g"] and s.running_pods("g") == 3
+    assert sorted(e.job_id for e in result.evicted) == ["low1", "low2", "low3"]
+    assert all("preempted by higher priority workload g" in e.message for e in result.evicted)
+    assert s.running_pods("low0") == 1
+
+
+def test_a_gang_within_its_deserved_quota_reclaims_from_an_over_quota_project() -> None:
+    s = cluster(
+        [{"gpus": 2}, {"gpus": 2}],
+        [{"id": "a", "quotas": gpu_quota(0)}, {"id": "b", "quotas": gpu_quota(3)}],
+    )
+    for i in range(4):
+        s.enqueue(job(f"a{i}", "a", 1))
+    s.cycle()
+    s.enqueue(gang("g", "b", 2))
+    result = s.cycle()
+    assert result.started == ["g"] and s.running_pods("g") == 3
+    assert len(result.evicted) == 3 and all(e.job_id.startswith("a") for e in result.evicted)
+    assert allocated(s, "a") == 1 and allocated(s, "b") == 3
+
+
+def test_a_gang_that_eviction_cannot_complete_evicts_nobody() -> None:
+    # The gang needs 5 GPUs; the cluster has 4. Preempting every low-priority pod would not do: nothing moves.
+    s = cluster([{"gpus": 2}, {"gpus": 2}], [{"id": "a", "quotas": gpu_quota(0)}])
+    for i in range(4):
+        s.enqueue(job(f"low{i}", "a", 1, priority=25))
+    s.cycle()
+    s.enqueue(gang("g", "a", 4, priority=75))
+    result = s.cycle()
+    assert result.started == [] and result.evicted == []
+    assert all(s.running_pods(f"low{i}") == 1 for i in range(4))
+    assert "g" not in holders(s)

@@ -16,7 +16,7 @@ Run:ai leave room or where the fake simplifies:
 - Cycles are incremental (§5): pending pods are grouped by shape, a shape that fails or is skipped in an
   action is passed over whole, and a cycle after no change returns at once.
 - Gangs (distributed trainings) start their minimum all at once or not at all, and are evicted whole
-  below it (§4a); they take room by allocate only. Not modelled: consolidation, minimum runtimes,
+  below it (§4a); reclaim and preempt weigh a waiting gang's whole minimum. Not modelled: consolidation, minimum runtimes,
   time-based fair share, taints, pod affinity, topology, node readiness (§8).
 - On top of KAI's reclaim rules, a project at or below its deserved quota in every resource never loses a
   pod to reclaim, even when its department is over its share.

@@ -1,16 +1,19 @@
 """Making room by eviction, shared by reclaim and preempt: evict candidates one at a time, in the order
-given, until the pod fits; then give back every victim whose place is still free."""
+given, until the pod fits — or, for a gang below its minimum, until the gang's minimum fits all at once;
+then give back every victim whose place is still free."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from mockserver.cluster.scheduler.gang import satisfied
+from mockserver.cluster.scheduler.gang import gang_request, satisfied, shapes, started, try_gang
 from mockserver.cluster.scheduler.nodes import PodPlacement
 from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
 from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import ClusterState, PodRecord
+from mockserver.cluster.scheduler.vector import ResourceVector
 
 Victim = tuple[PodRecord, str]
 Saved = tuple[str, list[PodPlacement]]
@@ -31,20 +34,30 @@ def evicting_action(
         def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
             shape = record.shape
             dominated = signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None
-            # A gang below its minimum takes no room by eviction (docs/scheduler.md §8): allocate only.
-            return dominated or not satisfied(record) or not eligible(record, pool)
+            return dominated or not eligible(record, pool)
 
         order = QueueOrder(pool, leaves, skip)
         for record in order:
             room = attempt(record, pool)
             if room is None:
-                signatures.add(record.shape.queue_signature, record.shape.size, "")
+                for shape in shapes(record):  # a gang's two shapes fail together
+                    signatures.add(shape.queue_signature, shape.size, "")
                 continue
             for victim, message in room.victims:
                 session.evict(victim, message)
-            session.start(record, pool, room.pods)
+            if room.gang:
+                started(session, room.gang)  # already charged and bound
+            else:
+                session.start(record, pool, room.pods)
             # Victims changed what other queues hold, and so their order.
             order.invalidate()
+
+
+def request_of(record: PodRecord, pool: str) -> ResourceVector:
+    """What placing `record` asks of its queue: its pod's request, or a waiting gang's whole minimum."""
+    if record.gang is not None and not satisfied(record):
+        return gang_request(record, pool)
+    return record.shape.requests[pool]
 
 
 class Room:
@@ -61,12 +74,27 @@ class Room:
         self.record = record
         self.pods = pods
         self._victims = victims
+        # A gang's pods placed together (charged and bound); empty for a single pod.
+        self.gang: list[PodRecord] = []
 
     @property
     def victims(self) -> list[Victim]:
         return [(victim, message) for victim, message, _ in self._victims]
 
+    @contextmanager
+    def gang_lifted(self) -> Iterator[None]:
+        """The state as a single pod's room leaves it (the preemptor not yet charged): a placed gang is
+        lifted off for the block, then put back exactly."""
+        saved = [(member, self.state.unbind(member)) for member in reversed(self.gang)]
+        try:
+            yield
+        finally:
+            for member, (where, pods) in reversed(saved):
+                self.state.bind(member, where, pods)
+
     def undo(self) -> None:
+        for member in reversed(self.gang):
+            self.state.unbind(member)
         self.state.release_pods(self.record, self.pods)
         _restore(self.state, self._victims)
 
@@ -74,6 +102,8 @@ class Room:
 def make_room(
     state: ClusterState, record: PodRecord, pool: str, next_victim: Callable[[], Victim | None]
 ) -> Room | None:
+    if record.gang is not None and not satisfied(record):
+        return _make_gang_room(state, record, pool, next_victim)
     queue = state.queue(record, pool)
     request = record.shape.requests[pool]
     taken: list[tuple[PodRecord, str, Saved]] = []
@@ -107,6 +137,42 @@ def _unneeded_back(
             needed.append((victim, message, saved))
     needed.reverse()
     return needed
+
+
+def _make_gang_room(
+    state: ClusterState, record: PodRecord, pool: str, next_victim: Callable[[], Victim | None]
+) -> Room | None:
+    """Evict until the gang's minimum fits all at once (a statement per try, undone when it fails); then
+    give back each victim whose place is free, unless the gang's quota check then fails."""
+    taken: list[tuple[PodRecord, str, Saved]] = []
+    while (victim := next_victim()) is not None:
+        taken.append((*victim, state.unbind(victim[0])))
+        placed, _ = try_gang(state, record, pool)
+        if not placed:
+            continue
+        needed: list[tuple[PodRecord, str, Saved]] = []
+        for victim_record, message, saved in reversed(taken):
+            if not state.bind_if_room(victim_record, *saved):
+                needed.append((victim_record, message, saved))
+            elif not _gang_within_quota(state, record, pool, placed):
+                state.unbind(victim_record)
+                needed.append((victim_record, message, saved))
+        needed.reverse()
+        room = Room(state, record, [], needed)
+        room.gang = placed
+        return room
+    _restore(state, taken)
+    return None
+
+
+def _gang_within_quota(state: ClusterState, record: PodRecord, pool: str, placed: list[PodRecord]) -> bool:
+    """Whether the placed gang still passes its queue's quota check with what is bound now: lift it off,
+    ask, and put it back exactly (bind and unbind are inverses)."""
+    saved = [(member, state.unbind(member)) for member in reversed(placed)]
+    problem = state.queue(record, pool).capacity_problem(gang_request(record, pool), record.job.preemptible)
+    for member, (where, pods) in reversed(saved):
+        state.bind(member, where, pods)
+    return problem is None
 
 
 def _restore(state: ClusterState, taken: list[tuple[PodRecord, str, Saved]]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from itertools import takewhile
 
 from mockserver.cluster.scheduler import messages
-from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room
+from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room, request_of
 from mockserver.cluster.scheduler.session import Session
 from mockserver.cluster.scheduler.state import PodRecord
 
@@ -44,7 +44,7 @@ def _np_within_deserved(record: PodRecord, pool: str, session: Session) -> bool:
     """Victims are preemptible, so they cannot make room in the deserved quota a non-preemptible job needs."""
     if record.job.preemptible:
         return True
-    request = record.shape.requests[pool]
+    request = request_of(record, pool)
     return not any(
         q.allocated_np.plus(request).exceeds(q.deserved) for q in session.state.queue(record, pool).ancestry()
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mockserver.cluster.scheduler import messages
-from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room
+from mockserver.cluster.scheduler.evictions import Room, Victim, evicting_action, make_room, request_of
 from mockserver.cluster.scheduler.ordering import victim_queue_key
 from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.session import Session
@@ -25,11 +25,16 @@ def reclaim(session: Session) -> None:
     state = session.state
 
     def eligible(record: PodRecord, pool: str) -> bool:
-        return _may_reclaim(state.queue(record, pool), record.shape.requests[pool], record.job.preemptible)
+        return _may_reclaim(state.queue(record, pool), request_of(record, pool), record.job.preemptible)
 
     def attempt(record: PodRecord, pool: str) -> Room | None:
+        request = request_of(record, pool)  # taken while the gang waits: a placed gang asks nothing more
         room = make_room(state, record, pool, _Victims(session, record, pool).next)
-        if room is not None and _saturates(state.queue(record, pool), record.shape.requests[pool], room):
+        if room is None:
+            return None
+        with room.gang_lifted():
+            saturates = _saturates(state.queue(record, pool), request, room)
+        if saturates:
             room.undo()
             return None
         return room
@@ -51,7 +56,7 @@ class _Victims:
         self._record = record
         self._pool = pool
         self._reclaimer = session.state.queue(record, pool)
-        self._request = record.shape.requests[pool]
+        self._request = request_of(record, pool)
         self._queues: dict[int, tuple[QueueState, Iterator[PodRecord]]] = {}
         self._heads: dict[int, PodRecord] = {}
         self._ranks: dict[int, _Rank] = {}
