@@ -27,7 +27,7 @@ from mockserver.cluster.errors import (
 from mockserver.cluster.events import Event
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind, load_kind
 from mockserver.cluster.kinds.load import LOAD_SUBMITTER
-from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.lifecycle import Trigger, transition_for
 from mockserver.cluster.names import final_name
 from mockserver.cluster.phases import ACTIVE, HOLDING, Phase
 from mockserver.cluster.reader import ClusterReader
@@ -266,6 +266,8 @@ class FakeCluster:
                 raise NotFound()
             if not caller.may_use(workload.project_id):
                 raise Forbidden()
+            if transition_for(workload, Trigger.UPDATE) is None:
+                return workload  # being deleted or failed: the documented no-op, the spec stays
             request, issues = revise(workload.request)
             unknown = [p for p in request.node_pools if p not in self.topology.node_pools]
             problems = list(issues) + (
