@@ -118,9 +118,15 @@ class FakeCluster:
 
     def change(self, apply: Callable[[Engine], _Result]) -> _Result:
         """Run `apply` on the engine with the lock held and time brought up to now, before and after: the
-        way in for changes that live in modules of their own (`chaos.py`) and for scenario runs."""
+        way in for changes that live in modules of their own (`chaos.py`). The state file journals the
+        call, so `apply` is a record (a frozen dataclass), never a closure."""
         with self._synced() as engine:
             return apply(engine)
+
+    def inspect(self, read: Callable[[Engine], _Result]) -> _Result:
+        """`change` for reads (a scenario run asks when the next timer is due): never journalled."""
+        with self._synced() as engine:
+            return read(engine)
 
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
         with self._synced() as engine:
