@@ -121,6 +121,17 @@ def test_chaos_moves_and_an_inference_patch_are_journalled_and_replayed(
         f"/api/v1/workloads/inferences/{inference_id}", json=patch, headers=first.auth
     )
     assert patched.status_code == 202, patched.text
+    # One of every other kind in flight as well: their records are in the snapshot too.
+    others = {
+        "trainings": {"image": "busybox", "parallelism": 2, "completions": 3},
+        "workspaces": {"image": "busybox"},
+        "distributed": {"image": "busybox", "numWorkers": 2, "distributedFramework": "PyTorch"},
+    }
+    for kind, spec in others.items():
+        made = {"name": f"other-{kind}", "projectId": "1", "clusterId": CLUSTER_ID, "spec": spec}
+        answer = first.client.post(f"/api/v1/workloads/{kind}", json=made, headers=first.auth)
+        assert answer.status_code == 202, answer.text
+    first.control("POST", "/clock/advance", {"seconds": 5})
     before = first.control("GET", "/snapshot")
     if snapshot:
         assert first.app.mock_durability.take_snapshot()
@@ -133,6 +144,7 @@ def test_chaos_moves_and_an_inference_patch_are_journalled_and_replayed(
     down = [node["name"] for node in after["nodes"] if not node.get("ready", True)]
     assert down == ["node-default-1"]
     assert after["nodes"] == before["nodes"]
+    assert after["trainings"] == before["trainings"]
     answer = again.client.get(f"/api/v1/workloads/inferences/{inference_id}", headers=again.auth)
     assert answer.status_code == 200 and answer.json()["spec"]["image"] == "nginx:2"
     again.close()
