@@ -43,7 +43,7 @@ def _busy_cluster(client: httpx.Client) -> dict[str, str]:
         "long": _submit(client, "trainings", LONG_NAME, {"gpuDevicesRequest": 1}),
         "half": create(client, "half", gpus=0.5),
         "mig": _submit(
-            api,
+            client,
             "trainings",
             "sliced",
             {"gpuDevicesRequest": 1, "gpuRequestType": "migProfile", "migProfile": "2g.10gb"},
