@@ -239,7 +239,7 @@ def test_an_exposed_server_dashboard_works_with_the_token_in_its_address(browser
     httpx.post(
         f"{exposed}/api/mock/v1/reset",
         headers={"Authorization": f"Bearer {CONTROL_TOKEN}", "X-Mock-Control": "1"},
-        timeout=10,
+        timeout=60,  # the server runs in a thread of this busy test process
     ).raise_for_status()
     browser.get(f"{exposed}/#token={CONTROL_TOKEN}")
     until(

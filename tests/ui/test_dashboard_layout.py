@@ -43,7 +43,7 @@ def _busy_cluster(client: httpx.Client) -> dict[str, str]:
         "long": _submit(client, "trainings", LONG_NAME, {"gpuDevicesRequest": 1}),
         "half": create(client, "half", gpus=0.5),
         "mig": _submit(
-            api,
+            client,
             "trainings",
             "sliced",
             {"gpuDevicesRequest": 1, "gpuRequestType": "migProfile", "migProfile": "2g.10gb"},
@@ -164,21 +164,26 @@ def test_every_kind_is_listed_with_a_filter_and_pods_as_one_group(page: Any, api
     workspace = _submit(api, "workspaces", "notebook", {"gpuDevicesRequest": 1})
     api.post("/api/mock/v1/clock/advance", json={"seconds": 5}, headers=CONTROL).raise_for_status()
     until(page, lambda: set(_rows(page)) == {training, pair, workspace}, "all three")
-    kinds = {
-        r.get_attribute("data-workload"): r.get_attribute("data-type")
-        for r in page.find_elements("css selector", "#workloads tbody tr")
-    }
-    assert kinds == {training: "Training", pair: "Training", workspace: "Workspace"}
-    badge = page.find_element("css selector", f'#workloads tr[data-workload="{workspace}"] .kind-badge')
-    assert badge.text.lower() == "workspace"
+
+    # Read inside `until`: the page redraws as the stream brings news, and an element read mid-redraw is
+    # read again rather than failing the test.
+    def kinds() -> dict[str, str]:
+        rows = page.find_elements("css selector", "#workloads tbody tr")
+        return {r.get_attribute("data-workload"): r.get_attribute("data-type") for r in rows}
+
+    until(page, lambda: kinds() == {training: "Training", pair: "Training", workspace: "Workspace"}, "kinds")
+    badge = f'#workloads tr[data-workload="{workspace}"] .kind-badge'
+    until(page, lambda: page.find_element("css selector", badge).text.lower() == "workspace", "the badge")
     # The two pods of `pair`, in one cell: a head and one line per running pod.
     group = f'#workloads tr[data-workload="{pair}"] .pod-group'
-    until(
-        page, lambda: page.find_element("css selector", group).get_attribute("data-running") == "2", "2 pods"
-    )
-    assert page.find_element("css selector", group).get_attribute("data-pods") == "2"
-    assert len(page.find_elements("css selector", f"{group} li.pod")) == 2
-    assert "2 of 2 pods running" in page.find_element("css selector", group).text
+
+    def pod_group() -> tuple[Any, ...]:
+        cell = page.find_element("css selector", group)
+        pods = cell.find_elements("css selector", "li.pod")
+        return cell.get_attribute("data-pods"), cell.get_attribute("data-running"), len(pods), cell.text
+
+    until(page, lambda: pod_group()[:3] == ("2", "2", 2), "2 pods in one group")
+    until(page, lambda: "2 of 2 pods running" in pod_group()[3], "the group's head")
     filter_ = Select(page.find_element("id", "kind-filter"))
     assert [o.get_attribute("value") for o in filter_.options] == ["", "Training", "Workspace"]
     filter_.select_by_value("Workspace")
