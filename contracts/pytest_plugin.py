@@ -17,7 +17,7 @@ changes nothing in suites that do not use its fixtures.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "runai_mock_seed", "seed of the fake Run:ai control plane (ids, name suffixes)", default="0"
     )
     parser.addini("runai_mock_config", "mockserver YAML config for the fake (default: its embedded cluster)")
+    parser.addini(
+        "runai_mock_phase_coverage",
+        "drive every workload the client creates through rare phases (mockserver --phase-coverage)",
+        type="bool",
+        default=False,
+    )
+
+
+def _with(command: Callable[[int], list[str]], *extra: str) -> Callable[[int], list[str]]:
+    return lambda port: [*command(port), *extra]
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +96,10 @@ def runai_mock_server(pytestconfig: pytest.Config) -> Iterator[RunaiMock]:
     """The fake, started once per session; state carries over between tests (use `runai_mock` to reset)."""
     seed = int(pytestconfig.getini("runai_mock_seed"))
     config = pytestconfig.getini("runai_mock_config")
-    server = LocalServer.start(fake_command(seed, Path(config) if config else None))
+    command = fake_command(seed, Path(config) if config else None)
+    if pytestconfig.getini("runai_mock_phase_coverage"):
+        command = _with(command, "--phase-coverage")
+    server = LocalServer.start(command)
     control = FakeControl(server.base_url)
     try:
         tokens = TokenSource(server.base_url, credentials=FAKE_CREDENTIALS)

@@ -20,7 +20,12 @@ from connexion import AsyncApp
 
 from mockserver.about import package_version
 from mockserver.app import create_app
-from mockserver.audit.options import add_journal_options, audit_at_stop, check_journal_options
+from mockserver.audit.options import (
+    add_journal_options,
+    audit_at_stop,
+    check_journal_options,
+    start_phase_coverage,
+)
 from mockserver.banner import banner
 from mockserver.cluster.cluster import stop_advances
 from mockserver.cluster.errors import ConfigError
@@ -307,8 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mockserver: cannot use the state file: {error}", file=sys.stderr)
         return 2
     _announce(args, config, app, sock, control_token)
+    coverage = start_phase_coverage(app.mock_state, args)
     _run(app, args, sock)
-    status = audit_at_stop(app.mock_state, args)
+    status = audit_at_stop(app.mock_state, args, coverage)
     print("mockserver: stopped", flush=True)
     return status
 

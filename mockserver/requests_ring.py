@@ -19,7 +19,7 @@ DEFAULT_RING_SIZE = 10_000
 MAX_RING_SIZE = 1_000_000
 
 # One answered request, as the edge records it (see `RecordedRequest` for the fields' meaning).
-Row = tuple[int, float, float, float, str, str, str, str | None, int, str | None, bool, bool]
+Row = tuple[int, float, float, float, str, str, str, str | None, int, str | None, bool, bool, float | None]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class RecordedRequest:
     caller: str | None  # the application its bearer token authenticates
     bearer: bool  # a bearer token was sent (authenticating or not)
     token_expired: bool  # the token was one of ours, signed, and past its `exp`
+    retry_after: float | None  # the answer's `Retry-After` in seconds (a 503 of ours says when to come back)
 
     @classmethod
     def of(cls, row: Row) -> RecordedRequest:

@@ -37,6 +37,7 @@ class Check(str, Enum):
     AFTER_END = "Reads after a terminal phase"
     TOKENS = "Tokens used past their expiry or refused"
     RETRIES = "Retries without delay"
+    RETRY_AFTER = "Retries before Retry-After"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class AuditInput:
 
 def audit(given: AuditInput) -> list[Finding]:
     findings: list[Finding] = []
-    for check in (_contract, _polling, _after_end, _tokens, _retries):
+    for check in (_contract, _polling, _after_end, _tokens, _retries, _retry_after):
         findings += check(given)
     return findings
 
@@ -172,7 +173,8 @@ def _retries(given: AuditInput) -> list[Finding]:
         if (
             before is not None
             and before.status in _RETRIABLE
-            and entry.wall_at - (before.wall_at + before.wall_seconds) < RETRY_SECONDS
+            and before.retry_after is None  # an answer that said how long to wait: `_retry_after`
+            and _waited(before, entry) < RETRY_SECONDS
         ):
             hasty[(entry.caller, shape(entry))].append(entry)
         last[key] = entry
@@ -188,6 +190,42 @@ def _retries(given: AuditInput) -> list[Finding]:
         )
         for (caller, what), entries in hasty.items()
     ]
+
+
+def _waited(before: RecordedRequest, entry: RecordedRequest) -> float:
+    """Wall-clock seconds from the end of one answer to the next request (Retry-After is in real seconds)."""
+    return entry.wall_at - (before.wall_at + before.wall_seconds)
+
+
+def _retry_after(given: AuditInput) -> list[Finding]:
+    """A request repeated sooner than the 429/503 before it said (its `Retry-After`)."""
+    early: dict[tuple[str | None, str], list[tuple[RecordedRequest, float, RecordedRequest]]] = defaultdict(
+        list
+    )
+    last: dict[tuple[str | None, str, str], RecordedRequest] = {}
+    for entry in given.requests:
+        key = (entry.caller, entry.method, entry.path)
+        before = last.get(key)
+        if before is not None and before.retry_after is not None:
+            waited = _waited(before, entry)
+            if waited < before.retry_after:
+                early[(entry.caller, shape(entry))].append((entry, waited, before))
+        last[key] = entry
+    findings = []
+    for (caller, what), entries in early.items():
+        first, waited, told = entries[0]
+        findings.append(
+            Finding(
+                Check.RETRY_AFTER,
+                caller,
+                what,
+                f"repeated {max(waited, 0.0):.2g} s after a {told.status} whose Retry-After asked for "
+                f"{told.retry_after:g} s; wait at least as long as Retry-After says",
+                len(entries),
+                first.seq,
+            )
+        )
+    return findings
 
 
 _RETRIABLE_TEXT = "/".join(str(s) for s in sorted(_RETRIABLE))

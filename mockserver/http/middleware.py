@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,11 @@ REPLAYING = "mockserver.replaying"
 # Operations that declare no 500 answer: an injected 500 there would break the contract.
 
 
-async def send_error(send: Send, status: int, message: str, *, close: bool = False) -> None:
+async def send_error(
+    send: Send, status: int, message: str, *, close: bool = False, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     body = error_bytes(status, message)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
     await send(
         {
             "type": "http.response.start",
@@ -176,6 +178,10 @@ def _without_body(receive: Receive) -> Receive:
     return empty
 
 
+# Seconds an injected 503's `Retry-After` asks a client to wait.
+FAULT_RETRY_AFTER_SECONDS = 1
+
+
 @dataclass
 class Faults:
     latency_seconds: float = 0.0
@@ -216,6 +222,10 @@ class FaultInjection:
                 status = self._documented(scope["method"], path, faults.error_status)
                 if status is not None:
                     message = "Something went wrong." if status == 500 else "Please try again in few minutes."
-                    await send_error(send, status, message)
+                    # A 503 says when to come back, as a gateway shedding load does (the audit checks it).
+                    extra = (
+                        [(b"retry-after", str(FAULT_RETRY_AFTER_SECONDS).encode())] if status == 503 else []
+                    )
+                    await send_error(send, status, message, extra=extra)
                     return
         await self.app(scope, receive, send)

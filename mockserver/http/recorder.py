@@ -13,7 +13,7 @@ import base64
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,12 +92,14 @@ class RequestRecorder:
             and operation.method == "POST"
             and "{" not in operation.path
         )
-        status, body = 0, bytearray()
+        status, body, retry_after = 0, bytearray(), None
 
         async def recorded_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, retry_after
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if status in (429, 503):  # the audit checks that a client waits as long as it was told
+                    retry_after = _retry_after(message.get("headers", ()))
             elif peek and message["type"] == "http.response.body" and len(body) < _MAX_PEEK:
                 body.extend(message.get("body", b""))
             await send(message)
@@ -124,5 +126,12 @@ class RequestRecorder:
                     caller,
                     bearer,
                     expired,
+                    retry_after,
                 )
             )
+
+
+def _retry_after(headers: Iterable[tuple[bytes, bytes]]) -> float | None:
+    """The delay-seconds form of `Retry-After` (the one the fake sends), else None."""
+    value = next((v for k, v in headers if k.lower() == b"retry-after"), None)
+    return float(value) if value is not None and value.strip().isdigit() else None

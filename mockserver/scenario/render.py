@@ -154,7 +154,7 @@ def _pod_title(span: PodSpan, device: int | None, share: float) -> str:
         if device is not None
         else (span.mig_profile or "no GPU")
     )
-    return f"{span.workload} pod {span.pod} on {span.node} ({held}), {span.start:g}s to {span.end:g}s"
+    return f"{span.workload} {span.label or f'pod {span.pod}'} on {span.node} ({held}), {span.start:g}s to {span.end:g}s"
 
 
 def _phases(canvas: _Canvas, timeline: Timeline, colours: dict[str, str], y: float) -> float:

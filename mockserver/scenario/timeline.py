@@ -12,6 +12,7 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.events import EventKind
 from mockserver.cluster.topology import Topology
+from mockserver.cluster.workload import Workload
 
 # A pod's place: node, device indexes (empty for a MIG slice or a CPU-only pod), and the share of each.
 # Events drawn at most (the cluster's log keeps 50,000).
@@ -30,6 +31,9 @@ class PodSpan:
     mig_profile: str | None
     start: float
     end: float
+    # What the page calls the pod: its Kubernetes name where the kind has roles (a distributed training's
+    # `<name>-master-0`), else its index.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Timeline:
     # workload id -> the scenario's name, in submission order
     names: dict[str, str] = field(default_factory=dict)
     _open: dict[tuple[str, int], tuple[Place, float]] = field(default_factory=dict)
+    _labels: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def name(self, workload_id: str | None) -> str | None:
         return None if workload_id is None else self.names.get(workload_id, workload_id[:8])
@@ -90,7 +95,10 @@ class Timeline:
             now = reader.now() - start
             seen: dict[tuple[str, int], Place] = {}
             for workload_id in self.names:
-                for pod in reader.placed(workload_id):
+                placed = reader.placed(workload_id)
+                if placed:
+                    self._label(reader.workload(workload_id, deleted=True), [p.index for p in placed])
+                for pod in placed:
                     devices = tuple((d.index, d.fraction) for d in pod.devices)
                     seen[(workload_id, pod.index)] = (pod.node, devices, pod.mig_profile)
         for key, (place, since) in list(self._open.items()):
@@ -100,11 +108,31 @@ class Timeline:
             if key not in self._open:
                 self._open[key] = (place, now)
 
+    def _label(self, workload: Workload, indexes: list[int]) -> None:
+        kind = workload.kind
+        for index in indexes:
+            key = (workload.workload_id, index)
+            if key not in self._labels:
+                several = len(kind.pod_roles) > 1
+                name = kind.pod_name(workload.requested_name, index, workload.request.pods)
+                self._labels[key] = f"pod {name}" if several else f"pod {index}"
+
     def _close(self, key: tuple[str, int], place: Place, since: float, now: float) -> None:
         del self._open[key]
         if now > since:
             node, devices, mig = place
-            self.pods.append(PodSpan(self.names[key[0]], key[1], node, devices, mig, since, now))
+            self.pods.append(
+                PodSpan(
+                    self.names[key[0]],
+                    key[1],
+                    node,
+                    devices,
+                    mig,
+                    since,
+                    now,
+                    self._labels.get(key, f"pod {key[1]}"),
+                )
+            )
 
     def finish(self, cluster: FakeCluster, start: float) -> None:
         """Close what is still open, and read each workload's phases and the events from the cluster."""
@@ -119,7 +147,7 @@ class Timeline:
                     continue
                 history = workload.history
                 gone = removed.get(workload_id, self.end)
-                for change, following in zip(history, [*history[1:], None], strict=True):
+                for change, following in zip(history, [*history[1:], None][: len(history)], strict=True):
                     until = following.time - start if following else gone
                     self.phases.append(
                         PhaseSpan(name, change.phase.value, change.time - start, until, change.reason)

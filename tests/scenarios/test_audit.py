@@ -98,23 +98,54 @@ def test_reads_after_a_terminal_phase_are_flagged(fake) -> None:
     assert finding["check"] == "after_end" and "was Completed, and was read 3 times" in finding["message"]
 
 
-def test_retrying_a_503_at_once_is_flagged(fake) -> None:
+def test_an_injected_503_says_when_to_come_back_and_retrying_sooner_is_flagged(fake) -> None:
     _, client, api = fake
     workload_id = api.create(training("flaky")).json()["workloadId"]
     client.put(f"{CONTROL}/faults", json={"errorRate": 1.0, "errorStatus": 503})
+    answer = api.get(workload_id)
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    api.get(workload_id)
+    [finding] = _findings(client)
+    assert finding["check"] == "retry_after" and finding["count"] == 1
+    assert finding["request"] == "GET /api/v1/workloads/trainings/{id}"
+    assert "after a 503 whose Retry-After asked for 1 s" in finding["message"]
+
+
+def test_waiting_as_long_as_retry_after_says_is_not_flagged(fake) -> None:
+    _, client, api = fake
+    workload_id = api.create(training("patient")).json()["workloadId"]
+    client.put(f"{CONTROL}/faults", json={"errorRate": 1.0, "errorStatus": 503})
     assert api.get(workload_id).status_code == 503
+    time.sleep(1.05)  # Retry-After is in real seconds, as a gateway means it
+    client.put(f"{CONTROL}/faults", json={"errorRate": 0.0})
+    assert api.get(workload_id).status_code == 200
+    assert _findings(client) == []
+
+
+def test_retrying_an_answer_without_retry_after_at_once_is_flagged_as_a_retry_without_delay(fake) -> None:
+    app, client, api = fake
+    workload_id = api.create(training("bare")).json()["workloadId"]
+    client.put(f"{CONTROL}/faults", json={"errorRate": 1.0, "errorStatus": 503})
+    first = api.get(workload_id)
+    assert first.status_code == 503
+    # The same journal with the Retry-After taken out, as another gateway's 503 would come.
+    rows = list(app.mock_state.requests._rows)
+    app.mock_state.requests._rows.clear()
+    for row in rows:
+        app.mock_state.requests.add((*row[:-1], None))
     api.get(workload_id)
     checks = {f["check"] for f in _findings(client)}
-    assert "retries" in checks
+    assert checks == {"retries"}
 
 
 def test_tokens_past_their_expiry_and_foreign_tokens_are_flagged(fake) -> None:
     app, client, api = fake
     workload_id = api.create(training("tokens")).json()["workloadId"]
-    app.mock_state.tokens.lifetime = 1
+    # Two seconds: `iat` and `exp` are whole seconds, so a one-second token may be past its exp at once.
+    app.mock_state.tokens.lifetime = 2
     short = {"Authorization": f"Bearer {get_token(client)}"}
     assert client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=short).status_code == 200
-    time.sleep(1.1)  # the token's exp is wall-clock time, as a real control plane's is
+    time.sleep(2.1)  # the token's exp is wall-clock time, as a real control plane's is
     assert client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=short).status_code == 401
     forged = {"Authorization": "Bearer " + api.headers["Authorization"].split()[1][:-4] + "AAAA"}
     assert client.get(f"/api/v1/workloads/trainings/{workload_id}", headers=forged).status_code == 401
@@ -134,7 +165,7 @@ def test_the_report_is_markdown_and_junit(fake, tmp_path: Path) -> None:
     assert page.startswith("# Client audit") and "## Requests the contract does not allow" in page
     assert "`GET /api/v1/workloads/trainings/{id}/suspend`" in page
     suite = ElementTree.parse(xml).getroot()
-    assert suite.get("tests") == "5" and suite.get("failures") == "1"
+    assert suite.get("tests") == "6" and suite.get("failures") == "1"
     failed = [case.get("name") for case in suite if case.find("failure") is not None]
     assert failed == ["Requests the contract does not allow"]
 

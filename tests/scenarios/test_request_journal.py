@@ -101,7 +101,7 @@ def test_no_journal_records_nothing() -> None:
 def test_the_ring_filters_rows_without_building_records_for_the_rest() -> None:
     ring = RequestRing(5)
     for i in range(8):
-        ring.add((ring.next_seq(), 0.0, 0.0, float(i), "GET", "/x", "op", None, 200, "c", True, False))
+        ring.add((ring.next_seq(), 0.0, 0.0, float(i), "GET", "/x", "op", None, 200, "c", True, False, None))
     assert [r.seq for r in ring.select()] == [4, 5, 6, 7, 8]
     assert [r.virtual_at for r in ring.select(RequestFilter(since=6.0))] == [6.0, 7.0]
     assert ring.dropped == 3
