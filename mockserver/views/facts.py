@@ -4,10 +4,12 @@ The views of workloads, pods, events and history render these facts."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mockserver.cluster.pods import Pod, PodPhase
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import PlacedPod
@@ -64,6 +66,17 @@ class WorkloadFacts:
     args: str | None = None
     history: Sequence[Step] = field(default_factory=tuple)
     restarts: int = 0
+    # The Job's pods one by one (copies: the views render them after the cluster's lock is let go), its
+    # parallelism and completions; empty for kinds without a container.
+    pod_records: Sequence[Pod] = field(default_factory=tuple)
+    parallelism: int = 1
+    completions: int = 1
+
+    @property
+    def running_pods(self) -> int:
+        if self.pod_records:
+            return sum(1 for p in self.pod_records if p.phase is PodPhase.RUNNING)
+        return len(self.placement) if self.phase == "Running" else 0
 
 
 def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> WorkloadFacts:
@@ -98,4 +111,7 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         args=request.args,
         history=tuple(Step(c.time, str(c.phase), c.reason, c.codes) for c in workload.history),
         restarts=workload.restarts,
+        pod_records=tuple(copy.copy(p) for p in workload.job.pods),
+        parallelism=kind.pods(request.pods),
+        completions=(request.completions or kind.pods(request.pods)) if kind.runs_container else 1,
     )

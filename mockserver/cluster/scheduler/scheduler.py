@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.cluster.reasons import Reason
@@ -81,6 +81,37 @@ class Scheduler:
         self._unreported.pop(job_id, None)
         self._dirty = True
 
+    def finish_pod(self, job_id: str, index: int) -> None:
+        """One pod of the job is done (succeeded, or failed for good): it frees its place or leaves the
+        queue; the job's other pods stay as they are. The job leaves with its last pod."""
+        entry = self._jobs.get(job_id)
+        record = None if entry is None else next((r for r in entry.pods if r.index == index), None)
+        if entry is None or record is None:
+            return
+        if record.pods is not None:
+            self._state.unbind(record)
+        else:
+            self._state.forget([record])
+        entry.pods.remove(record)
+        if not entry.pods:
+            del self._jobs[job_id]
+            self._unreported.pop(job_id, None)
+        self._dirty = True
+
+    def add_pod(self, job: Job) -> int:
+        """One more pending pod for the job (a failed pod's replacement, or the next of its completions),
+        with an index of its own; a job the scheduler no longer knows comes back with this one pod."""
+        entry = self._jobs.get(job.id)
+        if entry is None:
+            self.enqueue(replace(job, pods=1))
+            return 0
+        record = PodRecord(entry.job, max(r.index for r in entry.pods) + 1, entry.shape)
+        self._state.wait(record)
+        entry.pods.append(record)
+        self._unreported[job.id] = None
+        self._dirty = True
+        return record.index
+
     def cycle(self) -> CycleResult:
         """Allocate, then reclaim, then preempt. Jobs that lose their last pod leave the scheduler."""
         if not self._dirty:
@@ -98,9 +129,17 @@ class Scheduler:
         preempt(session)
         _compact(session.started[allocated:])
         started = self._first_starts(session)
-        evicted = self._evictions(session)
+        bound = [(r.job.id, r.index) for r in session.started if r.pods is not None]
+        lost: list[tuple[str, int, str]] = []
+        evicted = self._evictions(session, lost)
         self._dirty = bool(session.started or session.evicted)
-        return CycleResult(started=started, evicted=evicted, pending=self._pending_changes(shapes))
+        return CycleResult(
+            started=started,
+            evicted=evicted,
+            pending=self._pending_changes(shapes),
+            bound=bound,
+            lost=lost,
+        )
 
     def _first_starts(self, session: Session) -> list[str]:
         started_pods = Counter([r.job.id for r in session.started])
@@ -115,7 +154,7 @@ class Scheduler:
                 started.append(job_id)
         return started
 
-    def _evictions(self, session: Session) -> list[Eviction]:
+    def _evictions(self, session: Session, lost: list[tuple[str, int, str]]) -> list[Eviction]:
         """Whole-job evictions; a pod of a job that keeps others running is pending again (its workload
         controller recreates it)."""
         evicted: list[Eviction] = []
@@ -131,6 +170,7 @@ class Scheduler:
             else:
                 self._state.wait(record)
                 self._unreported[record.job.id] = None
+                lost.append((record.job.id, record.index, message))
         return evicted
 
     def _pending_changes(self, shapes: list[Shape]) -> dict[str, str]:
