@@ -271,3 +271,12 @@ def test_the_storage_section_of_the_config_is_checked():
     ):
         with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
             config_from_dict({**data, "storage": bad}, "test")
+
+
+def test_project_cpu_quota_is_in_millicores(api):
+    # The official `Resources` schema: "CPU in Millicores" (the default config gives project 4 32000 m).
+    answer = api.client.get("/api/v1/org-unit/projects", headers=api.headers)
+    assert answer.status_code == 200, answer.text
+    project = next(p for p in answer.json()["projects"] if p["id"] == "4")
+    pool_b = next(r for r in project["resources"] if r["nodePool"]["name"] == "my-node-pool-b")
+    assert pool_b["cpu"]["deserved"] == 32000 and pool_b["cpu"]["limit"] == 64000
