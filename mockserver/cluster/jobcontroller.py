@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from mockserver.cluster.events import EventKind, PodTask, Timer
 from mockserver.cluster.lifecycle import Trigger
 from mockserver.cluster.phases import Phase
-from mockserver.cluster.pods import JobPods, Pod, PodPhase, RestartPolicy
+from mockserver.cluster.pods import Pod, PodPhase, RestartPolicy
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.scheduler import CycleResult
 from mockserver.cluster.workload import Workload
@@ -315,6 +315,3 @@ def _policy(workload: Workload) -> RestartPolicy:
 def _backoff_exceeded(workload: Workload, why: str) -> Reason:
     text = f"BackoffLimitExceeded: Job has reached the specified backoff limit ({workload.request.backoff_limit})"
     return Reason(f"{why}; {text}" if why else text, ReasonCode.CRASHED)
-
-
-__all__ = ["JobController", "JobPods", "image_host", "pod_name", "unpullable"]
