@@ -137,7 +137,12 @@ class FakeCluster:
                 raise Conflict(
                     f"cannot force outcome {outcome} on a training in phase {training.actual_phase}"
                 )
-            engine.fire(training, trigger, f"{outcome} (forced through the control API)")
+            why = f"{outcome} (forced through the control API)"
+            pods = training.job.active()
+            if trigger is Trigger.CRASHED and pods:  # one container fails: its pod's policy decides
+                engine.jobs.container_ended(training, pods[0], False, why)
+                return
+            engine.fire(training, trigger, why)
 
     def submit_load(
         self,
