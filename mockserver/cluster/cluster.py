@@ -122,6 +122,12 @@ class FakeCluster:
         with self._synced() as engine:
             return apply(engine)
 
+    def set_connected(self, connected: bool) -> None:
+        """Connect or disconnect the cluster from the control plane: while disconnected, reads show every
+        live workload's phase as Unknown (Run:ai's word when it cannot tell); the cluster runs on."""
+        with self._synced() as engine:
+            engine.connected = connected
+
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
         with self._synced() as engine:
             return engine.log.after(seq, limit)

@@ -59,6 +59,8 @@ class Engine:
         self.jumps = Jumps()
         self._cycle_requested = False
         self.jobs = JobController(self)
+        # False while the control API has the cluster disconnected: reads show Unknown (reader.py).
+        self.connected = True
 
     # ------------------------------------------------------------------ time
     def sync(self, now: float, budget: float | None = None) -> float:

@@ -21,6 +21,8 @@ class Phase(str, Enum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     DELETING = "Deleting"
+    # Shown, never entered: the control plane cannot tell (a disconnected cluster; see reader.py).
+    UNKNOWN = "Unknown"
 
     def __str__(self) -> str:  # f-strings and messages show the API's word, not "Phase.RUNNING"
         return self.value

@@ -38,6 +38,7 @@ CLUSTER_COMMANDS = frozenset(
         "suspend",
         "resume",
         "delete",
+        "set_connected",
     }
 )
 CLUSTER_QUERIES = frozenset(

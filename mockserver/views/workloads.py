@@ -34,6 +34,7 @@ K8S_PHASE = {
     "Stopped": "Suspended",
     "Completed": "Succeeded",
     "Failed": "Failed",
+    "Unknown": "Unknown",  # a disconnected cluster: the control plane cannot tell
 }
 # The scheduler's reasons that the API names with a `phaseReason` (latest document's enum); when reasons
 # of several node pools are joined, the first of these that any of them gives.

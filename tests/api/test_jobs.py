@@ -280,3 +280,19 @@ def test_project_cpu_quota_is_in_millicores(api):
     project = next(p for p in answer.json()["projects"] if p["id"] == "4")
     pool_b = next(r for r in project["resources"] if r["nodePool"]["name"] == "my-node-pool-b")
     assert pool_b["cpu"]["deserved"] == 32000 and pool_b["cpu"]["limit"] == 64000
+
+
+def test_a_disconnected_cluster_shows_unknown_until_it_is_connected_again(api, client):
+    created = api.create(training("cut", command="sleep 20")).json()["workloadId"]
+    api.advance(5)
+    assert api.phase(created) == "Running"
+    answer = client.put(f"{CONTROL}/faults", json={"clusterConnected": False})
+    assert answer.status_code == 200 and answer.json()["clusterConnected"] is False
+    assert api.phase(created) == "Unknown"
+    assert workload(api, created)["phase"] == "Unknown"
+    listed = api.client.get("/api/v1/workloads", headers=api.headers).json()["workloads"]
+    assert [w["phase"] for w in listed] == ["Unknown"]
+    api.advance(30)  # the cluster went on meanwhile: the training ended
+    assert api.phase(created) == "Unknown"
+    client.put(f"{CONTROL}/faults", json={"clusterConnected": True})
+    assert api.phase(created) == "Completed"
