@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,15 +26,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Before pytest-xdist's own hook, which reads the `xdist_group` marks this one adds.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Plain `pytest` is the fast tier a developer runs between edits; `--slow` (or an explicit `-m`)
-    runs the rest too."""
-    if config.getoption("--slow") or config.option.markexpr:
-        return
-    slow = [item for item in items if item.get_closest_marker("slow") is not None]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+    runs the rest too. Then the order and groups the parallel run uses (`_schedule`)."""
+    if not (config.getoption("--slow") or config.option.markexpr):
+        slow = [item for item in items if item.get_closest_marker("slow") is not None]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+    _schedule(items)
+
+
+_SHARED_SCOPES = ("module", "class", "package", "session")
+
+
+def _schedule(items: list[pytest.Item]) -> None:
+    """How `--dist loadgroup` spreads the tests over workers (pyproject's addopts).
+
+    A module's tests run on one worker, so they share its live servers and browser (module fixtures),
+    except that each parameter of a shared fixture (an API version's server, say) is a group of its own:
+    pytest starts one instance per parameter anyway, and the versions then run side by side. A module
+    marked `spread` shares nothing costly; its tests go to any worker one by one. The slow tier comes
+    first: most of it waits on real time, and the long groups started first finish together with the
+    short ones that fill in behind them."""
+    for item in items:
+        if item.get_closest_marker("spread") is not None:
+            continue
+        group = item.nodeid.split("::", 1)[0] + _shared_params(item)
+        # xdist reads the group after the last "@", and only when no "]" follows it.
+        item.add_marker(pytest.mark.xdist_group(re.sub(r"[^\w./=,-]", "_", group)))
+    # By module, so that a module's tests stay together (its fixtures set up once); stable otherwise.
+    slow_modules = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow_modules)
+
+
+def _shared_params(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return ""
+    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    shared = [
+        f"{name}={callspec.params[name]!r}"
+        for name in sorted(callspec.params)
+        if name in definitions and definitions[name][-1].scope in _SHARED_SCOPES
+    ]
+    return f"-{','.join(shared)}" if shared else ""
 
 
 REPO = Path(__file__).resolve().parents[1]

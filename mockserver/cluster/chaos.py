@@ -28,10 +28,18 @@ class ChaosResult:
     affected: tuple[str, ...] = ()  # ids of the workloads it moved
 
 
-def node_down(cluster: FakeCluster, name: str) -> ChaosResult:
-    """The node stops being ready: its pods are evicted and it takes no pod until `node_up`."""
+# Each move is a small frozen record the cluster applies under its lock (`FakeCluster.change`): a record,
+# not a closure, so that the state file can journal the move and replay it after a restart.
 
-    def apply(engine: Engine) -> ChaosResult:
+
+@dataclass(frozen=True)
+class NodeDown:
+    """The node stops being ready: its pods are evicted and it takes no pod until it is up again."""
+
+    name: str
+
+    def __call__(self, engine: Engine) -> ChaosResult:
+        name = self.name
         node = _node(engine, name)
         if not node.ready:
             return ChaosResult(f"node {name} is already down")
@@ -49,24 +57,29 @@ def node_down(cluster: FakeCluster, name: str) -> ChaosResult:
         engine.jobs.on_cycle(result)
         return _told(engine, f"node {name} is down (NotReady); {len(moved)} workload(s) evicted", moved)
 
-    return cluster.change(apply)
 
+@dataclass(frozen=True)
+class NodeUp:
+    name: str
 
-def node_up(cluster: FakeCluster, name: str) -> ChaosResult:
-    def apply(engine: Engine) -> ChaosResult:
+    def __call__(self, engine: Engine) -> ChaosResult:
+        name = self.name
         node = _node(engine, name)
         if node.ready:
             return ChaosResult(f"node {name} is already up")
         engine.scheduler.chaos.set_ready(node, True)
         return _told(engine, f"node {name} is ready again", ())
 
-    return cluster.change(apply)
 
-
-def gpu_unhealthy(cluster: FakeCluster, name: str, index: int) -> ChaosResult:
+@dataclass(frozen=True)
+class GpuUnhealthy:
     """An XID-style device failure: the pods on the GPU fail, and it takes no pod until mended."""
 
-    def apply(engine: Engine) -> ChaosResult:
+    name: str
+    index: int
+
+    def __call__(self, engine: Engine) -> ChaosResult:
+        name, index = self.name, self.index
         node = _device(engine, name, index)
         chaos = engine.scheduler.chaos
         if chaos.failed(node, index):
@@ -84,24 +97,31 @@ def gpu_unhealthy(cluster: FakeCluster, name: str, index: int) -> ChaosResult:
             engine, f"GPU {index} of node {name} is unhealthy; {len(moved)} workload(s) failed", moved
         )
 
-    return cluster.change(apply)
 
+@dataclass(frozen=True)
+class GpuHealthy:
+    name: str
+    index: int
 
-def gpu_healthy(cluster: FakeCluster, name: str, index: int) -> ChaosResult:
-    def apply(engine: Engine) -> ChaosResult:
+    def __call__(self, engine: Engine) -> ChaosResult:
+        name, index = self.name, self.index
         node = _device(engine, name, index)
         if not engine.scheduler.chaos.failed(node, index):
             return ChaosResult(f"GPU {index} of node {name} is healthy already")
         engine.scheduler.chaos.heal_device(node, index)
         return _told(engine, f"GPU {index} of node {name} is healthy again", ())
 
-    return cluster.change(apply)
 
-
-def set_quota(cluster: FakeCluster, project_id: str, node_pool: str | None, gpus: float) -> ChaosResult:
+@dataclass(frozen=True)
+class SetQuota:
     """The project's deserved GPUs in a node pool (its first default pool, else the cluster's first)."""
 
-    def apply(engine: Engine) -> ChaosResult:
+    project_id: str
+    node_pool: str | None
+    gpus: float
+
+    def __call__(self, engine: Engine) -> ChaosResult:
+        project_id, node_pool, gpus = self.project_id, self.node_pool, self.gpus
         project = engine.topology.project(project_id)
         if project is None:
             raise NotFound(f"no project with id {project_id}")
@@ -115,7 +135,25 @@ def set_quota(cluster: FakeCluster, project_id: str, node_pool: str | None, gpus
         engine.scheduler.chaos.set_gpu_quota(project_id, pool, gpus)
         return _told(engine, f"project {project.name} deserves {gpus:g} GPUs in node pool {pool}", ())
 
-    return cluster.change(apply)
+
+def node_down(cluster: FakeCluster, name: str) -> ChaosResult:
+    return cluster.change(NodeDown(name))
+
+
+def node_up(cluster: FakeCluster, name: str) -> ChaosResult:
+    return cluster.change(NodeUp(name))
+
+
+def gpu_unhealthy(cluster: FakeCluster, name: str, index: int) -> ChaosResult:
+    return cluster.change(GpuUnhealthy(name, index))
+
+
+def gpu_healthy(cluster: FakeCluster, name: str, index: int) -> ChaosResult:
+    return cluster.change(GpuHealthy(name, index))
+
+
+def set_quota(cluster: FakeCluster, project_id: str, node_pool: str | None, gpus: float) -> ChaosResult:
+    return cluster.change(SetQuota(project_id, node_pool, gpus))
 
 
 def _node(engine: Engine, name: str) -> NodeState:

@@ -27,7 +27,7 @@ from mockserver.cluster.errors import (
 from mockserver.cluster.events import Event
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind, load_kind
 from mockserver.cluster.kinds.load import LOAD_SUBMITTER
-from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.lifecycle import Trigger, transition_for
 from mockserver.cluster.names import final_name
 from mockserver.cluster.phases import ACTIVE, HOLDING, Phase
 from mockserver.cluster.reader import ClusterReader
@@ -118,7 +118,8 @@ class FakeCluster:
 
     def change(self, apply: Callable[[Engine], _Result]) -> _Result:
         """Run `apply` on the engine with the lock held and time brought up to now, before and after: the
-        way in for changes that live in modules of their own (`chaos.py`) and for scenario runs."""
+        way in for changes that live in modules of their own (`chaos.py`). The state file journals the
+        call, so `apply` is a record (a frozen dataclass), never a closure."""
         with self._synced() as engine:
             return apply(engine)
 
@@ -127,6 +128,11 @@ class FakeCluster:
         live workload's phase as Unknown (Run:ai's word when it cannot tell); the cluster runs on."""
         with self._synced() as engine:
             engine.connected = connected
+
+    def inspect(self, read: Callable[[Engine], _Result]) -> _Result:
+        """`change` for reads (a scenario run asks when the next timer is due): never journalled."""
+        with self._synced() as engine:
+            return read(engine)
 
     def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
         with self._synced() as engine:
@@ -277,6 +283,8 @@ class FakeCluster:
                 raise NotFound()
             if not caller.may_use(workload.project_id):
                 raise Forbidden()
+            if transition_for(workload, Trigger.UPDATE) is None:
+                return workload  # being deleted or failed: the documented no-op, the spec stays
             request, issues = revise(workload.request)
             unknown = [p for p in request.node_pools if p not in self.topology.node_pools]
             problems = list(issues) + (

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import weakref
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,17 +23,21 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.reader import ClusterReader
+from mockserver.cluster.reasons import Reason, ReasonCode
+from mockserver.cluster.scheduler import messages
+from mockserver.cluster.scheduler.messages import amount
 from mockserver.cluster.workload import Workload
 from mockserver.views.control import clock_view, event_view, load_view, training_view
 
 TICK_SECONDS = 0.25
 CLOCK_EVERY_TICKS = 4
 BACKLOG = 500  # events sent on connect and per tick at most: the page shows the last 500
-HISTORY = 100  # phase changes shown per training (a crash loop's history is long)
-TURN = 100  # changed trainings read per turn of the event loop in a tick (a few milliseconds)
-# The tables of the dashboard's state and the key of each row.
+HISTORY = 100  # phase changes shown per workload (a crash loop's history is long)
+TURN = 100  # changed workloads read per turn of the event loop in a tick (a few milliseconds)
+# The tables of the dashboard's state and the key of each row. `workloads`: every kind a client submits
+# (trainings, workspaces, and any kind added later), each row naming its kind; `loads`: the control API's.
 TABLES = {
-    "trainings": "workloadId",
+    "workloads": "workloadId",
     "loads": "workloadId",
     "jobs": "id",
     "nodes": "name",
@@ -46,17 +51,21 @@ def frame(kind: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def training_row(training: Workload, since: int = 0, shown: HistoryRows | None = None) -> dict[str, Any]:
-    """A training as the dashboard's table shows it: the control API's view and its recent phases —
-    those after the first `since` of its history (a delta sends only the new ones; `historyFrom` says
-    where they go), at most the last HISTORY. `shown`: the hub's formatted phases, reused."""
-    row = training_view(training)
-    total = len(training.history)
+def workload_row(workload: Workload, since: int = 0, shown: HistoryRows | None = None) -> dict[str, Any]:
+    """A workload as the dashboard's table shows it: the control API's view of a training, its kind (the
+    workloads API's `type`, and the domain's word), and its recent phases — those after the first `since`
+    of its history (a delta sends only the new ones; `historyFrom` says where they go), at most the last
+    HISTORY. `shown`: the hub's formatted phases, reused."""
+    row = training_view(workload)
+    row["type"] = workload.kind.type_name
+    row["kind"] = workload.kind.name
+    row["gang"] = workload.kind.gang  # all pods placed at once or none: the page explains its wait
+    total = len(workload.history)
     start = max(since, total - HISTORY)
     if shown is None:
-        row["history"] = [_phase_row(change) for change in training.history[start:]]
+        row["history"] = [_phase_row(change) for change in workload.history[start:]]
     else:
-        row["history"] = shown.rows(training, start)
+        row["history"] = shown.rows(workload, start)
     if since:
         row["historyFrom"] = since
     return row
@@ -103,6 +112,61 @@ class HistoryRows:
         self._windows.pop(workload_id, None)
 
 
+def _reclaim_pattern() -> re.Pattern[str]:
+    """KAI's reclaim wording (scheduler/messages.py) as a pattern, made from the same function, to read a
+    reclaim back from a message that kept only its words (a load's eviction event)."""
+    marks: dict[str, Any] = {
+        "reclaimer": "\x00reclaimer\x00",
+        "queue": "\x00queue\x00",
+        "pool": "\x00pool\x00",
+        "allocated": 911111,  # numbers, since the words round them: these print as themselves
+        "deserved": 922222,
+        "fair_share": 933333,
+        "priority": 944444,
+    }
+    text = re.escape(messages.reclaimed(**marks))
+    for name, mark in marks.items():
+        text = text.replace(re.escape(str(mark)), f"(?P<{name}>.+?)")
+    return re.compile(text + "$")
+
+
+_RECLAIMED = _reclaim_pattern()
+
+
+def _reclaim_params(message: str) -> Mapping[str, Any] | None:
+    if isinstance(message, Reason) and message.params:
+        return message.params if ReasonCode.RECLAIMED in message.codes else None
+    found = _RECLAIMED.search(message)
+    return found.groupdict() if found else None
+
+
+def dashboard_event(event: Event) -> dict[str, Any]:
+    """An event as the log shows it, with `explain`: what a scheduler's eviction means, said plainly.
+
+    KAI words a reclaim with the victim's queue figures side by side ("uses 3 GPUs with a quota of 2,
+    fair-share of 4"), which reads as if a queue under its fair share lost GPUs for no reason. A queue
+    only loses GPUs to a reclaim while it holds more than its quota, so the page says that."""
+    view = event_view(event)
+    message = event.message
+    reclaim = _reclaim_params(message)
+    if reclaim is not None:
+        view["explain"] = (
+            f"Reclaimed: {reclaim['queue']} held {_number(reclaim['allocated'])} GPUs in node pool "
+            f"{reclaim['pool']}, more than its quota of {_number(reclaim['deserved'])}, so the scheduler "
+            f"took GPUs back for {reclaim['reclaimer']}, whose project was within its own share."
+        )
+    elif isinstance(message, Reason) and ReasonCode.PREEMPTED in message.codes and message.params:
+        view["explain"] = (
+            f"Preempted: {message.params['preemptor']}, of the same project and a higher priority, "
+            "needed its GPUs."
+        )
+    return view
+
+
+def _number(value: Any) -> str:
+    return amount(value) if isinstance(value, (int, float)) else str(value)
+
+
 @dataclass
 class State:
     """The dashboard's state as keyed tables (insertion order kept), and the snapshot's other fields."""
@@ -139,7 +203,7 @@ class Hub:
         self.subscribers: set[asyncio.Queue[str | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._tick = 0
-        self.history_sent: dict[str, int] = {}  # history length of each training as last sent
+        self.history_sent: dict[str, int] = {}  # history length of each workload as last sent
         self.shown = HistoryRows()
         self.rebuild()
 
@@ -212,7 +276,7 @@ class Hub:
             frames.append(frame("delta", changes))
         if fresh:
             self.seq, self.last = fresh[-1].seq, fresh[-1]
-            frames.append(frame("events", [event_view(e) for e in fresh[-BACKLOG:]], self.seq))
+            frames.append(frame("events", [dashboard_event(e) for e in fresh[-BACKLOG:]], self.seq))
         if self.cluster.clock.mode != "manual" and self._tick % CLOCK_EVERY_TICKS == 0:
             frames.append(frame("clock", clock_view(self.cluster)))
         self.now = now
@@ -234,7 +298,7 @@ class Hub:
     def _refresh_in_turns(self, changed: set[str]) -> Generator[None, None, dict[str, Any]]:
         """`_refresh` of the changed workloads, TURN at a time in submission order (a step between)."""
         with self.cluster.reading() as reader:
-            ordered = sorted(changed, key=lambda wid: t.queue_seq if (t := _live(reader, wid)) else -1)
+            ordered = sorted(changed, key=lambda wid: t.queue_seq if (t := _live(reader, wid, set())) else -1)
         changes: dict[str, Any] = {"now": None, "upsert": {}, "remove": {}}
         for at in range(0, max(1, len(ordered)), TURN):
             if at:
@@ -252,31 +316,32 @@ class Hub:
         upserts: dict[str, list[Any]] = {}
         removals: dict[str, list[str]] = {}
         state = self.state
+        loads = reader.loads()
+        load_ids = {load.workload_id for load in loads}
         if changed is None:
-            trainings = reader.trainings()
+            workloads = [w for w in reader.workloads() if w.workload_id not in load_ids]
         else:
             # In submission order, so that a new one goes after the older ones, as in a snapshot.
-            found = (t for wid in changed if (t := _live(reader, wid)) is not None)
-            trainings = sorted(found, key=lambda t: t.queue_seq)
-            gone = [w for w in changed if _live(reader, w) is None]
-            state.drop("trainings", gone, removals)
+            found = (w for wid in changed if (w := _live(reader, wid, load_ids)) is not None)
+            workloads = sorted(found, key=lambda w: w.queue_seq)
+            gone = [w for w in changed if _live(reader, w, load_ids) is None]
+            state.drop("workloads", gone, removals)
             for workload_id in gone:
                 self.history_sent.pop(workload_id, None)
                 self.shown.forget(workload_id)
-        for training in trainings:
+        held_rows = state.tables["workloads"]
+        for workload in workloads:
             # The state keeps a full row (a new stream's snapshot); the delta carries the new phases only.
-            full = training_row(training, shown=self.shown)
-            held = state.tables["trainings"].get(training.workload_id)
+            full, held = workload_row(workload, shown=self.shown), held_rows.get(workload.workload_id)
             if held != full:
-                state.tables["trainings"][training.workload_id] = full
-                sent = self.history_sent.get(training.workload_id, 0) if held is not None else 0
-                delta = training_row(training, sent, self.shown) if sent else full
-                upserts.setdefault("trainings", []).append(delta)
-            self.history_sent[training.workload_id] = len(training.history)
-        loads = reader.loads()
+                held_rows[workload.workload_id] = full
+                sent = self.history_sent.get(workload.workload_id, 0) if held is not None else 0
+                delta = workload_row(workload, sent, self.shown) if sent else full
+                upserts.setdefault("workloads", []).append(delta)
+            self.history_sent[workload.workload_id] = len(workload.history)
         state.merge("loads", (load_view(load) for load in loads), upserts)
-        state.drop("loads", set(state.tables["loads"]) - {load.workload_id for load in loads}, removals)
-        job_ids = None if changed is None else changed | {load.workload_id for load in loads}
+        state.drop("loads", set(state.tables["loads"]) - load_ids, removals)
+        job_ids = None if changed is None else changed | load_ids
         scheduler = reader.scheduler_snapshot(job_ids)
         state.merge("jobs", scheduler["jobs"], upserts)
         if job_ids is not None:
@@ -293,10 +358,13 @@ class Hub:
         return {"now": now, "upsert": upserts, "remove": removals}
 
 
-def _live(reader: ClusterReader, workload_id: str) -> Workload | None:
+def _live(reader: ClusterReader, workload_id: str, loads: set[str]) -> Workload | None:
+    """The workload a client submitted, of any kind; None once gone (deleted) or for a control-API load."""
+    if workload_id in loads:
+        return None
     try:
-        return reader.training(workload_id)
-    except NotFound:  # gone (deleted), or the id of another kind (a load, a workspace)
+        return reader.workload(workload_id)
+    except NotFound:
         return None
 
 

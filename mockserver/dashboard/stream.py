@@ -6,9 +6,10 @@ Swagger UI nor fuzzed (Schemathesis would wait on every example).
 A stream starts with the whole state once and then follows the cluster's hub (`hub.py`), which looks at
 the cluster a few times a second for every stream together and hands each the same frames:
 
-- `snapshot`: the control API's snapshot, each training with its recent phase history — on connect and
-  after a reset;
-- `delta`: what changed since the last frame: `upsert` (rows of trainings, loads, jobs, nodes, projects,
+- `snapshot`: the cluster as the control API's snapshot shows it, but with every kind of workload a client
+  submitted under `workloads` (each row with its `type` and recent phase history) — on connect and after
+  a reset;
+- `delta`: what changed since the last frame: `upsert` (rows of workloads, loads, jobs, nodes, projects,
   departments, by their ids) and `remove` (ids), and the virtual time `now`;
 - `events`: the new entries of the event log (the SSE `id` is the last sequence number, so a
   reconnecting browser resumes where it stopped);
@@ -33,10 +34,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.dashboard import hub as hubs
-from mockserver.dashboard.hub import frame
+from mockserver.dashboard.hub import dashboard_event, frame
 from mockserver.http.digits import plain_int
 from mockserver.http.errorbody import error_body
-from mockserver.views.control import event_view
 
 STREAM_PATH = "/api/mock/v1/stream"
 
@@ -63,7 +63,7 @@ async def cluster_stream(cluster: FakeCluster, after: int) -> AsyncIterator[str]
     opening = [f"retry: {RETRY_MS}\n\n", frame("snapshot", hub.state.snapshot())]
     backlog = hub.backlog(after)
     if backlog:
-        opening.append(frame("events", [event_view(e) for e in backlog], backlog[-1].seq))
+        opening.append(frame("events", [dashboard_event(e) for e in backlog], backlog[-1].seq))
     try:
         for text in opening:
             yield text

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.cluster.kinds.inference import INFERENCE
-from mockserver.cluster.request import WorkloadRequest
 from mockserver.handlers.state import caller, current
-from mockserver.parsing.inference import parse_inference, revise_inference
+from mockserver.parsing.inference import InferencePatch, parse_inference
 from mockserver.views.inference import inference_view
 from mockserver.views.training import deleted_answer
 
@@ -38,9 +37,7 @@ async def delete_inference(workloadId: str) -> Any:
 async def update_inference_spec(workloadId: str, body: dict[str, Any] | None = None) -> Any:
     state = current()
 
-    def revise(request: WorkloadRequest) -> Any:
-        return revise_inference(request, body or {}, state.version)
-
+    revise = InferencePatch(body or {}, state.version.name)
     inference = state.cluster.update(workloadId, caller(), INFERENCE, revise)
     # Served only where the version's document has the operation, so its row names a status.
     return inference_view(inference, state.version), state.version.inference_patch_status or 200

@@ -14,14 +14,15 @@ a changed image, command, compute or replica count is what the new revision runs
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.cluster.errors import ComplianceIssue
 from mockserver.cluster.kinds.inference import INFERENCE
 from mockserver.cluster.request import WorkloadRequest
 from mockserver.parsing.request import ParsedRequest, parse_request
-from mockserver.versions import ApiVersion
+from mockserver.versions import VERSIONS, ApiVersion
 
 # The create operation in every version's document: its body's `spec` says which spec fields are kept.
 CREATE_PATH = "/api/v1/workloads/inferences"
@@ -32,6 +33,18 @@ MAX_REPLICAS = 1000
 def parse_inference(body: dict[str, Any], version: ApiVersion) -> ParsedRequest:
     parsed = parse_request(body, version, INFERENCE, CREATE_PATH)
     return _with_replicas(parsed)
+
+
+@dataclass(frozen=True)
+class InferencePatch:
+    """A PATCH of an inference's spec, applied by the cluster to the request in force: a record, not a
+    closure, so that the state file can journal it (the version by name: the row is this process's)."""
+
+    body: Mapping[str, Any]
+    version: str
+
+    def __call__(self, current: WorkloadRequest) -> tuple[WorkloadRequest, tuple[ComplianceIssue, ...]]:
+        return revise_inference(current, dict(self.body), VERSIONS[self.version])
 
 
 def revise_inference(

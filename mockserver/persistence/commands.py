@@ -39,6 +39,8 @@ CLUSTER_COMMANDS = frozenset(
         "resume",
         "delete",
         "set_connected",
+        "update",  # a spec change (an inference's PATCH): its revision is a record (parsing/inference.py)
+        "change",  # a chaos move (cluster/chaos.py): a record
     }
 )
 CLUSTER_QUERIES = frozenset(
@@ -54,6 +56,7 @@ CLUSTER_QUERIES = frozenset(
         "events_for",
         "placement",
         "scheduler_snapshot",
+        "inspect",
     }
 )
 # What the control API sets on the faults (the random generator is not a setting: it is per process).

@@ -120,7 +120,7 @@ class _Run:
             times = [d for _, d in self.watching]
             if upcoming < len(steps):
                 times.append(steps[upcoming].at)
-            due = self.cluster.change(lambda engine: engine.timers.next_time())
+            due = self.cluster.inspect(lambda engine: engine.timers.next_time())
             if due is not None and due - self.start <= horizon:
                 times.append(due - self.start)
             if horizon > now + _EPSILON:

@@ -233,3 +233,18 @@ def test_every_move_of_the_inference_table_is_legal_for_the_harness():
         assert target is not None
         legal = harness.is_legal(source.value, target.value, actions.get(trigger, []))
         assert legal, (source.value, target.value, trigger.value)
+
+
+def test_patch_of_a_failed_inference_changes_nothing(served):
+    api, inferences = served
+    if VERSIONS[api].inference_patch_status is None:
+        pytest.skip("no PATCH of an inference in this version's document")
+    workload_id = inferences.create(inference()).json()["workloadId"]
+    inferences.advance(10)
+    forced = inferences.client.post(f"{CONTROL}/trainings/{workload_id}/outcome", json={"outcome": "Failed"})
+    assert forced.status_code == 202, forced.text
+    assert inferences.phase(workload_id) == "Failed"
+    answer = inferences.patch(workload_id, {"image": "changed:latest"})
+    assert answer.status_code == VERSIONS[api].inference_patch_status
+    assert answer.json()["actualPhase"] == "Failed"
+    assert answer.json()["spec"]["image"] == "vllm/vllm-openai:latest"

@@ -81,3 +81,32 @@ def test_the_most_specific_official_template_decides() -> None:
     assert unserved.refused("POST", "/w") is not None  # official method the fake does not serve
     assert unserved.refused("DELETE", "/w") is None  # routing's 405: Run:ai has no DELETE there either
     assert unserved.refused("GET", "/elsewhere") is None
+
+
+def test_a_path_of_other_versions_names_the_versions_that_have_it() -> None:
+    """2.18 has no batch endpoint: its path used to match `/workloads/{workloadId}` and come back 405
+    "use GET"; now it is a 404 that names the versions serving it."""
+    with create_app(load_config(), api="2.18").test_client() as client:
+        headers = {"Authorization": f"Bearer {get_token(client)}"}
+        batch = client.post("/api/v1/workloads/batch", headers=headers, json={"action": "delete", "ids": []})
+        assert batch.status_code == 404, batch.text
+        text = batch.json()["message"]
+        assert "not in Run:ai API 2.18" in text and "2.19" in text and "use GET" not in text
+        counted = client.get("/api/v1/org-unit/projects/count", headers=headers)
+        assert counted.status_code == 404 and "2.18" in counted.json()["message"]
+        # Served paths are untouched, and a method no version has stays routing's 405.
+        assert client.get("/api/v1/workloads", headers=headers).status_code == 200
+        assert client.put("/api/v1/workloads/trainings", headers=headers, json={}).status_code == 405
+
+
+def test_the_other_versions_tree_is_consulted_only_for_other_templates() -> None:
+    unserved = Unserved(
+        {"/w/{id}": ["GET"]},
+        {"/w/{id}": ["GET"]},
+        "2.18",
+        {"/w/batch": {"POST": ("2.19", "2.20")}, "/w/{id}": {"PATCH": ("2.19",)}},
+    )
+    assert unserved.refused("GET", "/w/123") is None
+    refused = unserved.refused("POST", "/w/batch")
+    assert refused is not None and refused[0] == 404 and "2.19, 2.20" in refused[1]
+    assert unserved.refused("PATCH", "/w/123") is None  # the same template: routing's 405 for this version

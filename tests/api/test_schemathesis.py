@@ -14,7 +14,7 @@ from mockserver.app import create_app
 from tests.conftest import CLUSTER_ID, REPO
 
 # Whole Schemathesis runs over every operation: about 45 s, the slow tier.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]  # independent Schemathesis runs in-process
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)

@@ -15,7 +15,7 @@ from contracts.cli import EXIT_CONFORMS, EXIT_INCONCLUSIVE, main
 from mockserver.config import DEFAULT_CONFIG
 from tests.contracts.test_real_time import findings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each test starts its own backends
 AS_A_USER = ["--client-id", FAKE_CREDENTIALS.client_id, "--client-secret", FAKE_CREDENTIALS.client_secret]
 ACCOUNTS = [{"clientId": FAKE_CREDENTIALS.client_id, "clientSecret": FAKE_CREDENTIALS.client_secret}]
 

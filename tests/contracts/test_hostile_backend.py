@@ -35,6 +35,8 @@ from contracts.run.events import CaseAnswered
 from contracts.run.interruption import OVERRUN, hard_limit, last_signal, signals_interrupt
 from tests.contracts.hostile_backend import Behaviour, hostile
 
+# Each test makes its own hostile backend: parallel runs may put each on any worker.
+pytestmark = pytest.mark.spread
 HANG_GUARD = 240  # seconds; far beyond any budget below
 DEATH_GUARD = 30  # seconds for the kernel to kill the orphaned fake (it takes milliseconds)
 SECRET = "s3cret-never-printed"

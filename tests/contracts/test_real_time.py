@@ -22,7 +22,7 @@ from contracts.backend.journal import leftovers, read_entries
 from contracts.backend.server import LocalServer, fake_command
 from contracts.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each test starts its own backends
 ROOT = Path(__file__).resolve().parents[2]
 # Fast enough for the test to take about a minute, slow enough that every realistic stage is polled.
 SPEED = 5

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 CLUSTER_ID = "71f69d83-ba66-4822-adf5-55ce55efd210"
 TRAININGS = "/api/v1/workloads/trainings"
 CLIENTS = 6
+LOAD_LIMIT = 90.0  # real seconds a load may take to reach what a stage needs
 
 
 def command(state: Path) -> Callable[[int], list[str]]:
@@ -69,13 +70,17 @@ class Load:
             while not self.stop.wait(0.05):
                 client.post("/api/mock/v1/clock/advance", json={"seconds": 1})
 
-    def run(self, seconds: float, act: bool, then: Callable[[], None] = lambda: None) -> None:
+    def run(self, enough: Callable[[], bool], act: bool, then: Callable[[], None] = lambda: None) -> None:
+        """Load until `enough()` holds (looked at a few times a second; at most LOAD_LIMIT real seconds):
+        a busy machine makes fewer requests a second, so the test waits for what it needs, not a time."""
         threads = [threading.Thread(target=self.creator, args=(who, act)) for who in range(CLIENTS)]
         if act:
             threads.append(threading.Thread(target=self.clock))
         for thread in threads:
             thread.start()
-        time.sleep(seconds)
+        deadline = time.monotonic() + LOAD_LIMIT
+        while not enough() and time.monotonic() < deadline:
+            time.sleep(0.2)
         then()
         self.stop.set()
         for thread in threads:
@@ -98,7 +103,15 @@ def test_kill_9_during_load_loses_nothing(tmp_path: Path) -> None:
     try:
         auth = token(server.base_url)
         settled = Load(server.base_url, auth)
-        settled.run(3.0, act=True)  # creates, suspends, deletes while the clock moves
+
+        def settled_enough() -> bool:
+            if len(settled.created) <= 30:
+                return False
+            seen = observe(server.base_url, auth, list(settled.created))
+            phases = {t["actualPhase"] for t in seen["trainings"].values() if isinstance(t, dict)}
+            return seen["clock"]["now"] > "2025-01-01T00:00:05" and phases >= {"Stopped", "Running"}
+
+        settled.run(settled_enough, act=True)  # creates, suspends, deletes while the clock moves
         before = observe(server.base_url, auth, settled.created)
         assert len(settled.created) > 30 and before["clock"]["now"] > "2025-01-01T00:00:05"
         assert {t["actualPhase"] for t in before["trainings"].values() if isinstance(t, dict)} >= {
@@ -107,7 +120,8 @@ def test_kill_9_during_load_loses_nothing(tmp_path: Path) -> None:
         }
 
         in_flight = Load(server.base_url, auth)
-        in_flight.run(1.5, act=False, then=server.process.kill)  # SIGKILL in the middle of creates
+        # SIGKILL in the middle of creates, once a few have been answered.
+        in_flight.run(lambda: len(in_flight.created) > 10, act=False, then=server.process.kill)
         assert server.process.wait(10) == -9
     finally:
         server.stop()

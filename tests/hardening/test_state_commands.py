@@ -19,6 +19,7 @@ from mockserver.cluster.request import WorkloadRequest
 from mockserver.http.auth import Principal
 from mockserver.persistence import StateFileError, codec
 from mockserver.persistence.commands import CLUSTER_COMMANDS, CLUSTER_QUERIES
+from tests.conftest import CLUSTER_ID
 from tests.hardening.test_state import Server
 
 
@@ -98,3 +99,33 @@ def test_a_state_file_of_http_requests_is_refused_with_exit_2(
         create_app(state_file=path)
     assert main(["--port", "0", "--quiet", "--state", str(path)]) == 2
     assert "start with a new --state file" in capsys.readouterr().err.lower()
+
+
+def test_chaos_moves_and_an_inference_patch_are_journalled_and_replayed(tmp_path: Path) -> None:
+    """Both go through cluster methods that take a callable: a record (frozen dataclass), so the journal
+    can keep it; a closure could not be written and the move would be lost at the next start."""
+    path = tmp_path / "state.db"
+    first = Server(path, api="latest")
+    first.control("POST", "/nodes/down", {"node": "node-default-1"})
+    first.control("POST", "/projects/quota", {"projectId": "1", "gpus": 1})
+    body = {"name": "serve", "projectId": "1", "clusterId": CLUSTER_ID, "spec": {"image": "nginx"}}
+    created = first.client.post("/api/v1/workloads/inferences", json=body, headers=first.auth)
+    assert created.status_code == 202, created.text
+    inference_id = created.json()["workloadId"]
+    patch = {"spec": {"image": "nginx:2"}}
+    patched = first.client.patch(
+        f"/api/v1/workloads/inferences/{inference_id}", json=patch, headers=first.auth
+    )
+    assert patched.status_code == 202, patched.text
+    before = first.control("GET", "/snapshot")
+    first.close()
+    assert {"change", "update"} <= {operation for _, operation, _, _ in raw_rows(path)}
+
+    again = Server(path, api="latest")
+    after = again.control("GET", "/snapshot")
+    down = [node["name"] for node in after["nodes"] if not node.get("ready", True)]
+    assert down == ["node-default-1"]
+    assert after["nodes"] == before["nodes"]
+    answer = again.client.get(f"/api/v1/workloads/inferences/{inference_id}", headers=again.auth)
+    assert answer.status_code == 200 and answer.json()["spec"]["image"] == "nginx:2"
+    again.close()

@@ -121,7 +121,11 @@ def test_older_executors_poll_phase_from_the_workloads_api(server: LocalServer) 
         if not phases or answer.json()["phase"] != phases[-1]:
             phases.append(answer.json()["phase"])
         time.sleep(0.05)
-    assert phases[0] in ("Creating", "Pending", "Initializing") and phases[-1] == "Running"
+    # The phases seen follow the lifecycle's order and end at Running. How many of the early ones a poll
+    # catches depends on the machine (at speed 20 they last fractions of a real second; a busy machine's
+    # first look may already see Running), so the test asks for the order, not for a first phase.
+    lifecycle = ["Creating", "Pending", "Initializing", "Running"]
+    assert phases == [p for p in lifecycle if p in phases] and phases[-1] == "Running", phases
 
 
 def test_default_launch_runs_the_data_mover_workspace_then_the_training(

@@ -18,7 +18,7 @@ import pytest
 
 from tests.clientenv import client_python
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each release starts its own fake
 REPO = Path(__file__).resolve().parents[2]
 # The runapy release generated from each API version's document (2.21: the 1.221.1 fix release).
 RUNAPY = {
@@ -63,6 +63,8 @@ def test_runapy_release_runs_the_user_flow_against_its_version(api: str, tmp_pat
         "pytest",
         "-q",
         "--slow",
+        "-n",
+        "0",  # one file in one process: this run is itself one of the outer run's parallel tests
         "-p",
         "no:randomly",
         "tests/live/test_runapy_flows.py",

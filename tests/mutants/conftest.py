@@ -1,7 +1,11 @@
-"""Runs `contracts run` against each mutant once per session and keeps what it found."""
+"""Runs `contracts run` against each mutant once per session and keeps what it found — once for the
+whole session even when pytest-xdist spreads the tests over workers: the first worker that needs a
+mutant runs it under a lock and leaves the result in the session's shared temporary directory."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -36,13 +40,23 @@ def run_against(name: str, report_dir: Path) -> tuple[int, set[str]]:
 
 
 @pytest.fixture(scope="session")
-def mutant_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[int, set[str]]]:
+def mutant_run(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Callable[[str], tuple[int, set[str]]]:
     """`mutant_run(name)` -> (exit code, checks with findings); each mutant is run at most once."""
-    results: dict[str, tuple[int, set[str]]] = {}
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker has its own base under the session's one: the results go beside them.
+    shared = (base.parent if worker_id != "master" else base) / "mutant-results"
+    shared.mkdir(exist_ok=True)
 
     def run(name: str) -> tuple[int, set[str]]:
-        if name not in results:
-            results[name] = run_against(name, tmp_path_factory.mktemp(name))
-        return results[name]
+        result = shared / f"{name}.json"
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not result.is_file():
+                exit_code, checks = run_against(name, tmp_path_factory.mktemp(name))
+                result.write_text(json.dumps({"exit": exit_code, "checks": sorted(checks)}))
+        kept = json.loads(result.read_text())
+        return kept["exit"], set(kept["checks"])
 
     return run

@@ -9,7 +9,8 @@ import pytest
 
 from tests.mutants.catalog import MUTANTS
 
-pytestmark = pytest.mark.slow
+# Spread: each mutant's test may run on any worker; conftest.py runs each mutant once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 BROKEN = sorted(name for name in MUTANTS if MUTANTS[name].caught_by)
 Runner = Callable[[str], tuple[int, set[str]]]
 

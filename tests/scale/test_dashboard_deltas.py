@@ -20,7 +20,7 @@ CONTROL = {"X-Mock-Control": "1"}
 
 def _held(driver: Any) -> dict[str, Any]:
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return {trainings: state.snapshot.trainings.map(t => [t.workloadId, t.actualPhase, t.history.length]),"
+        "return {trainings: state.snapshot.workloads.map(t => [t.workloadId, t.actualPhase, t.history.length]),"
         " loads: state.snapshot.loads.map(l => l.workloadId),"
         " jobs: state.snapshot.jobs.map(j => [j.id, j.runningPods]).sort(), now: state.snapshot.now}"
     )
@@ -58,5 +58,5 @@ def test_the_page_follows_deltas_to_the_same_state_as_a_snapshot(page: Any, api:
     truth = _truth(api)
     assert ids[1] not in [t for t, _, _ in truth["trainings"]] and truth["loads"] == []
     until(page, lambda: _held(page) == truth, "the page's state to match the snapshot")
-    row = page.find_elements("css selector", f'#trainings tr[data-workload="{ids[1]}"]')
+    row = page.find_elements("css selector", f'#workloads tr[data-workload="{ids[1]}"]')
     assert row == []  # the deleted training's row went with its delta

@@ -62,7 +62,7 @@ def test_streams_share_one_look_per_tick_and_send_only_what_changed(monkeypatch:
 
     async def scenario() -> None:
         opened = [await _opened(cluster) for _ in range(3)]
-        assert all(len(snapshot["trainings"]) == 30 for _, snapshot in opened)
+        assert all(len(snapshot["workloads"]) == 30 for _, snapshot in opened)
         looks.clear()
         target = cluster.trainings()[7].workload_id
         cluster.force_outcome(target, "Failed")
@@ -71,14 +71,14 @@ def test_streams_share_one_look_per_tick_and_send_only_what_changed(monkeypatch:
         assert len(texts) == 1, [[f[0] for f in g] for g in got]  # the same frames for every stream
         (kind, delta, _), (kind2, _, _) = got[0]
         assert (kind, kind2) == ("delta", "events")
-        assert [t["workloadId"] for t in delta["upsert"]["trainings"]] == [target]
-        assert delta["upsert"]["trainings"][0]["actualPhase"] == "Failed"
+        assert [t["workloadId"] for t in delta["upsert"]["workloads"]] == [target]
+        assert delta["upsert"]["workloads"][0]["actualPhase"] == "Failed"
         assert looks == [{target}]  # one look, at the one workload the events named
         cluster.delete(target, _anyone())
         cluster.advance(1)
         for source, _ in opened:
             [(kind, delta, _)] = await frames(source, 1)
-            while kind != "delta" or target not in delta["remove"].get("trainings", []):
+            while kind != "delta" or target not in delta["remove"].get("workloads", []):
                 [(kind, delta, _)] = await frames(source, 1)
             await source.aclose()
 

@@ -15,9 +15,9 @@ from tests.scale.test_streams import _app_with_trainings
 
 
 def _rows(frames: list[str]) -> dict[str, Any]:
-    """The delta's rows by table (trainings in their order; the others as a set, keyed) and removals."""
+    """The delta's rows by table (workloads in their order; the others as a set, keyed) and removals."""
     [delta] = [json.loads(f.split("data: ", 1)[1]) for f in frames if f.startswith("event: delta")]
-    shown: dict[str, Any] = {"trainings": [r["workloadId"] for r in delta["upsert"].get("trainings", [])]}
+    shown: dict[str, Any] = {"workloads": [r["workloadId"] for r in delta["upsert"].get("workloads", [])]}
     for table, key in TABLES.items():
         rows = {r[key]: json.dumps(r, sort_keys=True) for r in delta["upsert"].get(table, [])}
         shown[f"{table}-rows"] = rows
@@ -48,7 +48,7 @@ def test_a_tick_in_turns_yields_between_turns_and_sends_what_one_go_sends(
     monkeypatch.undo()
     assert len(turns) >= 3  # 7 or more changed trainings, 2 a turn: at least three turns in between
     assert _rows(chunked) == _rows(at_once)
-    assert len(_rows(at_once)["trainings"]) >= 7
+    assert len(_rows(at_once)["workloads"]) >= 7
     assert [f for f in chunked if not f.startswith("event: delta")] == [
         f for f in at_once if not f.startswith("event: delta")
     ]

@@ -100,7 +100,7 @@ def create(api: httpx.Client, name: str, gpus: float = 1) -> str:
 
 def phase_on_screen(browser: Any, workload_id: str) -> str | None:
     cells = browser.find_elements(
-        "css selector", f'#trainings tr[data-workload="{workload_id}"] .phase.current'
+        "css selector", f'#workloads tr[data-workload="{workload_id}"] .phase.current'
     )
     return cells[0].text if cells else None
 
@@ -148,7 +148,7 @@ def test_a_training_created_through_the_api_appears_and_moves_phase(page: Any, a
     held = page.find_elements("css selector", f'#nodes .gpu .seg[data-holder="{workload_id}"]')
     assert len(held) == 2  # its two GPUs are drawn filled by it
     history = page.find_elements(
-        "css selector", f'#trainings tr[data-workload="{workload_id}"] .history .phase'
+        "css selector", f'#workloads tr[data-workload="{workload_id}"] .history .phase'
     )
     assert [h.text for h in history] == ["Creating", "Pending", "Initializing", "Running"]
     until(page, lambda: "watched: entered Running" in page.find_element("id", "events").text, "the event log")
@@ -198,7 +198,7 @@ def test_forcing_an_outcome_and_reset_from_the_page(page: Any, api: httpx.Client
     workload_id = create(api, "forced")
     api.post("/api/mock/v1/clock/advance", json={"seconds": 5}).raise_for_status()
     until(page, lambda: phase_on_screen(page, workload_id) == "Running", "Running")
-    row = f'#trainings tr[data-workload="{workload_id}"]'
+    row = f'#workloads tr[data-workload="{workload_id}"]'
     Select(page.find_element("css selector", f"{row} select")).select_by_value("Failed")
     page.find_element("css selector", f"{row} button.force").click()
     until(page, lambda: phase_on_screen(page, workload_id) == "Failed", "Failed after forcing")
@@ -270,7 +270,7 @@ def test_pointing_at_a_training_outlines_its_gpus(page: Any, api: httpx.Client) 
     api.post("/api/mock/v1/clock/advance", json={"seconds": 5}).raise_for_status()
     until(page, lambda: phase_on_screen(page, workload_id) == "Running", "Running")
     ActionChains(page).move_to_element(
-        page.find_element("css selector", f'#trainings tr[data-workload="{workload_id}"] td')
+        page.find_element("css selector", f'#workloads tr[data-workload="{workload_id}"] td')
     ).perform()
     focused = page.find_elements("css selector", "#nodes .focus")
     assert [f.get_attribute("data-holder") for f in focused] == [workload_id, workload_id]

@@ -89,8 +89,8 @@ def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: An
         source = cluster_stream(cluster, 0)
         assert await source.__anext__() == f"retry: {stream.RETRY_MS}\n\n"
         (kind, snapshot, _), (kind2, events, last_id) = await frames(source, 2)
-        assert kind == "snapshot" and [t["name"] for t in snapshot["trainings"]] == ["streamed"]
-        assert snapshot["trainings"][0]["history"][0]["phase"] == "Creating"
+        assert kind == "snapshot" and [t["name"] for t in snapshot["workloads"]] == ["streamed"]
+        assert snapshot["workloads"][0]["history"][0]["phase"] == "Creating"
         assert kind2 == "events" and {e["workloadId"] for e in events} == {workload}
         assert last_id == str(events[-1]["seq"])
 
@@ -98,7 +98,7 @@ def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: An
         (kind, delta, _), (kind2, events, _) = await frames(source, 2)
         assert (kind, kind2) == ("delta", "events")
         assert delta["now"] == "2025-01-01T00:00:05.000Z"
-        [changed] = delta["upsert"]["trainings"]
+        [changed] = delta["upsert"]["workloads"]
         assert changed["actualPhase"] == "Running" and delta["remove"] == {}
         # Only the phases after the one the snapshot showed (`historyFrom`: how many came before).
         assert changed["historyFrom"] == 1
@@ -108,7 +108,7 @@ def test_stream_sends_snapshot_and_events_then_what_changes(app: Any, client: An
         cluster.reset()
         (kind, clock, _), (kind2, snapshot, _) = await frames(source, 2)
         assert kind == "reset" and clock["now"] == "2025-01-01T00:00:00.000Z"
-        assert kind2 == "snapshot" and snapshot["trainings"] == []
+        assert kind2 == "snapshot" and snapshot["workloads"] == []
         await source.aclose()
 
     asyncio.run(scenario())

@@ -4,7 +4,7 @@
 
 const CONTROL = "/api/mock/v1";
 const MAX_EVENTS = 500;
-const MAX_HISTORY = 100; // phase changes kept per training, as the server's hub.py sends them
+const MAX_HISTORY = 100; // phase changes kept per workload, as the server's hub.py sends them
 const MAX_ROWS = 300;
 const OUTCOMES = ["Completed", "Failed", "ContainerFailure", "Preempted"];
 const TERMINAL = new Set(["Completed", "Failed"]);
@@ -14,6 +14,7 @@ const state = {
   events: [],
   clock: { mode: null, speed: 1, now: null, at: 0 },
   chosenOutcome: {}, // workloadId -> outcome picked in the table, kept across redraws
+  kind: "", // the workload type the table shows ("" for every kind)
 };
 
 // ---------------------------------------------------------------- helpers
@@ -46,17 +47,43 @@ function sync(container, nodes) {
   while (container.children.length > nodes.length) container.lastChild.remove();
 }
 
-const hues = {}; // workloadId -> hue, by order of first sight: neighbours get far-apart colours
+// The i-th colour handed out: hue and lightness follow a two-dimensional low-discrepancy sequence (the
+// plastic number's R2), so every new colour lands far from all the earlier ones in both. Hue alone (the
+// golden angle) puts the 20th colour a few degrees from an earlier one; with lightness the first 40 stay
+// clearly apart.
+const R2 = 1.324717957244746;
+
+function colorAt(i) {
+  const hue = ((0.75 + i / R2) % 1) * 360;
+  const lightness = 35 + 38 * ((0.75 + i / (R2 * R2)) % 1);
+  return `hsl(${hue.toFixed(1)}, 65%, ${lightness.toFixed(1)}%)`;
+}
+
+const colors = new Map(); // workloadId -> colour, by order of first sight
 
 function color(id) {
   if (!id) return "#56606b";
-  if (!(id in hues)) hues[id] = (Object.keys(hues).length * 137.508 + 200) % 360;
-  return `hsl(${hues[id]}, 62%, 54%)`;
+  if (!colors.has(id)) colors.set(id, colorAt(colors.size));
+  return colors.get(id);
 }
 
 function fmtNumber(value) {
   if (value === -1) return "∞";
   return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+// Every GPU figure on the page is in devices: a fraction of a device as a fraction, a MIG slice as its
+// share of its GPU (a 2g slice of a 7g GPU: 2/7 ≈ 0.29).
+function gpus(value) {
+  return `${fmtNumber(value)} ${value === 1 ? "GPU" : "GPUs"}`;
+}
+
+function migShare(profile) {
+  return Number(profile.split("g.")[0]) / 7;
+}
+
+function migCharge(profile) {
+  return Number(profile.split("g.")[0]); // what the scheduler charges a slice to a quota
 }
 
 function timeOfDay(iso) {
@@ -113,18 +140,20 @@ function names() {
   const map = {};
   const snap = state.snapshot;
   if (!snap) return map;
-  for (const t of snap.trainings || []) map[t.workloadId] = t.name;
+  for (const w of snap.workloads || []) map[w.workloadId] = w.name;
   for (const l of snap.loads || []) map[l.workloadId] = `${l.name} (load)`;
   return map;
 }
 
 function placements() {
-  // "node/index" -> [{id, fraction}], "node/mig/profile" -> [id], id -> [pod]
+  // "node/index" -> [{id, fraction}], "node/mig/profile" -> [id], id -> [pod], id -> job
   const devices = {};
   const slices = {};
   const byJob = {};
+  const jobs = {};
   for (const job of (state.snapshot && state.snapshot.jobs) || []) {
     byJob[job.id] = job.pods || [];
+    jobs[job.id] = job;
     for (const pod of job.pods || []) {
       if (pod.migProfile) {
         const key = `${pod.node}/mig/${pod.migProfile}`;
@@ -136,7 +165,7 @@ function placements() {
       }
     }
   }
-  return { devices, slices, byJob };
+  return { devices, slices, byJob, jobs };
 }
 
 // ---------------------------------------------------------------- drawing
@@ -174,6 +203,7 @@ function drawNodes() {
   let total = 0;
   const pools = (snap.nodePools || []).map((pool) => {
     const nodes = snap.nodes.filter((n) => n.pool === pool);
+    const [usedBefore, totalBefore] = [used, total];
     const cards = nodes.map((node) => {
       const mig = Object.entries(node.mig || {});
       const gpuTiles = mig.length ? null : el("div", { class: "gpus" }, node.devices.map((device) => {
@@ -184,7 +214,7 @@ function drawNodes() {
           const share = device.holders.length ? device.allocated / device.holders.length : 0;
           holders = device.holders.map((id) => ({ id, fraction: share }));
         }
-        const title = [`${node.name} GPU ${device.index}: ${fmtNumber(device.allocated)} allocated`]
+        const title = [`${node.name} GPU ${device.index}: ${fmtNumber(device.allocated)} of it allocated`]
           .concat(holders.map((h) => `${who[h.id] || h.id}: ${fmtNumber(h.fraction)}`))
           .join("\n");
         return el(
@@ -208,7 +238,8 @@ function drawNodes() {
                   "data-node": node.name,
                   "data-profile": profile,
                   "data-holder": id || null,
-                  title: id === null ? `${profile}: free` : `${profile}: ${who[id] || id || "in use"}`,
+                  title: `${profile} (${fmtNumber(migShare(profile))} of a GPU): ` +
+                    (id === null ? "free" : who[id] || id || "in use"),
                   style: id === null ? null : `background:${color(id)}`,
                 },
                 profile,
@@ -218,10 +249,7 @@ function drawNodes() {
         : null;
       if (mig.length) {
         total += node.gpus;
-        for (const [profile, count] of mig) {
-          const g = Number(profile.split("g.")[0]) / 7;
-          used += g * count.used;
-        }
+        for (const [profile, count] of mig) used += migShare(profile) * count.used;
       }
       const extended = Object.entries(node.extendedResources || {}).map(
         ([name, r]) => `${name} ${fmtNumber(r.used)}/${fmtNumber(r.capacity)}`,
@@ -242,59 +270,91 @@ function drawNodes() {
         ),
       );
     });
-    const poolGpus = nodes.reduce((sum, n) => sum + n.gpus, 0);
+    const poolText = `${fmtNumber(used - usedBefore)} of ${gpus(total - totalBefore)} allocated`;
     return el(
       "div",
       { class: "pool", "data-pool": pool },
-      el("h3", {}, `pool ${pool} · ${nodes.length} nodes · ${poolGpus} GPUs`),
+      el("h3", {}, `pool ${pool} · ${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} · ${poolText}`),
       el("div", { class: "pool-nodes" }, cards),
     );
   });
   replace(document.getElementById("nodes"), pools);
-  document.getElementById("gpu-summary").textContent = `${fmtNumber(used)} of ${total} GPUs allocated`;
+  document.getElementById("gpu-summary").textContent = `${fmtNumber(used)} of ${gpus(total)} allocated`;
 }
 
-function history(training) {
-  if (training.history && training.history.length) return training.history;
+function history(workload) {
+  if (workload.history && workload.history.length) return workload.history;
   return state.events
-    .filter((e) => e.workloadId === training.workloadId && e.kind === "phase")
+    .filter((e) => e.workloadId === workload.workloadId && e.kind === "phase")
     .map((e) => ({ time: e.time, phase: e.phase, reason: e.message }));
 }
 
+function podText(pod) {
+  if (pod.migProfile) return `${pod.node} ${pod.migProfile}`;
+  const held = (pod.devices || []).map((d) => (d.fraction < 1 ? `${d.index}×${fmtNumber(d.fraction)}` : d.index));
+  return held.length ? `${pod.node} GPU ${held.join(",")}` : pod.node;
+}
+
 function placementText(pods) {
-  return (pods || [])
-    .map((pod) => {
-      if (pod.migProfile) return `${pod.node} ${pod.migProfile}`;
-      const gpus = (pod.devices || []).map((d) => (d.fraction < 1 ? `${d.index}×${fmtNumber(d.fraction)}` : d.index));
-      return gpus.length ? `${pod.node} GPU ${gpus.join(",")}` : pod.node;
-    })
-    .join("; ");
+  return (pods || []).map(podText).join("; ");
+}
+
+// A workload's pods as one group: how many run of how many it asked for, then where each one runs. A
+// gang (all pods placed together or none) says so while it waits.
+function podGroup(w, job, pods) {
+  const requested = job ? job.requestedPods : pods.length;
+  const running = job ? job.runningPods : pods.length;
+  const lines = pods.map((pod) => el("li", { class: "pod" }, podText(pod)));
+  const head = requested > 1 || w.gang ? `${running} of ${requested} pods running${w.gang ? " · gang" : ""}` : null;
+  return el(
+    "div",
+    { class: "pod-group", "data-pods": requested, "data-running": running },
+    head ? el("div", { class: "reason" }, head) : null,
+    lines.length ? el("ul", { class: "pods mono" }, lines) : null,
+  );
 }
 
 const rowCache = new Map(); // workloadId -> {key, row}: rows are rebuilt only when what they show changed
 
-function drawTrainings() {
+function drawKindFilter(all) {
+  const select = document.getElementById("kind-filter");
+  const types = [...new Set(all.map((w) => w.type))].sort();
+  if (state.kind && !types.includes(state.kind)) types.push(state.kind);
+  const wanted = ["", ...types];
+  const have = [...select.options].map((o) => o.value);
+  if (JSON.stringify(have) !== JSON.stringify(wanted)) {
+    replace(select, wanted.map((t) => el("option", { value: t, selected: t === state.kind }, t || "every kind")));
+  }
+}
+
+function drawWorkloads() {
   const snap = state.snapshot;
-  const { byJob } = placements();
+  const { byJob, jobs } = placements();
+  const all = snap.workloads || [];
+  drawKindFilter(all);
+  const chosen = state.kind ? all.filter((w) => w.type === state.kind) : all;
   // Newest first, where a client's latest submissions are; a long-running fake keeps the table bounded.
-  const shown = (snap.trainings || []).slice(-MAX_ROWS).reverse();
-  const rows = shown.map((t) => {
-    const key = JSON.stringify([t, byJob[t.workloadId] || [], history(t)]);
-    const cached = rowCache.get(t.workloadId);
+  const shown = chosen.slice(-MAX_ROWS).reverse();
+  const rows = shown.map((w) => {
+    const key = JSON.stringify([w, byJob[w.workloadId] || [], jobs[w.workloadId] || null, history(w)]);
+    const cached = rowCache.get(w.workloadId);
     if (cached && cached.key === key) return cached.row;
-    const row = trainingRow(t, byJob);
-    rowCache.set(t.workloadId, { key, row });
+    const row = workloadRow(w, byJob[w.workloadId] || [], jobs[w.workloadId]);
+    rowCache.set(w.workloadId, { key, row });
     return row;
   });
-  const live = new Set((snap.trainings || []).map((t) => t.workloadId));
+  const live = new Set(all.map((w) => w.workloadId));
   for (const id of rowCache.keys()) if (!live.has(id)) rowCache.delete(id);
-  sync(document.querySelector("#trainings tbody"), rows);
-  document.getElementById("no-trainings").hidden = rows.length > 0;
-  const total = (snap.trainings || []).length;
-  const running = (snap.trainings || []).filter((t) => t.actualPhase === "Running").length;
-  const hidden = total > rows.length ? ` · newest ${rows.length} shown` : "";
-  document.getElementById("training-summary").textContent = total ? `${total} · ${running} running${hidden}` : "";
-  document.title = total ? `(${running}/${total} running) mockserver` : "mockserver · Run:ai fake cluster";
+  sync(document.querySelector("#workloads tbody"), rows);
+  document.getElementById("no-workloads").hidden = all.length > 0;
+  const running = chosen.filter((w) => w.actualPhase === "Running").length;
+  const hidden = chosen.length > rows.length ? ` · newest ${rows.length} shown` : "";
+  const kinds = state.kind ? ` ${state.kind}` : "";
+  document.getElementById("workload-summary").textContent = chosen.length
+    ? `${chosen.length}${kinds} · ${running} running${hidden}`
+    : "";
+  const allRunning = all.filter((w) => w.actualPhase === "Running").length;
+  document.title = all.length ? `(${allRunning}/${all.length} running) mockserver` : "mockserver · Run:ai fake cluster";
 }
 
 function highlight(id) {
@@ -303,11 +363,11 @@ function highlight(id) {
   for (const node of document.querySelectorAll(`#nodes [data-holder="${id}"]`)) node.classList.add("focus");
 }
 
-function trainingRow(t, byJob) {
-  const chosen = state.chosenOutcome[t.workloadId] || "Completed";
+function workloadRow(w, pods, job) {
+  const chosen = state.chosenOutcome[w.workloadId] || "Completed";
   const select = el(
     "select",
-    { "aria-label": `outcome for ${t.name}`, onchange: (e) => (state.chosenOutcome[t.workloadId] = e.target.value) },
+    { "aria-label": `outcome for ${w.name}`, onchange: (e) => (state.chosenOutcome[w.workloadId] = e.target.value) },
     OUTCOMES.map((o) => el("option", { value: o, selected: o === chosen }, o)),
   );
   const apply = el(
@@ -315,10 +375,10 @@ function trainingRow(t, byJob) {
     {
       type: "button",
       class: "force",
-      disabled: TERMINAL.has(t.actualPhase),
+      disabled: TERMINAL.has(w.actualPhase),
       onclick: () =>
-        act(`${t.name}: outcome ${select.value} applied`, () =>
-          control("POST", `/trainings/${t.workloadId}/outcome`, { outcome: select.value }),
+        act(`${w.name}: outcome ${select.value} applied`, () =>
+          control("POST", `/trainings/${w.workloadId}/outcome`, { outcome: select.value }),
         ),
     },
     "Apply",
@@ -326,25 +386,27 @@ function trainingRow(t, byJob) {
   return el(
     "tr",
     {
-      "data-workload": t.workloadId,
-      // Pointing at a training outlines what it holds on the nodes above.
-      onmouseenter: () => highlight(t.workloadId),
+      "data-workload": w.workloadId,
+      "data-type": w.type,
+      // Pointing at a workload outlines what it holds on the nodes above.
+      onmouseenter: () => highlight(w.workloadId),
       onmouseleave: () => highlight(null),
     },
-    el("td", {}, el("span", { class: "swatch", style: `background:${color(t.workloadId)}` }), t.name,
-      el("div", { class: "reason mono" }, t.workloadId.slice(0, 8))),
-    el("td", {}, t.projectId),
-    el("td", {}, el("span", { class: `phase current ${t.actualPhase}` }, t.actualPhase),
-      // Only a request to stop or delete is news: every live training wants to run.
-      t.desiredPhase !== "Running" && t.desiredPhase !== t.actualPhase
-        ? el("span", { class: "desired" }, ` → ${t.desiredPhase}`) : null,
-      t.pendingReason ? el("div", { class: "reason clamp", title: t.pendingReason }, t.pendingReason) : null),
-    el("td", { class: "time" }, timeOfDay(t.phaseSince)),
-    el("td", {}, `${t.restarts}/${t.backoffLimit}`),
-    el("td", { class: "mono" }, placementText(byJob[t.workloadId])),
-    el("td", {}, el("div", { class: "history" }, history(t).map((h) =>
+    el("td", { class: "name" }, el("span", { class: "swatch", style: `background:${color(w.workloadId)}` }), w.name,
+      el("div", {}, el("span", { class: "kind-badge", "data-type": w.type }, w.type),
+        el("span", { class: "reason mono" }, ` ${w.workloadId.slice(0, 8)}`))),
+    el("td", {}, w.projectId),
+    el("td", {}, el("span", { class: `phase current ${w.actualPhase}` }, w.actualPhase),
+      // Only a request to stop or delete is news: every live workload wants to run.
+      w.desiredPhase !== "Running" && w.desiredPhase !== w.actualPhase
+        ? el("span", { class: "desired" }, ` → ${w.desiredPhase}`) : null,
+      el("div", { class: "time reason", title: "in this phase since" }, timeOfDay(w.phaseSince)),
+      w.pendingReason ? el("div", { class: "reason clamp", title: w.pendingReason }, w.pendingReason) : null),
+    el("td", {}, `${w.restarts}/${w.backoffLimit}`),
+    el("td", {}, podGroup(w, job, pods)),
+    el("td", {}, el("div", { class: "history" }, history(w).map((h) =>
       el("span", { class: `phase ${h.phase}`, title: `${timeOfDay(h.time)}${h.reason ? " · " + h.reason : ""}` }, h.phase)))),
-    el("td", { class: "nowrap" }, select, " ", apply),
+    el("td", {}, el("div", { class: "outcome" }, select, apply)),
   );
 }
 
@@ -367,20 +429,28 @@ function drawLoads() {
   replace(document.querySelector("#loads tbody"), rows);
 }
 
+// Why a pending workload waits: the scheduler's own reason, and for a gang that nothing starts alone.
+function waitReason(p, job) {
+  const reason = p.pendingReason || (job && job.pendingReason) || "waiting for the next scheduling cycle";
+  if (!p.gang || !job) return [reason];
+  return [reason, `gang of ${job.requestedPods} pods: none starts until all of them can be placed at once`];
+}
+
 function drawQueue() {
   const snap = state.snapshot;
+  const { jobs } = placements();
   const pending = [
-    ...(snap.trainings || []).filter((t) => t.actualPhase === "Pending").map((t) => ({ ...t, kind: "training" })),
-    ...(snap.loads || []).filter((l) => !l.running).map((l) => ({ ...l, kind: "load" })),
+    ...(snap.workloads || []).filter((w) => w.actualPhase === "Pending"),
+    ...(snap.loads || []).filter((l) => !l.running).map((l) => ({ ...l, type: "load" })),
   ];
   const items = pending.map((p) =>
     el(
       "li",
-      { "data-workload": p.workloadId },
+      { "data-workload": p.workloadId, "data-type": p.type },
       el("span", { class: "swatch", style: `background:${color(p.workloadId)}` }),
       el("strong", {}, p.name),
-      el("span", { class: "muted" }, ` · project ${p.projectId} · ${p.kind}`),
-      el("div", { class: "reason" }, p.pendingReason || "waiting for the next scheduling cycle"),
+      el("span", { class: "muted" }, ` · project ${p.projectId} · ${p.type}`),
+      waitReason(p, jobs[p.workloadId]).map((r) => el("div", { class: "reason" }, r)),
     ),
   );
   replace(document.getElementById("queue"), items);
@@ -388,13 +458,30 @@ function drawQueue() {
   document.getElementById("queue-summary").textContent = items.length ? String(items.length) : "";
 }
 
-function quotaBar(q) {
-  const scale = Math.max(q.allocated, q.deserved, q.fairShare, q.limit > 0 ? q.limit : 0, 1);
+// The scheduler charges a MIG slice to a quota by its g count (a 2g slice: 2), as KAI does; the page counts
+// GPUs in devices everywhere, so a slice shows as its share of a GPU here too. Per pool, per project:
+// the charge minus the devices, subtracted from the scheduler's figure.
+function migOvercharge() {
+  const extra = {};
+  for (const job of (state.snapshot && state.snapshot.jobs) || []) {
+    for (const pod of job.pods || []) {
+      if (!pod.migProfile) continue;
+      const key = `${job.projectId}/${pod.pool}`;
+      extra[key] = (extra[key] || 0) + migCharge(pod.migProfile) - migShare(pod.migProfile);
+    }
+  }
+  return extra;
+}
+
+function quotaBar(q, shown) {
+  const scale = Math.max(shown, q.deserved, q.fairShare, q.limit > 0 ? q.limit : 0, 1);
   const pct = (v) => `${Math.min(100, (v / scale) * 100)}%`;
+  const charged = shown !== q.allocated ? ` (charged ${fmtNumber(q.allocated)}: a MIG slice by its g count)` : "";
   return el(
     "div",
-    { class: "bar", title: `allocated ${fmtNumber(q.allocated)}, deserved ${fmtNumber(q.deserved)}, fair share ${fmtNumber(q.fairShare)}, limit ${fmtNumber(q.limit)}` },
-    el("div", { class: q.allocated > q.deserved ? "fill over" : "fill", style: `width:${pct(q.allocated)}` }),
+    { class: "bar", title: `allocated ${gpus(shown)}${charged}, deserved ${fmtNumber(q.deserved)}, fair share ${fmtNumber(q.fairShare)}, limit ${fmtNumber(q.limit)}` },
+    // Over quota as the scheduler judges it (its charge), which is what reclaim looks at.
+    el("div", { class: q.allocated > q.deserved ? "fill over" : "fill", style: `width:${pct(shown)}` }),
     el("div", { class: "mark", style: `left:${pct(q.deserved)}` }),
     el("div", { class: "fair", style: `left:${pct(q.fairShare)}` }),
   );
@@ -402,6 +489,11 @@ function quotaBar(q) {
 
 function drawQuotas() {
   const snap = state.snapshot;
+  const extra = migOvercharge();
+  const projectsOf = {};
+  for (const p of snap.projects || []) (projectsOf[p.departmentId] = projectsOf[p.departmentId] || []).push(p.id);
+  const overcharge = (who, cls, pool) =>
+    (cls === "department" ? projectsOf[who.id] || [] : [who.id]).reduce((sum, id) => sum + (extra[`${id}/${pool}`] || 0), 0);
   const tables = (snap.nodePools || []).map((pool) => {
     const rows = [];
     for (const dept of snap.departments || []) {
@@ -411,15 +503,16 @@ function drawQuotas() {
       for (const { who, cls } of entries) {
         const q = (who.nodePools || {})[pool];
         if (!q) continue;
+        const shown = Math.max(0, Math.round((q.allocated - overcharge(who, cls, pool)) * 1e6) / 1e6);
         rows.push(
           el(
             "tr",
             { class: cls, "data-pool": pool, "data-id": who.id },
             el("td", {}, `${who.name} (${who.id})`),
-            el("td", { class: "mono" }, `${fmtNumber(q.allocated)} / ${fmtNumber(q.deserved)}`),
+            el("td", { class: "mono" }, `${fmtNumber(shown)} / ${fmtNumber(q.deserved)}`),
             el("td", { class: "mono" }, fmtNumber(q.fairShare)),
             el("td", { class: "mono" }, fmtNumber(q.limit)),
-            el("td", {}, quotaBar(q)),
+            el("td", {}, quotaBar(q, shown)),
           ),
         );
       }
@@ -454,7 +547,9 @@ function drawEvents(fresh) {
         { class: fresh && fresh.has(e.seq) ? "fresh" : null, "data-seq": e.seq },
         el("span", { class: "time" }, timeOfDay(e.time)),
         el("span", { class: "kind" }, e.kind),
-        el("span", {}, e.workloadId && who[e.workloadId] ? `${who[e.workloadId]}: ` : "", named(e.message)),
+        el("span", {}, e.workloadId && who[e.workloadId] ? `${who[e.workloadId]}: ` : "", named(e.message),
+          // A scheduler's eviction in KAI's words, then what it means in plain ones.
+          e.explain ? el("div", { class: "explain" }, named(e.explain)) : null),
       ),
     );
   replace(list, items);
@@ -466,7 +561,7 @@ function drawAll() {
   if (!snap) return;
   document.getElementById("cluster").textContent = `cluster ${snap.clusterId}`;
   drawNodes();
-  drawTrainings();
+  drawWorkloads();
   drawLoads();
   drawQueue();
   drawQuotas();
@@ -485,7 +580,7 @@ function setLive(up, why) {
 }
 
 // The key of each table's rows in a `delta` frame (as the server's hub.py names them).
-const KEYS = { trainings: "workloadId", loads: "workloadId", jobs: "id", nodes: "name", projects: "id", departments: "id" };
+const KEYS = { workloads: "workloadId", loads: "workloadId", jobs: "id", nodes: "name", projects: "id", departments: "id" };
 
 // A delta upserts rows by key (a changed row keeps its place, a new one goes last) and removes ids.
 function applyDelta(snap, delta) {
@@ -495,7 +590,7 @@ function applyDelta(snap, delta) {
     const at = new Map(list.map((row, i) => [row[key], i]));
     for (const row of rows) {
       const i = at.get(row[key]);
-      // A training's row brings only the phases after its `historyFrom`-th: they follow what the page holds.
+      // A workload's row brings only the phases after its `historyFrom`-th: they follow what the page holds.
       if (row.historyFrom !== undefined && i !== undefined) {
         row.history = (list[i].history || []).concat(row.history).slice(-MAX_HISTORY);
         delete row.historyFrom;
@@ -529,7 +624,7 @@ const handlers = {
     const known = new Set(state.events.map((e) => e.seq));
     state.events = state.events.concat(fresh.filter((e) => !known.has(e.seq))).slice(-MAX_EVENTS);
     drawEvents(new Set(fresh.map((e) => e.seq)));
-    if (state.snapshot) drawTrainings();
+    if (state.snapshot) drawWorkloads();
   },
   clock(data) {
     setClock(data);
@@ -585,6 +680,10 @@ async function listen() {
 
 // ---------------------------------------------------------------- controls
 function wireControls() {
+  document.getElementById("kind-filter").addEventListener("change", (e) => {
+    state.kind = e.target.value;
+    drawWorkloads();
+  });
   const advance = (seconds) =>
     act(`advanced ${fmtNumber(seconds)} s`, async () => setClock(await control("POST", "/clock/advance", { seconds })));
   for (const button of document.querySelectorAll("#advance-controls button[data-seconds]")) {
@@ -596,7 +695,7 @@ function wireControls() {
     advance(seconds);
   });
   document.getElementById("reset").addEventListener("click", () =>
-    act("reset: no trainings, clock at its start, no faults", async () => {
+    act("reset: no workloads, clock at its start, no faults", async () => {
       await control("POST", "/reset");
       showFaults(await control("GET", "/faults"));
     }),
