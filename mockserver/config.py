@@ -16,7 +16,17 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_config.yaml"
 
 # The keys each section may hold. A misspelt key (`gpuz`) would otherwise be silently ignored and the
 # cluster would start with a default the user did not mean; `timing` and quotas check their own keys.
-_TOP_KEYS = ("cluster", "nodePools", "departments", "projects", "nodes", "accounts", "timing", "scheduler")
+_TOP_KEYS = (
+    "cluster",
+    "nodePools",
+    "departments",
+    "projects",
+    "nodes",
+    "accounts",
+    "timing",
+    "scheduler",
+    "storage",
+)
 _LIST_KEYS = {
     "departments": ("id", "name", "quotas", "overQuotaPriority"),
     "projects": ("id", "name", "departmentId", "defaultNodePools", "overQuotaPriority", "quotas"),
@@ -35,6 +45,7 @@ _LIST_KEYS = {
     "accounts": ("clientId", "clientSecret", "email", "projects"),
 }
 _CLUSTER_KEYS = ("id", "name")
+_STORAGE_KEYS = ("pvcs", "secrets")
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ def config_from_dict(data: Any, source: str) -> ServerConfig:
         raise ConfigError(source, "(top level)", "must be a mapping with cluster, projects, nodes … sections")
     _known_keys(data, source)
     topology = topology_from_dict(data, source)
+    topology.claims, topology.secrets = _storage(data.get("storage"), source)
     accounts = _accounts(data.get("accounts"), source)
     for index, account in enumerate(accounts):
         for project in sorted(account.projects or ()):
@@ -92,6 +104,8 @@ def _known_keys(data: dict[str, Any], source: str) -> None:
     _only(data, _TOP_KEYS, "", source)
     if isinstance(data.get("cluster"), dict):
         _only(data["cluster"], _CLUSTER_KEYS, "cluster.", source)
+    if isinstance(data.get("storage"), dict):
+        _only(data["storage"], _STORAGE_KEYS, "storage.", source)
     for section, keys in _LIST_KEYS.items():
         items = data.get(section)
         if isinstance(items, list):
@@ -104,6 +118,21 @@ def _only(mapping: dict[Any, Any], known: tuple[str, ...], prefix: str, source: 
     for key in mapping:
         if key not in known:
             raise ConfigError(source, f"{prefix}{key}", f"unknown key (known: {', '.join(known)})")
+
+
+def _storage(section: Any, source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The PVC claim names and secret names that exist in the cluster (what pods may use)."""
+    if section is None:
+        return frozenset(), frozenset()
+    if not isinstance(section, dict):
+        raise ConfigError(source, "storage", "must be a mapping with pvcs and secrets lists")
+    found = []
+    for key in _STORAGE_KEYS:
+        names = section.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(source, f"storage.{key}", "must be a list of names")
+        found.append(frozenset(names))
+    return found[0], found[1]
 
 
 def _accounts(items: Any, source: str) -> tuple[Account, ...]:

@@ -48,7 +48,13 @@ class NodeDown:
         reason = Reason(
             f"node {name} is not ready; its pods were evicted", ReasonCode.NODE_NOT_READY, node=name
         )
-        moved = tuple(_evict(engine, job, Trigger.EVICTED, reason) for job in chaos.jobs_on(node))
+        moved = tuple(chaos.jobs_on(node))
+        # Pod by pod, as a cycle evicts: a workload keeping other pods (a gang its minimum) loses just
+        # these, which its Job controller recreates (Running -> Degraded); any other is evicted whole.
+        result = engine.scheduler.evict_node(node, reason)
+        for eviction in result.evicted:
+            _evict(engine, eviction.job_id, Trigger.EVICTED, reason, known=False)
+        engine.jobs.on_cycle(result)
         return _told(engine, f"node {name} is down (NotReady); {len(moved)} workload(s) evicted", moved)
 
 
@@ -166,14 +172,15 @@ def _device(engine: Engine, name: str, index: int) -> NodeState:
     return node
 
 
-def _evict(engine: Engine, job_id: str, trigger: Trigger, reason: Reason) -> str:
-    """Move the workload by its own table; a phase with no such row gets its pods back in the queue."""
+def _evict(engine: Engine, job_id: str, trigger: Trigger, reason: Reason, known: bool = True) -> str:
+    """Move the workload by its own table; a phase with no such row gets its pods back in the queue.
+    `known`: the scheduler still holds the job (a node-down eviction has already taken it out)."""
     workload = engine.workloads.get(job_id)
     if workload is None:
-        engine.scheduler.release(job_id)
+        if known:
+            engine.scheduler.release(job_id)
     elif not engine.fire(workload, trigger, reason):
-        engine.scheduler.enqueue(engine._job(workload))  # as the ENQUEUE effect does
-        engine.request_cycle()
+        engine.requeue(workload)
     return job_id
 
 

@@ -123,6 +123,12 @@ class FakeCluster:
         with self._synced() as engine:
             return apply(engine)
 
+    def set_connected(self, connected: bool) -> None:
+        """Connect or disconnect the cluster from the control plane: while disconnected, reads show every
+        live workload's phase as Unknown (Run:ai's word when it cannot tell); the cluster runs on."""
+        with self._synced() as engine:
+            engine.connected = connected
+
     def inspect(self, read: Callable[[Engine], _Result]) -> _Result:
         """`change` for reads (a scenario run asks when the next timer is due): never journalled."""
         with self._synced() as engine:
@@ -143,7 +149,12 @@ class FakeCluster:
                 raise Conflict(
                     f"cannot force outcome {outcome} on a training in phase {training.actual_phase}"
                 )
-            engine.fire(training, trigger, f"{outcome} (forced through the control API)")
+            why = f"{outcome} (forced through the control API)"
+            pods = training.job.active()
+            if trigger is Trigger.CRASHED and pods:  # one container fails: its pod's policy decides
+                engine.jobs.container_ended(training, pods[0], False, why)
+                return
+            engine.fire(training, trigger, why)
 
     def submit_load(
         self,

@@ -12,8 +12,9 @@ import uuid
 from typing import Any
 
 from mockserver.cluster.command import plan_from_command
-from mockserver.cluster.events import ClusterTask, EventKind, EventLog, Timers
+from mockserver.cluster.events import ClusterTask, EventKind, EventLog, PodTask, Timers
 from mockserver.cluster.index import WorkloadIndex
+from mockserver.cluster.jobcontroller import JobController
 from mockserver.cluster.jumps import Jumps
 from mockserver.cluster.kinds.base import WorkloadKind
 from mockserver.cluster.lifecycle import Effect, Trigger, transition_for
@@ -57,6 +58,9 @@ class Engine:
         self._target = start  # where the running sync goes: how far a crash loop may jump
         self.jumps = Jumps()
         self._cycle_requested = False
+        self.jobs = JobController(self)
+        # False while the control API has the cluster disconnected: reads show Unknown (reader.py).
+        self.connected = True
 
     # ------------------------------------------------------------------ time
     def sync(self, now: float, budget: float | None = None) -> float:
@@ -76,6 +80,9 @@ class Engine:
                 elif timer.action is ClusterTask.PURGE_DELETED:
                     self.deleted.pop(timer.workload_id, None)
                     self.deleted_index.remove(timer.workload_id)  # index
+                elif isinstance(timer.action, PodTask):
+                    if (workload := self.workloads.get(timer.workload_id)) is not None:
+                        self.jobs.on_timer(workload, timer)
                 elif (
                     isinstance(timer.action, Trigger)
                     and (workload := self.workloads.get(timer.workload_id)) is not None
@@ -172,19 +179,27 @@ class Engine:
         return reason
 
     def _resolve(self, workload: Workload, trigger: Trigger) -> Trigger:
-        if trigger is Trigger.ELAPSED and workload.kind.timed[workload.actual_phase][1] is None:
+        timed = workload.kind.timed.get(workload.actual_phase)
+        if trigger is Trigger.ELAPSED and timed is not None and timed[1] is None:
             return Trigger.SUCCEEDED if workload.attempt.succeeds else Trigger.CRASHED
         return trigger
 
     def _effect(self, workload: Workload, effect: Effect) -> None:
         if effect is Effect.RELEASE:
             self.scheduler.release(workload.workload_id)
+            if workload.kind.job_pods:
+                self.jobs.release(workload)
             self.request_cycle()
-        elif effect is Effect.ENQUEUE:
+        elif effect in (Effect.ENQUEUE, Effect.REQUEUE):
+            if workload.kind.job_pods:
+                self.jobs.start(workload)
+                claim = self.jobs.missing_claim(workload)
+                if claim is not None:  # no volume to bind: the scheduler cannot place its pods
+                    self._unschedulable(workload, claim)
+                    return
             self.scheduler.enqueue(self._job(workload))
-            self.request_cycle()
-        elif effect is Effect.REQUEUE:
-            self.scheduler.enqueue(self._job(workload))
+            if effect is Effect.ENQUEUE:
+                self.request_cycle()
         elif effect is Effect.COUNT_RESTART:
             workload.restarts += 1
         elif effect is Effect.BACK_OFF:
@@ -206,6 +221,12 @@ class Engine:
         elif effect is Effect.MARK_DELETED:
             workload.desired_phase, workload.deleted_at = DesiredPhase.DELETED, self.at
         elif effect is Effect.REMOVE:
+            if workload.kind.retained:
+                # Listed as deleted from now on: its last phase is final, not a Deleting that never ends.
+                final = _final_phase(workload)
+                workload.actual_phase, workload.phase_since = final, self.at
+                self.index.moved(workload.workload_id, final.value)  # index
+            workload.job.pods.clear()  # the Job's pods go with it, finished ones too
             del self.workloads[workload.workload_id]
             if workload.kind.unique_names:
                 self.names_in_use.discard((workload.project_id, workload.name))
@@ -224,6 +245,12 @@ class Engine:
                 )
             event, text = workload.kind.events.removed
             self.log.record(self.at, event, workload.workload_id, None, text.format(name=workload.name))
+
+    def requeue(self, workload: Workload) -> None:
+        """Its pods back in the queue, every one pending (a Job's pods made anew), outside its table: a
+        phase with no row for what happened to its pods (a node lost under a workload still Pending)."""
+        self._effect(workload, Effect.REQUEUE)
+        self.request_cycle()
 
     def _enter(self, workload: Workload, phase: Phase, why: str, codes: tuple[ReasonCode, ...] = ()) -> None:
         if workload.actual_phase is Phase.PENDING and phase is not Phase.PENDING:
@@ -248,13 +275,27 @@ class Engine:
                 workload.generation,
             )
 
+    def _unschedulable(self, workload: Workload, claim: str) -> None:
+        """Its pods wait for a PVC that does not exist: the kube-scheduler's VolumeBinding words."""
+        reason = Reason(
+            f'0/{len(self.topology.nodes)} nodes are available: persistentvolumeclaim "{claim}" not found.',
+            ReasonCode.NO_FIT,
+        )
+        workload.pending_reason = reason
+        if workload.kind.events.pending:
+            self.log.record(
+                self.at, EventKind.PENDING, workload.workload_id, Phase.PENDING.value, reason, reason.codes
+            )
+
     def _job(self, workload: Workload) -> Job:
         request = workload.request
+        kind = workload.kind
         return Job(
             id=workload.workload_id,
             project_id=request.project_id,
             pod=request.pod,
-            pods=workload.kind.pods(request.pods),
+            # A container kind's Job controller says how many pods it wants now (completions left).
+            pods=len(workload.job.active()) if kind.job_pods else kind.pods(request.pods),
             priority=workload.priority,
             preemptible=workload.preemptible,
             node_pools=list(request.node_pools),
@@ -274,11 +315,13 @@ class Engine:
 
     def _apply(self, result: CycleResult) -> None:
         for job_id in result.started:
-            if (workload := self.workloads.get(job_id)) is not None:
+            workload = self.workloads.get(job_id)
+            if workload is not None and not workload.kind.job_pods:  # Job pods follow their own below
                 self.fire(workload, Trigger.SCHEDULED, f"scheduled: {self.placement_text(job_id)}")
         for eviction in result.evicted:
             if (workload := self.workloads.get(eviction.job_id)) is not None:
                 self.fire(workload, Trigger.EVICTED, eviction.message)
+        self.jobs.on_cycle(result)
         for job_id, reason in result.pending.items():
             if (workload := self.workloads.get(job_id)) is not None and workload.pending_reason != reason:
                 workload.pending_reason = reason
@@ -315,6 +358,15 @@ def _default_reason(trigger: Trigger, target: Phase) -> str:
         Trigger.SUCCEEDED: "all pods succeeded",
         Trigger.CRASHED: "container exited with an error",
     }.get(trigger, "")
+
+
+def _final_phase(workload: Workload) -> Phase:
+    """What a deleted workload shows in `deleted=true` lists: how it ended if it had (Completed, Failed,
+    Stopped), else Stopped, as its pods were stopped by the deletion. The API's phases have no Deleted
+    (our choice; see docs/fidelity.md)."""
+    before = [c.phase for c in workload.history if c.phase is not Phase.DELETING]
+    last = before[-1] if before else Phase.STOPPED
+    return last if last in (Phase.COMPLETED, Phase.FAILED, Phase.STOPPED) else Phase.STOPPED
 
 
 def priority_of(request: WorkloadRequest) -> tuple[int, bool]:

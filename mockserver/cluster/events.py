@@ -19,6 +19,17 @@ class ClusterTask(Enum):
     PURGE_DELETED = "purge-deleted"
 
 
+class PodTask(Enum):
+    """Timed work of one pod of a workload (`jobcontroller.py`)."""
+
+    CONTAINER_STARTED = "container-started"  # the image is pulled and the container runs
+    CONTAINER_ENDED = "container-ended"  # the command ran to its end
+    CONTAINER_RESTART = "container-restart"  # OnFailure: the back-off is over, the container runs again
+    PULL_BACK_OFF = "pull-back-off"  # ErrImagePull turns into ImagePullBackOff
+    START_FAILED = "start-failed"  # a pod that cannot start fails its workload
+    REPLACE = "replace"  # Never: the back-off is over, a failed pod's replacement is created
+
+
 @dataclass(order=True, frozen=True)
 class Timer:
     """Work due at `time`; a training's timer is stale once its generation moved on."""
@@ -26,8 +37,10 @@ class Timer:
     time: float
     seq: int
     workload_id: str = field(compare=False)
-    action: Trigger | ClusterTask = field(compare=False)
+    action: Trigger | ClusterTask | PodTask = field(compare=False)
     generation: int = field(compare=False)
+    # The pod's serial for a PodTask (-1: the workload's own timer).
+    pod: int = field(default=-1, compare=False)
 
 
 class Timers:
@@ -37,8 +50,15 @@ class Timers:
         self._heap: list[Timer] = []
         self._seq = itertools.count()
 
-    def add(self, time: float, workload_id: str, action: Trigger | ClusterTask, generation: int = 0) -> None:
-        heapq.heappush(self._heap, Timer(time, next(self._seq), workload_id, action, generation))
+    def add(
+        self,
+        time: float,
+        workload_id: str,
+        action: Trigger | ClusterTask | PodTask,
+        generation: int = 0,
+        pod: int = -1,
+    ) -> None:
+        heapq.heappush(self._heap, Timer(time, next(self._seq), workload_id, action, generation, pod))
 
     def next_time(self) -> float | None:
         return self._heap[0].time if self._heap else None
@@ -67,6 +87,8 @@ class EventKind(str, Enum):
     LOAD_EVICTED = "load-evicted"
     LOAD_REMOVED = "load-removed"
     CLUSTER = "cluster"  # the cluster itself changed: a node, a device, a quota (cluster/chaos.py)
+    # What happened to one pod, in the kubelet's and the scheduler's words (Scheduled, Pulling, Started …).
+    POD = "pod"
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,8 @@ class Event:
     message: str
     # What the message says, for views that name it with a code of their own (`reasons.py`).
     codes: tuple[ReasonCode, ...] = ()
+    # A pod's event: "<Normal|Warning>/<reason>/<pod name>" in the kubelet's or the scheduler's words.
+    detail: str | None = None
 
 
 class EventLog:
@@ -97,8 +121,9 @@ class EventLog:
         phase: str | None,
         message: str,
         codes: tuple[ReasonCode, ...] = (),
+        detail: str | None = None,
     ) -> None:
-        self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message, codes))
+        self._events.append(Event(next(self._seq), time, kind, workload_id, phase, message, codes, detail))
         if len(self._events) > self._capacity:
             del self._events[: len(self._events) - self._capacity]
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.cluster.events import ClusterTask, Timer
 from mockserver.cluster.lifecycle import Effect, Trigger
 from mockserver.cluster.phases import Phase
+from mockserver.cluster.pods import MAX_FINISHED_PODS, PodPhase
 from mockserver.cluster.workload import Workload
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Anchor:
     fingerprint: tuple[Any, ...] | None  # None where no jump could follow (not worth the look)
     last_seq: int  # the last event logged by then
     history: int  # the workload's history length by then
+    serial: int = 0  # the next pod serial by then: each cycle makes new pods, named by serial
 
 
 class Jumps:
@@ -70,6 +72,7 @@ class Jumps:
             _fingerprint(engine, workload) if worth else None,
             engine.log.last_seq(),
             len(workload.history),
+            workload.job.next_serial,
         )
         self._anchors[workload.workload_id] = anchor
         if (
@@ -101,18 +104,26 @@ class Jumps:
         restarts = workload.restarts
         numbered = _Numbered(restarts, workload.request.backoff_limit)
         events = [
-            (e.time, e.kind, e.workload_id, e.phase, numbered.parts(e.message), e.codes)
+            (e.time, e.kind, e.workload_id, e.phase, numbered.parts(e.message), e.codes, e.detail)
             for e in engine.log.after(before.last_seq, anchor.last_seq - before.last_seq)
         ]
+        # Pods of the copied cycles are new pods: their names move on by the pods a cycle makes.
+        renamed = _PodNames(workload.name, anchor.serial - before.serial)
         changes = [(c.time, c, numbered.parts(c.reason)) for c in workload.history[before.history :]]
         keep = engine.log.capacity // max(1, len(events))  # older copies would fall out of the log at once
         engine.log.skip(max(0, cycles - keep) * len(events))
         for k in range(1, cycles + 1):
             shift, count = k * period, restarts + k
             if k > cycles - keep:
-                for at, kind, workload_id, phase, message, codes in events:
+                for at, kind, workload_id, phase, message, codes, detail in events:
                     engine.log.record(
-                        at + shift, kind, workload_id, phase, numbered.text(message, count), codes
+                        at + shift,
+                        kind,
+                        workload_id,
+                        phase,
+                        renamed(numbered.text(message, count), k),
+                        codes,
+                        None if detail is None else renamed(detail, k),
                     )
             workload.history.extend(
                 replace(change, time=at + shift, reason=numbered.text(reason, count))
@@ -125,11 +136,17 @@ class Jumps:
             workload.phase_message = numbered.text(numbered.parts(workload.phase_message), workload.restarts)
         if workload.actual_phase is Phase.PENDING:
             engine._effect(workload, Effect.BACK_OFF)  # the back-off's reason, with the new restart count
+        _copy_pods(workload, before.serial, anchor.serial, period, cycles)
         engine.timers.shift(lambda t: _belongs(t, workload), seconds)
         engine.at += seconds
         self.jumped += cycles
         self._anchors[workload.workload_id] = Anchor(
-            engine.at, workload.restarts, anchor.fingerprint, engine.log.last_seq(), len(workload.history)
+            engine.at,
+            workload.restarts,
+            anchor.fingerprint,
+            engine.log.last_seq(),
+            len(workload.history),
+            workload.job.next_serial,
         )
 
     def forget(self, workload_id: str) -> None:
@@ -175,6 +192,43 @@ def _fingerprint(engine: Engine, looping: Workload) -> tuple[Any, ...]:
     )
     mine = (looping.actual_phase is Phase.PENDING, looping.desired_phase, looping.attempt)
     return (mine, others, timers, repr(engine.scheduler.snapshot()))
+
+
+class _PodNames:
+    """Pod names in a copied cycle's texts (`<workload>-0-<serial>`), moved on by the copy's pods."""
+
+    def __init__(self, name: str, per_cycle: int) -> None:
+        self._pattern = re.compile(rf"\b{re.escape(name)}-0-(\d+)\b") if per_cycle else None
+        self._name, self._per_cycle = name, per_cycle
+
+    def __call__(self, text: str, k: int) -> str:
+        if self._pattern is None or self._name not in text:
+            return text
+        return self._pattern.sub(lambda m: f"{self._name}-0-{int(m[1]) + k * self._per_cycle}", text)
+
+
+def _copy_pods(workload: Workload, first: int, last: int, period: float, cycles: int) -> None:
+    """The finished pods the copied cycles would have left (only as many as the workload keeps)."""
+    job = workload.job
+    made = [p for p in job.pods if first <= p.serial < last and not p.active]
+    per_cycle = last - first
+    for k in range(max(1, cycles - MAX_FINISHED_PODS + 1), cycles + 1):
+        shift = k * period
+        for pod in made:
+            job.pods.append(
+                replace(
+                    pod,
+                    serial=pod.serial + k * per_cycle,
+                    created_at=pod.created_at + shift,
+                    since=pod.since + shift,
+                    started_at=None if pod.started_at is None else pod.started_at + shift,
+                    finished_at=None if pod.finished_at is None else pod.finished_at + shift,
+                )
+            )
+    job.pods.sort(key=lambda p: p.serial)
+    job.next_serial += cycles * per_cycle
+    job.failed += cycles * sum(1 for p in made if p.phase is PodPhase.FAILED)
+    job.trim()
 
 
 class _Numbered:

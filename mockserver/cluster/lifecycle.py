@@ -30,7 +30,9 @@ class Trigger(str, Enum):
     SUCCEEDED = "succeeded"  # the container exited 0
     CRASHED = "crashed"  # the container exited non-zero
     EVICTED = "evicted"  # reclaimed or preempted by the scheduler
-    FAILED = "failed"  # failed as a whole (forced through the control API)
+    FAILED = "failed"  # failed as a whole (backoffLimit passed, a pod that cannot start, the control API)
+    POD_LOST = "pod-lost"  # a running workload lost one of its pods (evicted, or failed and replaced)
+    PODS_RUNNING = "pods-running"  # every pod of the workload runs
     SUSPEND = "suspend"
     RESUME = "resume"
     DELETE = "delete"
@@ -99,7 +101,6 @@ EVERY_PHASE = frozenset(Phase)
 TRANSITIONS: tuple[Transition, ...] = (
     # Time passes.
     _t(P.CREATING, T.ELAPSED, P.PENDING, E.ENQUEUE),
-    _t(P.INITIALIZING, T.ELAPSED, P.RUNNING),
     _t(P.STOPPING, T.ELAPSED, P.RESUMING, guard=G.DESIRED_RUNNING),  # resumed while stopping
     _t(P.STOPPING, T.ELAPSED, P.STOPPED),
     _t(frozenset({P.RESUMING, P.TERMINATING}), T.ELAPSED, P.PENDING, E.ENQUEUE),
@@ -107,8 +108,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(P.DELETING, T.ELAPSED, None, E.REMOVE),
     _t(P.PENDING, T.BACKOFF_ELAPSED, None, E.ENQUEUE),
     # The scheduler and the container.
+    # The pods (jobcontroller.py): scheduled once all are bound, Running once all run, Degraded when a
+    # running workload loses one, Completed once `completions` pods succeeded.
     _t(P.PENDING, T.SCHEDULED, P.INITIALIZING),
-    _t(P.RUNNING, T.SUCCEEDED, P.COMPLETED, E.RELEASE),
+    _t(frozenset({P.INITIALIZING, P.DEGRADED}), T.PODS_RUNNING, P.RUNNING),
+    _t(P.RUNNING, T.POD_LOST, P.DEGRADED),
+    _t(frozenset({P.RUNNING, P.DEGRADED}), T.SUCCEEDED, P.COMPLETED, E.RELEASE),
     _t(HOLDING, T.CRASHED, P.PENDING, E.RELEASE, E.COUNT_RESTART, E.BACK_OFF, guard=G.RESTARTS_LEFT),
     _t(HOLDING, T.CRASHED, P.FAILED, E.RELEASE, E.COUNT_RESTART),
     _t(HOLDING, T.EVICTED, P.FAILED, E.RELEASE, guard=G.TERMINATE_AFTER_PREEMPTION),
@@ -140,26 +145,32 @@ Delay = Callable[["Workload", Timing], float]
 Timed = tuple[Delay, Trigger | None]
 TIMED: dict[Phase, Timed] = {
     P.CREATING: (lambda t, timing: timing.creating, T.ELAPSED),
-    P.INITIALIZING: (lambda t, timing: timing.initializing, T.ELAPSED),
-    P.RUNNING: (lambda t, timing: t.attempt.seconds, None),
-    P.STOPPING: (lambda t, timing: timing.stopping, T.ELAPSED),
+    # Initializing and Running last as long as the pods say (jobcontroller.py times each pod).
+    P.STOPPING: (lambda t, timing: _graceful(t, timing.stopping), T.ELAPSED),
     P.RESUMING: (lambda t, timing: timing.resuming, T.ELAPSED),
-    P.TERMINATING: (lambda t, timing: timing.terminating, T.ELAPSED),
+    P.TERMINATING: (lambda t, timing: _graceful(t, timing.terminating), T.ELAPSED),
     P.COMPLETED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
     P.FAILED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
-    P.DELETING: (lambda t, timing: timing.deleting, T.ELAPSED),
+    P.DELETING: (lambda t, timing: _graceful(t, timing.deleting), T.ELAPSED),
 }
+
+
+def _graceful(workload: Workload, seconds: float) -> float:
+    """Pods stop within their grace period (terminationGracePeriodSeconds, where the version has it):
+    killed at its end if their container has not stopped by then (Kubernetes' pod termination)."""
+    grace = workload.request.grace_period
+    return seconds if grace is None else min(seconds, grace)
 
 
 # Guards that hold only because of an earlier client action: their rows finish what the action began.
 _ACTION_GUARDS = frozenset({Guard.DESIRED_RUNNING, Guard.DESIRED_STOPPED})
 
 
-def spontaneous_moves() -> set[tuple[Phase, Phase]]:
-    """Every (from, to) phase change that happens without a client's action."""
+def spontaneous_moves(table: tuple[Transition, ...] = TRANSITIONS) -> set[tuple[Phase, Phase]]:
+    """Every (from, to) phase change that happens without a client's action, in `table` (a kind's)."""
     return {
         (source, row.target)
-        for row in TRANSITIONS
+        for row in table
         if row.trigger not in CLIENT_TRIGGERS and row.target is not None and row.guard not in _ACTION_GUARDS
         for source in row.source
     }

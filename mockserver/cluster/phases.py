@@ -13,6 +13,7 @@ class Phase(str, Enum):
     INITIALIZING = "Initializing"
     RUNNING = "Running"
     UPDATING = "Updating"  # a serving workload rolls its changed spec out (inferences' PATCH)
+    DEGRADED = "Degraded"  # running, with some of its pods lost (Run:ai's workload phases)
     STOPPING = "Stopping"
     STOPPED = "Stopped"
     RESUMING = "Resuming"
@@ -20,6 +21,8 @@ class Phase(str, Enum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     DELETING = "Deleting"
+    # Shown, never entered: the control plane cannot tell (a disconnected cluster; see reader.py).
+    UNKNOWN = "Unknown"
 
     def __str__(self) -> str:  # f-strings and messages show the API's word, not "Phase.RUNNING"
         return self.value
@@ -38,8 +41,16 @@ class DesiredPhase(str, Enum):
 
 # Phases in which a training holds cluster resources or waits in the scheduler's queue for them.
 ACTIVE = frozenset(
-    {Phase.CREATING, Phase.PENDING, Phase.INITIALIZING, Phase.RUNNING, Phase.RESUMING, Phase.TERMINATING}
+    {
+        Phase.CREATING,
+        Phase.PENDING,
+        Phase.INITIALIZING,
+        Phase.RUNNING,
+        Phase.DEGRADED,
+        Phase.RESUMING,
+        Phase.TERMINATING,
+    }
 )
 # Phases whose pods hold devices on a node.
-HOLDING = frozenset({Phase.INITIALIZING, Phase.RUNNING})
+HOLDING = frozenset({Phase.INITIALIZING, Phase.RUNNING, Phase.DEGRADED})
 TERMINAL = frozenset({Phase.COMPLETED, Phase.FAILED})

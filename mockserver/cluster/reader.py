@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from mockserver.cluster.admission import Caller
@@ -11,6 +12,7 @@ from mockserver.cluster.errors import Forbidden, NotFound
 from mockserver.cluster.events import Event
 from mockserver.cluster.index import WorkloadIndex
 from mockserver.cluster.kinds import LOAD_KINDS, TRAINING, WorkloadKind
+from mockserver.cluster.phases import Phase
 from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.topology import Topology
 from mockserver.cluster.workload import Workload
@@ -31,7 +33,7 @@ class ClusterReader:
     def workloads(self, kind: WorkloadKind | None = None, *, deleted: bool = False) -> list[Workload]:
         """Workloads held (of one kind, or all), or (deleted=True) those removed within the retention."""
         held = (self._engine.deleted if deleted else self._engine.workloads).values()
-        return [w for w in held if kind is None or w.kind is kind]
+        return [self._shown(w, deleted) for w in held if kind is None or w.kind is kind]
 
     def trainings(self, *, deleted: bool = False) -> list[Workload]:
         return self.workloads(TRAINING, deleted=deleted)
@@ -51,7 +53,14 @@ class ClusterReader:
             raise NotFound()
         if caller is not None and not caller.may_use(workload.project_id):
             raise Forbidden()
-        return workload
+        return self._shown(workload, workload_id not in engine.workloads)
+
+    def _shown(self, workload: Workload, deleted: bool) -> Workload:
+        """The workload as the control plane sees it: a copy in phase Unknown while the cluster is
+        disconnected (deleted ones keep their final phase: the control plane recorded it)."""
+        if self._engine.connected or deleted:
+            return workload
+        return replace(workload, actual_phase=Phase.UNKNOWN, phase_message="the cluster is disconnected")
 
     def training(self, workload_id: str, caller: Caller | None = None, *, deleted: bool = False) -> Workload:
         return self.workload(workload_id, TRAINING, caller, deleted=deleted)

@@ -40,5 +40,14 @@ class WorkloadRequest:
     # A distributed training's `masterSpec` as submitted (pruned like `spec_document`); None when the
     # master runs the workers' spec.
     master_document: Mapping[str, Any] | None = None
+    # Kubernetes Job fields: pods that must succeed (None: one per parallel pod), the pods' restart
+    # policy (None: the kind's default, Never) and grace period on termination (None: not bounded).
+    completions: int | None = None
+    restart_policy: str | None = None
+    grace_period: float | None = None
+    # What the pods mount and read that must exist in the cluster: PVC claim names the request says
+    # exist (`existingPvc`), and secrets that environment variables come from.
+    claims: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
     # The spec exactly as submitted: the API echoes it back; the cluster never reads it.
     spec_document: Mapping[str, Any] | None = None

@@ -19,7 +19,8 @@ class Timing:
     stopping: float = 1
     resuming: float = 1
     terminating: float = 1
-    deleting: float = 0
+    # Pod termination on delete (Kubernetes' grace period bounds it; see Workload request grace_period).
+    deleting: float = 1
     schedulePeriod: float = 1
     runDuration: float = 3600
     outcome: str = "Completed"
@@ -28,6 +29,9 @@ class Timing:
     # Kubernetes restarts a failed Job pod after 10 s, 20 s, 40 s … capped at 6 minutes.
     restartBackoff: float = 10
     restartBackoffCap: float = 360
+    # A pod that cannot start (ErrImagePull, CreateContainerConfigError) fails its workload this long
+    # after its first error (our choice: Kubernetes retries for ever; Run:ai gives up on such workloads).
+    startFailure: float = 60
     # The keys a config file set itself: a profile fills in only the others.
     explicit: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 

@@ -94,6 +94,10 @@ class Topology:
     # Per node pool; a pool left out of the config bin-packs.
     placement: dict[str, PlacementStrategy] = field(default_factory=dict)
     department_over_quota: DepartmentOverQuota = DepartmentOverQuota.PROPORTIONAL
+    # Objects that exist in the cluster for pods to use (config `storage`): PVC claim names and secret
+    # names. A pod that names another cannot start (cluster/jobcontroller.py).
+    claims: frozenset[str] = frozenset()
+    secrets: frozenset[str] = frozenset()
 
     def placement_of(self, pool: str) -> PlacementStrategy:
         return self.placement.get(pool, _BINPACK)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mockserver.cluster.phases import DesiredPhase, Phase
+from mockserver.cluster.pods import JobPods
 from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.request import WorkloadRequest
 
@@ -54,6 +55,8 @@ class Workload:
     phase_message: str | None = None
     deleted_at: float | None = None
     history: list[PhaseChange] = field(default_factory=list)
+    # Its pods, one by one, as its Kubernetes controller keeps them (kinds that run a container).
+    job: JobPods = field(default_factory=JobPods)
 
     @property
     def project_id(self) -> str:

@@ -15,6 +15,7 @@ async def control_reset() -> Any:
     state.cluster.reset()
     state.requests.clear()
     state.faults.latency_seconds, state.faults.error_rate = 0.0, 0.0
+    state.faults.cluster_connected = True  # the reset cluster is connected
     return None, 204
 
 
@@ -69,4 +70,6 @@ async def control_set_faults(body: dict[str, Any]) -> Any:
     faults.latency_seconds = body.get("latencySeconds", 0.0)
     faults.error_rate = body.get("errorRate", 0.0)
     faults.error_status = body.get("errorStatus", 503)
+    faults.cluster_connected = bool(body.get("clusterConnected", True))
+    current().cluster.set_connected(faults.cluster_connected)
     return faults.to_api(), 200

@@ -3,7 +3,8 @@ the org-unit counts (`/org-unit/projects/count`, `/org-unit/departments/count`).
 
 The pods are those the per-workload view shows (`views/pods.py`), so the two never disagree. Only
 workloads in a phase with pods are read, picked through the cluster's index by phase, so a cluster of
-finished work costs nothing here. The fake keeps no pods of earlier attempts or of removed workloads:
+finished work costs nothing here. A workload with active pods lists its finished ones too (a Job's
+succeeded pods, kept until it goes); those of finished or removed workloads are not read:
 `deleted=true` and `completed=true` find none.
 """
 

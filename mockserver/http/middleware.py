@@ -187,6 +187,8 @@ class Faults:
     latency_seconds: float = 0.0
     error_rate: float = 0.0
     error_status: int = 503
+    # False: the cluster is disconnected from the control plane (workloads show Unknown).
+    cluster_connected: bool = True
     rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
 
     def to_api(self) -> dict[str, Any]:
@@ -194,6 +196,7 @@ class Faults:
             "latencySeconds": self.latency_seconds,
             "errorRate": self.error_rate,
             "errorStatus": self.error_status,
+            "clusterConnected": self.cluster_connected,
         }
 
 

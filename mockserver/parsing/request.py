@@ -40,6 +40,10 @@ def parse_request(
     compute: dict[str, Any] = spec.get("compute") or {}
     issues = _spec_issues(spec) + compute_issues(compute) + bound_issues(spec)
     preemptibility = spec.get("preemptibility") if version.has_preemptibility else None
+    # Fields a version may lack are read from the pruned document: what the version does not define
+    # does not count (2.18 has no restartPolicy, no terminationGracePeriodSeconds).
+    kept = prune_spec(body.get("spec"), version.spec, create_path)
+    fields: dict[str, Any] = kept if isinstance(kept, dict) else {}
     request = WorkloadRequest(
         name=_shared(body["name"]),
         project_id=_shared(body["projectId"]),
@@ -61,7 +65,12 @@ def parse_request(
         args=spec.get("args"),
         annotations=_annotations(spec.get("annotations")),
         # Only what the version defines (docs/scale.md): unknown keys are dropped before they are stored.
-        spec_document=prune_spec(body.get("spec"), version.spec, create_path),
+        spec_document=kept,
+        completions=_completions(fields),
+        restart_policy=_text(fields.get("restartPolicy")),
+        grace_period=_grace(fields.get("terminationGracePeriodSeconds")),
+        claims=_claims(fields),
+        secrets=_secrets(fields),
     )
     return ParsedRequest(request, tuple(issues))
 
@@ -104,6 +113,43 @@ def _annotations(items: Any) -> dict[str, str]:
         for a in items
         if isinstance(a, dict) and isinstance(a.get("name"), str) and not a.get("exclude")
     }
+
+
+def _completions(spec: dict[str, Any]) -> int | None:
+    value = spec.get("completions")
+    return None if value is None else min(max(1, _int(value, 1)), 100_000)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _grace(value: Any) -> float | None:
+    return None if value is None else float(max(0, _int(value, 0)))
+
+
+def _claims(spec: dict[str, Any]) -> tuple[str, ...]:
+    """PVC claim names the request says exist already (`existingPvc: true`); others are created."""
+    storage = spec.get("storage") or {}
+    pvcs = storage.get("pvc") if isinstance(storage, dict) else None
+    return tuple(
+        str(p["claimName"])
+        for p in (pvcs if isinstance(pvcs, list) else ())
+        if isinstance(p, dict) and p.get("existingPvc") and p.get("claimName")
+    )
+
+
+def _secrets(spec: dict[str, Any]) -> tuple[str, ...]:
+    """Secrets that environment variables are read from."""
+    variables = spec.get("environmentVariables")
+    return tuple(
+        str(v["secret"]["name"])
+        for v in (variables if isinstance(variables, list) else ())
+        if isinstance(v, dict)
+        and not v.get("exclude")
+        and isinstance(v.get("secret"), dict)
+        and v["secret"].get("name")
+    )
 
 
 def _spec_issues(spec: dict[str, Any]) -> list[ComplianceIssue]:

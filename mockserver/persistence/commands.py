@@ -38,6 +38,7 @@ CLUSTER_COMMANDS = frozenset(
         "suspend",
         "resume",
         "delete",
+        "set_connected",
         "update",  # a spec change (an inference's PATCH): its revision is a record (parsing/inference.py)
         "change",  # a chaos move (cluster/chaos.py): a record
     }

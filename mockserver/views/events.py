@@ -40,12 +40,22 @@ def _phase_reason(event: Event) -> tuple[str, str, str]:
     return "Normal", f"{event.phase or 'Phase'}", "workload-controller"
 
 
+# Pod events name their source as Kubernetes does: the scheduler binds and preempts, the kubelet the rest.
+_SCHEDULER_REASONS = frozenset({"Scheduled", "Preempted"})
+
+
 def event(topology: Topology, facts: WorkloadFacts, item: Event) -> dict[str, Any]:
-    kind, reason, source = (
-        _phase_reason(item)
-        if item.kind is EventKind.PHASE
-        else _REASONS.get(item.kind, ("Normal", "Info", "mock"))
-    )
+    involved = {"uid": facts.id, "kind": f"{facts.type}Workload", "name": facts.name}
+    if item.kind is EventKind.POD and item.detail:
+        kind, reason, pod = item.detail.split("/", 2)
+        source = "runai-scheduler" if reason in _SCHEDULER_REASONS else "kubelet"
+        involved = {"uid": str(uuid.uuid5(IDS, f"pod/{facts.id}/name/{pod}")), "kind": "Pod", "name": pod}
+    else:
+        kind, reason, source = (
+            _phase_reason(item)
+            if item.kind is EventKind.PHASE
+            else _REASONS.get(item.kind, ("Normal", "Info", "mock"))
+        )
     message = item.message if item.kind is not EventKind.PHASE else f"{item.phase}: {item.message}"
     return {
         "id": str(uuid.uuid5(IDS, f"event/{item.seq}")),
@@ -55,12 +65,7 @@ def event(topology: Topology, facts: WorkloadFacts, item: Event) -> dict[str, An
         "source": source,
         "message": message,
         "clusterId": facts.cluster_id,
-        "involvedObject": {
-            "uid": facts.id,
-            "kind": f"{facts.type}Workload",
-            "name": facts.name,
-            "namespace": namespace(topology, facts.project_id),
-        },
+        "involvedObject": involved | {"namespace": namespace(topology, facts.project_id)},
     }
 
 

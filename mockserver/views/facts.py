@@ -4,11 +4,13 @@ The views of workloads, pods, events and history render these facts."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mockserver.cluster.pods import Pod, PodPhase
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import PlacedPod
@@ -75,6 +77,11 @@ class WorkloadFacts:
     distributed_framework: str | None = None
     # Pod 0's request when it differs from the others' (a distributed training's master spec).
     lead_pod: PodRequest | None = None
+    # The Job's pods one by one (copies: the views render them after the cluster's lock is let go), its
+    # parallelism and completions; empty for kinds whose pods no Job controller keeps.
+    pod_records: Sequence[Pod] = field(default_factory=tuple)
+    parallelism: int = 1
+    completions: int = 1
 
     def pod_request(self, index: int) -> PodRequest:
         return self.lead_pod if index == 0 and self.lead_pod is not None else self.pod
@@ -83,6 +90,17 @@ class WorkloadFacts:
         if self.description is None:
             return f"{self.name}-0-{index}"
         return self.description.pod_name(self.name, index, self.replicas)
+
+    def job_pod_name(self, pod: Pod) -> str:
+        if self.description is None:
+            return f"{self.name}-0-{pod.serial}"
+        return self.description.job_pod_name(self.name, pod.slot, pod.serial, self.replicas)
+
+    @property
+    def running_pods(self) -> int:
+        if self.pod_records:
+            return sum(1 for p in self.pod_records if p.phase is PodPhase.RUNNING)
+        return len(self.placement) if self.phase == "Running" else 0
 
 
 def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> WorkloadFacts:
@@ -121,6 +139,9 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         replicas=request.pods,
         distributed_framework=_framework(workload),
         lead_pod=request.lead_pod,
+        pod_records=tuple(copy.copy(p) for p in workload.job.pods),
+        parallelism=kind.pods(request.pods),
+        completions=(request.completions or kind.pods(request.pods)) if kind.job_pods else 1,
     )
 
 

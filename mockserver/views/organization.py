@@ -95,8 +95,9 @@ def _resources(
             {
                 "nodePool": {"id": node_pool_id(org.topology, pool), "name": pool},
                 "gpu": _quota(gpu),
-                # Run:ai counts CPU quota in cores and memory in MB; the topology keeps millicores and MiB.
-                "cpu": _quota(cpu, scale=0.001),
+                # The official `Resources` schema counts CPU quota in millicores (as the topology does)
+                # and memory in MB (the topology keeps MiB).
+                "cpu": _quota(cpu),
                 "memory": {**_quota(memory, scale=1.048576), "units": MEMORY_UNITS},
             }
         )

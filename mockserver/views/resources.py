@@ -75,7 +75,8 @@ def allocated(version: ApiVersion, facts: WorkloadFacts) -> dict[str, Any]:
         else None,
     }
     if version.shows_mig_profiles:
-        answer["migProfile"] = [p.mig_profile for p in facts.placement if p.mig_profile]
+        # `AllocatedResources.migProfile` is one `MigProfile` (a string): the slice its pods hold.
+        answer["migProfile"] = next((p.mig_profile for p in facts.placement if p.mig_profile), None)
     return answer
 
 
@@ -89,5 +90,5 @@ def pod_allocated(version: ApiVersion, request: PodRequest, placed: PlacedPod | 
         "cpuMemory": mib(request.memory_mib) if request.memory_mib else None,
     }
     if version.shows_mig_profiles and placed.mig_profile:
-        answer["migProfile"] = [placed.mig_profile]
+        answer["migProfile"] = placed.mig_profile  # one `MigProfile` (a string), as the 2.18 schema says
     return answer

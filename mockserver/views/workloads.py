@@ -27,12 +27,14 @@ K8S_PHASE = {
     "Resuming": "Pending",
     "Running": "Running",
     "Updating": "Pending",  # the new revision's pods wait for placement (cluster/kinds/inference.py)
+    "Degraded": "Running",
     "Stopping": "Terminating",
     "Terminating": "Terminating",
     "Deleting": "Terminating",
     "Stopped": "Suspended",
     "Completed": "Succeeded",
     "Failed": "Failed",
+    "Unknown": "Unknown",  # a disconnected cluster: the control plane cannot tell
 }
 # The scheduler's reasons that the API names with a `phaseReason` (latest document's enum); when reasons
 # of several node pools are joined, the first of these that any of them gives.
@@ -157,8 +159,12 @@ def workload(
         "k8sPhase": K8S_PHASE.get(facts.phase, "Unknown"),
         "k8sPhaseUpdatedAt": isoformat(facts.phase_since),
         "conditions": conditions(facts),
-        "runningPods": len(facts.placement) if facts.phase == "Running" else 0,
-        "requestedPods": {"number": facts.pods, "parallelism": facts.pods, "completions": facts.pods},
+        "runningPods": facts.running_pods,
+        "requestedPods": {
+            "number": facts.pods,
+            "parallelism": facts.parallelism,
+            "completions": facts.completions,
+        },
         "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
         "currentNodePools": pools_in_use,
         "workloadRequestedResources": asked,

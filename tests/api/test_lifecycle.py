@@ -46,6 +46,9 @@ def test_suspend_resume_delete(api):
 
     deleted = api.delete(workload)
     assert deleted.status_code == 204 and deleted.content == b""
+    # Pods take time to terminate (timing.deleting): Deleting is visible first, then the training goes.
+    assert api.get(workload).json()["actualPhase"] == "Deleting"
+    api.advance(1)
     missing = api.get(workload)
     assert missing.status_code == 404
     assert missing.json() == {"code": 404, "message": "Resource id not found."}
@@ -69,6 +72,8 @@ def test_repeated_actions_are_accepted_no_ops(api):
     assert api.action(workload, "suspend").status_code == 202
     assert api.phase(workload) == "Stopped"
     assert api.delete(workload).status_code == 204
+    assert api.delete(workload).status_code == 204  # still Deleting: the repeat is a no-op
+    api.advance(1)
     assert api.delete(workload).status_code == 404
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from contracts.oracle import phases as harness
+from mockserver.cluster.kinds import DISTRIBUTED, INFERENCE, TRAINING, WORKSPACE
 from mockserver.cluster.lifecycle import CLIENT_TRIGGERS, TRANSITIONS, Trigger, spontaneous_moves
 from mockserver.cluster.phases import Phase
+from mockserver.views.workloads import K8S_PHASE
 
 ACTION_OF = {
     Trigger.SUSPEND: harness.Action.SUSPEND,
@@ -52,3 +54,25 @@ def test_the_harness_refuses_what_the_fake_never_does():
     assert (Phase.COMPLETED, Phase.RUNNING) not in moves
     assert not harness.is_legal("Completed", "Running")
     assert not harness.is_legal("Stopped", "Running")
+
+
+@pytest.mark.parametrize("kind", [TRAINING, WORKSPACE, DISTRIBUTED, INFERENCE], ids=lambda k: k.name)
+def test_every_kinds_own_moves_are_legal_for_the_harness(kind):
+    # Each kind names its table: the inferences' Updating rows and the Job controller's Degraded rows
+    # (trainings, workspaces, distributed trainings) are checked alike.
+    moves = spontaneous_moves(kind.transitions)
+    assert moves
+    for before, after in moves:
+        assert harness.is_legal(before.value, after.value), (kind.name, before.value, after.value)
+
+
+def test_both_lines_phases_are_moves_of_some_table_and_shown_to_kubernetes_clients():
+    # Degraded (a Job that lost a pod) and Updating (an inference's rollout) are each reached by a
+    # table, and every phase of the fake has a Kubernetes phase in the workloads view.
+    # (An inference's update has no harness action: its moves are judged as the cluster's own.)
+    training_moves = {after for _, after in spontaneous_moves(TRAINING.transitions)}
+    inference_moves = {after for _, after in spontaneous_moves(INFERENCE.transitions)}
+    assert Phase.DEGRADED in training_moves and Phase.DEGRADED not in inference_moves
+    assert Phase.UPDATING in inference_moves and Phase.UPDATING not in training_moves
+    assert {p.value for p in Phase} <= set(K8S_PHASE)
+    assert K8S_PHASE["Degraded"] == "Running" and K8S_PHASE["Updating"] == "Pending"

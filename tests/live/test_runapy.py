@@ -54,6 +54,8 @@ def test_runapy_through_the_whole_lifecycle(server):
     advance(4)
     assert phase() == "Running"
     assert trainings.delete_training(workload_id=workload).status_code == 204
+    assert phase() == "Deleting"  # its pods terminate first (timing.deleting), as on a real cluster
+    advance(1)
     with pytest.raises(NotFoundException):
         trainings.get_training(workload_id=workload)
     client.close()

@@ -62,6 +62,30 @@ def test_a_node_going_down_evicts_its_pods_and_the_training_runs_again_elsewhere
     assert _nodes(client, api, trainer) == ["node-default-2"]
 
 
+def test_a_node_going_down_under_one_of_several_pods_degrades_the_training(latest) -> None:
+    # Two 4-GPU pods fill both default nodes; the node that goes down takes one of them, which the Job
+    # controller recreates (pending, nowhere to go): Running -> Degraded, and Running once it is back.
+    client, api = latest
+    pair = api.create(
+        training("pair", compute={"gpuDevicesRequest": 4}, parallelism=2, nodePools=["default"])
+    )
+    trainer = pair.json()["workloadId"]
+    api.advance(10)
+    assert api.phase(trainer) == "Running"
+    assert sorted(_nodes(client, api, trainer), key=str) == ["node-default-1", "node-default-2"]
+    _chaos(client, "/nodes/down", node="node-default-1")
+    assert api.phase(trainer) == "Degraded"
+    assert sorted(_nodes(client, api, trainer), key=str) == [None, "node-default-2"]
+    events = client.get(f"/api/v1/workloads/{trainer}/events", headers=api.headers).json()["events"]
+    assert any(e["reason"] == "Evicted" and "node-default-1 is not ready" in e["message"] for e in events)
+    api.advance(5)
+    assert api.phase(trainer) == "Degraded"
+    _chaos(client, "/nodes/up", node="node-default-1")
+    api.advance(10)
+    assert api.phase(trainer) == "Running"
+    assert sorted(_nodes(client, api, trainer), key=str) == ["node-default-1", "node-default-2"]
+
+
 def test_a_node_that_is_down_takes_no_pod_until_it_is_up(latest) -> None:
     client, api = latest
     _chaos(client, "/nodes/down", node="node-default-1")

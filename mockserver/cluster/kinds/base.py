@@ -54,6 +54,10 @@ class WorkloadKind:
     on_submit: tuple[Effect, ...] = ()
     # Its container runs an attempt (command, annotations, forced outcomes); a load just holds its place.
     runs_container: bool = True
+    # Its pods are a Kubernetes Job's (trainings, workspaces) or a training operator's (distributed):
+    # the Job controller (`cluster/jobcontroller.py`) keeps them one by one and the workload's phase
+    # follows them. Serving replicas (inferences) and loads are the scheduler's pods only.
+    job_pods: bool = True
     # Kept listable as deleted for the retention after removal.
     retained: bool = True
     # Its name is unique in its project, among every kind whose names are (Run:ai workloads); loads are
@@ -98,3 +102,9 @@ class WorkloadKind:
                 break
             first += requested if other.replicated else 1
         return f"{workload}-{role}-{index - first}"
+
+    def job_pod_name(self, workload: str, slot: int, serial: int, requested: int) -> str:
+        """What Kubernetes calls a Job controller's pod: with several roles, by role and replica index
+        (the training operator gives a replacement the name of the pod it replaces); a plain Job's pods
+        are numbered as they are made, so a replacement is a new name."""
+        return self.pod_name(workload, slot if len(self.pod_roles) > 1 else serial, requested)

@@ -58,8 +58,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 # The trainings' stage times, without a run that ends (Running lasts until deleted) or suspension.
+# Its pods are no Job's (no Job controller times them), so Initializing is a timed stage of its own.
 TIMED_PHASES: dict[Phase, Timed] = {
-    phase: TIMED[phase] for phase in (_P.CREATING, _P.INITIALIZING, _P.TERMINATING, _P.FAILED, _P.DELETING)
+    **{phase: TIMED[phase] for phase in (_P.CREATING, _P.TERMINATING, _P.FAILED, _P.DELETING)},
+    _P.INITIALIZING: (lambda t, timing: timing.initializing, _T.ELAPSED),
 }
 
 INFERENCE = WorkloadKind(
@@ -68,6 +70,7 @@ INFERENCE = WorkloadKind(
     category="Deploy",
     # `minReplicas` identical serving pods, each placed on its own (Knative's replicas are not a gang).
     pod_roles=(PodRole("replica"),),
+    job_pods=False,  # a Deployment's replicas, not a Job's pods
     transitions=TRANSITIONS,
     timed=TIMED_PHASES,
     client_actions=frozenset({Trigger.UPDATE, Trigger.DELETE}),

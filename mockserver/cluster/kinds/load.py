@@ -48,6 +48,7 @@ def _load(type_name: str, category: str, priority_class: str) -> WorkloadKind:
         start=Phase.PENDING,
         on_submit=(Effect.ENQUEUE,),
         runs_container=False,
+        job_pods=False,
         retained=False,
         unique_names=False,
     )

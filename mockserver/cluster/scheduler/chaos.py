@@ -13,7 +13,7 @@ from typing import Protocol
 
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState, PodPlacement
-from mockserver.cluster.scheduler.state import ClusterState
+from mockserver.cluster.scheduler.state import ClusterState, PodRecord
 from mockserver.cluster.scheduler.vector import GPU
 
 # The holder a failed device shows in the snapshot.
@@ -48,6 +48,15 @@ class SchedulerChaos:
                     ):
                         found[record.job.id] = None
         return list(found)
+
+    def records_on(self, node: NodeState) -> list[PodRecord]:
+        """The pods placed on the node, in placement order."""
+        return [
+            record
+            for queue in self._state.projects.values()
+            for record in queue.running.values()
+            if any(placement.node is node for placement in record.pods or ())
+        ]
 
     def set_ready(self, node: NodeState, ready: bool) -> None:
         node.ready = ready

@@ -79,3 +79,8 @@ class CycleResult:
     # Jobs with no pod running -> why, in KAI's wording: only those whose reason is new or changed since
     # the previous cycle (a deep queue costs nothing when nothing about it changed).
     pending: dict[str, str]
+    # Pod by pod, for workload controllers that follow each pod (the engine's Job controller): every pod
+    # placed in this cycle as (job id, pod index), and every pod evicted from a job that keeps others
+    # running (pending again in the scheduler under the same index).
+    bound: list[tuple[str, int]] = field(default_factory=list)
+    lost: list[tuple[str, int, str]] = field(default_factory=list)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.cluster.reasons import Reason
@@ -97,6 +97,41 @@ class Scheduler:
         """Something outside the queue changed (a node, a device, a quota): the next cycle decides again."""
         self._dirty = True
 
+    def finish_pod(self, job_id: str, index: int) -> None:
+        """One pod of the job is done (succeeded, or failed for good): it frees its place or leaves the
+        queue; the job's other pods stay as they are. The job leaves with its last pod."""
+        entry = self._jobs.get(job_id)
+        record = None if entry is None else next((r for r in entry.pods if r.index == index), None)
+        if entry is None or record is None:
+            return
+        if record.pods is not None:
+            self._state.unbind(record)
+            if entry.job.min_pods:
+                # A gang's finished pod still counts toward its minimum (KAI counts Succeeded pods as
+                # ready): the rest of the gang need not run it.
+                entry.job.min_pods -= 1
+        else:
+            self._state.forget([record])
+        entry.pods.remove(record)  # a gang's records are this list: it leaves the gang too
+        if not entry.pods:
+            del self._jobs[job_id]
+            self._unreported.pop(job_id, None)
+        self._dirty = True
+
+    def add_pod(self, job: Job) -> int:
+        """One more pending pod for the job (a failed pod's replacement, or the next of its completions),
+        with an index of its own; a job the scheduler no longer knows comes back with this one pod."""
+        entry = self._jobs.get(job.id)
+        if entry is None:
+            self.enqueue(replace(job, pods=1))
+            return 0
+        record = PodRecord(entry.job, max(r.index for r in entry.pods) + 1, entry.shape)
+        self._state.wait(record)
+        entry.pods.append(record)
+        self._unreported[job.id] = None
+        self._dirty = True
+        return record.index
+
     def cycle(self) -> CycleResult:
         """Allocate, then reclaim, then preempt. Jobs that lose their last pod leave the scheduler."""
         if not self._dirty:
@@ -114,9 +149,17 @@ class Scheduler:
         preempt(session)
         _compact(session.started[allocated:])
         started = self._first_starts(session)
-        evicted = self._evictions(session)
+        bound = [(r.job.id, r.index) for r in session.started if r.pods is not None]
+        lost: list[tuple[str, int, str]] = []
+        evicted = self._evictions(session.evicted, lost)
         self._dirty = bool(session.started or session.evicted)
-        return CycleResult(started=started, evicted=evicted, pending=self._pending_changes(shapes))
+        return CycleResult(
+            started=started,
+            evicted=evicted,
+            pending=self._pending_changes(shapes),
+            bound=bound,
+            lost=lost,
+        )
 
     def _first_starts(self, session: Session) -> list[str]:
         started_pods = Counter([r.job.id for r in session.started])
@@ -131,11 +174,25 @@ class Scheduler:
                 started.append(job_id)
         return started
 
-    def _evictions(self, session: Session) -> list[Eviction]:
-        """Whole-job evictions; a pod of a job that keeps others running is pending again (its workload
-        controller recreates it)."""
+    def evict_node(self, node: NodeState, message: str) -> CycleResult:
+        """The node stopped: each pod on it is evicted as a cycle evicts one (below), so that a job keeping
+        other pods running (a gang, its minimum) loses just that pod, and any other job leaves whole."""
+        victims: list[tuple[PodRecord, str]] = []
+        for record in self.chaos.records_on(node):
+            self._state.unbind(record)
+            victims.append((record, message))
+        lost: list[tuple[str, int, str]] = []
+        evicted = self._evictions(victims, lost)
+        self._dirty = True
+        return CycleResult(started=[], evicted=evicted, pending={}, lost=lost)
+
+    def _evictions(
+        self, victims: list[tuple[PodRecord, str]], lost: list[tuple[str, int, str]]
+    ) -> list[Eviction]:
+        """Whole-job evictions; a pod of a job that keeps others running (at least its gang's minimum) is
+        pending again (its workload controller recreates it)."""
         evicted: list[Eviction] = []
-        for record, message in session.evicted:
+        for record, message in victims:
             entry = self._jobs.get(record.job.id)
             if entry is None or entry.pods[0].job is not record.job:
                 continue  # the job already left in this loop
@@ -153,6 +210,7 @@ class Scheduler:
             else:
                 self._state.wait(record)
                 self._unreported[record.job.id] = None
+                lost.append((record.job.id, record.index, message))
         return evicted
 
     def _pending_changes(self, shapes: list[Shape]) -> dict[str, str]:

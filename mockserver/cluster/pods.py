@@ -1,0 +1,144 @@
+"""The pods of a workload as its Kubernetes controller keeps them: each pod's own phase, container state,
+node and exit, and the Job's counts (`succeeded`, `failed`) that decide when the workload is done.
+
+A kind's workload is a Kubernetes Job underneath (Run:ai trainings and workspaces are): it runs
+`min(parallelism, completions - succeeded)` pods at a time until `completions` pods have succeeded
+(https://kubernetes.io/docs/concepts/workloads/controllers/job/#parallel-jobs). The engine's Job
+controller (`jobcontroller.py`) moves these records; the views read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from mockserver.cluster.scheduler import PlacedPod
+
+# Finished pods kept per workload (Kubernetes keeps them all until the Job goes; a crash loop of a
+# thousand restarts would otherwise grow without bound). The oldest finished pods go first.
+MAX_FINISHED_PODS = 200
+
+
+class PodPhase(str, Enum):
+    """A pod's place in its life. `STARTING` is Kubernetes' Pending phase after binding (image pull,
+    container creation); the views show it as `Pending` with the kubelet's waiting reason."""
+
+    PENDING = "Pending"  # not bound to a node yet
+    STARTING = "Starting"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ACTIVE_PODS = frozenset({PodPhase.PENDING, PodPhase.STARTING, PodPhase.RUNNING})
+
+
+class RestartPolicy(str, Enum):
+    """The pod template's `restartPolicy`. A Job's pods are `Never` or `OnFailure`; Run:ai lets the API
+    say `Always` too, which the fake treats as `OnFailure` for a container that fails."""
+
+    NEVER = "Never"
+    ON_FAILURE = "OnFailure"
+    ALWAYS = "Always"
+
+    @property
+    def restarts_in_place(self) -> bool:
+        return self is not RestartPolicy.NEVER
+
+
+@dataclass
+class Pod:
+    """One pod of a workload. `slot` is its index in the scheduler's job; `serial` numbers the pods the
+    workload ever had (the pod's name suffix), so a replacement is a new pod with a new name."""
+
+    serial: int
+    slot: int
+    created_at: float
+    phase: PodPhase = PodPhase.PENDING
+    since: float = 0.0
+    # Bumped on every change of the pod: its timers carry the generation they were set for.
+    generation: int = 0
+    # Container restarts in this pod (restartPolicy OnFailure).
+    restarts: int = 0
+    placed: PlacedPod | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    # The kubelet's reason for the container's state: ErrImagePull, ImagePullBackOff,
+    # CreateContainerConfigError, CrashLoopBackOff while waiting; Completed or Error once terminated.
+    reason: str | None = None
+    message: str | None = None
+    # Made to replace a pod evicted from a workload that kept running: until it runs, the workload is
+    # Degraded (a gang's elastic extras that never ran are not lost pods).
+    replacement: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.phase in ACTIVE_PODS
+
+
+@dataclass
+class JobPods:
+    """The Job controller's state of one workload: its pods, old and current, and the counts."""
+
+    parallelism: int = 1
+    completions: int = 1
+    succeeded: int = 0
+    failed: int = 0
+    pods: list[Pod] = field(default_factory=list)
+    next_serial: int = 0
+    # Bumped when the workload gives all its pods up (suspended, preempted, failed, deleted): a
+    # replacement timer of an earlier epoch fires into nothing.
+    epoch: int = 0
+    # No replacement pod before this time (the Job controller's back-off after a failed pod).
+    backoff_until: float = 0.0
+    # A gang's minimum (KAI's `minMember`; 0: no gang): the pods that must be bound, then running, for
+    # the workload to be scheduled, then Running; its elastic extras may still wait.
+    minimum: int = 0
+
+    def active(self) -> list[Pod]:
+        return [p for p in self.pods if p.active]
+
+    def wanted(self) -> int:
+        """How many more pods the controller must create now (Kubernetes' Job rule)."""
+        return max(0, min(self.parallelism, self.completions - self.succeeded) - len(self.active()))
+
+    def by_slot(self, slot: int) -> Pod | None:
+        return next((p for p in self.pods if p.active and p.slot == slot), None)
+
+    def new_pod(self, slot: int, now: float) -> Pod:
+        pod = Pod(self.next_serial, slot, now, since=now)
+        self.next_serial += 1
+        self.pods.append(pod)
+        return pod
+
+    def drop_active(self) -> None:
+        """Every active pod goes (deleted with its workload's resources); finished pods stay listed."""
+        self.pods = [p for p in self.pods if not p.active]
+        self.epoch += 1
+
+    def trim(self) -> None:
+        finished = [p for p in self.pods if not p.active]
+        if len(finished) > MAX_FINISHED_PODS:
+            gone = {id(p) for p in finished[: len(finished) - MAX_FINISHED_PODS]}
+            self.pods = [p for p in self.pods if id(p) not in gone]
+
+    def all_bound(self) -> bool:
+        active = self.active()
+        if self.minimum:
+            return sum(1 for p in active if p.phase is not PodPhase.PENDING) + self.succeeded >= self.minimum
+        return bool(active) and all(p.phase is not PodPhase.PENDING for p in active)
+
+    def all_running(self) -> bool:
+        active = self.active()
+        if self.minimum:  # the bound pods all run, they make the minimum, and no lost pod waits
+            bound = [p for p in active if p.phase is not PodPhase.PENDING]
+            return (
+                self.all_bound()
+                and all(p.phase is PodPhase.RUNNING and p.reason is None for p in bound)
+                and not any(p.replacement and p.phase is PodPhase.PENDING for p in active)
+            )
+        return bool(active) and all(p.phase is PodPhase.RUNNING and p.reason is None for p in active)
