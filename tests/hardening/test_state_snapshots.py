@@ -16,6 +16,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.persistence import StateFileDamaged, snapshot
+from mockserver.persistence.commands import FAULT_SETTINGS
 from mockserver.persistence.store import StateStore
 from tests.hardening.test_state import Server
 
@@ -29,7 +30,12 @@ def rows_left(server: Server) -> list[int]:
     return [seq for (seq,) in db.execute("SELECT seq FROM commands ORDER BY seq")]
 
 
+# The rows of one PUT /faults: one per fault setting, and the cluster told whether it is connected.
+FAULTS_ROWS = len(FAULT_SETTINGS) + 1
+
+
 def history(server: Server, count: int) -> list[str]:
+    """`count` creates, a suspend, a clock advance and a PUT /faults: count + 2 + FAULTS_ROWS commands."""
     ids = [server.create(f"job-{i}", compute={"gpuDevicesRequest": 1}) for i in range(count)]
     server.act(ids[0], "suspend")
     server.control("POST", "/clock/advance", {"seconds": 7})
@@ -46,20 +52,22 @@ def test_a_restart_after_compaction_reads_the_snapshot_and_the_tail_only(tmp_pat
     path = tmp_path / "state.db"
     first = Server(path)
     first.app.mock_durability.snapshot_every = 10
-    ids = history(first, 24)  # 24 creates + suspend + advance + 3 fault settings = 29 commands
+    ids = history(first, 22)
+    total = 22 + 2 + FAULTS_ROWS
+    assert total < 30  # so that two snapshots are due (after commands 10 and 20), not three
     seen = first.observed(ids)
     durable = first.app.mock_durability
     durable.wait_for_snapshot()
     # A forked writer started after command 10, another after command 20 (or, on a slow machine, when
     # the first had finished): two snapshots, and the rows after the last one are all that is left.
     covered = durable.snapshot_seq
-    assert durable.snapshots_taken == 2 and 20 <= covered < 29
-    assert rows_left(first) == list(range(covered + 1, 30))
+    assert durable.snapshots_taken == 2 and 20 <= covered < total
+    assert rows_left(first) == list(range(covered + 1, total + 1))
     assert snapshot.snapshot_path(path).exists()
     first.close()
     second = Server(path)
     assert second.app.mock_durability.snapshot_seq == covered
-    assert second.app.mock_durability.replayed == 29 - covered  # the tail only, not 29
+    assert second.app.mock_durability.replayed == total - covered  # the tail only, not all
     assert second.observed(ids) == seen
     new = second.create("after-the-restart")
     assert new not in ids
@@ -140,7 +148,7 @@ def test_a_snapshot_that_cannot_be_written_keeps_every_row(
     monkeypatch.setattr(snapshot.os, "fsync", disk_full)
     assert not first.app.mock_durability.take_snapshot()
     monkeypatch.undo()
-    assert len(rows_left(first)) == 10 and not snapshot.snapshot_path(path).exists()
+    assert len(rows_left(first)) == 5 + 2 + FAULTS_ROWS and not snapshot.snapshot_path(path).exists()
     first.close()
     assert Server(path).observed(ids) == seen
 
