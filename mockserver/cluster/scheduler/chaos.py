@@ -9,7 +9,7 @@ engine's business (`cluster/chaos.py`), through the workloads' own transitions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState, PodPlacement
@@ -21,10 +21,16 @@ UNHEALTHY = "unhealthy-gpu"
 _NOTHING = PodRequest()
 
 
+class _Changed(Protocol):
+    def changed(self) -> None: ...
+
+
 class SchedulerChaos:
-    def __init__(self, state: ClusterState, changed: Callable[[], None]) -> None:
+    def __init__(self, state: ClusterState, scheduler: _Changed) -> None:
         self._state = state
-        self._changed = changed  # tells the scheduler that its next cycle has something to decide
+        # Told that its next cycle has something to decide. The object, not its bound method: a snapshot
+        # pickles the scheduler, and the state file's codec refuses a bound method (builtins.getattr).
+        self._scheduler = scheduler
         self._nodes = {n.node.name: n for n in state.nodes}
         self._failed: dict[tuple[str, int], PodPlacement] = {}
 
@@ -55,7 +61,7 @@ class SchedulerChaos:
     def set_ready(self, node: NodeState, ready: bool) -> None:
         node.ready = ready
         self._state.pools[node.node.pool].update(node)  # bumps the pool's version: reasons are redone
-        self._changed()
+        self._scheduler.changed()
 
     def failed(self, node: NodeState, device: int) -> bool:
         return (node.node.name, device) in self._failed
@@ -68,7 +74,7 @@ class SchedulerChaos:
         node.bind(placement, UNHEALTHY)
         self._state.pools[node.node.pool].update(node)
         self._failed[(node.node.name, device)] = placement
-        self._changed()
+        self._scheduler.changed()
         return True
 
     def heal_device(self, node: NodeState, device: int) -> None:
@@ -76,7 +82,7 @@ class SchedulerChaos:
         if placement is not None:
             node.unbind(placement, UNHEALTHY)
             self._state.pools[node.node.pool].update(node)
-            self._changed()
+            self._scheduler.changed()
 
     def set_gpu_quota(self, project_id: str, pool: str, gpus: float) -> None:
         """A project's deserved GPUs in a pool; the next cycle's fair shares, reclaim and the
@@ -84,4 +90,4 @@ class SchedulerChaos:
         queue = self._state.projects[project_id, pool]
         queue.deserved = queue.deserved.with_value(GPU, gpus)
         queue.fair_share = queue.fair_share  # recomputes the shares it caches from deserved
-        self._changed()
+        self._scheduler.changed()

@@ -58,7 +58,7 @@ class Scheduler:
         # Jobs whose pending reason was never reported (new, or pods back after an eviction).
         self._unreported: dict[str, None] = {}
         # Nodes down, GPUs failed, quotas changed (cluster chaos).
-        self.chaos = SchedulerChaos(self._state, self.changed)
+        self.chaos = SchedulerChaos(self._state, self)
 
     # -- commands ----------------------------------------------------------------------------------
 
