@@ -21,10 +21,17 @@ config.projects.default.update(workers=1)
 config.projects.default.generation.update(max_examples=25, database="none")
 
 
+# The collections of every workload kind the fake serves (a version serves those its document has).
+KIND_COLLECTIONS = ("/trainings", "/workspaces", "/distributed", "/inferences")
+
+
 def plausible_submissions(ctx, case):
-    """Half the generated trainings target the real project and cluster, so later steps find them."""
+    """Half the generated workloads of every kind target the real project and cluster, so later steps
+    find them."""
     creating = (
-        case.operation.method == "post" and case.path.endswith("/trainings") and isinstance(case.body, dict)
+        case.operation.method == "post"
+        and case.path.endswith(KIND_COLLECTIONS)
+        and isinstance(case.body, dict)
     )
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if creating and positive and zlib.crc32(repr(case.body).encode()) % 2:
