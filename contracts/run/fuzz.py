@@ -26,6 +26,7 @@ from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.checks import ENABLE, json_body, operation_id
+from contracts.oracle.undeclared import ENABLE_UNDECLARED
 from contracts.run.events import Emit, WorkloadCreated, WorkloadDeleted
 from contracts.run.probes import ENABLE_PROBES
 from contracts.run.settings import PHASES, FuzzSettings
@@ -36,6 +37,8 @@ from contracts.specs import CREATE_OPERATIONS, DELETE_OPERATIONS, FUZZED_OPERATI
 # ignored_auth by UnauthenticatedRejected: the built-in sends two requests without valid credentials
 # after every 2xx answer (two per poll of a waiting scenario, hundreds per run, none of them counted);
 # ours probes each operation once per run, whatever it answered, and the reports count the probes.
+# not_a_server_error and unsupported_method are replaced by UndeclaredMethodAnswer (ENABLE_UNDECLARED):
+# a method the contract leaves out may be answered 501 "not implemented" (contracts/oracle/undeclared.py).
 DISABLED_CHECKS = ("use_after_free", "ignored_auth")
 # Which answers to schema-valid data each operation may give (create and token may refuse it: policy,
 # cluster, name and credential rules go beyond the schema; our lifecycle scenario proves that a sound body
@@ -81,7 +84,12 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
         "generation": {"max-examples": settings.max_examples, "database": "none"},
         "cache": {"enabled": False},
         "phases": phases,
-        "checks": {**ENABLE, **ENABLE_PROBES, **{name: {"enabled": False} for name in DISABLED_CHECKS}},
+        "checks": {
+            **ENABLE,
+            **ENABLE_PROBES,
+            **ENABLE_UNDECLARED,
+            **{name: {"enabled": False} for name in DISABLED_CHECKS},
+        },
         "operations": [
             {
                 "include-operation-id": operation,
