@@ -51,6 +51,31 @@ def document_malformed_query_answers(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def document_malformed_body_answers(document: dict[str, Any]) -> list[str]:
+    """Operations that take a request body but document no 400 (the inference PATCH) get the document's own
+    400 answer: a body that is not the schema's object is refused by any backend."""
+    existing = next(
+        (
+            operation["responses"]["400"]
+            for _, _, operation in operation_items(document)
+            if "400" in (operation.get("responses") or {})
+        ),
+        {"description": "The request body is malformed."},
+    )
+    added = []
+    for _, method, operation in operation_items(document):
+        responses = operation.get("responses") or {}
+        if "requestBody" in operation and "400" not in responses and "default" not in responses:
+            responses["400"] = copy.deepcopy(existing)
+            added.append(str(operation.get("operationId", method)))
+    if not added:
+        return []
+    return [
+        f"{len(added)} operation(s) take a request body but document no 400 for a malformed one "
+        f"({', '.join(added)}): the document's own 400 answer added"
+    ]
+
+
 def department_ids_as_used(document: dict[str, Any]) -> list[str]:
     dropped = 0
     for name, schema in schemas_of(document).items():

@@ -26,6 +26,7 @@ from contracts.fixup_rules import (
     contradictory_types,
     cut_recursion,
     department_ids_as_used,
+    document_malformed_body_answers,
     document_malformed_query_answers,
     drop_field_examples,
     exempt_token_operation,
@@ -48,6 +49,7 @@ __all__ = [
     "contradictory_types",
     "cut_recursion",
     "department_ids_as_used",
+    "document_malformed_body_answers",
     "document_malformed_query_answers",
     "drop_field_examples",
     "exempt_token_operation",
@@ -81,6 +83,14 @@ READING = (
         "lists or the cluster reads. The answer added is the one the document gives its other malformed "
         "queries.",
         document_malformed_query_answers,
+    ),
+    FixUp(
+        "malformed-body-400",
+        "The inference PATCH (2.19 and later) takes a body but documents no 400, so a body that is not an "
+        "InferenceUpdateRequest object (a fuzzer sends `[null, null]`), or a new spec breaking the rules a "
+        "create is held to, has no documented answer; any backend refuses it. The answer added is the one "
+        "the document gives its other malformed requests.",
+        document_malformed_body_answers,
     ),
     FixUp(
         "department-ids",

@@ -1,5 +1,6 @@
-"""The contract a run checks: our bundled spec or an official Run:ai document, cut down to the trainings API
-and the read look-ups real clients make around it.
+"""The contract a run checks: our bundled spec or an official Run:ai document, cut down to the workload kinds
+it declares (trainings required; workspaces, distributed trainings, inferences where present) and the read
+look-ups real clients make around them.
 
 The official documents are published for code generators, not for fuzzers, so a few in-memory fix-ups make
 them usable (`contracts.fixups.READING`, each with its reason); every fix-up is recorded on the `Contract` and
@@ -40,6 +41,56 @@ TRAININGS_OPERATIONS = (
     SUSPEND_OPERATION,
     RESUME_OPERATION,
 )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A workload kind's operations in the official documents, and the collection its workloads live in
+    (`/api/v1/workloads/<collection>`): cleanup deletes a journalled workload through its kind's path."""
+
+    collection: str
+    create: str
+    get: str
+    delete: str
+    suspend: str | None = None
+    resume: str | None = None
+    update: str | None = None
+
+    @property
+    def operation_ids(self) -> tuple[str, ...]:
+        named = (self.create, self.get, self.delete, self.suspend, self.resume, self.update)
+        return tuple(op for op in named if op is not None)
+
+
+TRAININGS = Kind(
+    "trainings", CREATE_OPERATION, GET_OPERATION, DELETE_OPERATION, SUSPEND_OPERATION, RESUME_OPERATION
+)
+WORKSPACES = Kind(
+    "workspaces",
+    "create_workspace1",
+    "get_workspace",
+    "delete_workspace",
+    "suspend_workspace",
+    "resume_workspace",
+)
+DISTRIBUTED = Kind(
+    "distributed",
+    "create_distributed",
+    "get_distributed",
+    "delete_distributed",
+    "suspend_distributed",
+    "resume_distributed",
+)
+INFERENCES = Kind(
+    "inferences", "create_inference1", "get_inference", "delete_inference", update="update_inference_spec"
+)
+# Every kind a run may fuzz: a document-driven run checks the operations of those its contract declares
+# (trainings are required; a version without, say, distributed suspend simply has none to fuzz).
+KINDS = (TRAININGS, WORKSPACES, DISTRIBUTED, INFERENCES)
+KIND_BY_COLLECTION = {kind.collection: kind for kind in KINDS}
+CREATE_OPERATIONS = {kind.create: kind for kind in KINDS}
+DELETE_OPERATIONS = {kind.delete: kind for kind in KINDS}
+KINDS_OPERATIONS = tuple(op for kind in KINDS for op in kind.operation_ids)
 # The read look-ups real clients make around the trainings (organisation and workloads views). A run fuzzes
 # those its document declares; a document without them is still a trainings contract. The node-pool list
 # is named differently in each version (2.18: getNodePools under /v1/k8s; latest: get_nodepools).
@@ -47,8 +98,10 @@ LOOKUP_OPERATIONS = (
     "get_clusters",
     "get_cluster_by_uuid",
     "get_projects",
+    "count_projects",
     "get_project",
     "get_departments",
+    "count_departments",
     "get_department",
     "getNodePools",
     "get_nodepools",
@@ -58,8 +111,10 @@ LOOKUP_OPERATIONS = (
     "get_workload_events",
     "get_workload_history",
     "get_workload_pods",
+    "list_pods",
+    "count_pods",
 )
-FUZZED_OPERATIONS = TRAININGS_OPERATIONS + LOOKUP_OPERATIONS
+FUZZED_OPERATIONS = (TOKEN_OPERATION, *KINDS_OPERATIONS, *LOOKUP_OPERATIONS)
 
 
 class ContractError(Exception):
@@ -202,7 +257,7 @@ def _keep_trainings_paths(document: dict[str, Any]) -> list[str]:
     if not dropped:
         return []
     fixups = [
-        f"{dropped} operation(s) outside the trainings API, its look-ups and the token endpoint were left out"
+        f"{dropped} operation(s) outside the workload kinds, their look-ups and the token endpoint were left out"
         + (f" (deprecated look-ups among them: {', '.join(deprecated)})" if deprecated else "")
     ]
     unlinked = _drop_links_to_missing_operations(document)

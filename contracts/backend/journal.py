@@ -1,4 +1,4 @@
-"""A JSON-lines record of every training a run creates, written as it happens so that a crash leaves a
+"""A JSON-lines record of every workload a run creates (with its kind), written as it happens so that a crash leaves a
 list of what to delete (`contracts cleanup --journal FILE`)."""
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ class JournalEntry:
     workload_id: str
     name: str = ""
     project_id: str = ""
+    # The collection the workload lives in (`trainings`, `workspaces`, `distributed`, `inferences`):
+    # cleanup deletes it through its kind's path. Journals written before kinds existed hold trainings.
+    kind: str = "trainings"
 
 
 class Journal:
@@ -43,11 +46,11 @@ class Journal:
         if fresh:
             path.write_text("", encoding="utf-8")
 
-    def created(self, workload_id: str, name: str, project_id: str) -> None:
-        self._write(JournalEntry(CREATED, self.run_id, self.base_url, workload_id, name, project_id))
+    def created(self, workload_id: str, name: str, project_id: str, kind: str = "trainings") -> None:
+        self._write(JournalEntry(CREATED, self.run_id, self.base_url, workload_id, name, project_id, kind))
 
-    def deleted(self, workload_id: str) -> None:
-        self._write(JournalEntry(DELETED, self.run_id, self.base_url, workload_id))
+    def deleted(self, workload_id: str, kind: str = "trainings") -> None:
+        self._write(JournalEntry(DELETED, self.run_id, self.base_url, workload_id, kind=kind))
 
     def _write(self, entry: JournalEntry) -> None:
         line = json.dumps(asdict(entry), sort_keys=True) + "\n"
@@ -71,7 +74,8 @@ def read_entries(path: Path) -> list[JournalEntry]:
 
 
 def leftovers(path: Path) -> list[JournalEntry]:
-    """Trainings created and not (yet) recorded as deleted, oldest first."""
+    """Workloads created and not (yet) recorded as deleted, oldest first. A workload id is unique across
+    kinds, so a deletion is matched by id (and backend) whatever kind it names."""
     live: dict[tuple[str, str], JournalEntry] = {}
     for entry in read_entries(path):
         key = (entry.base_url, entry.workload_id)

@@ -7,6 +7,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from contracts.oracle.checks import ENABLE
+from contracts.oracle.undeclared import UndeclaredMethodAnswer
 from contracts.run.outcome import CheckRan, ScenarioResult
 from contracts.run.probes import ENABLE_PROBES
 
@@ -44,7 +45,7 @@ def checks_run(schema: OpenApiSchema, scenarios: list[ScenarioResult]) -> list[C
     every scenario that ran."""
     load_all_checks()
     config = schema.config.checks_config_for()
-    ours = {**ENABLE, **ENABLE_PROBES}
+    ours = {**ENABLE, **ENABLE_PROBES, UndeclaredMethodAnswer.__name__: {}}
     found = []
     for check in CHECKS.get_all():
         name = getattr(check, "__name__", str(check))

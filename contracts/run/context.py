@@ -25,9 +25,15 @@ from contracts.run.events import CaseAnswered, Emit, WaitingFor, ignore
 from contracts.run.outcome import Room, ScenarioResult
 from contracts.run.probes import shared_tls_context
 from contracts.run.waiting import GONE, ScenarioFailed, Waiting
-from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, GET_OPERATION, Contract
+from contracts.specs import KINDS, TRAININGS, Contract, Kind
 
 VIEW_TIMEOUT = 30.0
+# What each kind's operations do to a workload's phases (the oracle's table is the same for every kind).
+KIND_ACTIONS: dict[str, Action] = {
+    **{kind.suspend: Action.SUSPEND for kind in KINDS if kind.suspend},
+    **{kind.resume: Action.RESUME for kind in KINDS if kind.resume},
+    **{kind.delete: Action.DELETE for kind in KINDS},
+}
 WORKLOAD_VIEW = "GET /api/v1/workloads/{workloadId}"
 
 
@@ -141,8 +147,8 @@ class ScenarioClient:
         except ValueError:
             return response.status_code, None
 
-    def phase(self, workload_id: str) -> str:
-        response = self.call(GET_OPERATION, workload_id)
+    def phase(self, workload_id: str, kind: Kind = TRAININGS) -> str:
+        response = self.call(kind.get, workload_id)
         if response.status_code == 404:
             return GONE
         body = json_body(response)
@@ -173,6 +179,8 @@ class ScenarioContext:
     seen: dict[str, str] = field(default_factory=dict)
     # The name each training got (with its random suffix).
     names_by_id: dict[str, str] = field(default_factory=dict)
+    # The kind of each workload the scenario created (trainings unless said).
+    kinds: dict[str, Kind] = field(default_factory=dict)
     # Seconds a training the cluster holds (with a reason) is waited for; None: the wait's own limit.
     hold_patience: float | None = None
     # The same, for a training that needs a GPU (a scenario that needs one is skipped, not inconclusive).
@@ -189,6 +197,7 @@ class ScenarioContext:
         lifetime: Lifetime,
         extra: dict[str, Any] | None = None,
         compute: dict[str, Any] | None = None,
+        kind: Kind = TRAININGS,
     ) -> str:
         spec = {
             "image": self.image,
@@ -203,7 +212,7 @@ class ScenarioContext:
             "clusterId": self.placement.cluster_id,
             "spec": spec,
         }
-        response = self.client.call(CREATE_OPERATION, body=body)
+        response = self.client.call(kind.create, body=body)
         training = json_body(response)
         if (
             not 200 <= response.status_code < 300
@@ -217,6 +226,7 @@ class ScenarioContext:
         workload_id = str(training["workloadId"])
         self.live.append(workload_id)
         self.names_by_id[workload_id] = str(training.get("name", ""))
+        self.kinds[workload_id] = kind
         return workload_id
 
     def act(self, operation_id: str, workload_id: str) -> None:
@@ -225,7 +235,7 @@ class ScenarioContext:
         self.step(f"{operation_id.split('_')[0]} -> {response.status_code}")
         if response.status_code != expected:
             raise ScenarioFailed(f"{operation_id} answered {response.status_code}, expected {expected}")
-        action = ACTIONS.get(operation_id)
+        action = ACTIONS.get(operation_id) or KIND_ACTIONS.get(operation_id)
         if action is not None:
             self.unseen.setdefault(workload_id, []).append(action)
         if action is Action.DELETE and workload_id in self.live:
@@ -236,7 +246,7 @@ class ScenarioContext:
         self.emit(WaitingFor(what))
         actions = tuple(self.unseen.pop(workload_id, []))
         phase = self.waiting.until(
-            lambda: self.client.phase(workload_id),
+            lambda: self.client.phase(workload_id, self.kinds.get(workload_id, TRAININGS)),
             frozenset(wanted),
             what,
             actions,
@@ -259,7 +269,7 @@ class ScenarioContext:
         """Delete what the scenario still holds (it stopped early): nothing keeps GPUs after it."""
         for workload_id in list(self.live):
             try:
-                self.act(DELETE_OPERATION, workload_id)
+                self.act(self.kinds.get(workload_id, TRAININGS).delete, workload_id)
             except ScenarioFailed as failed:
                 self.step(f"could not delete {workload_id}: {failed}")
         self.live.clear()

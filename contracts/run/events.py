@@ -79,15 +79,17 @@ class FindingReported:
 
 
 @dataclass(frozen=True)
-class TrainingCreated:
+class WorkloadCreated:
     workload_id: str
     name: str
     project_id: str
+    kind: str = "trainings"  # its collection: see contracts.specs.Kind
 
 
 @dataclass(frozen=True)
-class TrainingDeleted:
+class WorkloadDeleted:
     workload_id: str
+    kind: str = "trainings"
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,8 @@ Event = (
     | PhaseFinished
     | CaseAnswered
     | FindingReported
-    | TrainingCreated
-    | TrainingDeleted
+    | WorkloadCreated
+    | WorkloadDeleted
     | RoomRead
     | ScenarioStarted
     | WaitingFor
@@ -198,13 +200,13 @@ class EventStream:
 
 
 def journal_handler(journal: Journal) -> Handler:
-    """Every training the run creates is on disk before the run goes on, so a crash leaves the list."""
+    """Every workload the run creates is on disk before the run goes on, so a crash leaves the list."""
 
     def handle(event: Event) -> None:
-        if isinstance(event, TrainingCreated):
-            journal.created(event.workload_id, event.name, event.project_id)
-        elif isinstance(event, TrainingDeleted):
-            journal.deleted(event.workload_id)
+        if isinstance(event, WorkloadCreated):
+            journal.created(event.workload_id, event.name, event.project_id, event.kind)
+        elif isinstance(event, WorkloadDeleted):
+            journal.deleted(event.workload_id, event.kind)
 
     return handle
 

@@ -26,16 +26,19 @@ from contracts.backend.control import FakeControl
 from contracts.backend.safety import NameSource
 from contracts.backend.target import Placement
 from contracts.oracle.checks import ENABLE, json_body, operation_id
-from contracts.run.events import Emit, TrainingCreated, TrainingDeleted
+from contracts.oracle.undeclared import ENABLE_UNDECLARED
+from contracts.run.events import Emit, WorkloadCreated, WorkloadDeleted
 from contracts.run.probes import ENABLE_PROBES
 from contracts.run.settings import PHASES, FuzzSettings
-from contracts.specs import CREATE_OPERATION, DELETE_OPERATION, FUZZED_OPERATIONS, Contract
+from contracts.specs import CREATE_OPERATIONS, DELETE_OPERATIONS, FUZZED_OPERATIONS, Contract
 
 # Replaced by our own checks. use_after_free by TrainingLifecycle: a deleted training may be read while it
 # is Deleting, which the built-in takes for a use-after-free; ours demands Deleting then 404 instead.
 # ignored_auth by UnauthenticatedRejected: the built-in sends two requests without valid credentials
 # after every 2xx answer (two per poll of a waiting scenario, hundreds per run, none of them counted);
 # ours probes each operation once per run, whatever it answered, and the reports count the probes.
+# not_a_server_error and unsupported_method are replaced by UndeclaredMethodAnswer (ENABLE_UNDECLARED):
+# a method the contract leaves out may be answered 501 "not implemented" (contracts/oracle/undeclared.py).
 DISABLED_CHECKS = ("use_after_free", "ignored_auth")
 # Which answers to schema-valid data each operation may give (create and token may refuse it: policy,
 # cluster, name and credential rules go beyond the schema; our lifecycle scenario proves that a sound body
@@ -81,7 +84,12 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
         "generation": {"max-examples": settings.max_examples, "database": "none"},
         "cache": {"enabled": False},
         "phases": phases,
-        "checks": {**ENABLE, **ENABLE_PROBES, **{name: {"enabled": False} for name in DISABLED_CHECKS}},
+        "checks": {
+            **ENABLE,
+            **ENABLE_PROBES,
+            **ENABLE_UNDECLARED,
+            **{name: {"enabled": False} for name in DISABLED_CHECKS},
+        },
         "operations": [
             {
                 "include-operation-id": operation,
@@ -98,32 +106,69 @@ def schemathesis_config(base_url: str, settings: FuzzSettings) -> SchemathesisCo
 def build_schema(
     contract: Contract, base_url: str, settings: FuzzSettings, creation: tuple[NameSource, Placement] | None
 ) -> OpenApiSchema:
-    """The Schemathesis schema of a run; without `creation` (writes refused) create is left out."""
+    """The Schemathesis schema of a run; without `creation` (writes refused) every kind's create is left
+    out."""
     document = contract.document
     if creation is not None:
         document = _retarget_examples(contract, *creation)
     schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(base_url, settings))
     if creation is None:
-        schema = cast(OpenApiSchema, schema.exclude(operation_id=CREATE_OPERATION))
+        creates = [op for op in CREATE_OPERATIONS if op in contract.operations]
+        schema = cast(OpenApiSchema, schema.exclude(operation_id=creates))
     return schema
 
 
 def _retarget_examples(contract: Contract, names: NameSource, placement: Placement) -> dict[str, Any]:
-    """The document with create's examples named and placed like the run's trainings.
+    """The document with every create's examples named and placed like the run's workloads, and as small.
 
     The examples phase sends them as written (no `map_case` hook applies), and the documentation's
     example names a project and cluster of its own and a name without the run's prefix.
     """
     document = copy.deepcopy(contract.document)
-    op = contract.operation(CREATE_OPERATION)
-    content = document["paths"][op.path][op.method.lower()].get("requestBody", {}).get("content", {})
-    for media in content.values():
-        examples = [media.get("example"), *[e.get("value") for e in (media.get("examples") or {}).values()]]
-        for example in examples:
-            if isinstance(example, dict):
-                example.update(name=names.next("example"), projectId=placement.project_id)
-                example.update(clusterId=placement.cluster_id)
+    for create in CREATE_OPERATIONS:
+        if create not in contract.operations:
+            continue
+        op = contract.operation(create)
+        content = document["paths"][op.path][op.method.lower()].get("requestBody", {}).get("content", {})
+        for media in content.values():
+            examples = [
+                media.get("example"),
+                *[e.get("value") for e in (media.get("examples") or {}).values()],
+            ]
+            for example in examples:
+                if isinstance(example, dict):
+                    example.update(name=names.next("example"), projectId=placement.project_id)
+                    example.update(clusterId=placement.cluster_id)
+                    shrink(example.get("spec"))
     return document
+
+
+# Replica counts a created workload may ask for: a distributed gang of a master and one worker, an
+# inference of at most two replicas. Enough to exercise gangs and autoscaling bounds; small enough that a
+# run on a real cluster never takes more than a sliver of it.
+MAX_REPLICAS = 2
+REPLICA_FIELDS = ("numWorkers", "minReplicas", "maxReplicas", "parallelism", "completions")
+
+
+def shrink(spec: Any) -> None:
+    """Make a valid workload spec tiny, keeping it valid: no GPU requests (they are optional everywhere)
+    and at most MAX_REPLICAS of anything (clamping keeps min <= max). The distributed master's own spec
+    is shrunk the same way. Values that are not of the valid type are left alone, so that a negative case
+    stays negative."""
+    if not isinstance(spec, dict):
+        return
+    for field in REPLICA_FIELDS:
+        value = spec.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPLICAS:
+            spec[field] = MAX_REPLICAS
+    compute = spec.get("compute")
+    if isinstance(compute, dict):
+        for key in [key for key in compute if key.startswith("gpu")]:
+            del compute[key]
+    autoscaling = spec.get("autoscaling")
+    if isinstance(autoscaling, dict):
+        shrink(autoscaling)
+    shrink(spec.get("masterSpec"))
 
 
 def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
@@ -148,19 +193,20 @@ def install_passing_time(schema: OpenApiSchema, control: FakeControl) -> None:
 
     @schema.hook("after_call")
     def tick(context: HookContext, case: Case[Any], response: Response) -> None:
-        if operation_id(case) == CREATE_OPERATION and 200 <= response.status_code < 300:
+        if operation_id(case) in CREATE_OPERATIONS and 200 <= response.status_code < 300:
             control.advance(SECONDS_PER_CREATE)
 
 
 def install_creation_hooks(
     schema: OpenApiSchema, names: NameSource, placement: Placement, image: str, emit: Emit
 ) -> None:
-    """Created trainings get the run's name prefix and the target's project/cluster; their creation and
-    deletion are emitted (the journal handler records them)."""
+    """Created workloads of every kind get the run's name prefix and the target's project/cluster, and
+    positive ones are made tiny (`shrink`); their creation and deletion are emitted with their kind (the
+    journal handler records them, and cleanup deletes through the kind's path)."""
 
     @schema.hook("map_case")
     def place(context: HookContext, case: Case[Any]) -> Case[Any]:
-        if operation_id(case) == CREATE_OPERATION and isinstance(case.body, dict):
+        if operation_id(case) in CREATE_OPERATIONS and isinstance(case.body, dict):
             # Only values that are valid anyway are replaced, so a negative case stays negative.
             if isinstance(case.body.get("name"), str) and case.body["name"]:
                 case.body["name"] = names.next()
@@ -177,18 +223,22 @@ def install_creation_hooks(
                 spec["image"] = image
             elif positive and spec is None:
                 case.body["spec"] = {"image": image}
+            if positive:
+                shrink(case.body.get("spec"))
         return case
 
     @schema.hook("after_call")
     def record(context: HookContext, case: Case[Any], response: Response) -> None:
         op = operation_id(case)
-        if op == CREATE_OPERATION and 200 <= response.status_code < 300:
+        if op in CREATE_OPERATIONS and 200 <= response.status_code < 300:
             body = json_body(response)
             if isinstance(body, dict) and isinstance(body.get("workloadId"), str):
                 name, project_id = str(body.get("name", "")), str(body.get("projectId", ""))
-                emit(TrainingCreated(body["workloadId"], name, project_id))
-        elif op == DELETE_OPERATION and 200 <= response.status_code < 300:
-            emit(TrainingDeleted(str((case.path_parameters or {}).get("workloadId"))))
+                kind = CREATE_OPERATIONS[op].collection
+                emit(WorkloadCreated(body["workloadId"], name, project_id, kind))
+        elif op in DELETE_OPERATIONS and 200 <= response.status_code < 300:
+            workload_id = str((case.path_parameters or {}).get("workloadId"))
+            emit(WorkloadDeleted(workload_id, DELETE_OPERATIONS[op].collection))
 
 
 def _is_uuid(value: Any) -> bool:

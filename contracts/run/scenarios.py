@@ -21,13 +21,17 @@ from contracts.run.context import (
     WORKLOAD_VIEW,
     ScenarioContext,
 )
+from contracts.run.kind_scenarios import distributed_runs, inference_updates, needs, workspace_completes
 from contracts.run.outcome import INCONCLUSIVE, ScenarioResult
 from contracts.run.waiting import GONE, BudgetSpent, ScenarioFailed, ScenarioInconclusive
 from contracts.specs import (
     DELETE_OPERATION,
+    DISTRIBUTED,
+    INFERENCES,
     RESUME_OPERATION,
     SUSPEND_OPERATION,
     VIEW_OPERATIONS,
+    WORKSPACES,
 )
 
 # Seconds a GPU training held by the cluster is waited for before its scenario is skipped: GPU room is
@@ -182,7 +186,7 @@ class Scenario:
     name: str
     run: Callable[[ScenarioContext], None]
     needs_control: bool = False
-    # Operations the backend's contract must document besides the trainings API.
+    # Operations the backend's contract must document besides the trainings API (another kind's).
     needs_operations: tuple[str, ...] = ()
     # Needs a GPU: skipped where the project has no GPU room, and skipped (not inconclusive) where the
     # cluster holds its training for long.
@@ -201,6 +205,9 @@ SCENARIOS = (
     Scenario("every-phase", every_phase),
     Scenario("views", views, needs_operations=VIEW_OPERATIONS),
     Scenario("preemption", preemption, needs_control=True),
+    Scenario("workspace-completes", workspace_completes, needs_operations=needs(WORKSPACES)),
+    Scenario("distributed-runs", distributed_runs, needs_operations=needs(DISTRIBUTED)),
+    Scenario("inference-updates", inference_updates, needs_operations=needs(INFERENCES, INFERENCES.update)),
 )
 
 

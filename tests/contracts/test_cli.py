@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from contracts.backend.auth import FAKE_CREDENTIALS, TokenSource
-from contracts.backend.journal import Journal, leftovers
+from contracts.backend.journal import Journal, leftovers, read_entries
 from contracts.backend.safety import writes_policy
 from contracts.backend.server import free_port
 from contracts.backend.target import Target
@@ -209,34 +209,50 @@ def test_scenario_only_run_against_a_url(fake: Target, tmp_path: Path) -> None:
     assert "| lifecycle | passed |" in (tmp_path / "report.md").read_text()
 
 
+# A tiny, CPU-only spec of each kind, as the harness creates them.
+KIND_SPECS = {
+    "trainings": {"image": "busybox"},
+    "workspaces": {"image": "busybox"},
+    "distributed": {"image": "busybox", "distributedFramework": "PyTorch", "numWorkers": 1},
+    "inferences": {"image": "busybox", "servingPort": {"container": 8000}},
+}
+
+
 @pytest.mark.slow
 def test_cleanup_deletes_what_a_crashed_run_left(fake: Target, tmp_path: Path) -> None:
+    """Every kind is journalled with its collection and deleted through that kind's path."""
     token = TokenSource(fake.base_url, credentials=FAKE_CREDENTIALS).token()
     journal = Journal(tmp_path / "journal-dead01.jsonl", "dead01", fake.base_url, fresh=True)
-    ids = []
-    for number in (1, 2):
-        body = {
-            "name": f"ct-dead01-{number}",
-            "projectId": "1",
-            "clusterId": CLUSTER_ID,
-            "spec": {"image": "busybox"},
-        }
+    created = []
+    for number, (kind, spec) in enumerate([*KIND_SPECS.items(), ("trainings", {"image": "busybox"})]):
+        body = {"name": f"ct-dead01-{number}", "projectId": "1", "clusterId": CLUSTER_ID, "spec": spec}
         response = httpx.post(
-            f"{fake.base_url}/api/v1/workloads/trainings",
+            f"{fake.base_url}/api/v1/workloads/{kind}",
             json=body,
             headers={"Authorization": f"Bearer {token}"},
         )
-        assert response.status_code == 200, response.text
-        ids.append(response.json()["workloadId"])
-        journal.created(ids[-1], str(body["name"]), "1")
+        assert response.status_code in (200, 202), response.text
+        created.append((kind, response.json()["workloadId"]))
+        journal.created(created[-1][1], str(body["name"]), "1", kind)
     assert main(["cleanup", "--journal", str(journal.path)]) == 0
     assert leftovers(journal.path) == []
-    for workload_id in ids:
+    deleted = [entry for entry in read_entries(journal.path) if entry.event == "deleted"]
+    assert sorted((entry.kind, entry.workload_id) for entry in deleted) == sorted(created)
+    for kind, workload_id in created:
         read = httpx.get(
-            f"{fake.base_url}/api/v1/workloads/trainings/{workload_id}",
+            f"{fake.base_url}/api/v1/workloads/{kind}/{workload_id}",
             headers={"Authorization": f"Bearer {token}"},
         )
-        assert read.status_code == 404 or read.json()["desiredPhase"] == "Deleted"
+        assert read.status_code == 404 or read.json()["desiredPhase"] == "Deleted", (kind, read.text)
+
+
+@pytest.mark.slow
+def test_cleanup_follows_no_kind_it_does_not_know(fake: Target, tmp_path: Path) -> None:
+    """A journal naming a collection no kind has (damaged or edited) sends no DELETE there."""
+    journal = Journal(tmp_path / "journal-dead02.jsonl", "dead02", fake.base_url, fresh=True)
+    journal.created("0b1c2d3e-0000-4000-8000-000000000000", "ct-dead02-1", "1", "../../org-unit/projects")
+    assert main(["cleanup", "--journal", str(journal.path)]) == 1
+    assert len(leftovers(journal.path)) == 1
 
 
 @pytest.mark.slow

@@ -25,9 +25,9 @@ from contracts.run.events import (
     ScenarioFinished,
     ScenarioSkipped,
     ScenarioStarted,
-    TrainingCreated,
-    TrainingDeleted,
     WaitingFor,
+    WorkloadCreated,
+    WorkloadDeleted,
     journal_handler,
     progress_handler,
 )
@@ -51,8 +51,8 @@ EVERY_KIND: list[Event] = [
     ScenarioStarted("lifecycle", "create -> Running"),
     WaitingFor("waiting for Running"),
     PhaseSeen("waiting for Running", "Pending", 0.04),
-    TrainingCreated("w1", "ct-abc-life", "p1"),
-    TrainingDeleted("w1"),
+    WorkloadCreated("w1", "ct-abc-life", "p1"),
+    WorkloadDeleted("w1"),
     ScenarioFinished(RESULT),
     ScenarioSkipped(ScenarioResult("views", "views", "skipped")),
     RunInterrupted("interrupted (SIGINT) after 3 requests"),
@@ -94,7 +94,7 @@ def test_the_journal_records_trainings_and_nothing_else(tmp_path: Path) -> None:
     stream = EventStream(journal_handler(journal))
     for event in EVERY_KIND:
         stream.emit(event)
-    stream.emit(TrainingCreated("w2", "ct-abc-two", "p1"))
+    stream.emit(WorkloadCreated("w2", "ct-abc-two", "p1"))
     assert [(e.workload_id, e.name) for e in leftovers(journal.path)] == [("w2", "ct-abc-two")]
     assert len(journal.path.read_text().splitlines()) == 3
 

@@ -8,8 +8,31 @@ from pathlib import Path
 import pytest
 
 from contracts.run.fuzz import acceptable_answers
-from contracts.specs import LOOKUP_OPERATIONS, TRAININGS_OPERATIONS, ContractError, load_contract, prepare
+from contracts.specs import (
+    FUZZED_OPERATIONS,
+    TRAININGS_OPERATIONS,
+    ContractError,
+    load_contract,
+    prepare,
+)
 from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST
+
+NOT_IN_218 = {
+    "get_nodepools",
+    "count_projects",
+    "count_departments",
+    "suspend_distributed",
+    "resume_distributed",
+    "update_inference_spec",
+}
+
+
+def test_every_kind_the_latest_document_declares_is_fuzzed() -> None:
+    """Document-driven: the latest contract (ours and the official one alike) keeps every kind's
+    operations, suspend/resume of distributed trainings and the inference PATCH included."""
+    for contract in (load_contract(api="latest"), load_contract(str(OFFICIAL_LATEST))):
+        assert set(contract.operations) == set(FUZZED_OPERATIONS) - {"getNodePools"}
+        assert {"create_workspace1", "create_distributed", "create_inference1"} <= set(contract.operations)
 
 
 def test_our_contract_needs_no_fixups_beyond_the_official_schemas() -> None:
@@ -18,8 +41,9 @@ def test_our_contract_needs_no_fixups_beyond_the_official_schemas() -> None:
     objects and the uuid format of a department's parent and child links included, so the fix-ups those
     need apply to ours too; nothing else does."""
     contract = load_contract()
-    # The 2.18 contract names its node-pool list getNodePools; get_nodepools is the latest one's.
-    assert set(contract.operations) == set(TRAININGS_OPERATIONS) | set(LOOKUP_OPERATIONS) - {"get_nodepools"}
+    # The 2.18 contract names its node-pool list getNodePools; get_nodepools is the latest one's. 2.18
+    # has every kind, but not yet the org-unit counts, distributed suspend/resume or inference PATCH.
+    assert set(contract.operations) == set(FUZZED_OPERATIONS) - NOT_IN_218
     assert contract.operation("delete_training").success_status == 204
     assert not contract.operation("grant_token").secured
     assert all(op.secured for op in contract.operations.values() if op.operation_id != "grant_token")
@@ -30,7 +54,7 @@ def test_our_contract_needs_no_fixups_beyond_the_official_schemas() -> None:
 def test_official_218_is_cut_down_and_fixed_up() -> None:
     contract = load_contract(str(OFFICIAL_218))
     assert contract.version == "2.18"
-    assert set(contract.operations) == set(TRAININGS_OPERATIONS) | set(LOOKUP_OPERATIONS) - {"get_nodepools"}
+    assert set(contract.operations) == set(FUZZED_OPERATIONS) - NOT_IN_218
     assert contract.operation("create_training1").success_status == 200
     joined = " ".join(contract.fixups)
     for expected in ("info.version", "left out", "grant_token", "type: object", "nullable enum", "no 400"):

@@ -161,7 +161,7 @@ class ScriptedClient:
         answer.status_code, answer.content = status, content
         return answer
 
-    def phase(self, workload_id: str) -> str:
+    def phase(self, workload_id: str, kind: object = None) -> str:
         return next(self.phases)
 
     def view(
