@@ -11,6 +11,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.persistence import StateFileError
+from mockserver.persistence.commands import FAULT_SETTINGS
 from tests.conftest import training
 
 TOKEN_BODY = {"grantType": "app_token", "AppId": "mock-app", "AppSecret": "mock-secret"}
@@ -99,8 +100,9 @@ def test_a_restart_rebuilds_everything_a_client_could_see(tmp_path: Path) -> Non
 
     first.close()
     second = Server(path, seed=None)  # the seed was random: the file remembers it
-    # 7 creates, 8 other commands to the cluster, and the 3 fault settings one PUT /faults made.
-    assert second.app.mock_durability.replayed == 18
+    # 7 creates, 8 other commands to the cluster, and what one PUT /faults made: a row per fault setting
+    # and the cluster told whether it is connected.
+    assert second.app.mock_durability.replayed == 15 + len(FAULT_SETTINGS) + 1
     assert second.observed(ids) == before
     new_id = second.create("after-restart")
     assert new_id not in ids, "a restart must never hand out an id again"
