@@ -36,7 +36,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if slow:
             config.hook.pytest_deselected(items=slow)
             items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+    _unique_ids(items)
     _schedule(items)
+
+
+def _unique_ids(items: list[pytest.Item]) -> None:
+    """Schemathesis' parametrized cases share one node id per test function (the operation is only in the
+    name); pytest-xdist hands tests out by node id, so all but one case of each silently never ran on the
+    workers. The operation goes into the id too."""
+    for item in items:
+        name = item.name
+        if "[" in name and not item.nodeid.endswith("]"):
+            item._nodeid = item._id = item.nodeid + name[name.index("[") :]  # type: ignore[attr-defined]
 
 
 _SHARED_SCOPES = ("module", "class", "package", "session")

@@ -18,7 +18,8 @@ from mockserver.specs import LATEST_OFFICIAL, read_official_document
 from tests.conftest import CLUSTER_ID, REPO
 
 # Whole Schemathesis runs over every operation: about 45 s, the slow tier.
-pytestmark = [pytest.mark.slow, pytest.mark.spread]  # independent Schemathesis runs in-process
+# One group (not spread): Schemathesis' cases share node ids, which xdist cannot hand out one by one.
+pytestmark = pytest.mark.slow
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
