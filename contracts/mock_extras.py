@@ -115,6 +115,13 @@ class ClusterChaos:
             body["nodePool"] = node_pool
         return self._post("/projects/quota", body)
 
+    def disconnect(self) -> None:
+        """The cluster loses the control plane: every live workload reads Unknown; the cluster runs on."""
+        self._control._call("PUT", "/faults", json={"clusterConnected": False})
+
+    def reconnect(self) -> None:
+        self._control._call("PUT", "/faults", json={"clusterConnected": True})
+
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = self._control._call("POST", path, json=body)
         return answer if isinstance(answer, dict) else {}

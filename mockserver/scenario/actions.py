@@ -97,6 +97,10 @@ class Actions:
             return chaos.gpu_unhealthy(cluster, argument["node"], int(argument["gpu"])).summary
         if action is Action.GPU_HEALTHY:
             return chaos.gpu_healthy(cluster, argument["node"], int(argument["gpu"])).summary
+        if action in (Action.DISCONNECT, Action.RECONNECT):
+            # The cluster runs on; only what the control plane can tell changes (phases read Unknown).
+            cluster.set_connected(action is Action.RECONNECT)
+            return "cluster reconnected" if action is Action.RECONNECT else "cluster disconnected (Unknown)"
         raise ScenarioError(f"no such action: {action.value}")  # pragma: no cover - the schema lists them
 
     def _submit(self, argument: dict[str, Any]) -> str:

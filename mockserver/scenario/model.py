@@ -42,6 +42,8 @@ class Action(str, Enum):
     REMOVE_NODE = "removeNode"
     GPU_UNHEALTHY = "gpuUnhealthy"
     GPU_HEALTHY = "gpuHealthy"
+    DISCONNECT = "disconnect"
+    RECONNECT = "reconnect"
     EXPECT = "expect"
 
 
