@@ -240,12 +240,9 @@ class Hub:
     def tick(self) -> list[str]:
         """This tick's frames, the same for every subscriber (in one go)."""
         steps = self._tick_steps()
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                frames: list[str] = done.value
-                return frames
+        while (frames := _step(steps)) is None:
+            pass
+        return frames
 
     async def tick_in_turns(self) -> list[str]:
         """The same frames, `TURN` changed trainings per turn of the event loop: a tick after which
@@ -253,13 +250,9 @@ class Hub:
         length. Each turn reads under the cluster's lock at its own instant; whatever changes meanwhile
         has events after this tick's, and the next tick reads it again."""
         steps = self._tick_steps()
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                frames: list[str] = done.value
-                return frames
+        while (frames := _step(steps)) is None:
             await asyncio.sleep(0)
+        return frames
 
     def _tick_steps(self) -> Generator[None, None, list[str]]:
         self._tick += 1
@@ -356,6 +349,16 @@ class Hub:
             "now": now,
         }
         return {"now": now, "upsert": upserts, "remove": removals}
+
+
+def _step(steps: Generator[None, None, list[str]]) -> list[str] | None:
+    """Run the tick one turn on; its frames once it has finished, else None."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        frames: list[str] = done.value
+        return frames
+    return None
 
 
 def _live(reader: ClusterReader, workload_id: str, loads: set[str]) -> Workload | None:
