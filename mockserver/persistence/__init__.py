@@ -8,6 +8,7 @@ the cluster its real clock, continuing from where the last run stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import logging
@@ -104,7 +105,7 @@ class Durability:
             **settings,
             "clock": clock,
             # The configuration's content, not its file name: topology, accounts and timing decide replay.
-            "config": hashlib.sha256(repr(config).encode()).hexdigest()[:16],
+            "config": config_digest(config),
         }
         recovered, found = None, None
         try:
@@ -307,6 +308,25 @@ def _write_and_exit(path: Path, seq: int, clock: float, state: MockState, server
         pass
     finally:
         os._exit(code)
+
+
+def config_digest(config: object) -> str:
+    """A digest of the configuration that is the same in every process: `repr` of a frozenset depends on
+    the process's string-hash seed, so two starts with one file once disagreed about their own settings."""
+    return hashlib.sha256(repr(_canonical(config)).encode()).hexdigest()[:16]
+
+
+def _canonical(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (type(value).__name__, tuple((f.name, _canonical(getattr(value, f.name))) for f in fields))
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted((_canonical(item) for item in value), key=repr)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((repr(_canonical(k)), _canonical(v)) for k, v in value.items()))))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(item) for item in value)
+    return value
 
 
 def _expected(store: StateStore) -> snapshot.SnapshotHeader | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -215,3 +218,27 @@ def test_the_cli_refuses_a_bad_state_file_with_exit_2(
     assert main(["--port", "0", "--quiet", "--state", str(path)]) == 2
     error = capsys.readouterr().err
     assert error.startswith(f"mockserver: cannot use the state file: {path}: not a mockserver state file")
+
+
+def test_the_settings_digest_is_the_same_in_every_process() -> None:
+    """Sets in the configuration (an account's projects) print in an order that depends on the process's
+    string-hash seed; a restart of the same server must still recognise its own settings."""
+    program = (
+        "import dataclasses\n"
+        "from mockserver.config import Account, load_config\n"
+        "from mockserver.persistence import config_digest\n"
+        "projects = frozenset(f'p{n}' for n in range(12))\n"
+        "config = dataclasses.replace(load_config(None), accounts=(Account('a', 's', 'a@x', projects),))\n"
+        "print(config_digest(config))\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(digests) == 1, digests
