@@ -6,17 +6,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 from contracts.oracle.findings import Exchange
-from contracts.specs import (
-    DELETE_OPERATION,
-    GET_OPERATION,
-    RESUME_OPERATION,
-    SUSPEND_OPERATION,
-    Contract,
-)
+from contracts.specs import KINDS, Contract
 
 CREATED = "(created)"
 GONE = "(404)"
-ON_ONE_TRAINING = (GET_OPERATION, SUSPEND_OPERATION, RESUME_OPERATION, DELETE_OPERATION)
+# Every kind's operations on one workload: the lifecycle reach covers all the kinds a run fuzzes.
+ON_ONE_WORKLOAD = tuple(
+    op
+    for kind in KINDS
+    for op in (kind.get, kind.suspend, kind.resume, kind.update, kind.delete)
+    if op is not None
+)
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,10 @@ def phase_transitions(exchanges: list[Exchange]) -> Counter[tuple[str, str]]:
 
 
 def actions_by_phase(contract: Contract, exchanges: list[Exchange]) -> dict[str, Counter[str]]:
-    """Per operation on one training (get, suspend, resume, delete), its 2xx answers counted by the phase
-    the training was last seen in before the request: how far fuzzing reached into the lifecycle."""
-    labels = [contract.operation(op).label for op in ON_ONE_TRAINING if op in contract.operations]
+    """Per operation on one workload (get, suspend, resume, update, delete of every kind), its 2xx answers
+    counted by the phase the workload was last seen in before the request: how far fuzzing reached into
+    the lifecycle."""
+    labels = [contract.operation(op).label for op in ON_ONE_WORKLOAD if op in contract.operations]
     counts: dict[str, Counter[str]] = {label: Counter() for label in labels}
     last: dict[str, str] = {}
     for item in exchanges:

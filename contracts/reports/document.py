@@ -184,14 +184,14 @@ def _coverage(outcome: RunOutcome) -> list[Section]:
 def _lifecycle_reach(outcome: RunOutcome) -> Section:
     counts = actions_by_phase(outcome.contract, outcome.exchanges)
     phases = sorted({phase for counter in counts.values() for phase in counter})
-    heading = "Coverage: operations on existing trainings, by the phase they were in"
+    heading = "Coverage: operations on existing workloads, by the phase they were in"
     if not phases:
-        return Section(heading, [Text("No operation reached a training the run had seen.")])
+        return Section(heading, [Text("No operation reached a workload the run had seen.")])
     rows = [
         [label, *[str(counter.get(phase, 0) or "") for phase in phases]] for label, counter in counts.items()
     ]
     legend = Text(
-        "Successful answers per operation, by the actualPhase last seen of the training it addressed."
+        "Successful answers per operation, by the actualPhase last seen of the workload it addressed."
     )
     return Section(heading, [legend, Table(["operation", *phases], rows)])
 
