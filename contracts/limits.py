@@ -105,6 +105,11 @@ class Limits:
         candidates = [value for value in (wanted, left, self.response_seconds) if value is not None]
         return max(0.001, min(candidates))
 
+    def past_deadline(self) -> bool:
+        """The run's deadline has come: a timeout now is the budget's (the wait was cut to it), not the
+        backend's. A socket timeout fires after at least the wait it was given, so a hair of slack is enough."""
+        return self.deadline is not None and time.monotonic() >= self.deadline - 0.01
+
     def answer_deadline(self) -> float:
         """When an answer starting now must be complete."""
         end = time.monotonic() + self.response_seconds
@@ -122,13 +127,14 @@ class Limits:
 
     def _too_slow(self, where: str) -> LimitExceeded:
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            return OutOfTime(f"{where}: the --max-duration budget ran out while the answer was being read")
+            return OutOfTime(f"{where}: {BUDGET_RAN_OUT} reading the answer")
         return ResponseTooSlow(
             f"{where}: the answer was not complete after {self.response_seconds:g} s "
             "(--response-timeout); the rest was not read"
         )
 
 
+BUDGET_RAN_OUT = "the --max-duration budget ran out while"
 _lock = threading.Lock()
 _current = Limits()
 
@@ -184,7 +190,12 @@ class BoundedAdapter(HTTPAdapter):
         except LimitExceeded as error:
             raise _as("requests", error) from None
         ends = limits.answer_deadline()
-        response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        try:
+            response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        except requests.Timeout:
+            if limits.past_deadline():
+                raise RequestsOutOfTime(f"{where}: {BUDGET_RAN_OUT} waiting for the answer") from None
+            raise
         if stream and EVENT_STREAM in response.headers.get("Content-Type", "").lower():
             _cap_stream(response, limits, ends, where)
             return response
@@ -198,6 +209,8 @@ class BoundedAdapter(HTTPAdapter):
             raise _as("requests", error) from None
         except Urllib3Error as error:
             response.close()
+            if isinstance(error, ReadTimeoutError) and limits.past_deadline():
+                raise RequestsOutOfTime(f"{where}: {BUDGET_RAN_OUT} reading the answer") from None
             raise requests.exceptions.ChunkedEncodingError(error) from error
         response._content = bytes(data)
         response._content_consumed = True
@@ -253,7 +266,7 @@ def request(client: httpx.Client | None, method: str, url: str, **kwargs: Any) -
     owned = client is None
     active = httpx.Client(verify=kwargs.pop("verify", True)) if client is None else client
     try:
-        with active.stream(method, url, **kwargs) as response:
+        with _budget_timeouts(limits, where), active.stream(method, url, **kwargs) as response:
             data = bytearray()
             try:
                 for chunk in response.iter_bytes():
@@ -266,6 +279,17 @@ def request(client: httpx.Client | None, method: str, url: str, **kwargs: Any) -
     finally:
         if owned:
             active.close()
+
+
+@contextlib.contextmanager
+def _budget_timeouts(limits: Limits, where: str) -> Iterator[None]:
+    """An httpx timeout at the run's deadline is the budget running out (the wait was cut to it)."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        if limits.past_deadline():
+            raise HttpxOutOfTime(f"{where}: {BUDGET_RAN_OUT} waiting for the answer") from None
+        raise
 
 
 def status_only(method: str, url: str, **kwargs: Any) -> httpx.Response:

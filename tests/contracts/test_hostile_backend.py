@@ -273,6 +273,24 @@ def test_nothing_is_sent_once_the_deadline_has_passed() -> None:
     assert backend.behaviour.requests == []
 
 
+def test_a_wait_cut_short_by_the_deadline_is_the_budget_not_the_backend() -> None:
+    """An answer due after the run's deadline: the wait was cut to the deadline, so its timeout means the
+    budget is spent (the run reports what it did not run), not that the backend failed (INCOMPLETE)."""
+    with hostile(Behaviour(body="json", delay=2)) as backend:
+        with (
+            limits.applied(limits.Limits(deadline=time.monotonic() + 0.3)),
+            pytest.raises(limits.OutOfTime, match="budget ran out while waiting"),
+        ):
+            limits.request(None, "GET", backend.base_url + "/")
+        with (
+            limits.applied(limits.Limits(deadline=time.monotonic() + 0.3)),
+            limits.bound_session(requests.Session()) as session,
+            pytest.raises(limits.OutOfTime, match="budget ran out while waiting") as refused,
+        ):
+            session.get(backend.base_url + "/", timeout=30)
+        assert isinstance(refused.value, requests.Timeout)  # Schemathesis still sees a timeout
+
+
 def test_cleanup_stops_at_the_deadline_and_says_what_is_left(tmp_path: Path) -> None:
     with hostile(Behaviour(body="json", status=204)) as backend:
         journal = Journal(tmp_path / "journal.jsonl", "abc123", backend.base_url, fresh=True, durable=False)
