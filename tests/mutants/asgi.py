@@ -57,6 +57,9 @@ class Mutant:
     defect = ""
     # Checks of ours or Schemathesis' whose finding names this defect; the run must report one of them.
     caught_by: tuple[str, ...] = ()
+    # The part of a `contracts run` whose checks judge what this defect breaks (the phases and scenarios
+    # that send the requests it spoils): a whole run per mutant cost minutes each, and proved no more.
+    run: tuple[str, ...] = ()
 
     def bind(self, state: Any) -> None:
         """Called once with the fake's state object, for mutants that need its token service."""

@@ -18,6 +18,12 @@ _ONE = re.compile(rf"^{TRAININGS}/(?P<id>[^/]+)(?:/(?P<verb>suspend|resume))?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+# The parts of a run that catch each kind of defect (a Mutant's `run`).
+EXAMPLES = ("--phases", "examples", "--scenarios", "")  # every operation's answers, once
+LIFECYCLE = ("--phases", "", "--scenarios", "lifecycle")  # a training followed through its actions
+NEGATIVE = ("--phases", "fuzzing", "--scenarios", "")  # malformed input
+
+
 def target(request: Request) -> tuple[str, str | None, str | None]:
     """(operation, workload id, verb): operation is create, get, delete, action or other."""
     if request.path == TRAININGS and request.method == "POST":
@@ -45,12 +51,15 @@ def edit_training(answer: Answer, change: dict[str, Any]) -> Answer:
 class Clean(Mutant):
     name = "clean"
     defect = "none: the wrapper alone, which must pass"
+    # Every part of a run the mutants below are caught by: none of it may blame the wrapper itself.
+    run = ("--phases", "examples,fuzzing", "--scenarios", "lifecycle,gpu-release")
 
 
 class WrongCreateStatus(Mutant):
     name = "wrong-create-status"
     defect = "create answers 201 instead of the documented 200"
     caught_by = ("status_code_conformance",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         return (
@@ -62,6 +71,7 @@ class MissingCreatedBy(Mutant):
     name = "missing-field"
     defect = "trainings lack the required field createdBy"
     caught_by = ("response_schema_conformance",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if not is_training_answer(request, answer):
@@ -74,6 +84,7 @@ class MistypedProjectId(Mutant):
     name = "mistyped-field"
     defect = "projectId comes back as an integer, not a string"
     caught_by = ("response_schema_conformance",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json() if is_training_answer(request, answer) else None
@@ -86,6 +97,7 @@ class ProblemJsonErrors(Mutant):
     name = "problem-json-errors"
     defect = "errors are RFC 7807 application/problem+json instead of {code, message}"
     caught_by = ("ErrorBodyShape", "content_type_conformance", "response_schema_conformance")
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json()
@@ -106,6 +118,7 @@ class ErrorCodeMismatch(Mutant):
     name = "error-code-mismatch"
     defect = "error bodies always say code 400, whatever the HTTP status"
     caught_by = ("ErrorBodyShape",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json()
@@ -118,6 +131,7 @@ class ServerErrorOnBadInput(Mutant):
     name = "500-on-bad-input"
     defect = "a create the server should refuse with 400 crashes it: 500"
     caught_by = ("not_a_server_error", "status_code_conformance")
+    run = ("--phases", "examples,fuzzing", "--scenarios", "lifecycle")  # invalid creates, then a sound one
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if target(request)[0] == "create" and answer.status == 400:
@@ -129,6 +143,7 @@ class InvalidUuidAccepted(Mutant):
     name = "invalid-uuid-accepted"
     defect = "suspend and resume accept a workloadId that is not a uuid (202)"
     caught_by = ("negative_data_rejection",)
+    run = NEGATIVE
 
     def request(self, request: Request) -> Request | Answer:
         operation, workload_id, _ = target(request)
@@ -147,6 +162,7 @@ class IllegalPhaseJump(Mutant):
     name = "illegal-phase-jump"
     defect = "a starting training shows Stopped (Initializing reported as Stopped, with no suspend)"
     caught_by = ("TrainingLifecycle",)
+    run = LIFECYCLE
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json() if is_training_answer(request, answer) else None
@@ -168,6 +184,7 @@ class DeleteKeepsTraining(Mutant):
     name = "delete-keeps-training"
     defect = "delete answers 204 but the training stays, readable and running"
     caught_by = ("TrainingLifecycle", "scenario:lifecycle")
+    run = LIFECYCLE
 
     def request(self, request: Request) -> Request | Answer:
         operation, workload_id, _ = target(request)
@@ -183,6 +200,7 @@ class SuspendKeepsGpus(Mutant):
     name = "suspend-keeps-gpus"
     defect = "suspend reports Stopping/Stopped but the training keeps its GPUs"
     caught_by = ("scenario:gpu-release",)
+    run = ("--phases", "", "--scenarios", "gpu-release")
 
     def __init__(self) -> None:
         self.reads: dict[str, int] = {}
@@ -213,6 +231,7 @@ class AuthIgnored(Mutant):
     name = "auth-ignored"
     defect = "requests without a valid token are served anyway"
     caught_by = ("UnauthenticatedRejected",)
+    run = EXAMPLES
 
     def bind(self, state: Any) -> None:
         self.tokens = state.tokens
@@ -235,6 +254,7 @@ class WrongNameSuffix(Mutant):
     name = "wrong-name-prefix"
     defect = "useGivenNameAsPrefix joins the suffix with '_' and upper case (not a DNS label)"
     caught_by = ("TrainingAnswerRules",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json() if is_training_answer(request, answer) else None
@@ -248,6 +268,7 @@ class MalformedCreatedAt(Mutant):
     name = "malformed-created-at"
     defect = "createdAt is '01/01/2025 00:00:00', not RFC 3339"
     caught_by = ("TrainingAnswerRules", "response_schema_conformance")
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if is_training_answer(request, answer):
@@ -259,6 +280,7 @@ class CreatedInFuture(Mutant):
     name = "created-in-future"
     defect = "createdAt lies in 2099"
     caught_by = ("TrainingAnswerRules",)
+    run = EXAMPLES
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if is_training_answer(request, answer):
@@ -270,6 +292,7 @@ class Wrong202Body(Mutant):
     name = "wrong-202-body"
     defect = "suspend/resume answer 202 with {code: 200, message: OK}"
     caught_by = ("ActionAnswerShape",)
+    run = LIFECYCLE
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if target(request)[0] == "action" and answer.status == 202:
@@ -281,6 +304,7 @@ class SpecNotEchoed(Mutant):
     name = "spec-not-echoed"
     defect = "GET returns the training with a different image than the one submitted"
     caught_by = ("TrainingLifecycle",)
+    run = LIFECYCLE
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         body = answer.json() if target(request)[0] == "get" and answer.status == 200 else None
@@ -293,6 +317,7 @@ class StaleDesiredPhase(Mutant):
     name = "stale-desired-phase"
     defect = "desiredPhase stays Running after suspend and delete"
     caught_by = ("TrainingLifecycle",)
+    run = LIFECYCLE
 
     def answer(self, request: Request, answer: Answer) -> Answer:
         if target(request)[0] == "get" and answer.status == 200:
@@ -304,6 +329,7 @@ class GoneIs410(Mutant):
     name = "deleted-is-410"
     defect = "a deleted training answers 410 Gone instead of 404"
     caught_by = ("status_code_conformance", "scenario:lifecycle")
+    run = LIFECYCLE
 
     def __init__(self) -> None:
         self.deleted: set[str] = set()

@@ -16,11 +16,10 @@ import pytest
 
 from contracts.backend.server import LocalServer
 from contracts.cli import main
+from tests.mutants.catalog import MUTANTS
 
 ROOT = Path(__file__).resolve().parents[2]
-# Every phase, with few examples: each mutant's defect shows up in one of them or in a scenario (a path
-# id that is not a uuid, for one, only in the coverage phase's negative data: the stateful phase is
-# positive).
+# Few examples; each mutant adds the phases and scenarios that judge what it breaks (its `run`).
 RUN = ["run", "--seed", "0", "--max-examples", "5"]
 
 
@@ -35,7 +34,8 @@ def run_against(name: str, report_dir: Path) -> tuple[int, set[str]]:
         return [sys.executable, "-m", "tests.mutants.serve", name, "--port", str(port)]
 
     with LocalServer.start(command, cwd=ROOT) as server:
-        exit_code = main([*RUN, "--url", server.base_url, "--report-dir", str(report_dir)])
+        argv = [*RUN, *MUTANTS[name].run, "--url", server.base_url, "--report-dir", str(report_dir)]
+        exit_code = main(argv)
     return exit_code, found_checks(report_dir)
 
 
