@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mockserver.app import create_app
-from mockserver.specs import spec_file
+from mockserver.specs import load_spec
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +96,7 @@ def seed_request_as_published() -> dict[str, Any]:
 
 
 def corrected_seed_request() -> dict[str, Any]:
-    spec = yaml.safe_load(spec_file().read_text())
+    spec = load_spec()
     create = spec["paths"]["/api/v1/workloads/trainings"]["post"]
     return copy.deepcopy(create["requestBody"]["content"]["application/json"]["examples"]["seed"]["value"])
 

@@ -111,8 +111,6 @@ class LocalServer:
         """Run `command(port)` (in `cwd`, e.g. so that `python -m` finds a package) until it serves."""
         port = free_port()
         log = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the server, closed in stop()
-        # Children must not write .pyc files into a tree other engineers are editing concurrently.
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         # A session of its own: Ctrl-C in the terminal reaches the run, which then cleans up on the
         # backend before stopping it, rather than the backend dying first.
         process = subprocess.Popen(
@@ -120,7 +118,6 @@ class LocalServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=env,
             cwd=cwd,
             start_new_session=True,
         )

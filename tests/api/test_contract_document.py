@@ -7,18 +7,17 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft4Validator
 
 from contracts import fixups
 from mockserver.http.validation import install_formats
-from mockserver.specs import CONTROL_SPEC, read_official_document, served_contract, spec_file
+from mockserver.specs import CONTROL_SPEC, load_spec, read_official_document, served_contract
 
 VERSIONS = {
     **{v: (served_contract(v), "SubmissionError") for v in ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23")},
     "latest": (served_contract("latest"), "SubmissionErrorV2"),
 }
-OURS = {version: yaml.safe_load(spec_file(ours).read_text()) for version, (ours, _) in VERSIONS.items()}
+OURS = {version: load_spec(ours) for version, (ours, _) in VERSIONS.items()}
 CONSTRAINTS = (
     "type",
     "format",
@@ -307,6 +306,6 @@ def test_every_example_validates_against_its_schema(version):
 
 
 def test_control_contract_is_separate_from_the_api_paths():
-    control = yaml.safe_load(spec_file(CONTROL_SPEC).read_text())
+    control = load_spec(CONTROL_SPEC)
     assert control["servers"] == [{"url": "/api/mock/v1"}]
     assert not any(path.startswith("/api/v1") for path in control["paths"])

@@ -24,6 +24,10 @@ pytestmark = pytest.mark.slow
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
 config.projects.default.generation.update(max_examples=25, database="none")
+# No coverage phase here: the pytest plugin builds its cases while collecting, in every xdist worker and
+# in the fast tier too (about 15 CPU-seconds each time). `contracts run` against the fake (the default run
+# in tests/contracts/test_harness_vs_fake.py and each version's run) sends the coverage phase's cases.
+config.projects.default.phases.update(phases=["examples", "fuzzing", "stateful"])
 
 
 # The collections of every workload kind the fake serves (a version serves those its document has).

@@ -9,11 +9,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import yaml
 
 from contracts.backend.journal import leftovers
 from contracts.cli import main
-from mockserver.specs import spec_file
+from mockserver.specs import load_spec
 from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST
 
 pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each test starts its own backends
@@ -147,7 +146,7 @@ def test_the_latest_document_finds_only_the_version_differences(tmp_path: Path) 
 
 def _spec_fields_218() -> list[str]:
     """The spec fields a 2.18 create may carry, as its served contract declares them."""
-    contract = yaml.safe_load(spec_file("trainings-2.18.yaml").read_text())
+    contract = load_spec("trainings-2.18.yaml")
     schema = contract["paths"]["/api/v1/workloads/trainings"]["post"]["requestBody"]["content"][
         "application/json"
     ]["schema"]

@@ -70,7 +70,7 @@ def contracts_run(tmp_path: Path, base_url: str, *extra: str, auth: tuple[str, .
         text=True,
         timeout=HANG_GUARD,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env=dict(os.environ),
     )
     return Ran(done.returncode, done.stdout, done.stderr, reports)
 
@@ -179,7 +179,7 @@ def test_the_fake_dies_with_the_harness_even_on_sigkill(tmp_path: Path) -> None:
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env=dict(os.environ),
     )
     fakes: list[int] = []
     try:

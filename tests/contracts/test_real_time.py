@@ -117,7 +117,7 @@ def alive(pid: int) -> bool:
 
 
 def start_run(argv: list[str], report_dir: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = dict(os.environ)
     return subprocess.Popen(
         [sys.executable, "-m", "contracts", "run", *argv, "--report-dir", str(report_dir)],
         stdout=subprocess.PIPE,

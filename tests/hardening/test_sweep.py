@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from mockserver.app import create_app
-from mockserver.specs import CONTROL_SPEC, spec_file
+from mockserver.specs import CONTROL_SPEC, load_spec
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID, training
 
@@ -24,7 +23,7 @@ _LAST = {("POST", "/api/mock/v1/reset"), ("DELETE", "/api/v1/workloads/trainings
 def declared(api: str) -> dict[str, set[str]]:
     paths: dict[str, set[str]] = {}
     for name in (VERSIONS[api].spec, CONTROL_SPEC):
-        document = yaml.safe_load(spec_file(name).read_text(encoding="utf-8"))
+        document = load_spec(name)
         base = document.get("servers", [{}])[0].get("url", "").rstrip("/")
         for template, item in document["paths"].items():
             paths[base + template] = {m.upper() for m in item if m.upper() in METHODS}

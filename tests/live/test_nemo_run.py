@@ -38,7 +38,7 @@ EXAMPLE = REPO / "examples" / "nemo_run_executor.py"
 
 
 def _launch(server: LocalServer, home: Path, *options: str, wait: float) -> dict[str, Any]:
-    env = {**os.environ, "NEMORUN_HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "NEMORUN_HOME": str(home)}
     ran = subprocess.run(
         [str(_nemo_python()), str(EXAMPLE), "--url", server.base_url, "--timeout", str(wait), *options],
         capture_output=True,

@@ -28,7 +28,7 @@ def test_the_audit_flags_nemo_run_s_get_on_the_post_only_suspend(tmp_path: Path)
     report = tmp_path / "audit.md"
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
-    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "NEMORUN_HOME": str(tmp_path)}
     base = fake_command(seed=17, clock="realtime", speed=SPEED, api="latest", real_deployment=True)
     with LocalServer.start(lambda port: [*base(port), "--audit", str(report)]) as live:
         ran = subprocess.run(

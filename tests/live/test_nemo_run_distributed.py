@@ -69,7 +69,7 @@ def test_default_launch_with_two_nodes_runs_a_distributed_training(server, tmp_p
     api, live = server
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
-    env = {**os.environ, "NEMORUN_HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "NEMORUN_HOME": str(tmp_path)}
     ran = subprocess.run(
         [str(_nemo_python()), str(driver), live.base_url, str(tmp_path), str(WAIT_SECONDS)],
         capture_output=True,

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from mockserver.http.routes import Operation, Routes
-from mockserver.specs import spec_file
+from mockserver.specs import load_spec
 
 CONTRACTS = ("trainings-2.18.yaml", "trainings-latest.yaml", "mock-control.yaml")
 METHODS = ("GET", "POST", "DELETE", "PUT", "PATCH")
@@ -36,7 +35,7 @@ def _paths(routes: Routes) -> list[str]:
 
 @pytest.mark.parametrize("served", [CONTRACTS[:1] + CONTRACTS[2:], CONTRACTS[1:]])
 def test_the_alternation_finds_what_trying_each_template_finds(served: tuple[str, ...]) -> None:
-    routes = Routes([yaml.safe_load(spec_file(name).read_text()) for name in served])
+    routes = Routes([load_spec(name) for name in served])
     checked = 0
     for path in _paths(routes):
         for method in METHODS:
