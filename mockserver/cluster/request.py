@@ -33,9 +33,11 @@ class WorkloadRequest:
     command: str | None
     args: str | None
     annotations: Mapping[str, str] = field(default_factory=dict)
-    # A gang-scheduled kind (distributed): the fewest replicated pods it runs with (elastic PyTorch's
-    # `minReplicas`; None: all of `pods`), and its lead pod's request when it differs (the master's).
+    # The bounds of its replicated pods as asked (None: `pods`): a distributed training's workers
+    # (elastic PyTorch's `minReplicas`/`maxReplicas`: the gang's minimum), an inference's autoscaling
+    # `minReplicas`/`maxReplicas`; and the lead pod's request when it differs (the master's).
     min_replicas: int | None = None
+    max_replicas: int | None = None
     lead_pod: PodRequest | None = None
     # A distributed training's `masterSpec` as submitted (pruned like `spec_document`); None when the
     # master runs the workers' spec.

@@ -76,6 +76,7 @@ def parse_distributed(body: dict[str, Any], version: ApiVersion) -> ParsedReques
         parsed.request,
         pods=min(max(1, workers), MAX_WORKERS),
         min_replicas=None if minimum is None else max(1, min(minimum, MAX_WORKERS)),
+        max_replicas=None if maximum is None else max(1, min(maximum, MAX_WORKERS)),
         lead_pod=lead,
         master_document=master_document,
     )

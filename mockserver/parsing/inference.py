@@ -87,7 +87,12 @@ def _with_replicas(parsed: ParsedRequest) -> ParsedRequest:
     replicas = max(1, replicas if replicas is not None else 1)
     if high is not None:
         replicas = min(replicas, high)
-    request = replace(parsed.request, pods=min(max(1, replicas), MAX_REPLICAS))
+    request = replace(
+        parsed.request,
+        pods=min(max(1, replicas), MAX_REPLICAS),
+        min_replicas=None if low is None else min(max(0, low), MAX_REPLICAS),
+        max_replicas=None if high is None else min(max(0, high), MAX_REPLICAS),
+    )
     return ParsedRequest(request, tuple(issues))
 
 

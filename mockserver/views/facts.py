@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mockserver.cluster.kinds.base import RequestedPods
 from mockserver.cluster.pods import Pod, PodPhase
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
@@ -77,11 +78,11 @@ class WorkloadFacts:
     distributed_framework: str | None = None
     # Pod 0's request when it differs from the others' (a distributed training's master spec).
     lead_pod: PodRequest | None = None
-    # The Job's pods one by one (copies: the views render them after the cluster's lock is let go), its
-    # parallelism and completions; empty for kinds whose pods no Job controller keeps.
+    # The Job's pods one by one (copies: the views render them after the cluster's lock is let go); empty
+    # for kinds whose pods no Job controller keeps.
     pod_records: Sequence[Pod] = field(default_factory=tuple)
-    parallelism: int = 1
-    completions: int = 1
+    # The pods asked for, as the kind counts them (`requestedPods`).
+    requested_pods: RequestedPods = field(default_factory=lambda: RequestedPods(1))
 
     def pod_request(self, index: int) -> PodRequest:
         return self.lead_pod if index == 0 and self.lead_pod is not None else self.pod
@@ -140,8 +141,12 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         distributed_framework=_framework(workload),
         lead_pod=request.lead_pod,
         pod_records=tuple(copy.copy(p) for p in workload.job.pods),
-        parallelism=kind.pods(request.pods),
-        completions=(request.completions or kind.pods(request.pods)) if kind.job_pods else 1,
+        requested_pods=kind.requested_pods(
+            request.pods,
+            minimum=request.min_replicas,
+            maximum=request.max_replicas,
+            completions=request.completions,
+        ),
     )
 
 

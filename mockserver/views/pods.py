@@ -56,7 +56,7 @@ def _base(
         "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
         "createdAt": isoformat(facts.created_at),
         "deletedAt": None,
-        "requestedResources": requested(version, request, 1, one_pod=True),
+        "requestedResources": requested(version, [request], one_pod=True),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mockserver.cluster.resources import GpuForm, PodRequest
@@ -28,51 +29,68 @@ def mib(value: float) -> str:
     return f"{round(value)}Mi"
 
 
-def requested(version: ApiVersion, pod: PodRequest, pods: int, *, one_pod: bool = False) -> dict[str, Any]:
+def _counted_gpus(version: ApiVersion, pod: PodRequest) -> float:
+    """What one pod's request counts for in `gpu`: devices, or portions of them; a MIG slice by its
+    leading number where the version no longer shows MIG profiles; nothing for an amount of memory."""
     form = pod.gpu_form
-    gpu_request_type = GPU_REQUEST_TYPES.get(form)
-    gpu: float | None = None
-    gpu_memory: str | None = None
     if form is GpuForm.PORTION:
-        gpu = (pod.gpu_fraction or 0.0) * pod.gpu_devices * pods
-    elif form is GpuForm.MEMORY:
-        gpu_memory = mib((pod.gpu_memory_mib or 0.0) * pod.gpu_devices * pods)
-    elif form is not GpuForm.MIG:
-        gpu = float(pod.gpus * pods)
+        return (pod.gpu_fraction or 0.0) * pod.gpu_devices
+    if form is GpuForm.MEMORY:
+        return 0.0
+    if form is GpuForm.MIG:
+        return 0.0 if version.shows_mig_profiles else float(mig_gpus(pod.mig_profile or ""))
+    return float(pod.gpus)
+
+
+def _extended(pods: Sequence[PodRequest]) -> list[dict[str, str]] | None:
+    totals: dict[str, float] = {}
+    for pod in pods:
+        for name, quantity in pod.extended:
+            totals[name] = totals.get(name, 0.0) + quantity
+    return [{"resource": n, "quantity": f"{q:g}"} for n, q in totals.items()] or None
+
+
+def requested(version: ApiVersion, pods: Sequence[PodRequest], *, one_pod: bool = False) -> dict[str, Any]:
+    """What `pods` ask for together (`WorkloadRequestResources`): each pod's own request summed, so that a
+    distributed training's master counts with its own spec beside its workers'. The GPU form shown is
+    the first pod's that asks for GPUs (a master without GPUs does not hide its workers' portions)."""
+    form = next((p.gpu_form for p in pods if p.gpu_form is not GpuForm.NONE), GpuForm.NONE)
+    gpu_request_type = GPU_REQUEST_TYPES.get(form)
+    hidden_gpu = form is GpuForm.MEMORY or (form is GpuForm.MIG and version.shows_mig_profiles)
+    gpu_memory = sum((p.gpu_memory_mib or 0.0) * p.gpu_devices for p in pods)
+    cpu_millis = sum(p.cpu_millis for p in pods)
+    memory_mib = sum(p.memory_mib for p in pods)
     answer: dict[str, Any] = {
         "gpuRequestType": gpu_request_type,
-        "gpu": {"request": gpu, "limit": None},
-        "gpuMemory": {"request": gpu_memory, "limit": None},
-        "cpu": {"request": pod.cpu_millis * pods / 1000 if pod.cpu_millis else None, "limit": None},
-        "cpuMemory": {"request": mib(pod.memory_mib * pods) if pod.memory_mib else None, "limit": None},
-        "extendedResources": [{"resource": n, "quantity": f"{q * pods:g}"} for n, q in pod.extended] or None,
+        "gpu": {
+            "request": None if hidden_gpu else round(sum(_counted_gpus(version, p) for p in pods), 6),
+            "limit": None,
+        },
+        "gpuMemory": {"request": mib(gpu_memory) if form is GpuForm.MEMORY else None, "limit": None},
+        "cpu": {"request": cpu_millis / 1000 if cpu_millis else None, "limit": None},
+        "cpuMemory": {"request": mib(memory_mib) if memory_mib else None, "limit": None},
+        "extendedResources": _extended(pods),
     }
     if version.shows_mig_profiles and one_pod:
-        answer["migProfile"] = pod.mig_profile  # a pod asks for one slice (`MigProfile`)
+        answer["migProfile"] = pods[0].mig_profile if pods else None  # a pod asks for one slice
     elif version.shows_mig_profiles:
-        answer["migProfile"] = [pod.mig_profile] * pods if pod.mig_profile else []
+        answer["migProfile"] = [p.mig_profile for p in pods if p.mig_profile]
     elif form is GpuForm.MIG:
-        # The latest API dropped MIG; a MIG request shows as what it counts for.
-        answer["gpuRequestType"], answer["gpu"]["request"] = (
-            None,
-            float(mig_gpus(pod.mig_profile or "") * pods),
-        )
+        answer["gpuRequestType"] = None  # the latest API dropped MIG: a slice shows as what it counts for
     return answer
 
 
 def allocated(version: ApiVersion, facts: WorkloadFacts) -> dict[str, Any]:
-    placed = bool(facts.placement)
-    pod, pods = facts.pod, len(facts.placement)
+    """What the placed pods hold, each with its own request (a distributed training's master its own)."""
+    held = [facts.pod_request(p.index) for p in facts.placement]
+    gpu_memory = sum((r.gpu_memory_mib or 0.0) * r.gpu_devices for r in held)
+    memory_mib = sum(r.memory_mib for r in held)
     answer: dict[str, Any] = {
         "gpu": allocated_gpus(facts),
-        "gpuMemory": mib(pod.gpu_memory_mib * pod.gpu_devices * pods)
-        if placed and pod.gpu_memory_mib
-        else None,
-        "cpu": pod.cpu_millis * pods / 1000 if placed else 0.0,
-        "cpuMemory": mib(pod.memory_mib * pods) if placed and pod.memory_mib else None,
-        "extendedResources": [{"resource": n, "quantity": f"{q * pods:g}"} for n, q in pod.extended]
-        if placed and pod.extended
-        else None,
+        "gpuMemory": mib(gpu_memory) if gpu_memory else None,
+        "cpu": sum(r.cpu_millis for r in held) / 1000,
+        "cpuMemory": mib(memory_mib) if memory_mib else None,
+        "extendedResources": _extended(held),
     }
     if version.shows_mig_profiles:
         # `AllocatedResources.migProfile` is one `MigProfile` (a string): the slice its pods hold.

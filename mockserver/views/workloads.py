@@ -8,6 +8,7 @@ stop, in KAI's words. Pods, events and history have their own modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from mockserver.cluster.clock import isoformat
@@ -135,7 +136,7 @@ def workload(
     project = topology.project(facts.project_id)
     department = topology.departments.get(facts.department_id)
     pools_in_use = sorted({p.pool for p in facts.placement})
-    asked = requested(version, facts.pod, facts.pods)
+    asked = requested(version, [facts.pod_request(i) for i in range(facts.pods)])
     completed = _completed_at(facts)
     answer: dict[str, Any] = {
         "tenantId": TENANT_ID,
@@ -160,15 +161,12 @@ def workload(
         "k8sPhaseUpdatedAt": isoformat(facts.phase_since),
         "conditions": conditions(facts),
         "runningPods": facts.running_pods,
-        "requestedPods": {
-            "number": facts.pods,
-            "parallelism": facts.parallelism,
-            "completions": facts.completions,
-        },
+        "requestedPods": asdict(facts.requested_pods),
         "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
         "currentNodePools": pools_in_use,
         "workloadRequestedResources": asked,
-        "podsRequestedResources": requested(version, facts.pod, 1),
+        # One pod's request: the replicated pods' (a distributed training's workers', not its master's).
+        "podsRequestedResources": requested(version, [facts.pod]),
         "allocatedResources": allocated(version, facts),
         "actionsSupport": {action: action in _actions(version, facts) for action in ("delete", "suspend")},
         "completedAt": None if completed is None else isoformat(completed),

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
+from mockserver.cluster.kinds import DISTRIBUTED as DISTRIBUTED_KIND
+from mockserver.cluster.kinds import INFERENCE, TRAINING, WORKSPACE, RequestedPods
 from mockserver.config import load_config
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID, Api, get_token
@@ -230,3 +232,63 @@ def test_the_workloads_api_shows_distributed_trainings(served):
 
 def _training_body() -> dict[str, Any]:
     return {"name": "plain", "projectId": "1", "clusterId": CLUSTER_ID, "spec": {"image": "busybox"}}
+
+
+# Views of counts and sums: the oldest and the newest document are enough (no version row changes them;
+# the table lists versions oldest first).
+EDGES = (next(iter(VERSIONS)), list(VERSIONS)[-1])
+
+
+@pytest.fixture(params=EDGES)
+def edge(request: pytest.FixtureRequest) -> Iterator[Distributed]:
+    with create_app(load_config(), api=request.param).test_client() as client:
+        yield Distributed(client, {"Authorization": f"Bearer {get_token(client)}"})
+
+
+def test_requested_pods_of_every_kind_follow_its_counts():
+    assert TRAINING.requested_pods(3, completions=5) == RequestedPods(3, parallelism=3, completions=5)
+    assert TRAINING.requested_pods(2) == RequestedPods(2, parallelism=2, completions=2)
+    assert WORKSPACE.requested_pods(1) == RequestedPods(1)
+    # A master plus the workers; the bounds count the master with elastic PyTorch's worker bounds.
+    assert DISTRIBUTED_KIND.requested_pods(4, minimum=2, maximum=6) == RequestedPods(5, min=3, max=7)
+    assert DISTRIBUTED_KIND.requested_pods(2) == RequestedPods(3, min=3, max=3)
+    # Autoscaling bounds as asked: scale to zero shows 0 while one replica runs.
+    assert INFERENCE.requested_pods(1, minimum=0, maximum=3) == RequestedPods(1, min=0, max=3)
+    assert INFERENCE.requested_pods(2) == RequestedPods(2, min=2, max=2)
+
+
+def test_requested_pods_show_master_and_elastic_worker_bounds(edge):
+    elastic = distributed(
+        "elastic", numWorkers=3, minReplicas=2, maxReplicas=5, distributedFramework="PyTorch"
+    )
+    fixed = distributed("fixed", numWorkers=2)
+    shown = [
+        edge.workload(edge.create(body).json()["workloadId"])["requestedPods"] for body in (elastic, fixed)
+    ]
+    assert shown[0] == {"number": 4, "min": 3, "max": 6, "parallelism": None, "completions": None}
+    assert shown[1] == {"number": 3, "min": 3, "max": 3, "parallelism": None, "completions": None}
+
+
+def _compute(gpus: int, cpus: float) -> dict[str, Any]:
+    return {"gpuDevicesRequest": gpus, "cpuCoreRequest": cpus}
+
+
+@pytest.mark.parametrize("master", ["own", "same", "unsaid"])
+def test_requested_resources_count_the_master_with_its_own_spec_or_the_workers(edge, master):
+    body = distributed(numWorkers=2, compute=_compute(2, 2))
+    if master == "own":
+        body["masterSpec"], body["masterSpecSameAsWorker"] = {"compute": _compute(0, 1)}, False
+    elif master == "same":
+        body["masterSpecSameAsWorker"] = True
+    workload_id = edge.create(body).json()["workloadId"]
+    gpus, cpus = (4.0, 5.0) if master == "own" else (6.0, 6.0)
+    shown = edge.workload(workload_id)
+    asked = shown["workloadRequestedResources"]
+    assert (asked["gpu"]["request"], asked["cpu"]["request"]) == (gpus, cpus)
+    one = shown["podsRequestedResources"]  # one worker's request
+    assert (one["gpu"]["request"], one["cpu"]["request"]) == (2.0, 2.0)
+    assert shown["allocatedResources"]["gpu"] == 0 and shown["allocatedResources"]["cpu"] == 0
+    edge.advance(10)
+    held = edge.workload(workload_id)
+    assert held["phase"] == "Running"
+    assert (held["allocatedResources"]["gpu"], held["allocatedResources"]["cpu"]) == (gpus, cpus)

@@ -248,3 +248,19 @@ def test_patch_of_a_failed_inference_changes_nothing(served):
     assert answer.status_code == VERSIONS[api].inference_patch_status
     assert answer.json()["actualPhase"] == "Failed"
     assert answer.json()["spec"]["image"] == "vllm/vllm-openai:latest"
+
+
+def test_requested_pods_show_the_autoscaling_bounds(served):
+    _, inferences = served
+    bodies = {
+        "scaled": inference("scaled", autoscaling={"minReplicas": 2, "maxReplicas": 4}),
+        "to-zero": inference("to-zero", autoscaling={"minReplicas": 0, "maxReplicas": 3}),
+        "fixed": inference("fixed"),
+    }
+    ids = {name: inferences.create(body).json()["workloadId"] for name, body in bodies.items()}
+    inferences.advance(10)
+    shown = {name: inferences.workload(i)["requestedPods"] for name, i in ids.items()}
+    blank = {"parallelism": None, "completions": None}
+    assert shown["scaled"] == {"number": 2, "min": 2, "max": 4, **blank}
+    assert shown["to-zero"] == {"number": 1, "min": 0, "max": 3, **blank}
+    assert shown["fixed"] == {"number": 1, "min": 1, "max": 1, **blank}

@@ -74,7 +74,13 @@ def test_completions_one_runs_one_pod_whatever_the_parallelism(api):
     assert all(len(p) <= 1 for _, p in seen)
     shown = workload(api, created["workloadId"])
     assert shown["phase"] == "Completed"
-    assert shown["requestedPods"] == {"number": 4, "parallelism": 4, "completions": 1}
+    assert shown["requestedPods"] == {
+        "number": 4,
+        "parallelism": 4,
+        "completions": 1,
+        "min": None,
+        "max": None,
+    }
 
 
 def test_parallelism_one_completions_three_runs_three_pods_in_turn(api):

@@ -75,6 +75,7 @@ LATEST_DIVERGENCES = {
     "scenario:views",
     "scenario:workspace-completes",
     "scenario:distributed-runs",
+    "scenario:distributed-gang-waits",
     # Inference PATCH is 2.19+: a 2.18 fake answers 405.
     "scenario:inference-updates",
     # Fields only the latest API defines (nodeAffinityRequired …) are not kept by a 2.18 fake, so a read

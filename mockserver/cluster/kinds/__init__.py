@@ -5,7 +5,7 @@
 parsing, view and contract paths at the edge.
 """
 
-from mockserver.cluster.kinds.base import KindEvents, PodRole, WorkloadKind
+from mockserver.cluster.kinds.base import KindEvents, PodCounts, PodRole, RequestedPods, WorkloadKind
 from mockserver.cluster.kinds.distributed import DISTRIBUTED
 from mockserver.cluster.kinds.inference import INFERENCE
 from mockserver.cluster.kinds.load import LOAD_KINDS, load_kind
@@ -19,7 +19,9 @@ __all__ = [
     "TRAINING",
     "WORKSPACE",
     "KindEvents",
+    "PodCounts",
     "PodRole",
+    "RequestedPods",
     "WorkloadKind",
     "load_kind",
 ]

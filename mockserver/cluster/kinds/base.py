@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 from mockserver.cluster.events import EventKind
 from mockserver.cluster.lifecycle import Effect, Timed, Transition, Trigger
@@ -18,6 +19,29 @@ class PodRole:
 
     name: str
     replicated: bool = True
+
+
+class PodCounts(Enum):
+    """What the workloads API's `requestedPods` says of a kind besides `number` (its pods in all)."""
+
+    # One pod, or pods that neither scale nor form a Job: the number alone.
+    NUMBER = "number"
+    # A Kubernetes Job's `parallelism` and `completions` (trainings).
+    JOB = "job"
+    # `min` and `max`: the bounds of the replicated pods as asked, plus the single-pod roles' pods (a
+    # distributed training's master with its elastic workers; an inference's autoscaling replicas).
+    BOUNDS = "bounds"
+
+
+@dataclass(frozen=True)
+class RequestedPods:
+    """A workload's `requestedPods`; None where its kind has no such count."""
+
+    number: int
+    min: int | None = None
+    max: int | None = None
+    parallelism: int | None = None
+    completions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +92,32 @@ class WorkloadKind:
     gang: bool = False
     # Interactive kinds (workspaces) default to a non-preemptible priority class of their version.
     interactive: bool = False
+    # What its `requestedPods` shows besides the number of pods.
+    pod_counts: PodCounts = PodCounts.NUMBER
 
     def pods(self, requested: int) -> int:
         """How many pods a request for `requested` replicas makes."""
         return sum(requested if role.replicated else 1 for role in self.pod_roles)
+
+    def requested_pods(
+        self,
+        requested: int,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        completions: int | None = None,
+    ) -> RequestedPods:
+        """The `requestedPods` of a request for `requested` replicas, bounded by `minimum`/`maximum`
+        replicas (None: exactly `requested`) and finishing after `completions` pods (None: one each)."""
+        number = self.pods(requested)
+        if self.pod_counts is PodCounts.JOB:
+            return RequestedPods(number, parallelism=number, completions=completions or number)
+        if self.pod_counts is PodCounts.BOUNDS:
+            single = number - requested  # the single-pod roles' pods (a distributed training's master)
+            low = requested if minimum is None else min(minimum, requested)
+            high = requested if maximum is None else max(maximum, requested)
+            return RequestedPods(number, min=single + low, max=single + high)
+        return RequestedPods(number)
 
     def gang_minimum(self, requested: int, minimum: int | None) -> int:
         """How many pods must start together (0: the kind is no gang): every single-pod role's pod and

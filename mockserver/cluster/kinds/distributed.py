@@ -8,7 +8,7 @@ resume came with 2.20)."""
 from __future__ import annotations
 
 from mockserver.cluster.events import EventKind
-from mockserver.cluster.kinds.base import KindEvents, PodRole, WorkloadKind
+from mockserver.cluster.kinds.base import KindEvents, PodCounts, PodRole, WorkloadKind
 from mockserver.cluster.lifecycle import CLIENT_TRIGGERS, TIMED, TRANSITIONS
 
 DISTRIBUTED = WorkloadKind(
@@ -25,4 +25,5 @@ DISTRIBUTED = WorkloadKind(
         removed=(EventKind.DELETED, "distributed training removed"),
     ),
     gang=True,
+    pod_counts=PodCounts.BOUNDS,
 )

@@ -17,7 +17,7 @@ suspension, plus the update rows:
 from __future__ import annotations
 
 from mockserver.cluster.events import EventKind
-from mockserver.cluster.kinds.base import KindEvents, PodRole, WorkloadKind
+from mockserver.cluster.kinds.base import KindEvents, PodCounts, PodRole, WorkloadKind
 from mockserver.cluster.lifecycle import TIMED, Effect, Timed, Transition, Trigger
 from mockserver.cluster.phases import Phase
 
@@ -71,6 +71,7 @@ INFERENCE = WorkloadKind(
     # `minReplicas` identical serving pods, each placed on its own (Knative's replicas are not a gang).
     pod_roles=(PodRole("replica"),),
     job_pods=False,  # a Deployment's replicas, not a Job's pods
+    pod_counts=PodCounts.BOUNDS,
     transitions=TRANSITIONS,
     timed=TIMED_PHASES,
     client_actions=frozenset({Trigger.UPDATE, Trigger.DELETE}),

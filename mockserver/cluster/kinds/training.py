@@ -4,7 +4,7 @@ its backoff limit; the trainings API submits, suspends, resumes and deletes them
 from __future__ import annotations
 
 from mockserver.cluster.events import EventKind
-from mockserver.cluster.kinds.base import KindEvents, PodRole, WorkloadKind
+from mockserver.cluster.kinds.base import KindEvents, PodCounts, PodRole, WorkloadKind
 from mockserver.cluster.lifecycle import CLIENT_TRIGGERS, TIMED, TRANSITIONS
 
 TRAINING = WorkloadKind(
@@ -16,6 +16,7 @@ TRAINING = WorkloadKind(
     transitions=TRANSITIONS,
     timed=TIMED,
     client_actions=CLIENT_TRIGGERS,
+    pod_counts=PodCounts.JOB,
     events=KindEvents(
         submitted=(EventKind.SUBMITTED, "training {name} submitted to project {project} by {by}"),
         removed=(EventKind.DELETED, "training removed"),
