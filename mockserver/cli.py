@@ -374,6 +374,9 @@ def _run(app: AsyncApp, args: argparse.Namespace, sock: socket.socket) -> None:
     from mockserver.http.uvicorn_guard import guarded
 
     logging.basicConfig(level=args.log_level.upper())
+    # A query parameter the operation does not declare is ignored, as the real API ignores it; Connexion
+    # logs each one as an ERROR line ("not defined in specification"), which only alarms the user.
+    logging.getLogger("connexion.decorators.parameter").setLevel(logging.CRITICAL)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
