@@ -15,13 +15,14 @@ from tests.contracts.test_harness_vs_fake import findings
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("version", ["2.18", "2.19", "2.20", "2.21", "2.22", "2.23", "2.24", "latest"])
+# `latest` names 2.24 (one bundled contract, checked below): a run of its own would repeat the 2.24 run.
+@pytest.mark.parametrize("version", ["2.18", "2.19", "2.20", "2.21", "2.22", "2.23", "2.24"])
 def test_the_fake_conforms_to_each_version_contract(version: str, tmp_path: Path) -> None:
     budget = ["--phases", "examples,fuzzing,stateful", "--max-examples", "5", "--seed", "1"]
     assert main(["run", "--api", version, *budget, "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert (
-        f"{'trainings-latest.yaml' if version in ('2.24', 'latest') else f'trainings-{version}.yaml'} (bundled)"
+        f"{'trainings-latest.yaml' if version == '2.24' else f'trainings-{version}.yaml'} (bundled)"
         in report
     )
     # Every kind the version's contract declares was fuzzed: created (journalled with its kind) and its
@@ -42,3 +43,9 @@ def fuzzed(report: str, label: str) -> bool:
     statuses = [cell.strip() for cell in header.strip("|").split("|")][1:]
     counts = [cell.strip() for cell in row.strip("|").split("|")][1:]
     return any(count.isdigit() and status != "401" for status, count in zip(statuses, counts, strict=True))
+
+
+def test_latest_is_the_2_24_contract() -> None:
+    latest, newest = load_contract(api="latest"), load_contract(api="2.24")
+    assert latest.operations.keys() == newest.operations.keys()
+    assert latest.source == newest.source
