@@ -22,8 +22,7 @@ def test_the_fake_conforms_to_each_version_contract(version: str, tmp_path: Path
     assert main(["run", "--api", version, *budget, "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert (
-        f"{'trainings-latest.yaml' if version == '2.24' else f'trainings-{version}.yaml'} (bundled)"
-        in report
+        f"{'trainings-latest.yaml' if version == '2.24' else f'trainings-{version}.yaml'} (bundled)" in report
     )
     # Every kind the version's contract declares was fuzzed: created (journalled with its kind) and its
     # other operations called, PATCH of inferences and distributed suspend/resume where the version has them.

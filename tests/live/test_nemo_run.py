@@ -22,11 +22,10 @@ import httpx
 import pytest
 
 from contracts.backend.server import LocalServer, fake_command
-from tests.clientenv import client_python
+from tests.clientenv import NEMO_RUN, client_python
 from tests.conftest import CLUSTER_ID, REPO
 
 pytestmark = pytest.mark.slow
-PINS = ["nemo-run==0.11.1", "leptonai==0.27.3"]
 SPEED = 20
 WAIT_SECONDS = 30.0
 
@@ -52,7 +51,7 @@ def _launch(server: LocalServer, home: Path, *options: str, wait: float) -> dict
 
 
 def _nemo_python() -> Path:
-    return client_python("nemo-run-0.11.1", PINS, "import nemo_run, leptonai")
+    return client_python(NEMO_RUN)
 
 
 @pytest.fixture(scope="module", params=["2.18", "latest"])

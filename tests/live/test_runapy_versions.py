@@ -16,20 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.clientenv import client_python
+from tests.clientenv import RUNAPY, client_python, runapy
 
 pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each release starts its own fake
 REPO = Path(__file__).resolve().parents[2]
-# The runapy release generated from each API version's document (2.21: the 1.221.1 fix release).
-RUNAPY = {
-    "2.18": "1.218.0",
-    "2.19": "1.219.0",
-    "2.20": "1.220.0",
-    "2.21": "1.221.1",
-    "2.22": "1.222.0",
-    "2.23": "1.223.0",
-    "2.24": "1.224.0",
-}
 
 
 def _runai_only(python: Path, into: Path) -> Path:
@@ -49,7 +39,7 @@ def _runai_only(python: Path, into: Path) -> Path:
 def test_runapy_release_runs_the_user_flow_against_its_version(api: str, tmp_path: Path) -> None:
     release = RUNAPY[api]
     # runapy 1.218 imports aiohttp_retry without declaring it (later releases declare it): pinned beside it.
-    python = client_python(f"runapy-{release}", [f"runapy=={release}", "aiohttp-retry"], "import runai")
+    python = client_python(runapy(release))
     front = _runai_only(python, tmp_path / "front")
     env = {
         **os.environ,
