@@ -159,7 +159,8 @@ def _add_work(run: argparse.ArgumentParser) -> None:
         "--scenarios",
         type=csv_of([s.name for s in SCENARIOS]),
         default=DEFAULTS.scenarios,
-        help="lifecycle scenarios, comma-separated (default: all; '' for none)",
+        help=f"lifecycle scenarios, comma-separated, of: {', '.join(s.name for s in SCENARIOS)} "
+        "(default: all; '' for none)",
     )
     work.add_argument(
         "--workers",

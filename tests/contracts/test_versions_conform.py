@@ -19,6 +19,10 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("version", ["2.18", "2.19", "2.20", "2.21", "2.22", "2.23", "2.24"])
 def test_the_fake_conforms_to_each_version_contract(version: str, tmp_path: Path) -> None:
     budget = ["--phases", "examples,fuzzing,stateful", "--max-examples", "5", "--seed", "1"]
+    if version not in ("2.18", "2.24"):
+        # Between the oldest and the newest, the scenarios whose answers differ by version (create, delete,
+        # suspend codes; each kind's lifecycle); the trainings' scheduling scenarios run on both ends.
+        budget += ["--scenarios", "lifecycle,workspace-completes,distributed-runs,inference-updates"]
     assert main(["run", "--api", version, *budget, "--report-dir", str(tmp_path)]) == 0, findings(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert (
