@@ -88,7 +88,10 @@ class JobController:
     def on_cycle(self, result: CycleResult) -> None:
         engine = self.engine
         touched: dict[str, Workload] = {}
-        for job_id, slot, message in result.lost:
+        # A moved pod (consolidation) is deleted like a lost one, and its replacement is bound below, to
+        # its new node, in the same cycle: the workload loses no pod for long, so no POD_LOST.
+        gone = [(*lost, True) for lost in result.lost] + [(*moved, False) for moved in result.moved]
+        for job_id, slot, message, lost in gone:
             workload = engine.workloads.get(job_id)
             pod = None if workload is None else workload.job.by_slot(slot)
             if workload is None or pod is None:
@@ -98,7 +101,7 @@ class JobController:
             workload.job.new_pod(slot, engine.at).replacement = True
             evicted = ReasonCode.NODE_NOT_READY in Reason.codes_of(message)  # its node went down
             self._pod_event(workload, pod, "Evicted" if evicted else "Preempted", message, warning=True)
-            if workload.actual_phase is Phase.RUNNING:
+            if lost and workload.actual_phase is Phase.RUNNING:
                 engine.fire(workload, Trigger.POD_LOST, message)
             touched[job_id] = workload
         for job_id, slot in result.bound:

@@ -25,6 +25,7 @@ class ReasonCode(str, Enum):
     SCHEDULED = "scheduled"
     PREEMPTED = "preempted"  # by a higher priority workload of its project
     RECLAIMED = "reclaimed"  # by another project below its fair share
+    CONSOLIDATED = "consolidated"  # moved to another node to make room for a pod (consolidation)
     STALE_GANG = "stale-gang"  # a gang left below its minimum of running pods, evicted whole
     CRASHED = "crashed"
     NODE_NOT_READY = "node-not-ready"  # its node went down: its pods were evicted (cluster/chaos.py)

@@ -84,3 +84,6 @@ class CycleResult:
     # running (pending again in the scheduler under the same index).
     bound: list[tuple[str, int]] = field(default_factory=list)
     lost: list[tuple[str, int, str]] = field(default_factory=list)
+    # Pods consolidation moved to another node as (job id, pod index, message): the pod is deleted and its
+    # replacement bound at once to the new node (listed in `bound` too).
+    moved: list[tuple[str, int, str]] = field(default_factory=list)

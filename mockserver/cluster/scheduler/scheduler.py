@@ -16,6 +16,7 @@ from mockserver.cluster.reasons import Reason
 from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.allocate import allocate
 from mockserver.cluster.scheduler.chaos import SchedulerChaos
+from mockserver.cluster.scheduler.consolidate import consolidate
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
 from mockserver.cluster.scheduler.nodes import UNIT, NodeState
 from mockserver.cluster.scheduler.preempt import preempt
@@ -133,7 +134,7 @@ class Scheduler:
         return record.index
 
     def cycle(self) -> CycleResult:
-        """Allocate, then reclaim, then preempt. Jobs that lose their last pod leave the scheduler."""
+        """Allocate, consolidate, reclaim, preempt (KAI's default action order). Jobs that lose their last pod leave the scheduler."""
         if not self._dirty:
             # Same state as after a cycle that changed nothing: this one would change nothing either.
             return CycleResult(started=[], evicted=[], pending={})
@@ -145,20 +146,24 @@ class Scheduler:
         # (readers pass over placed pods anyway: the outcome is the same).
         _compact(session.started)
         allocated = len(session.started)
+        consolidate(session)
         reclaim(session)
         preempt(session)
         _compact(session.started[allocated:])
         started = self._first_starts(session)
+        moved = [(r.job.id, r.index, message) for r, message in session.moved if r.pods is not None]
         bound = [(r.job.id, r.index) for r in session.started if r.pods is not None]
+        bound += [(job_id, index) for job_id, index, _ in moved]
         lost: list[tuple[str, int, str]] = []
         evicted = self._evictions(session.evicted, lost)
-        self._dirty = bool(session.started or session.evicted)
+        self._dirty = bool(session.started or session.evicted or session.moved)
         return CycleResult(
             started=started,
             evicted=evicted,
             pending=self._pending_changes(shapes),
             bound=bound,
             lost=lost,
+            moved=moved,
         )
 
     def _first_starts(self, session: Session) -> list[str]:

@@ -48,6 +48,8 @@ class Session:
         # Pods placed in this cycle are not victims in it: a pod is never started and evicted at once.
         self.fresh: set[str] = set()
         self.evicted: list[tuple[PodRecord, str]] = []
+        # Pods consolidation moved to another node (still placed), with their message.
+        self.moved: list[tuple[PodRecord, str]] = []
         for shape in shapes:
             for pool in shape.candidates:
                 shape.reasons.pop(pool, None)
@@ -79,6 +81,11 @@ class Session:
     def evict(self, record: PodRecord, message: str) -> None:
         """Record an eviction whose resources the caller already freed with `ClusterState.unbind`."""
         self.evicted.append((record, message))
+
+    def move(self, record: PodRecord, message: str) -> None:
+        """Record a pod already placed again on another node (consolidation); not a victim again this cycle."""
+        self.moved.append((record, message))
+        self.fresh.add(record.id)
 
     def new_action(self) -> None:
         self._victims.clear()
