@@ -21,6 +21,7 @@ class ReasonCode(str, Enum):
     NO_FIT = "no-fit"  # no node of the pool has room or the right kind of resource
     BACK_OFF = "back-off"  # a failed container waits for its replacement
     GANG = "gang"  # a gang's minimum of pods cannot be placed at once
+    PIPELINED = "pipelined"  # placed where its victims still terminate; bound once they are gone
     # What moved it.
     SCHEDULED = "scheduled"
     PREEMPTED = "preempted"  # by a higher priority workload of its project

@@ -75,7 +75,12 @@ def _candidates(session: Session, record: PodRecord, pool: str) -> list[PodRecor
         if queue_pool != pool:
             continue
         for running in queue.running.values():
-            if not running.job.preemptible or running.id in session.fresh or running.job.id == record.job.id:
+            if (
+                not running.job.preemptible
+                or running.id in session.fresh
+                or running.pipelined
+                or running.job.id == record.job.id
+            ):
                 continue
             assert running.pods is not None
             node = running.pods[0].node
