@@ -11,14 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.cluster.clock import isoformat
-from mockserver.cluster.topology import (
-    DEFAULT_OVER_QUOTA_PRIORITY,
-    NODE_TYPE_LABEL,
-    Department,
-    Project,
-    Quota,
-    Topology,
-)
+from mockserver.cluster.topology import NODE_TYPE_LABEL, Department, Project, Quota, Topology
+from mockserver.cluster.topology_model import DEFAULT_OVER_QUOTA_PRIORITY
 from mockserver.versions import ApiVersion
 from mockserver.views.filtering import Fields, Kind, fields, path
 
