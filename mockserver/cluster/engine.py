@@ -50,7 +50,7 @@ class Engine:
         # Lists and counts read these instead of every workload (kept by the hooks marked "index").
         self.index = WorkloadIndex()
         self.deleted_index = WorkloadIndex()
-        self.scheduler = Scheduler(topology)
+        self.scheduler = Scheduler(topology, pipelining=True)  # pods terminate over time here
         self.timers = Timers()
         self.log = EventLog()
         self.job_seq = itertools.count()

@@ -28,6 +28,7 @@ class PodTask(Enum):
     PULL_BACK_OFF = "pull-back-off"  # ErrImagePull turns into ImagePullBackOff
     START_FAILED = "start-failed"  # a pod that cannot start fails its workload
     REPLACE = "replace"  # Never: the back-off is over, a failed pod's replacement is created
+    VICTIMS_GONE = "victims-gone"  # a pipelined pod's victims have terminated: it may be bound
 
 
 @dataclass(order=True, frozen=True)

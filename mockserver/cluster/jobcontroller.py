@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mockserver.cluster.events import EventKind, PodTask, Timer
-from mockserver.cluster.lifecycle import Trigger
+from mockserver.cluster.lifecycle import Trigger, termination_time
 from mockserver.cluster.phases import Phase
 from mockserver.cluster.pods import Pod, PodPhase, RestartPolicy
 from mockserver.cluster.reasons import Reason, ReasonCode
@@ -88,7 +88,10 @@ class JobController:
     def on_cycle(self, result: CycleResult) -> None:
         engine = self.engine
         touched: dict[str, Workload] = {}
-        for job_id, slot, message in result.lost:
+        # A moved pod (consolidation) is deleted like a lost one, and its replacement is bound below, to
+        # its new node, in the same cycle: the workload loses no pod for long, so no POD_LOST.
+        gone = [(*lost, True) for lost in result.lost] + [(*moved, False) for moved in result.moved]
+        for job_id, slot, message, lost in gone:
             workload = engine.workloads.get(job_id)
             pod = None if workload is None else workload.job.by_slot(slot)
             if workload is None or pod is None:
@@ -98,9 +101,14 @@ class JobController:
             workload.job.new_pod(slot, engine.at).replacement = True
             evicted = ReasonCode.NODE_NOT_READY in Reason.codes_of(message)  # its node went down
             self._pod_event(workload, pod, "Evicted" if evicted else "Preempted", message, warning=True)
-            if workload.actual_phase is Phase.RUNNING:
+            if lost and workload.actual_phase is Phase.RUNNING:
                 engine.fire(workload, Trigger.POD_LOST, message)
             touched[job_id] = workload
+        for job_id, slot, node, victims in result.pipelined:
+            workload = engine.workloads.get(job_id)
+            pod = None if workload is None else workload.job.by_slot(slot)
+            if workload is not None:
+                self._pipelined(workload, slot, pod, node, victims)
         for job_id, slot in result.bound:
             workload = engine.workloads.get(job_id)
             pod = None if workload is None else workload.job.by_slot(slot)
@@ -118,6 +126,17 @@ class JobController:
                 self.replenish(workload)
             return
         pod = next((p for p in job.pods if p.serial == timer.pod), None)
+        if task is PodTask.VICTIMS_GONE:
+            if timer.pod < 0:  # a workload without pods of its own (a load): the timer carries the slot
+                slot: int | None = timer.generation
+            elif pod is not None and pod.generation == timer.generation and pod.phase is PodPhase.PENDING:
+                slot = pod.slot
+            else:
+                slot = None  # set for an earlier state of the pod
+            if slot is not None:
+                self.engine.scheduler.unpipeline(workload.workload_id, slot)
+                self.engine.request_cycle()  # bound by the next cycle
+            return
         if task is PodTask.START_FAILED:
             # Whatever the back-off did meanwhile: a pod still waiting to start fails its workload.
             if pod is not None and pod.phase is PodPhase.STARTING and pod.reason is not None:
@@ -149,6 +168,25 @@ class JobController:
 
     def _timer(self, workload: Workload, pod: Pod, delay: float, task: PodTask) -> None:
         self.engine.timers.add(self.engine.at + delay, workload.workload_id, task, pod.generation, pod.serial)
+
+    def _pipelined(
+        self, workload: Workload, slot: int, pod: Pod | None, node: str, victims: list[str]
+    ) -> None:
+        """KAI placed the pod where its victims still terminate: it stays Pending, and is bound once the
+        slowest victim's pods are gone (their termination, bounded by their grace period)."""
+        engine = self.engine
+        waits = [termination_time(v, engine.timing) for i in victims if (v := engine.workloads.get(i))]
+        delay = max(waits, default=0.0)
+        if pod is None:  # a workload without pods of its own (a load): the slot rides on the timer
+            engine.timers.add(engine.at + delay, workload.workload_id, PodTask.VICTIMS_GONE, slot, -1)
+            return
+        self._pod_event(
+            workload,
+            pod,
+            "Pipelined",
+            f"Pod {self._namespace(workload)}/{pod_name(workload, pod)} was pipelined to node {node}",
+        )
+        self._timer(workload, pod, delay, PodTask.VICTIMS_GONE)
 
     def _bound(self, workload: Workload, pod: Pod) -> None:
         engine = self.engine

@@ -148,11 +148,16 @@ TIMED: dict[Phase, Timed] = {
     # Initializing and Running last as long as the pods say (jobcontroller.py times each pod).
     P.STOPPING: (lambda t, timing: _graceful(t, timing.stopping), T.ELAPSED),
     P.RESUMING: (lambda t, timing: timing.resuming, T.ELAPSED),
-    P.TERMINATING: (lambda t, timing: _graceful(t, timing.terminating), T.ELAPSED),
+    P.TERMINATING: (lambda t, timing: termination_time(t, timing), T.ELAPSED),
     P.COMPLETED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
     P.FAILED: (lambda t, timing: t.request.auto_delete_after, T.ELAPSED),
     P.DELETING: (lambda t, timing: _graceful(t, timing.deleting), T.ELAPSED),
 }
+
+
+def termination_time(workload: Workload, timing: Timing) -> float:
+    """How long the workload's pods take to stop once evicted (Terminating)."""
+    return _graceful(workload, timing.terminating)
 
 
 def _graceful(workload: Workload, seconds: float) -> float:

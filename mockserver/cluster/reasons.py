@@ -21,10 +21,12 @@ class ReasonCode(str, Enum):
     NO_FIT = "no-fit"  # no node of the pool has room or the right kind of resource
     BACK_OFF = "back-off"  # a failed container waits for its replacement
     GANG = "gang"  # a gang's minimum of pods cannot be placed at once
+    PIPELINED = "pipelined"  # placed where its victims still terminate; bound once they are gone
     # What moved it.
     SCHEDULED = "scheduled"
     PREEMPTED = "preempted"  # by a higher priority workload of its project
     RECLAIMED = "reclaimed"  # by another project below its fair share
+    CONSOLIDATED = "consolidated"  # moved to another node to make room for a pod (consolidation)
     STALE_GANG = "stale-gang"  # a gang left below its minimum of running pods, evicted whole
     CRASHED = "crashed"
     NODE_NOT_READY = "node-not-ready"  # its node went down: its pods were evicted (cluster/chaos.py)

@@ -54,6 +54,8 @@ class ApiVersion:
     project_phase_field: bool
     # Projects and departments carry description, totalResources, effective settings, node types.
     org_details: bool
+    # An org unit's `resources[]` carry `priority`, its over-quota priority in the node pool (2.20 on).
+    org_resource_priority: bool
     # Node pools in the older shape: numeric id, `status` as a word, nodes as one comma-joined string.
     legacy_node_pools: bool
     # ------------------------------------------------------------------ list parameters

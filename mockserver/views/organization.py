@@ -12,6 +12,7 @@ from typing import Any
 
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.topology import NODE_TYPE_LABEL, Department, Project, Quota, Topology
+from mockserver.cluster.topology_model import DEFAULT_OVER_QUOTA_PRIORITY
 from mockserver.versions import ApiVersion
 from mockserver.views.filtering import Fields, Kind, fields, path
 
@@ -86,7 +87,10 @@ def cluster(version: ApiVersion, org: Organisation) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ quotas
 def _resources(
-    version: ApiVersion, org: Organisation, quotas: Mapping[str, Mapping[str, Quota]]
+    version: ApiVersion,
+    org: Organisation,
+    quotas: Mapping[str, Mapping[str, Quota]],
+    priority: int | None = None,
 ) -> list[dict[str, Any]]:
     out = []
     for pool in org.topology.node_pools:
@@ -101,7 +105,17 @@ def _resources(
                 "memory": {**_quota(memory, scale=1.048576), "units": MEMORY_UNITS},
             }
         )
+        if version.org_resource_priority:
+            out[-1]["priority"] = None if priority is None else priority_name(priority)
     return out
+
+
+def priority_name(priority: int) -> str:
+    """An org unit's over-quota priority as the word of `resources[].priority`: the documents' one value,
+    "Normal", is the default; above it "High", below it "Low" (our choice: no document lists more)."""
+    if priority == DEFAULT_OVER_QUOTA_PRIORITY:
+        return "Normal"
+    return "High" if priority > DEFAULT_OVER_QUOTA_PRIORITY else "Low"
 
 
 def _quota(quota: Quota, scale: float = 1.0) -> dict[str, float]:
@@ -167,7 +181,7 @@ def project(version: ApiVersion, org: Organisation, item: Project) -> dict[str, 
         "defaultNodePools": list(item.default_node_pools) or None,
         "nodeTypes": _node_types(org),
         "schedulingRules": None,
-        "resources": _resources(version, org, item.quotas),
+        "resources": _resources(version, org, item.quotas, item.over_quota_priority),
         "status": status,
         "createdAt": org.epoch,
         "updatedAt": org.epoch,
@@ -251,7 +265,7 @@ def department(version: ApiVersion, org: Organisation, item: Department, *, list
         "id": item.id,
         "name": item.name,
         "clusterId": org.topology.cluster_id,
-        "resources": _resources(version, org, item.quotas),
+        "resources": _resources(version, org, item.quotas, item.over_quota_priority),
         "createdAt": org.epoch,
         "updatedAt": org.epoch,
         "createdBy": CREATOR,

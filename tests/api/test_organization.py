@@ -177,3 +177,20 @@ def test_node_pools(version: str, served: Any) -> None:
         ("my-node-pool-a", False),
         ("my-node-pool-b", False),
     ]
+
+
+def test_resources_carry_the_over_quota_priority_where_the_document_has_it(version: str, served: Any) -> None:
+    """`resources[].priority` exists from 2.20's document on: project 4 has overQuotaPriority 200, the others
+    the default (100), "Normal" as the documents' example names it."""
+    auth = headers(served)
+    priorities = {
+        p["id"]: {r.get("priority", "absent") for r in p["resources"]}
+        for p in served.get(PROJECTS, headers=auth).json()["projects"]
+    }
+    department = served.get(f"{DEPARTMENTS}/2", headers=auth).json()
+    if version == "2.18":
+        assert set().union(*priorities.values()) == {"absent"}
+        assert all("priority" not in r for r in department["resources"])
+    else:
+        assert priorities["4"] == {"High"} and priorities["1"] == {"Normal"}
+        assert {r["priority"] for r in department["resources"]} == {"Normal"}

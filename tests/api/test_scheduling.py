@@ -61,7 +61,12 @@ def test_non_preemptible_load_preempts_lower_priority_trainings_of_its_project(a
         },
     )
     assert notebook.status_code == 201
-    api.advance(3)
+    # The cycle evicts two trainings; the notebook is pipelined onto their GPUs and bound by the first
+    # cycle after they have terminated (docs/scheduler.md §2b), not at once.
+    api.advance(1.5)
+    loads = {load["name"]: load for load in _snapshot(client)["loads"]}
+    assert loads["notebook"]["running"] is False
+    api.advance(3.5)
     loads = {load["name"]: load for load in _snapshot(client)["loads"]}
     assert loads["notebook"]["running"] is True
     assert _phases(api, ids).count("Running") == 2

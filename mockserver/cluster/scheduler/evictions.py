@@ -45,7 +45,11 @@ def evicting_action(
                 continue
             for victim, message in room.victims:
                 session.evict(victim, message)
-            if room.gang:
+            if room.victims and session.pipelining:
+                # KAI binds the pod only once its victims have terminated: until then it is pipelined.
+                victims = list(dict.fromkeys(victim.job.id for victim, _ in room.victims))
+                session.pipeline(room.gang or [record], pool, room.pods, victims)
+            elif room.gang:
                 started(session, room.gang)  # already charged and bound
             else:
                 session.start(record, pool, room.pods)

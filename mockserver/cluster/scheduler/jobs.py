@@ -84,3 +84,10 @@ class CycleResult:
     # running (pending again in the scheduler under the same index).
     bound: list[tuple[str, int]] = field(default_factory=list)
     lost: list[tuple[str, int, str]] = field(default_factory=list)
+    # Pods consolidation moved to another node as (job id, pod index, message): the pod is deleted and its
+    # replacement bound at once to the new node (listed in `bound` too).
+    moved: list[tuple[str, int, str]] = field(default_factory=list)
+    # Pods placed on what their victims still release, as (job id, pod index, node, victims' job ids):
+    # they wait until the caller says the victims are gone (`Scheduler.unpipeline`), and are then listed
+    # in `bound` (and their job in `started`) by the next cycle.
+    pipelined: list[tuple[str, int, str, list[str]]] = field(default_factory=list)

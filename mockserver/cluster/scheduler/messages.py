@@ -71,6 +71,22 @@ def preempted(preemptor: str) -> Reason:
     )
 
 
+def pipelined(node: str) -> Reason:
+    """A pod placed on resources its victims still release (KAI's statement Pipeline message, which also
+    names the pod)."""
+    return Reason(f"Pod was pipelined to node {node}", ReasonCode.PIPELINED, node=node)
+
+
+def consolidated(job: str) -> Reason:
+    """A running pod moved to another node so that a waiting pod fits (KAI's GetConsolidateMessage, which
+    also names the pod)."""
+    return Reason(
+        "Pod was preempted and rescheduled due to bin packing (resource consolidation) procedure",
+        ReasonCode.CONSOLIDATED,
+        job=job,
+    )
+
+
 def reclaimed(
     reclaimer: str, queue: str, pool: str, allocated: float, deserved: float, fair_share: float, priority: int
 ) -> Reason:

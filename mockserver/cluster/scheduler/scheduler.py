@@ -16,14 +16,15 @@ from mockserver.cluster.reasons import Reason
 from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.allocate import allocate
 from mockserver.cluster.scheduler.chaos import SchedulerChaos
+from mockserver.cluster.scheduler.consolidate import consolidate
 from mockserver.cluster.scheduler.jobs import CycleResult, Eviction, Job, PlacedPod
-from mockserver.cluster.scheduler.nodes import UNIT, NodeState
+from mockserver.cluster.scheduler.nodes import NodeState
 from mockserver.cluster.scheduler.preempt import preempt
-from mockserver.cluster.scheduler.queues import QueueState
 from mockserver.cluster.scheduler.reclaim import reclaim
 from mockserver.cluster.scheduler.session import Session, refresh_fair_shares
+from mockserver.cluster.scheduler.snapshot import node_view, queue_view
 from mockserver.cluster.scheduler.state import ClusterState, PodRecord, Shape
-from mockserver.cluster.scheduler.vector import GPU, ResourceVector
+from mockserver.cluster.scheduler.vector import ResourceVector
 from mockserver.cluster.topology import Topology
 
 WAITING = "Waiting for the next scheduling cycle"
@@ -38,18 +39,23 @@ class _Entry:
     pods: list[PodRecord]
 
     def running(self) -> int:
+        """Pods bound to a node (a pipelined pod holds its place but is not bound yet)."""
         pods = self.pods
         if len(pods) == 1:  # most jobs: no generator to run
-            return 0 if pods[0].pods is None else 1
-        return sum(1 for p in pods if p.pods is not None)
+            return 0 if pods[0].pods is None or pods[0].pipelined else 1
+        return sum(1 for p in pods if p.pods is not None and not p.pipelined)
 
     def waiting(self) -> int:
         return len(self.pods) - self.running()
 
 
 class Scheduler:
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, pipelining: bool = False) -> None:
+        """`pipelining`: a pod that evicts others waits, pipelined, until the caller says its victims are
+        gone (`unpipeline`), as KAI binds it only then; a caller that does not model pod termination (no
+        clock) leaves it off, and the pod starts in the cycle that freed its place."""
         self._topology = topology
+        self._pipelining = pipelining
         self._state = ClusterState(topology)
         # Every job the scheduler knows, waiting or placed, in the order it was enqueued.
         self._jobs: dict[str, _Entry] = {}
@@ -57,6 +63,8 @@ class Scheduler:
         self._dirty = True
         # Jobs whose pending reason was never reported (new, or pods back after an eviction).
         self._unreported: dict[str, None] = {}
+        # Pipelined pods whose victims are gone: bound by the next cycle.
+        self._ready: list[PodRecord] = []
         # Nodes down, GPUs failed, quotas changed (cluster chaos).
         self.chaos = SchedulerChaos(self._state, self)
 
@@ -132,37 +140,62 @@ class Scheduler:
         self._dirty = True
         return record.index
 
+    def unpipeline(self, job_id: str, index: int) -> None:
+        """The victims of the job's pipelined pod are gone: the next cycle binds it where it waits."""
+        entry = self._jobs.get(job_id)
+        record = None if entry is None else next((r for r in entry.pods if r.index == index), None)
+        if record is not None and record.pipelined:
+            self._ready.append(record)  # still pipelined (not bound) until that cycle
+            self._dirty = True
+
     def cycle(self) -> CycleResult:
-        """Allocate, then reclaim, then preempt. Jobs that lose their last pod leave the scheduler."""
+        """Allocate, consolidate, reclaim, preempt (KAI's default action order). Jobs that lose their last pod leave the scheduler."""
         if not self._dirty:
             # Same state as after a cycle that changed nothing: this one would change nothing either.
             return CycleResult(started=[], evicted=[], pending={})
         state = self._state
+        ready = [r for r in self._ready if r.pipelined and r.job.id in self._jobs]
+        self._ready = []
+        for record in ready:
+            record.pipelined = False
         shapes = [s for s in state.shapes.values() if s.members]
-        session = Session(state, shapes)
+        session = Session(state, shapes, self._pipelining)
         allocate(session)
         # Pods placed so far leave their shapes now, so that reclaim and preempt do not walk past them
         # (readers pass over placed pods anyway: the outcome is the same).
         _compact(session.started)
         allocated = len(session.started)
+        consolidate(session)
         reclaim(session)
         preempt(session)
-        _compact(session.started[allocated:])
-        started = self._first_starts(session)
-        bound = [(r.job.id, r.index) for r in session.started if r.pods is not None]
+        _compact(session.started[allocated:] + [r for r, _ in session.pipelined])
+        started_pods = ready + session.started
+        started = self._first_starts(started_pods, session)
+        moved = [(r.job.id, r.index, message) for r, message in session.moved if r.pods is not None]
+        pipelined = [
+            (r.job.id, r.index, r.pods[0].node.node.name, victims)
+            for r, victims in session.pipelined
+            if r.pods is not None
+        ]
+        for job_id, *_ in pipelined:
+            self._unreported[job_id] = None  # its reason is now the pipelining
+        bound = [(r.job.id, r.index) for r in started_pods if r.pods is not None and not r.pipelined]
+        bound += [(job_id, index) for job_id, index, _ in moved]
         lost: list[tuple[str, int, str]] = []
         evicted = self._evictions(session.evicted, lost)
-        self._dirty = bool(session.started or session.evicted)
+        self._dirty = bool(ready or session.started or session.evicted or session.moved or session.pipelined)
         return CycleResult(
             started=started,
             evicted=evicted,
             pending=self._pending_changes(shapes),
             bound=bound,
             lost=lost,
+            moved=moved,
+            pipelined=pipelined,
         )
 
-    def _first_starts(self, session: Session) -> list[str]:
-        started_pods = Counter([r.job.id for r in session.started])
+    def _first_starts(self, records: list[PodRecord], session: Session) -> list[str]:
+        started_pods = Counter([r.job.id for r in records if not r.pipelined])
         evicted_pods = Counter([r.job.id for r, _ in session.evicted])
         jobs = self._jobs
         started: list[str] = []
@@ -180,6 +213,11 @@ class Scheduler:
         victims: list[tuple[PodRecord, str]] = []
         for record in self.chaos.records_on(node):
             self._state.unbind(record)
+            if record.pipelined:  # not bound yet: it waits again, for another place
+                record.pipelined = False
+                self._state.wait(record)
+                self._unreported[record.job.id] = None
+                continue
             victims.append((record, message))
         lost: list[tuple[str, int, str]] = []
         evicted = self._evictions(victims, lost)
@@ -227,7 +265,7 @@ class Scheduler:
         for job_id in self._unreported:
             entry = self._jobs.get(job_id)
             if job_id not in pending and entry is not None and entry.running() == 0:
-                pending[job_id] = _reason(entry.shape)
+                pending[job_id] = self.pending_reason(job_id) or _reason(entry.shape)
         self._unreported.clear()
         return pending
 
@@ -238,7 +276,9 @@ class Scheduler:
         entry = self._jobs.get(job_id)
         if entry is None:
             return []
-        return [r.pods[0].placed(job_id, r.index) for r in entry.pods if r.pods is not None]
+        return [
+            r.pods[0].placed(job_id, r.index) for r in entry.pods if r.pods is not None and not r.pipelined
+        ]
 
     def requested_pods(self, job_id: str) -> int:
         entry = self._jobs.get(job_id)
@@ -253,6 +293,10 @@ class Scheduler:
         entry = self._jobs.get(job_id)
         if entry is None or entry.waiting() == 0:
             return None
+        waiting = [r for r in entry.pods if r.pods is None or r.pipelined]
+        if all(r.pipelined for r in waiting):
+            assert waiting[0].pods is not None
+            return messages.pipelined(waiting[0].pods[0].node.node.name)
         return _reason(entry.shape)
 
     def placement(self, job_id: str) -> list[dict[str, Any]] | None:
@@ -274,14 +318,14 @@ class Scheduler:
         )
         return {
             "nodePools": list(self._topology.node_pools),
-            "nodes": [_node_view(n) for n in self._state.nodes],
+            "nodes": [node_view(n) for n in self._state.nodes],
             "projects": [self._project_view(p.id) for p in self._topology.projects.values()],
             "departments": [self._department_view(d.id) for d in self._topology.departments.values()],
             "jobs": [self._job_view(entry) for entry in entries],
         }
 
     def _job_view(self, entry: _Entry) -> dict[str, Any]:
-        placed = [r for r in entry.pods if r.pods is not None]
+        placed = [r for r in entry.pods if r.pods is not None and not r.pipelined]
         return {
             "id": entry.job.id,
             "projectId": entry.job.project_id,
@@ -301,8 +345,7 @@ class Scheduler:
             "name": project.name,
             "departmentId": project.department_id,
             "nodePools": {
-                pool: _queue_view(self._state.projects[project_id, pool])
-                for pool in self._topology.node_pools
+                pool: queue_view(self._state.projects[project_id, pool]) for pool in self._topology.node_pools
             },
         }
 
@@ -312,7 +355,7 @@ class Scheduler:
             "id": department.id,
             "name": department.name,
             "nodePools": {
-                pool: _queue_view(self._state.departments[department_id, pool])
+                pool: queue_view(self._state.departments[department_id, pool])
                 for pool in self._topology.node_pools
             },
         }
@@ -329,45 +372,3 @@ def _reason(shape: Shape) -> str:
         return shape.reasons[""]
     reasons = [shape.reasons[pool] for pool in shape.candidates if shape.reasons.get(pool)]
     return Reason.joined(reasons) if reasons else WAITING  # each pool's reason codes kept
-
-
-def _queue_view(queue: QueueState) -> dict[str, float]:
-    return {
-        "deserved": queue.deserved[GPU],
-        "limit": queue.limit[GPU],
-        "overQuotaWeight": queue.weight[GPU],
-        "allocated": round(queue.allocated[GPU], 6),
-        "allocatedNonPreemptible": round(queue.allocated_np[GPU], 6),
-        "fairShare": round(queue.fair_share[GPU], 6),
-    }
-
-
-def _node_view(state: NodeState) -> dict[str, Any]:
-    node = state.node
-    return {
-        "name": node.name,
-        "pool": node.pool,
-        "ready": state.ready,
-        "gpus": node.gpus,
-        "gpuMemoryMiB": node.gpu_memory_mib,
-        "gpuModel": node.gpu_model,
-        "labels": dict(node.labels),
-        "devices": [
-            {
-                "index": i,
-                "allocated": round(used / UNIT, 6),
-                "whole": state.whole[i],
-                "holders": list(dict.fromkeys(h.rsplit("#", 1)[0] for h in state.holders[i])),
-            }
-            for i, used in enumerate(state.used)
-        ],
-        "mig": {p: {"capacity": c, "used": c - state.mig_free[p]} for p, c in node.mig_profiles.items()},
-        "cpuMillis": node.cpu_millis,
-        "cpuMillisUsed": node.cpu_millis - state.cpu_free,
-        "memoryMiB": node.memory_mib,
-        "memoryMiBUsed": round(node.memory_mib - state.memory_free, 6),
-        "extendedResources": {
-            name: {"capacity": amount, "used": round(amount - state.extended_free[name], 6)}
-            for name, amount in node.extended.items()
-        },
-    }

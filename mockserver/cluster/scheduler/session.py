@@ -41,13 +41,18 @@ def refresh_fair_shares(state: ClusterState, shapes: list[Shape]) -> None:
 
 
 class Session:
-    def __init__(self, state: ClusterState, shapes: list[Shape]) -> None:
+    def __init__(self, state: ClusterState, shapes: list[Shape], pipelining: bool = False) -> None:
         self.state = state
+        self.pipelining = pipelining
         self.shapes = shapes
         self.started: list[PodRecord] = []
         # Pods placed in this cycle are not victims in it: a pod is never started and evicted at once.
         self.fresh: set[str] = set()
         self.evicted: list[tuple[PodRecord, str]] = []
+        # Pods placed on what their victims still release, with the victims' job ids (evictions.py).
+        self.pipelined: list[tuple[PodRecord, list[str]]] = []
+        # Pods consolidation moved to another node (still placed), with their message.
+        self.moved: list[tuple[PodRecord, str]] = []
         for shape in shapes:
             for pool in shape.candidates:
                 shape.reasons.pop(pool, None)
@@ -80,6 +85,23 @@ class Session:
         """Record an eviction whose resources the caller already freed with `ClusterState.unbind`."""
         self.evicted.append((record, message))
 
+    def move(self, record: PodRecord, message: str) -> None:
+        """Record a pod already placed again on another node (consolidation); not a victim again this cycle."""
+        self.moved.append((record, message))
+        self.fresh.add(record.id)
+
+    def pipeline(
+        self, records: list[PodRecord], pool: str, pods: list[PodPlacement], victims: list[str]
+    ) -> None:
+        """Hold the place of a pod (with `pods`) or of a gang already charged and bound (`pods` empty) whose
+        victims still terminate: it binds once they are gone (KAI's statement Pipeline)."""
+        if pods:
+            self.state.commit(records[0], pool, pods)
+        for record in records:
+            record.pipelined = True
+            self.pipelined.append((record, victims))
+            self.fresh.add(record.id)
+
     def new_action(self) -> None:
         self._victims.clear()
 
@@ -88,7 +110,11 @@ class Session:
         cached = self._victims.get(id(queue))
         if cached is None:
             cached = sorted(
-                (r for r in queue.running.values() if r.job.preemptible and r.id not in self.fresh),
+                (
+                    r
+                    for r in queue.running.values()
+                    if r.job.preemptible and r.id not in self.fresh and not r.pipelined
+                ),
                 key=victim_key,
             )
             self._victims[id(queue)] = cached

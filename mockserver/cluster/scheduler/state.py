@@ -87,6 +87,9 @@ class PodRecord:
     charge: ResourceVector = ZERO
     # Every pod of the job, when the job is a gang (one list shared by its pods): placed together.
     gang: list[PodRecord] | None = None
+    # Placed on resources its victims still release (KAI's Pipelined status): it holds them, but is bound
+    # only once the victims are gone (`Scheduler.unpipeline`). Not a victim itself meanwhile.
+    pipelined: bool = False
     # What this pod asks for (the job's lead request for pod 0 of a job with one).
     pod: PodRequest = field(init=False)
     # "<job id>#<pod index>": the pod's key in queues and on devices.
