@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,15 @@ def spec_file(name: str = TRAININGS_SPEC) -> Path:
 
 def load_spec(name: str = TRAININGS_SPEC) -> dict[str, Any]:
     """A contract file parsed (a fresh object each time: Connexion changes what it is given)."""
-    document: dict[str, Any] = yaml.load(spec_file(name).read_text(encoding="utf-8"), Loader=_LOADER)
+    document: dict[str, Any] = json.loads(_spec_as_json(spec_file(name)))
     return document
+
+
+@functools.lru_cache(maxsize=32)
+def _spec_as_json(path: Path) -> str:
+    # Building the objects from YAML takes about ten times as long as from JSON; a process that starts
+    # many apps (a test suite, the version matrix) parses each file once and copies it from JSON text.
+    return json.dumps(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER))
 
 
 def official_document_path(version: str) -> Path:

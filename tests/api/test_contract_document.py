@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from jsonschema import Draft4Validator
 
 from contracts import fixups
 from mockserver.http.validation import install_formats
-from mockserver.specs import CONTROL_SPEC, load_spec, read_official_document, served_contract
+from mockserver.specs import CONTROL_SPEC, load_spec, read_official_document, served_contract, spec_file
 
 VERSIONS = {
     **{v: (served_contract(v), "SubmissionError") for v in ("2.18", "2.19", "2.20", "2.21", "2.22", "2.23")},
@@ -309,3 +310,14 @@ def test_control_contract_is_separate_from_the_api_paths():
     control = load_spec(CONTROL_SPEC)
     assert control["servers"] == [{"url": "/api/mock/v1"}]
     assert not any(path.startswith("/api/v1") for path in control["paths"])
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in spec_file().parent.glob("*.yaml")))
+def test_a_contract_read_through_the_json_cache_is_the_yaml_document(name: str) -> None:
+    """load_spec keeps each file as JSON text after the first parse: nothing may change on the way (a key
+    YAML reads as a number or a date would)."""
+    parsed = yaml.load(spec_file(name).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    assert load_spec(name) == parsed
+    first = load_spec(name)
+    first.clear()
+    assert load_spec(name) == parsed  # a fresh object each time
