@@ -227,6 +227,7 @@ class Engine:
                 workload.actual_phase, workload.phase_since = final, self.at
                 self.index.moved(workload.workload_id, final.value)  # index
             workload.job.pods.clear()  # the Job's pods go with it, finished ones too
+            workload.job.changed()
             del self.workloads[workload.workload_id]
             if workload.kind.unique_names:
                 self.names_in_use.discard((workload.project_id, workload.name))

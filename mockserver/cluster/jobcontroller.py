@@ -98,6 +98,7 @@ class JobController:
                 continue
             # The evicted pod is deleted; its controller makes a new one that waits (not a failure).
             workload.job.pods.remove(pod)
+            workload.job.changed()
             workload.job.new_pod(slot, engine.at).replacement = True
             evicted = ReasonCode.NODE_NOT_READY in Reason.codes_of(message)  # its node went down
             self._pod_event(workload, pod, "Evicted" if evicted else "Preempted", message, warning=True)
@@ -125,7 +126,7 @@ class JobController:
             if timer.generation == job.epoch:
                 self.replenish(workload)
             return
-        pod = next((p for p in job.pods if p.serial == timer.pod), None)
+        pod = job.by_serial(timer.pod)
         if task is PodTask.VICTIMS_GONE:
             if timer.pod < 0:  # a workload without pods of its own (a load): the timer carries the slot
                 slot: int | None = timer.generation
@@ -190,7 +191,7 @@ class JobController:
 
     def _bound(self, workload: Workload, pod: Pod) -> None:
         engine = self.engine
-        placed = next((p for p in engine.scheduler.pods(workload.workload_id) if p.index == pod.slot), None)
+        placed = engine.scheduler.pod(workload.workload_id, pod.slot)
         self._touch(pod, PodPhase.STARTING)
         pod.placed = placed
         node = placed.node if placed else "a node"

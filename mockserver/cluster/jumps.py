@@ -226,6 +226,7 @@ def _copy_pods(workload: Workload, first: int, last: int, period: float, cycles:
                 )
             )
     job.pods.sort(key=lambda p: p.serial)
+    job.changed()
     job.next_serial += cycles * per_cycle
     job.failed += cycles * sum(1 for p in made if p.phase is PodPhase.FAILED)
     job.trim()

@@ -9,6 +9,7 @@ controller (`jobcontroller.py`) moves these records; the views read them.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -98,29 +99,50 @@ class JobPods:
     # A gang's minimum (KAI's `minMember`; 0: no gang): the pods that must be bound, then running, for
     # the workload to be scheduled, then Running; its elastic extras may still wait.
     minimum: int = 0
+    # The active pods, kept between changes of the list: a 1,000-pod job asks for them at every pod
+    # event. A pod leaves the active set only by finishing (then `trim` runs) or by leaving the list.
+    _active: list[Pod] | None = field(default=None, init=False, repr=False, compare=False)
 
     def active(self) -> list[Pod]:
-        return [p for p in self.pods if p.active]
+        if self._active is None:
+            self._active = [p for p in self.pods if p.active]
+        return list(self._active)
+
+    def changed(self) -> None:
+        """The list of pods, or a pod's being active, changed: forget the active set."""
+        self._active = None
+
+    def by_serial(self, serial: int) -> Pod | None:
+        """The pod with this serial (the list is in serial order: found by bisection)."""
+        pods = self.pods
+        at = bisect.bisect_left(pods, serial, key=lambda p: p.serial)
+        if at < len(pods) and pods[at].serial == serial:
+            return pods[at]
+        return next((p for p in pods if p.serial == serial), None)
 
     def wanted(self) -> int:
         """How many more pods the controller must create now (Kubernetes' Job rule)."""
         return max(0, min(self.parallelism, self.completions - self.succeeded) - len(self.active()))
 
     def by_slot(self, slot: int) -> Pod | None:
-        return next((p for p in self.pods if p.active and p.slot == slot), None)
+        return next((p for p in self.active() if p.slot == slot), None)
 
     def new_pod(self, slot: int, now: float) -> Pod:
         pod = Pod(self.next_serial, slot, now, since=now)
         self.next_serial += 1
         self.pods.append(pod)
+        self.changed()
         return pod
 
     def drop_active(self) -> None:
         """Every active pod goes (deleted with its workload's resources); finished pods stay listed."""
         self.pods = [p for p in self.pods if not p.active]
         self.epoch += 1
+        self.changed()
 
     def trim(self) -> None:
+        """After a pod finished: it is no longer active, and the oldest finished pods beyond the cap go."""
+        self.changed()
         finished = [p for p in self.pods if not p.active]
         if len(finished) > MAX_FINISHED_PODS:
             gone = {id(p) for p in finished[: len(finished) - MAX_FINISHED_PODS]}

@@ -280,6 +280,20 @@ class Scheduler:
             r.pods[0].placed(job_id, r.index) for r in entry.pods if r.pods is not None and not r.pipelined
         ]
 
+    def pod(self, job_id: str, index: int) -> PlacedPod | None:
+        """One running pod of the job, by pod index (binding a pod of a 1,000-pod job must not build the
+        other 999)."""
+        entry = self._jobs.get(job_id)
+        if entry is None:
+            return None
+        records = entry.pods
+        record = records[index] if 0 <= index < len(records) and records[index].index == index else None
+        if record is None:
+            record = next((r for r in records if r.index == index), None)
+        if record is None or record.pods is None or record.pipelined:
+            return None
+        return record.pods[0].placed(job_id, record.index)
+
     def requested_pods(self, job_id: str) -> int:
         entry = self._jobs.get(job_id)
         return 0 if entry is None else len(entry.pods)
