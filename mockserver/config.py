@@ -63,11 +63,15 @@ class ServerConfig:
     accounts: tuple[Account, ...]
 
 
+# libyaml where the install has it: every app (a test suite starts hundreds) reads the config.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_config(path: Path | None = None) -> ServerConfig:
     """Read a YAML config file (the embedded default when `path` is None)."""
     source = path or DEFAULT_CONFIG
     try:
-        data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+        data = yaml.load(Path(source).read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except UnicodeDecodeError as error:
         raise ConfigError(
             str(source), "(file)", f"is not UTF-8 text (byte {error.start}: {error.reason}); save it as UTF-8"
