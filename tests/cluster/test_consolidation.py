@@ -9,6 +9,7 @@ from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import Job, Scheduler
 from mockserver.cluster.topology import topology_from_dict
+from mockserver.cluster.topology_model import Topology
 
 
 def cluster(types: tuple[str | None, str | None] = (None, None)) -> Scheduler:
@@ -18,6 +19,11 @@ def cluster(types: tuple[str | None, str | None] = (None, None)) -> Scheduler:
         if node_type is not None:
             node["labels"] = {"run.ai/type": node_type}
         nodes.append(node)
+    return Scheduler(two_projects(nodes))
+
+
+def two_projects(nodes: list[dict[str, object]]) -> Topology:
+    """One pool `p` of the given nodes; projects a and b deserve 2 GPUs each (department d: 4)."""
     data = {
         "cluster": {"id": "c"},
         "nodePools": ["p"],
@@ -28,7 +34,7 @@ def cluster(types: tuple[str | None, str | None] = (None, None)) -> Scheduler:
         ],
         "nodes": nodes,
     }
-    return Scheduler(topology_from_dict(data, "test"))
+    return topology_from_dict(data, "test")
 
 
 def job(job_id: str, seq: int, gpus: int = 1, **kw: object) -> Job:

@@ -7,27 +7,20 @@ from __future__ import annotations
 from mockserver.cluster.clock import ManualClock
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.timing import Timing
-from mockserver.cluster.topology import topology_from_dict
 from mockserver.http.auth import Principal
 from mockserver.parsing.training import parse_training
 from mockserver.versions import VERSIONS
+from tests.cluster.test_consolidation import two_projects
 
 ANYONE = Principal("tester", "tester@example.com", None)
 
 
 def fake(nodes: int = 1, terminating: float = 5) -> FakeCluster:
-    data = {
-        "cluster": {"id": "c"},
-        "nodePools": ["p"],
-        "departments": [{"id": "d", "name": "d", "quotas": {"p": {"gpu": {"deserved": 4}}}}],
-        "projects": [
-            {"id": "a", "name": "a", "departmentId": "d", "quotas": {"p": {"gpu": {"deserved": 2}}}},
-            {"id": "b", "name": "b", "departmentId": "d", "quotas": {"p": {"gpu": {"deserved": 2}}}},
-        ],
-        "nodes": [{"name": f"n{i}", "pool": "p", "gpus": 2, "gpuMemoryMiB": 40960} for i in range(nodes)],
-    }
+    node_list: list[dict[str, object]] = [
+        {"name": f"n{i}", "pool": "p", "gpus": 2, "gpuMemoryMiB": 40960} for i in range(nodes)
+    ]
     timing = Timing(terminating=terminating, schedulePeriod=1, creating=1, initializing=2)
-    return FakeCluster(topology_from_dict(data, "test"), timing, ManualClock(), seed=3)
+    return FakeCluster(two_projects(node_list), timing, ManualClock(), seed=3)
 
 
 def submit(
