@@ -155,7 +155,11 @@ def _handle(
     elif isinstance(event, events.Interrupted):
         result.stopped_by = result.stopped_by or INTERRUPTED
     elif isinstance(event, events.NonFatalError):
-        result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+        if _budget_spent(event.value):
+            # A request that met the --max-duration deadline: the run's budget, not a backend error.
+            result.stopped_by = result.stopped_by or BUDGET
+        else:
+            result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
     elif isinstance(event, events.FatalError):
         result.errors.append(f"Schemathesis stopped: {event.exception!r}")
     elif isinstance(event, events.EngineFinished):
@@ -163,6 +167,17 @@ def _handle(
         for failure in event.failures:
             emit(FindingReported(finding_from_failure(failure, source, None)))
     return tally
+
+
+def _budget_spent(error: BaseException | None) -> bool:
+    """Whether `error`, or what it wraps, is the run's deadline (contracts.limits.OutOfTime)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, limits.OutOfTime):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 def _add_time(event: events.ScenarioFinished, result: FuzzResult) -> None:

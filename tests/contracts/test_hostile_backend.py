@@ -398,3 +398,22 @@ def test_a_bug_of_ours_is_said_redacted_with_a_usage_exit_code(
     assert "Traceback" in err and "RuntimeError: something quoted" in err
     assert "contracts: error: unexpected failure (a bug in contracts; traceback above)" in err
     assert secret not in err
+
+
+def test_a_request_stopped_at_the_deadline_is_no_backend_error() -> None:
+    """Schemathesis reports the deadline's refusal of a request as a network error; the run counts it as
+    its budget running out, and other network errors still as errors."""
+    from schemathesis.engine import events
+
+    from contracts.run.engine import BUDGET, FuzzResult, _handle
+
+    def error_event(error: Exception) -> events.NonFatalError:
+        return events.NonFatalError(error=error, phase=None, label="POST /x", related_to_operation=True)
+
+    result = FuzzResult()
+    wrapped = requests.ConnectionError("Network Error")
+    wrapped.__cause__ = limits.RequestsOutOfTime("the --max-duration budget is spent")
+    _handle(error_event(wrapped), result, lambda event: None, None, None)
+    assert result.errors == [] and result.stopped_by == BUDGET
+    _handle(error_event(requests.ConnectionError("refused")), result, lambda event: None, None, None)
+    assert len(result.errors) == 1 and "POST /x" in result.errors[0]
