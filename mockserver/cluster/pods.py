@@ -104,9 +104,13 @@ class JobPods:
     _active: list[Pod] | None = field(default=None, init=False, repr=False, compare=False)
 
     def active(self) -> list[Pod]:
+        return list(self._kept_active())
+
+    def _kept_active(self) -> list[Pod]:
+        """The cached active pods themselves, for this class's own reads (no copy per pod event)."""
         if self._active is None:
             self._active = [p for p in self.pods if p.active]
-        return list(self._active)
+        return self._active
 
     def changed(self) -> None:
         """The list of pods, or a pod's being active, changed: forget the active set."""
@@ -122,10 +126,10 @@ class JobPods:
 
     def wanted(self) -> int:
         """How many more pods the controller must create now (Kubernetes' Job rule)."""
-        return max(0, min(self.parallelism, self.completions - self.succeeded) - len(self.active()))
+        return max(0, min(self.parallelism, self.completions - self.succeeded) - len(self._kept_active()))
 
     def by_slot(self, slot: int) -> Pod | None:
-        return next((p for p in self.active() if p.slot == slot), None)
+        return next((p for p in self._kept_active() if p.slot == slot), None)
 
     def new_pod(self, slot: int, now: float) -> Pod:
         pod = Pod(self.next_serial, slot, now, since=now)
@@ -149,13 +153,13 @@ class JobPods:
             self.pods = [p for p in self.pods if id(p) not in gone]
 
     def all_bound(self) -> bool:
-        active = self.active()
+        active = self._kept_active()
         if self.minimum:
             return sum(1 for p in active if p.phase is not PodPhase.PENDING) + self.succeeded >= self.minimum
         return bool(active) and all(p.phase is not PodPhase.PENDING for p in active)
 
     def all_running(self) -> bool:
-        active = self.active()
+        active = self._kept_active()
         if self.minimum:  # the bound pods all run, they make the minimum, and no lost pod waits
             bound = [p for p in active if p.phase is not PodPhase.PENDING]
             return (
