@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from mockserver.cluster.scheduler.gang import gang_request, satisfied, shapes, started, try_gang
+from mockserver.cluster.scheduler.gang import gang_request, needed, satisfied, shapes, started, try_gang
 from mockserver.cluster.scheduler.nodes import PodPlacement
 from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
@@ -34,7 +34,7 @@ def evicting_action(
         def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
             shape = record.shape
             dominated = signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None
-            return dominated or not eligible(record, pool)
+            return dominated or not _could_ever_fit(session.state, record, pool) or not eligible(record, pool)
 
         order = QueueOrder(pool, leaves, skip)
         for record in order:
@@ -55,6 +55,15 @@ def evicting_action(
                 session.start(record, pool, room.pods)
             # Victims changed what other queues hold, and so their order.
             order.invalidate()
+
+
+def _could_ever_fit(state: ClusterState, record: PodRecord, pool: str) -> bool:
+    """Whether evictions could ever place the pod (or its gang's minimum) in `pool`. A pod no node could
+    take even empty (a node type no node has, more CPU than any node) would have every candidate evicted
+    and put back in every cycle, for nothing."""
+    members = needed(record) if record.gang is not None and not satisfied(record) else [record]
+    index = state.pools[pool]
+    return all(index.could_ever_take(member.pod, member.job.node_type) for member in members)
 
 
 def request_of(record: PodRecord, pool: str) -> ResourceVector:

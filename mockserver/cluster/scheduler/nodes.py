@@ -126,6 +126,22 @@ class NodeState:
                 return f"didn't have enough resources: {name}"
         return None
 
+    def could_ever_take(self, request: PodRequest, node_type: str | None) -> bool:
+        """Whether the pod would fit this node with nothing else on it: the most any eviction can free.
+        Permissive where devices are shared (their share is left to the real fit), never the reverse."""
+        node = self.node
+        if not self.ready or (node_type is not None and self.node_type != node_type):
+            return False
+        if request.mig_profile is not None:
+            return request.mig_profile in node.mig_profiles
+        if node.is_mig and (request.gpus or request.is_shared):
+            return False
+        if request.gpus > node.gpus or request.gpu_devices > node.gpus:
+            return False
+        if request.cpu_millis > node.cpu_millis or request.memory_mib > node.memory_mib + 1e-9:
+            return False
+        return all(amount <= node.extended.get(name, 0.0) + 1e-9 for name, amount in request.extended)
+
     def units_for(self, request: PodRequest) -> int:
         """The device share a fractional pod takes here; above UNIT when it cannot fit on one device."""
         if request.gpu_fraction is not None:

@@ -63,6 +63,10 @@ class PoolIndex:
                 insort(self._with_room[new_room], node.index)
         self._where[node.index] = (new_idle, new_room)
 
+    def could_ever_take(self, request: PodRequest, node_type: str | None) -> bool:
+        """Whether some node of the pool could take the pod were it empty (evictions cannot do more)."""
+        return any(node.could_ever_take(request, node_type) for node in self.nodes)
+
     def find(self, request: PodRequest, node_type: str | None) -> PodPlacement | None:
         if request.mig_profile is not None:
             return self._find_mig(request, node_type)
