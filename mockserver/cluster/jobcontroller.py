@@ -75,7 +75,7 @@ class JobController:
             job.completions, job.succeeded = job.parallelism, 0
         for slot in range(job.wanted()):
             job.new_pod(slot, self.engine.at)
-        return len(job.active())
+        return job.active_count()
 
     def missing_claim(self, workload: Workload) -> str | None:
         claims = self.engine.topology.claims
@@ -290,7 +290,7 @@ class JobController:
             why = why or f"pod {pod_name(workload, pod)} failed"
             engine.fire(workload, Trigger.CRASHED, why)
             return
-        if not job.active():
+        if not job.active_count():
             # Its last pod failed: the workload's table counts the failure and backs off, or fails it.
             engine.fire(workload, Trigger.CRASHED, why)
             return
@@ -313,7 +313,7 @@ class JobController:
         pod.finished_at, pod.exit_code = self.engine.at, code
         if reason in ("Completed", "Error"):
             pod.reason, pod.message = reason, None
-        workload.job.trim()
+        workload.job.trim(pod)
 
     def replenish(self, workload: Workload) -> None:
         """Create the pods the Job needs now (after a success, or once a failure's back-off is over)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import islice
 
 from mockserver.cluster.scheduler import PlacedPod
 
@@ -102,9 +103,14 @@ class JobPods:
     # The active pods, kept between changes of the list: a 1,000-pod job asks for them at every pod
     # event. A pod leaves the active set only by finishing (then `trim` runs) or by leaving the list.
     _active: list[Pod] | None = field(default=None, init=False, repr=False, compare=False)
+    # The first active pod of each slot, rebuilt from `_active` when asked for after a change.
+    _slots: dict[int, Pod] | None = field(default=None, init=False, repr=False, compare=False)
 
     def active(self) -> list[Pod]:
         return list(self._kept_active())
+
+    def active_count(self) -> int:
+        return len(self._kept_active())
 
     def _kept_active(self) -> list[Pod]:
         """The cached active pods themselves, for this class's own reads (no copy per pod event)."""
@@ -115,11 +121,12 @@ class JobPods:
     def changed(self) -> None:
         """The list of pods, or a pod's being active, changed: forget the active set."""
         self._active = None
+        self._slots = None
 
     def by_serial(self, serial: int) -> Pod | None:
         """The pod with this serial (the list is in serial order: found by bisection)."""
         pods = self.pods
-        at = bisect.bisect_left(pods, serial, key=lambda p: p.serial)
+        at = bisect.bisect_left(pods, serial, key=_serial)
         if at < len(pods) and pods[at].serial == serial:
             return pods[at]
         return next((p for p in pods if p.serial == serial), None)
@@ -129,7 +136,13 @@ class JobPods:
         return max(0, min(self.parallelism, self.completions - self.succeeded) - len(self._kept_active()))
 
     def by_slot(self, slot: int) -> Pod | None:
-        return next((p for p in self._kept_active() if p.slot == slot), None)
+        slots = self._slots
+        if slots is None:
+            slots = {}
+            for pod in self._kept_active():
+                slots.setdefault(pod.slot, pod)
+            self._slots = slots
+        return slots.get(slot)
 
     def new_pod(self, slot: int, now: float) -> Pod:
         pod = Pod(self.next_serial, slot, now, since=now)
@@ -144,19 +157,35 @@ class JobPods:
         self.epoch += 1
         self.changed()
 
-    def trim(self) -> None:
-        """After a pod finished: it is no longer active, and the oldest finished pods beyond the cap go."""
-        self.changed()
-        finished = [p for p in self.pods if not p.active]
-        if len(finished) > MAX_FINISHED_PODS:
-            gone = {id(p) for p in finished[: len(finished) - MAX_FINISHED_PODS]}
-            self.pods = [p for p in self.pods if id(p) not in gone]
+    def trim(self, finished: Pod | None = None) -> None:
+        """After a pod finished (`finished`, when one did): it is no longer active, and the oldest finished
+        pods beyond the cap go. Done in place, without a pass over every pod: a 1,000-pod job's pods
+        finish one by one."""
+        active = self._active
+        if finished is None or active is None:
+            self.changed()
+        else:
+            at = bisect.bisect_left(active, finished.serial, key=_serial)
+            if at < len(active) and active[at] is finished:
+                del active[at]
+                if self._slots is not None and self._slots.get(finished.slot) is finished:
+                    self._slots = None
+            else:
+                self.changed()
+        over = len(self.pods) - len(self._kept_active()) - MAX_FINISHED_PODS
+        if over > 0:
+            pods = self.pods  # in serial order: the oldest finished pods are the first ones
+            oldest = list(islice((i for i, p in enumerate(pods) if not p.active), over))
+            for i in reversed(oldest):
+                del pods[i]
 
     def all_bound(self) -> bool:
         active = self._kept_active()
         if self.minimum:
             return sum(1 for p in active if p.phase is not PodPhase.PENDING) + self.succeeded >= self.minimum
-        return bool(active) and all(p.phase is not PodPhase.PENDING for p in active)
+        # Newest first: pods are bound and started in serial order, so a pod still waiting is most likely
+        # among the last (asked at every pod event, this stays short until the answer is yes).
+        return bool(active) and all(p.phase is not PodPhase.PENDING for p in reversed(active))
 
     def all_running(self) -> bool:
         active = self._kept_active()
@@ -167,4 +196,10 @@ class JobPods:
                 and all(p.phase is PodPhase.RUNNING and p.reason is None for p in bound)
                 and not any(p.replacement and p.phase is PodPhase.PENDING for p in active)
             )
-        return bool(active) and all(p.phase is PodPhase.RUNNING and p.reason is None for p in active)
+        return bool(active) and all(
+            p.phase is PodPhase.RUNNING and p.reason is None for p in reversed(active)
+        )
+
+
+def _serial(pod: Pod) -> int:
+    return pod.serial
