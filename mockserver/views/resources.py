@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from mockserver.cluster.resources import GpuForm, PodRequest
 from mockserver.cluster.scheduler import PlacedPod
 from mockserver.cluster.scheduler.nodes import mig_gpus
 from mockserver.parsing.compute import GPU_REQUEST_TYPES
-from mockserver.versions import ApiVersion
+from mockserver.versions import VERSIONS, ApiVersion
 from mockserver.views.facts import WorkloadFacts
 
 
@@ -53,7 +54,33 @@ def _extended(pods: Sequence[PodRequest]) -> list[dict[str, str]] | None:
 def requested(version: ApiVersion, pods: Sequence[PodRequest], *, one_pod: bool = False) -> dict[str, Any]:
     """What `pods` ask for together (`WorkloadRequestResources`): each pod's own request summed, so that a
     distributed training's master counts with its own spec beside its workers'. The GPU form shown is
-    the first pod's that asks for GPUs (a master without GPUs does not hide its workers' portions)."""
+    the first pod's that asks for GPUs (a master without GPUs does not hide its workers' portions).
+
+    Every row of a list asks this twice, mostly for the same few requests: the answer is remembered per
+    request and handed out as a copy (its nested mappings too), so that no caller shares it."""
+    if VERSIONS.get(version.name) is not version:  # a version made outside the table: not remembered
+        return _answer(version, pods, one_pod)
+    return _copy(_requested(version.name, tuple(pods), one_pod))
+
+
+def _copy(kept: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a remembered answer that shares nothing mutable with it (its shape is `_answer`'s)."""
+    answer = dict(kept)
+    for key in ("gpu", "gpuMemory", "cpu", "cpuMemory"):
+        answer[key] = dict(kept[key])
+    if kept["extendedResources"] is not None:
+        answer["extendedResources"] = [dict(item) for item in kept["extendedResources"]]
+    if isinstance(kept.get("migProfile"), list):
+        answer["migProfile"] = list(kept["migProfile"])
+    return answer
+
+
+@lru_cache(maxsize=1024)
+def _requested(version_name: str, pods: tuple[PodRequest, ...], one_pod: bool) -> dict[str, Any]:
+    return _answer(VERSIONS[version_name], pods, one_pod)
+
+
+def _answer(version: ApiVersion, pods: Sequence[PodRequest], one_pod: bool) -> dict[str, Any]:
     form = next((p.gpu_form for p in pods if p.gpu_form is not GpuForm.NONE), GpuForm.NONE)
     gpu_request_type = GPU_REQUEST_TYPES.get(form)
     hidden_gpu = form is GpuForm.MEMORY or (form is GpuForm.MIG and version.shows_mig_profiles)

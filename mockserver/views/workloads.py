@@ -8,10 +8,11 @@ stop, in KAI's words. Pods, events and history have their own modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from mockserver.cluster.clock import isoformat
+from mockserver.cluster.kinds.base import RequestedPods
 from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.topology import Topology
 from mockserver.versions import ApiVersion
@@ -130,6 +131,10 @@ def _actions(version: ApiVersion, facts: WorkloadFacts) -> frozenset[str]:
     return facts.actions & version.actions.get(facts.kind, frozenset())
 
 
+# `requestedPods` is flat: its fields read one by one (dataclasses.asdict copies deeply, for every row).
+_REQUESTED_PODS = tuple(f.name for f in dataclass_fields(RequestedPods))
+
+
 def workload(
     version: ApiVersion, topology: Topology, facts: WorkloadFacts, now: float, *, detailed: bool = False
 ) -> dict[str, Any]:
@@ -161,7 +166,7 @@ def workload(
         "k8sPhaseUpdatedAt": isoformat(facts.phase_since),
         "conditions": conditions(facts),
         "runningPods": facts.running_pods,
-        "requestedPods": asdict(facts.requested_pods),
+        "requestedPods": {name: getattr(facts.requested_pods, name) for name in _REQUESTED_PODS},
         "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
         "currentNodePools": pools_in_use,
         "workloadRequestedResources": asked,

@@ -6,7 +6,8 @@
   `pod_request_from_compute`;
 - `bound_issues`, which no longer visits the values it has nothing to say of, against the walk that
   visited every value;
-- the heap settled once the server serves (`app.settle_heap`).
+- the heap settled once the server serves (`app.settle_heap`);
+- a list row's remembered pieces (request views per pod request, timestamps) against computing them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import gc
 import json
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -22,11 +24,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import app as app_module
+from mockserver.cluster.clock import isoformat
+from mockserver.cluster.resources import PodRequest
 from mockserver.http.fastpath import _loads
 from mockserver.http.jsonsafe import UnsafeJson, loads
 from mockserver.parsing import bounds
 from mockserver.parsing import request as parsing
 from mockserver.parsing.compute import pod_request_from_compute
+from mockserver.versions import VERSIONS
+from mockserver.views import resources
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True)
 
@@ -165,3 +171,39 @@ def test_a_served_app_settles_the_heap_once() -> None:
     frozen = gc.get_freeze_count()
     app_module.settle_heap()  # once per process: later apps freeze nothing more
     assert gc.get_freeze_count() == frozen
+
+
+# -- the list's remembered pieces -------------------------------------------------------------------
+
+
+PODS = st.builds(
+    PodRequest,
+    gpus=st.integers(0, 4),
+    cpu_millis=st.integers(0, 8000),
+    memory_mib=st.sampled_from([0.0, 512.0, 1024.0]),
+    extended=st.sampled_from([(), (("nvidia.com/rdma", 1.0),)]),
+)
+
+
+@given(st.sampled_from(sorted(VERSIONS)), st.lists(PODS, min_size=1, max_size=3), st.booleans())
+def test_a_remembered_request_view_is_the_computed_one_and_shares_nothing(
+    name: str, pods: list[PodRequest], one_pod: bool
+) -> None:
+    version = VERSIONS[name]
+    first = resources.requested(version, pods, one_pod=one_pod)
+    assert first == resources._answer(version, pods, one_pod)
+    # Whatever a caller does to its copy, the next caller gets the answer itself.
+    for value in first.values():
+        if isinstance(value, dict):
+            value["request"] = "changed"
+        elif isinstance(value, list):
+            value.append("changed")
+    assert resources.requested(version, pods, one_pod=one_pod) == resources._answer(version, pods, one_pod)
+
+
+@given(st.floats(0, 4e9, allow_nan=False))
+def test_a_remembered_timestamp_is_the_formatted_one(timestamp: float) -> None:
+    expected = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    text = isoformat(timestamp)
+    assert text == isoformat(timestamp)
+    assert text == expected.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expected.microsecond // 1000:03d}Z"
