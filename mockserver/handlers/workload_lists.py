@@ -12,9 +12,12 @@ GET never waits for it. Both paths give the same answer (tests/scale compares th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from connexion.jsonifier import JSONEncoder
+from starlette.responses import Response
 
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
@@ -39,11 +42,11 @@ INDEXED_FIELDS = {"projectId": Field.PROJECT, "phase": Field.PHASE, "type": Fiel
 INDEXED_SORTS = {None: Order.SUBMITTED, "createdAt": Order.SUBMITTED, "name": Order.NAME}
 # Workloads rendered per hold of the cluster's lock on the slow path: a few milliseconds each.
 CHUNK = 300
-# Rows of an indexed page rendered per turn of the event loop (two or three milliseconds): a single GET
-# waits at most that long behind a list of 1,000 rows, and a page of the usual 50 is built in one go
-# (each turn sends the list to the back of the queue: under 64 busy clients, 20 rows a turn tripled a
-# default page's latency, bench/mixed_load.py).
-RENDER_CHUNK = 50
+# Rows of an indexed page read, rendered and encoded per turn of the event loop (about a millisecond): a
+# single GET waits at most that long behind a list (bench/scale_lists.py). Each turn also sends the list
+# to the back of the loop's queue, which costs list latency under many busy clients (bench/mixed_load.py):
+# 5 rows a turn cut the GET's wait further but made lists under 64 clients half again slower.
+RENDER_CHUNK = 15
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,8 @@ async def list_workloads(query: dict[str, Any]) -> Any:
     except QueryError as error:
         return error_response(400, str(error))
     if chosen.from_index:
-        rows, following = await _indexed_page(state, chosen, start, size)
-    else:
-        rows, following = await asyncio.to_thread(_filtered_page, state, chosen, known, start, size)
+        return await _indexed_page(state, chosen, start, size)
+    rows, following = await asyncio.to_thread(_filtered_page, state, chosen, known, start, size)
     answer: dict[str, Any] = {"workloads": rows}
     if following is not None:
         answer["next"] = following
@@ -124,22 +126,30 @@ async def count(query: dict[str, Any]) -> Any:
     return {"count": len(rows)}, 200
 
 
-async def _indexed_page(
-    state: MockState, chosen: Plan, start: int, size: int
-) -> tuple[list[dict[str, Any]], int | None]:
+async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -> Response:
+    """The page's rows read, rendered and encoded `RENDER_CHUNK` at a time, the event loop served in
+    between: a single GET waits for one chunk, never for the page (nor for its encoding, done here chunk
+    by chunk rather than by Connexion after the handler). The body is what Connexion would write for
+    `{"workloads": rows, "next": …}`."""
     with state.cluster.reading() as reader:
         ids = reader.index(deleted=chosen.deleted).page(chosen.query, start, size + 1)
-        found = [f for f in (facts_of(reader, wid, chosen.deleted) for wid in ids[:size]) if f is not None]
-        now = reader.now()
-    rows: list[dict[str, Any]] = []
-    for at in range(0, len(found), RENDER_CHUNK):
-        if at:  # a page of hundreds of rows is milliseconds of work: others are served in between
+    wanted = ids[:size]
+    encoded: list[str] = []
+    for at in range(0, len(wanted), RENDER_CHUNK):
+        if at:
             await _turn()
-        rows += [
-            views.workload(state.version, state.cluster.topology, f, now)
-            for f in found[at : at + RENDER_CHUNK]
-        ]
-    return rows, start + size if len(ids) > size else None
+        with state.cluster.reading() as reader:
+            found = [facts_of(reader, wid, chosen.deleted) for wid in wanted[at : at + RENDER_CHUNK]]
+            now = reader.now()
+        topology = state.cluster.topology
+        encoded += [_ENCODE(views.workload(state.version, topology, f, now)) for f in found if f is not None]
+    following = f', "next": {start + size}' if len(ids) > size else ""
+    body = '{"workloads": [' + ", ".join(encoded) + "]" + following + "}\n"
+    return Response(body, 200, media_type="application/json")
+
+
+# Connexion's own encoder (its Jsonifier's), so that the body is byte for byte the one it would write.
+_ENCODE: Callable[[Any], str] = JSONEncoder().encode
 
 
 async def _turn() -> None:

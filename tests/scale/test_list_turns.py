@@ -3,9 +3,11 @@ chunk behind a list, never for the whole page; the answer is the same as rendere
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from connexion.jsonifier import JSONEncoder
 
 from mockserver.handlers import workload_lists
 from tests.scale.test_lists import WORKLOADS, _get, api  # noqa: F401  (the module's populated server)
@@ -25,3 +27,14 @@ def test_an_indexed_page_yields_the_loop_between_chunks(api: Any, monkeypatch: p
     chunked = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
     assert chunked == whole and len(whole["workloads"]) == 10
     assert len(turns) == 3  # rows 0-2, 3-5, 6-8, 9: three turns of the loop in between
+
+
+@pytest.mark.parametrize("params", [[("limit", "7")], [("limit", "50"), ("offset", "20")], [("limit", "1")]])
+def test_an_encoded_page_is_the_body_connexion_writes(api: Any, params: list[tuple[str, str]]) -> None:  # noqa: F811
+    """The page is encoded chunk by chunk in the handler: byte for byte what Connexion's jsonifier writes
+    for the same answer (the same spacing, key order, escapes and final newline)."""
+    response = api.client.get(WORKLOADS, params=params, headers=api.headers)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    answer = json.loads(response.text)
+    assert response.text == JSONEncoder().encode(answer) + "\n"
+    assert ("next" in answer) is (len(answer["workloads"]) == int(params[0][1]) and answer["workloads"] != [])
