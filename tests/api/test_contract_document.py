@@ -3,6 +3,7 @@ fields; examples valid. Every place where ours deliberately differs is listed be
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -114,6 +115,7 @@ def flatten(
     return out
 
 
+@functools.cache  # read once per version and process: the tests here only read it
 def official(version: str) -> dict:
     document = json.loads(read_official_document(version))
     # The declared fix-ups (contracts/fixups.py) that change what a field accepts are applied to the official
