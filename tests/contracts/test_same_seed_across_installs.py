@@ -19,7 +19,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
+# Two scenarios stand for the rest, as in test_harness_vs_fake.py's same-seed test: what differed between
+# installs was Hypothesis' generation, which every phase below exercises.
 QUICK = ["--seed", "0", "--phases", "examples,fuzzing,stateful", "--max-examples", "5", "--quiet"]
+QUICK += ["--scenarios", "lifecycle,preemption"]
 
 
 def installed_copy(tmp_path: Path) -> Path:
