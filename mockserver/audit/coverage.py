@@ -16,6 +16,7 @@ Only control-side moves (`cluster/chaos.py`, `FakeCluster.force_outcome`): nothi
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -31,8 +32,12 @@ from mockserver.cluster.workload import Workload
 SETTLE_SECONDS = 5.0
 NODE_OUTAGE_SECONDS = 20.0
 DELETING_SECONDS = 5.0
-# Wall seconds between two looks of the driver thread.
+# Wall seconds between two looks of the driver thread (a realtime clock).
 DRIVER_PERIOD = 0.2
+# On a manual clock the driver looks in virtual time, at every virtual second of an advance: at most this
+# many looks per advance (a longer advance looks less often; its client sees only where it ends anyway).
+LOOK_SECONDS = 1.0
+MAX_LOOKS_PER_ADVANCE = 3600
 
 
 class Move(str, Enum):
@@ -99,6 +104,19 @@ class PhaseCoverage:
                     due.append((driven, move, nodes[0] if nodes else None))
         for driven, move, where in due:
             done += self._make(driven, move, where, now)
+        return done
+
+    def advance(self, seconds: float) -> list[str]:
+        """Move a manual clock on `seconds`, looking after each virtual second (`step`): the same advances
+        make the same moves, whatever the machine's load (a wall-clock look could fall anywhere)."""
+        looks = max(1, min(MAX_LOOKS_PER_ADVANCE, math.ceil(seconds / LOOK_SECONDS)))
+        done: list[str] = []
+        moved = 0.0
+        for look in range(1, looks + 1):
+            target = seconds if look == looks else seconds * look / looks
+            self.cluster.advance(target - moved)
+            moved = target
+            done += self.step()
         return done
 
     def _make(self, driven: Driven, move: Move, node: str | None, now: float) -> list[str]:
@@ -177,7 +195,8 @@ def markdown(found: list[WorkloadPhases]) -> str:
 
 
 class CoverageDriver:
-    """Runs `PhaseCoverage.step` every `DRIVER_PERIOD` wall seconds in a thread of its own."""
+    """Runs `PhaseCoverage.step` every `DRIVER_PERIOD` wall seconds in a thread of its own: for a realtime
+    clock. A manual clock's advances look themselves (`PhaseCoverage.advance`)."""
 
     def __init__(self, coverage: PhaseCoverage, period: float = DRIVER_PERIOD) -> None:
         self.coverage, self.period = coverage, period
@@ -190,7 +209,8 @@ class CoverageDriver:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=5)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.period):

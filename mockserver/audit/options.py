@@ -51,7 +51,11 @@ def start_phase_coverage(state: Any, args: argparse.Namespace) -> CoverageDriver
         return None
     from mockserver.audit.coverage import CoverageDriver, PhaseCoverage
 
-    return CoverageDriver(PhaseCoverage(state.cluster)).start()
+    driver = CoverageDriver(PhaseCoverage(state.cluster))
+    if state.cluster.clock.mode == "manual":
+        state.phase_coverage = driver.coverage  # the control API's advances look, in virtual time
+        return driver
+    return driver.start()
 
 
 def audit_at_stop(state: Any, args: argparse.Namespace, coverage: CoverageDriver | None = None) -> int:

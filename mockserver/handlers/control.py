@@ -24,10 +24,13 @@ async def control_get_clock() -> Any:
 
 
 async def control_advance_clock(body: dict[str, Any]) -> Any:
-    cluster = current().cluster
+    state = current()
     # In a worker thread: a long advance works in slices and the server answers others meanwhile.
-    await asyncio.to_thread(cluster.advance, body["seconds"])
-    return clock_view(cluster), 200
+    if state.phase_coverage is not None:
+        await asyncio.to_thread(state.phase_coverage.advance, body["seconds"])
+    else:
+        await asyncio.to_thread(state.cluster.advance, body["seconds"])
+    return clock_view(state.cluster), 200
 
 
 async def control_snapshot() -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from connexion.context import context, scope
 
@@ -11,6 +12,9 @@ from mockserver.http.auth import Principal, TokenService
 from mockserver.http.middleware import Faults
 from mockserver.requests_ring import RequestRing
 from mockserver.versions import ApiVersion
+
+if TYPE_CHECKING:
+    from mockserver.audit.coverage import PhaseCoverage
 
 
 @dataclass
@@ -21,6 +25,8 @@ class MockState:
     version: ApiVersion
     # What clients sent (the request journal, GET /api/mock/v1/requests).
     requests: RequestRing = field(default_factory=RequestRing)
+    # `--phase-coverage` on a manual clock: advances go through it, so that its moves follow virtual time.
+    phase_coverage: PhaseCoverage | None = None
 
 
 def current() -> MockState:

@@ -112,6 +112,21 @@ def test_the_same_calls_make_the_same_moves() -> None:
     assert runs[0] == runs[1] and len(runs[0]) >= 6
 
 
+def test_advances_look_in_virtual_time_and_make_the_same_moves_every_time() -> None:
+    """On a manual clock the driver looks after each virtual second of an advance (no wall-clock thread):
+    the same advances, big or small, make the same moves at the same virtual times."""
+    runs = []
+    for advances in ([1.0] * 90, [30.0] * 3, [90.0]):
+        cluster, _ = _cluster()
+        coverage = PhaseCoverage(cluster)
+        said = [words for seconds in advances for words in coverage.advance(seconds)]
+        runs.append(said)
+        assert cluster.now() == ManualClock().now() + 90
+    assert runs[0] == runs[1] == runs[2]
+    assert any("evicted by a node loss" in words for words in runs[0])
+    assert any("preempted" in words for words in runs[0])
+
+
 def test_a_reset_starts_over_and_keeps_deleting_slow() -> None:
     cluster, _ = _cluster()
     coverage = PhaseCoverage(cluster)
@@ -158,9 +173,6 @@ def test_the_server_drives_a_client_s_training_and_writes_the_coverage_at_stop(t
 
 
 FIXTURE_TEST = """
-import subprocess
-import sys
-import time
 import httpx
 
 def test_my_client_sees_the_rare_phases(runai_mock):
@@ -170,9 +182,8 @@ def test_my_client_sees_the_rare_phases(runai_mock):
     created = httpx.post(f"{api}/workloads/trainings", json=body, headers=runai_mock.headers())
     workload_id = created.json()["workloadId"]
     seen = []
-    for _ in range(160):  # the driver looks every 0.2 s of wall time; the test moves the clock 1 s at a time
+    for _ in range(160):  # on the manual clock the driver looks at every virtual second of an advance
         runai_mock.control.advance(1)
-        time.sleep(0.1)
         phase = httpx.get(f"{api}/workloads/trainings/{workload_id}", headers=runai_mock.headers()).json()["actualPhase"]
         if not seen or seen[-1] != phase:
             seen.append(phase)
