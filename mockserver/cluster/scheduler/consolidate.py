@@ -16,10 +16,10 @@ from mockserver.cluster.scheduler import messages
 from mockserver.cluster.scheduler.evictions import Saved
 from mockserver.cluster.scheduler.gang import satisfied
 from mockserver.cluster.scheduler.nodes import PodPlacement
-from mockserver.cluster.scheduler.ordering import QueueOrder, victim_key
+from mockserver.cluster.scheduler.ordering import victim_key
 from mockserver.cluster.scheduler.session import Session
-from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import ClusterState, PodRecord
+from mockserver.cluster.scheduler.walk import each_attempt
 
 # How many running pods one attempt may take off their nodes (our choice, to bound a cycle's cost; KAI's
 # `maxNumberConsolidationPreemptees` plays this part, unlimited by default).
@@ -27,29 +27,19 @@ MAX_CANDIDATES = 16
 
 
 def consolidate(session: Session) -> None:
-    session.new_action()
     state = session.state
-    failed: dict[str, FailedSignatures] = {}
-    for pool, leaves in session.rounds():
-        signatures = failed.setdefault(pool, FailedSignatures())
 
-        def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
-            shape = record.shape
-            if signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None:
-                return True
-            return not _eligible(state, record, pool)
+    def move_for(record: PodRecord, pool: str) -> bool:
+        found = _attempt(session, record, pool)
+        if found is None:
+            return False
+        pods, moved = found
+        for victim in moved:
+            session.move(victim, messages.consolidated(victim.job.id))
+        session.start(record, pool, pods)
+        return True
 
-        order = QueueOrder(pool, leaves, skip)
-        for record in order:
-            found = _attempt(session, record, pool)
-            if found is None:
-                signatures.add(record.shape.queue_signature, record.shape.size, "")
-                continue
-            pods, moved = found
-            for victim in moved:
-                session.move(victim, messages.consolidated(victim.job.id))
-            session.start(record, pool, pods)
-            order.invalidate()
+    each_attempt(session, lambda record, pool: _eligible(state, record, pool), move_for)
 
 
 def _eligible(state: ClusterState, record: PodRecord, pool: str) -> bool:

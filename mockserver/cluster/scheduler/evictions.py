@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from mockserver.cluster.scheduler.gang import gang_request, needed, satisfied, shapes, started, try_gang
+from mockserver.cluster.scheduler.gang import gang_request, needed, satisfied, started, try_gang
 from mockserver.cluster.scheduler.nodes import PodPlacement
-from mockserver.cluster.scheduler.ordering import QueueOrder
 from mockserver.cluster.scheduler.session import Session
-from mockserver.cluster.scheduler.signatures import FailedSignatures
 from mockserver.cluster.scheduler.state import ClusterState, PodRecord
 from mockserver.cluster.scheduler.vector import ResourceVector
+from mockserver.cluster.scheduler.walk import each_attempt
 
 Victim = tuple[PodRecord, str]
 Saved = tuple[str, list[PodPlacement]]
@@ -26,35 +25,27 @@ def evicting_action(
 ) -> None:
     """Run reclaim or preempt: waiting pods in queue order, pools in preference order. A pod is attempted
     only if `eligible`; a successful attempt evicts its victims and starts the pod at once."""
-    session.new_action()
-    failed: dict[str, FailedSignatures] = {}
-    for pool, leaves in session.rounds():
-        signatures = failed.setdefault(pool, FailedSignatures())
 
-        def skip(record: PodRecord, pool: str = pool, signatures: FailedSignatures = signatures) -> bool:
-            shape = record.shape
-            dominated = signatures.reason_if_dominated(shape.queue_signature, shape.size) is not None
-            return dominated or not _could_ever_fit(session.state, record, pool) or not eligible(record, pool)
+    def worth_trying(record: PodRecord, pool: str) -> bool:
+        return _could_ever_fit(session.state, record, pool) and eligible(record, pool)
 
-        order = QueueOrder(pool, leaves, skip)
-        for record in order:
-            room = attempt(record, pool)
-            if room is None:
-                for shape in shapes(record):  # a gang's two shapes fail together
-                    signatures.add(shape.queue_signature, shape.size, "")
-                continue
-            for victim, message in room.victims:
-                session.evict(victim, message)
-            if room.victims and session.pipelining:
-                # KAI binds the pod only once its victims have terminated: until then it is pipelined.
-                victims = list(dict.fromkeys(victim.job.id for victim, _ in room.victims))
-                session.pipeline(room.gang or [record], pool, room.pods, victims)
-            elif room.gang:
-                started(session, room.gang)  # already charged and bound
-            else:
-                session.start(record, pool, room.pods)
-            # Victims changed what other queues hold, and so their order.
-            order.invalidate()
+    def evict_for(record: PodRecord, pool: str) -> bool:
+        room = attempt(record, pool)
+        if room is None:
+            return False
+        for victim, message in room.victims:
+            session.evict(victim, message)
+        if room.victims and session.pipelining:
+            # KAI binds the pod only once its victims have terminated: until then it is pipelined.
+            victims = list(dict.fromkeys(victim.job.id for victim, _ in room.victims))
+            session.pipeline(room.gang or [record], pool, room.pods, victims)
+        elif room.gang:
+            started(session, room.gang)  # already charged and bound
+        else:
+            session.start(record, pool, room.pods)
+        return True
+
+    each_attempt(session, worth_trying, evict_for)
 
 
 def _could_ever_fit(state: ClusterState, record: PodRecord, pool: str) -> bool:
