@@ -12,6 +12,7 @@ GET never waits for it. Both paths give the same answer (tests/scale compares th
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +43,10 @@ INDEXED_FIELDS = {"projectId": Field.PROJECT, "phase": Field.PHASE, "type": Fiel
 INDEXED_SORTS = {None: Order.SUBMITTED, "createdAt": Order.SUBMITTED, "name": Order.NAME}
 # Workloads rendered per hold of the cluster's lock on the slow path: a few milliseconds each.
 CHUNK = 300
-# Rows of an indexed page read, rendered and encoded per turn of the event loop (about a millisecond): a
-# single GET waits at most that long behind a list (bench/scale_lists.py). Each turn also sends the list
-# to the back of the loop's queue, which costs list latency under many busy clients (bench/mixed_load.py):
-# 5 rows a turn cut the GET's wait further but made lists under 64 clients half again slower.
-RENDER_CHUNK = 15
+# How long an indexed page holds the event loop at a time (seconds of CPU): a single GET waits behind a
+# list for about that long, never for the whole page (bench/scale_lists.py). Each turn also sends the list
+# to the back of the loop's queue, which costs list latency under many busy clients (bench/mixed_load.py).
+TURN_SECONDS = 0.0004
 
 
 @dataclass(frozen=True)
@@ -127,22 +127,29 @@ async def count(query: dict[str, Any]) -> Any:
 
 
 async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -> Response:
-    """The page's rows read, rendered and encoded `RENDER_CHUNK` at a time, the event loop served in
-    between: a single GET waits for one chunk, never for the page (nor for its encoding, done here chunk
-    by chunk rather than by Connexion after the handler). The body is what Connexion would write for
+    """The page's rows read, rendered and encoded for `TURN_SECONDS` at a time, the event loop served in
+    between: a single GET waits for one turn, never for the page (nor for its encoding, done here row by
+    row rather than by Connexion after the handler). The body is what Connexion would write for
     `{"workloads": rows, "next": …}`."""
     with state.cluster.reading() as reader:
         ids = reader.index(deleted=chosen.deleted).page(chosen.query, start, size + 1)
     wanted = ids[:size]
     encoded: list[str] = []
-    for at in range(0, len(wanted), RENDER_CHUNK):
+    at = 0
+    while at < len(wanted):
         if at:
             await _turn()
-        with state.cluster.reading() as reader:
-            found = [facts_of(reader, wid, chosen.deleted) for wid in wanted[at : at + RENDER_CHUNK]]
-            now = reader.now()
+        turn_ends = time.perf_counter() + TURN_SECONDS
         topology = state.cluster.topology
-        encoded += [_ENCODE(views.workload(state.version, topology, f, now)) for f in found if f is not None]
+        with state.cluster.reading() as reader:
+            now = reader.now()
+            while at < len(wanted):
+                facts = facts_of(reader, wanted[at], chosen.deleted)
+                at += 1
+                if facts is not None:
+                    encoded.append(_ENCODE(views.workload(state.version, topology, facts, now)))
+                if time.perf_counter() >= turn_ends:
+                    break
     following = f', "next": {start + size}' if len(ids) > size else ""
     body = '{"workloads": [' + ", ".join(encoded) + "]" + following + "}\n"
     return Response(body, 200, media_type="application/json")

@@ -22,6 +22,7 @@ tests/perf compares the two paths answer for answer.
 from __future__ import annotations
 
 import base64
+import copy
 import inspect
 import json
 import logging
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
+from connexion.decorators.parameter import _get_query_arguments, sanitized, unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.json_schema import Draft4RequestValidator
@@ -41,7 +43,10 @@ from connexion.lifecycle import ConnexionResponse
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import Resolver
 from connexion.spec import Specification
+from connexion.uri_parsing import AbstractURIParser
+from connexion.utils import inspect_function_arguments, is_null, is_nullable
 from jsonschema import Draft4Validator
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.http.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
@@ -49,6 +54,8 @@ from mockserver.http.routes import Operation, Routes, served_as_is
 from mockserver.http.schemacheck import compile_check
 
 MAX_CHECKED_VALUES = 65536
+# Query strings remembered per operation with what they read as (lists are polled with the same one).
+MAX_CHECKED_QUERIES = 4096
 # Verified tokens remembered at once; a full cache starts over (only this server can mint valid ones).
 MAX_CACHED_TOKENS = 4096
 _JSON = b"application/json"
@@ -59,6 +66,69 @@ log = logging.getLogger("mockserver")
 
 
 @dataclass(frozen=True)
+class QueryReader:
+    """An operation's query string read as Connexion reads it, or None where Connexion would refuse it.
+
+    The same steps with the same functions: Starlette's parse of the query string, the operation's URI
+    parser (duplicates, arrays, types), each declared parameter checked as Connexion's parameter validator
+    checks it (its schema with the Draft 4 validator and format checker, built once here), and the
+    handler's arguments picked by Connexion's own `_get_query_arguments` (defaults filled in). A query
+    string reads the same every time, so its reading is remembered."""
+
+    parser: AbstractURIParser
+    checks: tuple[tuple[dict[str, Any], Draft4Validator], ...]
+    operation: OpenAPIOperation
+    arguments: list[str]
+    has_kwargs: bool
+    known: dict[bytes, dict[str, Any] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, operation: OpenAPIOperation, handler: Callable[..., Any]) -> QueryReader:
+        query = [p for p in operation.parameters if p["in"] == "query"]
+        checks = tuple(
+            (p, Draft4Validator(p.get("schema", p), format_checker=Draft4Validator.FORMAT_CHECKER))
+            for p in query
+        )
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(handler))
+        parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        return cls(parser, checks, operation, arguments, has_kwargs)
+
+    def read(self, query_string: bytes) -> dict[str, Any] | None:
+        if query_string in self.known:
+            found = self.known[query_string]
+            return copy.deepcopy(found) if found is not None else None
+        if len(self.known) >= MAX_CHECKED_QUERIES:
+            self.known.clear()
+        try:
+            found = self._read(query_string)
+        except Exception:  # Connexion's stack meets the same error and answers it
+            found = None
+        self.known[query_string] = found
+        return copy.deepcopy(found) if found is not None else None
+
+    def _read(self, query_string: bytes) -> dict[str, Any] | None:
+        args = QueryParams(query_string)
+        values = self.parser.resolve_query({k: args.getlist(k) for k in args})
+        for param, validator in self.checks:
+            value = values.get(param["name"])
+            if is_nullable(param) and is_null(value):
+                continue
+            if value is not None:
+                if not validator.is_valid(value):
+                    return None
+            elif param.get("required"):
+                return None
+        found: dict[str, Any] = _get_query_arguments(
+            values,
+            operation=self.operation,
+            arguments=self.arguments,
+            has_kwargs=self.has_kwargs,
+            sanitize=sanitized,
+        )
+        return found
+
+
+@dataclass(frozen=True)
 class HotOperation:
     route: Operation  # its row of the route table: method, path pattern, rival templates
     operation: OpenAPIOperation
@@ -66,6 +136,7 @@ class HotOperation:
     path_checks: tuple[tuple[str, Draft4Validator], ...]
     body: Callable[[Any], bool] | None  # whether a body is valid for the schema; None: it takes no body
     json_only: bool  # it produces only application/json: Connexion's answer is JSON text plus a newline
+    query: QueryReader | None  # None: it declares no query parameter (any query string is ignored)
     # Path values already checked: ids are polled over and over, and the check is pure.
     checked: dict[tuple[str, str], bool] = field(default_factory=dict)
 
@@ -93,9 +164,12 @@ def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
         if operation.security_schemes.get(name, {}).get("scheme", "").lower() == "bearer"
     ]
     path_strings = all(
-        p["in"] == "path"
-        and p.get("schema", {}).get("type") == "string"
-        and not p.get("schema", {}).get("nullable")
+        p["in"] == "query"
+        or (
+            p["in"] == "path"
+            and p.get("schema", {}).get("type") == "string"
+            and not p.get("schema", {}).get("nullable")
+        )
         for p in operation.parameters
     )
     return (
@@ -117,9 +191,10 @@ def compile_operations(
     for route in table.hot(spec):
         method = route.method.lower()
         operation = OpenAPIOperation.from_spec(resolved, path=route.path, method=method, resolver=handlers)
-        names = {p["name"] for p in operation.parameters}
+        names = {p["name"] for p in operation.parameters if p["in"] == "path"}
         if not _hot(operation, operation.function) or names != set(route.pattern.groupindex):
             continue
+        has_query = any(p["in"] == "query" for p in operation.parameters)
         body_schema = operation.body_schema("application/json")
         hot.append(
             HotOperation(
@@ -129,9 +204,11 @@ def compile_operations(
                 path_checks=tuple(
                     (p["name"], Draft4Validator(p["schema"], format_checker=Draft4Validator.FORMAT_CHECKER))
                     for p in operation.parameters
+                    if p["in"] == "path"
                 ),
                 body=_body_check(body_schema) if body_schema else None,
                 json_only=sorted(set(operation.produces)) == ["application/json"],
+                query=QueryReader.of(operation, operation.function) if has_query else None,
             )
         )
     return hot
@@ -286,6 +363,12 @@ class FastPath:
         if arguments is None or info is None:
             await self.app(scope, receive, send)
             return
+        if hot.query is not None:
+            query = hot.query.read(scope["query_string"])
+            if query is None:
+                await self.app(scope, receive, send)
+                return
+            arguments.update(query)
         if hot.body is not None:
             messages, body = await self._body(hot.body, scope, receive)
             if body is None:

@@ -21,8 +21,19 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-# operationIds the fast path serves: the reads clients poll and the create they loop over.
-HOT_OPERATIONS = frozenset({"get_training", "create_training1", "get_workload"})
+# operationIds the fast path serves: the reads and lists clients poll, and the training calls they loop over.
+HOT_OPERATIONS = frozenset(
+    {
+        "get_training",
+        "create_training1",
+        "get_workload",
+        "get_workloads",
+        "count_workloads",
+        "suspend_training",
+        "resume_training",
+        "delete_training",
+    }
+)
 METHODS = ("get", "put", "post", "delete", "patch")
 # Where a request's lookup is kept in its ASGI scope: the body guard, Prefer and the fast path each ask.
 _LOOKED_UP = "mockserver.route"
@@ -51,8 +62,9 @@ class Operation:
     operation_id: str = ""
     path: str = ""  # the template as the document writes it (without the base URL)
     document: int = 0  # the position of its document among the compiled ones
-    # Every other template of the same document and method, or None: a path that one of them also takes
-    # is the router's to decide, whatever order it tries templates in.
+    # Every template of the same document and method that comes before this one, or None: Connexion adds
+    # a document's routes in its order and the router takes the first that matches path and method, so a
+    # path that one of them also takes is the router's to decide (a later template never takes it).
     rivals: re.Pattern[str] | None = None
 
     @property
@@ -107,7 +119,7 @@ def operations(specs: Iterable[dict[str, Any]]) -> list[Operation]:
             for method in METHODS
             if method in item
         ]
-        for method, path in every:
+        for position, (method, path) in enumerate(every):
             operation = spec["paths"][path][method]
             answers = {
                 int(code): _example_message(spec, response, int(code))
@@ -115,7 +127,7 @@ def operations(specs: Iterable[dict[str, Any]]) -> list[Operation]:
                 if str(code).isdigit()
             }
             security = operation.get("security", spec.get("security")) or []
-            rivals = [_regex(base + p, named=False) for m, p in every if m == method and p != path]
+            rivals = [_regex(base + p, named=False) for m, p in every[:position] if m == method and p != path]
             found.append(
                 Operation(
                     method.upper(),

@@ -1,5 +1,5 @@
-"""An indexed page is rendered a chunk of rows per turn of the event loop, so a single GET waits for one
-chunk behind a list, never for the whole page; the answer is the same as rendered in one go."""
+"""An indexed page is rendered for a bounded time per turn of the event loop, so a single GET waits for one
+turn behind a list, never for the whole page; the answer is the same as rendered in one go."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from mockserver.handlers import workload_lists
 from tests.scale.test_lists import WORKLOADS, _get, api  # noqa: F401  (the module's populated server)
 
 
-def test_an_indexed_page_yields_the_loop_between_chunks(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    whole = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
+def test_an_indexed_page_yields_the_loop_between_turns(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setattr(workload_lists, "TURN_SECONDS", 3600.0)  # a turn that never runs out
     turns: list[int] = []
     real_turn = workload_lists._turn
 
@@ -22,11 +22,13 @@ def test_an_indexed_page_yields_the_loop_between_chunks(api: Any, monkeypatch: p
         turns.append(len(turns))
         await real_turn()
 
-    monkeypatch.setattr(workload_lists, "RENDER_CHUNK", 3)
     monkeypatch.setattr(workload_lists, "_turn", counting)
+    whole = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
+    assert len(whole["workloads"]) == 10 and turns == []  # the page in one turn
+    monkeypatch.setattr(workload_lists, "TURN_SECONDS", 0.0)  # a turn runs out after each row
     chunked = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
-    assert chunked == whole and len(whole["workloads"]) == 10
-    assert len(turns) == 3  # rows 0-2, 3-5, 6-8, 9: three turns of the loop in between
+    assert chunked == whole
+    assert len(turns) == 9  # one row a turn: nine turns of the loop between the ten rows
 
 
 @pytest.mark.parametrize("params", [[("limit", "7")], [("limit", "50"), ("offset", "20")], [("limit", "1")]])
