@@ -43,10 +43,33 @@ INDEXED_FIELDS = {"projectId": Field.PROJECT, "phase": Field.PHASE, "type": Fiel
 INDEXED_SORTS = {None: Order.SUBMITTED, "createdAt": Order.SUBMITTED, "name": Order.NAME}
 # Workloads rendered per hold of the cluster's lock on the slow path: a few milliseconds each.
 CHUNK = 300
-# How long an indexed page holds the event loop at a time (seconds of CPU): a single GET waits behind a
-# list for about that long, never for the whole page (bench/scale_lists.py). Each turn also sends the list
-# to the back of the loop's queue, which costs list latency under many busy clients (bench/mixed_load.py).
-TURN_SECONDS = 0.0004
+# How long an indexed page holds the event loop at a time (seconds): a single GET waits behind a list for
+# about that long, never for the whole page (bench/scale_lists.py). A turn lasts longer while the loop is
+# busy (a share of the last wait for it, up to MAX_TURN_SECONDS): when many clients keep the loop busy,
+# each turn sends the list to the back of a long queue, and 0.1 ms per round of them all would make a
+# page of 50 take hundreds of milliseconds (bench/mixed_load.py).
+TURN_SECONDS = 0.0001
+MAX_TURN_SECONDS = 0.01
+WAIT_SHARE = 0.25
+
+
+class Turns:
+    """The length of a list's turns on this process's event loop, from how long it last waited for it."""
+
+    def __init__(self) -> None:
+        self.last_wait = 0.0
+
+    def length(self) -> float:
+        return min(MAX_TURN_SECONDS, max(TURN_SECONDS, WAIT_SHARE * self.last_wait))
+
+    async def give_way(self) -> None:
+        """Let the event loop serve the others, and note how long that took."""
+        yielded = time.perf_counter()
+        await _turn()
+        self.last_wait = time.perf_counter() - yielded
+
+
+TURNS = Turns()
 
 
 @dataclass(frozen=True)
@@ -127,7 +150,7 @@ async def count(query: dict[str, Any]) -> Any:
 
 
 async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -> Response:
-    """The page's rows read, rendered and encoded for `TURN_SECONDS` at a time, the event loop served in
+    """The page's rows read, rendered and encoded a turn at a time (`Turns`), the event loop served in
     between: a single GET waits for one turn, never for the page (nor for its encoding, done here row by
     row rather than by Connexion after the handler). The body is what Connexion would write for
     `{"workloads": rows, "next": …}`."""
@@ -138,8 +161,8 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
     at = 0
     while at < len(wanted):
         if at:
-            await _turn()
-        turn_ends = time.perf_counter() + TURN_SECONDS
+            await TURNS.give_way()
+        turn_ends = time.perf_counter() + TURNS.length()
         topology = state.cluster.topology
         with state.cluster.reading() as reader:
             now = reader.now()

@@ -6,14 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from runai.api_client import ApiClient
-from runai.configuration import Configuration
-from runai.exceptions import NotFoundException
-from runai.models import TrainingCreationRequest
-from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from tests.conftest import training
+from tests.live import runapy
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +24,15 @@ def test_runapy_through_the_whole_lifecycle(server):
     def advance(seconds: int) -> None:
         assert control.post("/clock/advance", json={"seconds": seconds}).status_code == 200
 
-    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
-    client = RunaiClient(ApiClient(config))
+    config = runapy.Configuration(
+        client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url
+    )
+    client = runapy.RunaiClient(runapy.ApiClient(config))
     trainings = client.workloads.trainings
 
     # runapy 1.224 checks fields against the latest API's patterns, which the 2.18 seed example fails
     # (secret name 'postgress_secret'); a plain training is what its users send.
-    request = TrainingCreationRequest.from_dict(training("runapy-job", nodePools=["my-node-pool-a"]))
+    request = runapy.TrainingCreationRequest.from_dict(training("runapy-job", nodePools=["my-node-pool-a"]))
     created = trainings.create_training1(training_creation_request=request)
     assert created.status_code == 200
     workload = created.data["workloadId"]
@@ -56,6 +54,6 @@ def test_runapy_through_the_whole_lifecycle(server):
     assert trainings.delete_training(workload_id=workload).status_code == 204
     assert phase() == "Deleting"  # its pods terminate first (timing.deleting), as on a real cluster
     advance(1)
-    with pytest.raises(NotFoundException):
+    with pytest.raises(runapy.NotFoundException):
         trainings.get_training(workload_id=workload)
     client.close()

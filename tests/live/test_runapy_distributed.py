@@ -8,15 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from runai import models
-from runai.api_client import ApiClient
-from runai.configuration import Configuration
-from runai.exceptions import ApiException
-from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID
+from tests.live import runapy
 from tests.live.test_runapy_workspaces import wait_for
 
 pytestmark = pytest.mark.slow
@@ -32,10 +28,12 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, LocalServer]]:
 def test_runapy_distributed_create_get_suspend_resume_delete(served: tuple[str, LocalServer]) -> None:
     api, server = served
     version = VERSIONS[api]
-    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
-    client = RunaiClient(ApiClient(config))
+    config = runapy.Configuration(
+        client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url
+    )
+    client = runapy.RunaiClient(runapy.ApiClient(config))
     dist = client.workloads.distributed
-    request = models.DistributedCreationRequest.from_dict(
+    request = runapy.models.DistributedCreationRequest.from_dict(
         {
             "name": "runapy-ddp",
             "projectId": "1",
@@ -55,7 +53,7 @@ def test_runapy_distributed_create_get_suspend_resume_delete(served: tuple[str, 
 
     def phase() -> str:
         answer: dict[str, Any] = dist.get_distributed(workload_id=workload_id).data
-        parsed = models.DistributedWorkload.from_dict(answer)
+        parsed = runapy.models.DistributedWorkload.from_dict(answer)
         assert parsed is not None and parsed.spec is not None and parsed.spec.num_workers == 2
         return str(answer["actualPhase"])
 
@@ -69,7 +67,7 @@ def test_runapy_distributed_create_get_suspend_resume_delete(served: tuple[str, 
         assert dist.resume_distributed(workload_id=workload_id).status_code == 202
         wait_for("phase", phase, lambda p: p == "Running")
     else:  # runapy has the call; this version's server has no such path
-        with pytest.raises(ApiException) as refused:
+        with pytest.raises(runapy.ApiException) as refused:
             dist.suspend_distributed(workload_id=workload_id)
         assert refused.value.status in (404, 405)
 
@@ -79,7 +77,7 @@ def test_runapy_distributed_create_get_suspend_resume_delete(served: tuple[str, 
     def gone() -> int:
         try:
             dist.get_distributed(workload_id=workload_id)
-        except ApiException as error:
+        except runapy.ApiException as error:
             return int(error.status or 0)
         return 200
 

@@ -22,17 +22,12 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft4Validator
-from runai import models
-from runai.api_client import ApiClient
-from runai.configuration import Configuration
-from runai.exceptions import NotFoundException
-from runai.models import TrainingCreationRequest
-from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from mockserver.http.validation import install_formats
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID
+from tests.live import runapy
 
 pytestmark = pytest.mark.slow
 SPEED = 20  # virtual seconds per real second
@@ -85,7 +80,11 @@ def parsed(api: str, name: str, answer: dict[str, Any]) -> None:
     """runapy's model `name` takes the answer where runapy was generated from the version served
     (runapy 1.224's models do not describe 2.18 answers)."""
     if VERSIONS[api].spec == VERSIONS[MODELS].spec:
-        model = next(getattr(models, n) for n in (name, *EARLIER_NAMES.get(name, ())) if hasattr(models, n))
+        model = next(
+            getattr(runapy.models, n)
+            for n in (name, *EARLIER_NAMES.get(name, ()))
+            if hasattr(runapy.models, n)
+        )
         assert model.from_dict(answer) is not None
 
 
@@ -101,8 +100,10 @@ def wait_for(what: str, probe: Callable[[], Any], wanted: Callable[[Any], bool])
 
 def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, dict[str, Any]]) -> None:
     api, server, contract = served
-    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
-    client = RunaiClient(ApiClient(config))
+    config = runapy.Configuration(
+        client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url
+    )
+    client = runapy.RunaiClient(runapy.ApiClient(config))
     organizations, workloads = client.organizations, client.workloads
 
     clusters = organizations.clusters.get_clusters().data
@@ -118,7 +119,7 @@ def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, di
     assert project["clusterId"] == cluster_id
     assert organizations.projects.get_projects(filter_by=["clusterId!=" + cluster_id]).data["projects"] == []
 
-    request = TrainingCreationRequest.from_dict(
+    request = runapy.TrainingCreationRequest.from_dict(
         {
             "name": "runapy-flow",
             "projectId": project["id"],
@@ -169,7 +170,7 @@ def test_look_up_create_follow_suspend_delete(served: tuple[str, LocalServer, di
     conforms(contract, "/api/v1/workloads", gone)
     assert gone["workloads"][0]["deletedAt"] is not None
     assert workloads.workloads.get_workloads().data["workloads"] == []
-    with pytest.raises(NotFoundException):
+    with pytest.raises(runapy.NotFoundException):
         workloads.trainings.get_training(workload_id=workload_id)
     client.close()
 

@@ -10,15 +10,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from runai import models
-from runai.api_client import ApiClient
-from runai.configuration import Configuration
-from runai.exceptions import NotFoundException
-from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from mockserver.versions import VERSIONS
 from tests.conftest import CLUSTER_ID
+from tests.live import runapy
 
 pytestmark = pytest.mark.slow
 WAIT_SECONDS = 30.0  # real seconds any one wait may take before the test fails
@@ -44,10 +40,12 @@ def wait_for(what: str, probe: Callable[[], Any], wanted: Callable[[Any], bool])
 def test_runapy_inference_create_get_patch_delete_and_pods(served: tuple[str, LocalServer]) -> None:
     api, server = served
     row = VERSIONS[api]
-    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
-    client = RunaiClient(ApiClient(config))
+    config = runapy.Configuration(
+        client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url
+    )
+    client = runapy.RunaiClient(runapy.ApiClient(config))
     inferences = client.workloads.inferences
-    request = models.InferenceCreationRequest.from_dict(
+    request = runapy.models.InferenceCreationRequest.from_dict(
         {
             "name": "runapy-serve",
             "projectId": "1",
@@ -66,7 +64,7 @@ def test_runapy_inference_create_get_patch_delete_and_pods(served: tuple[str, Lo
 
     def read() -> dict[str, Any]:
         answer: dict[str, Any] = inferences.get_inference(workload_id=workload_id).data
-        parsed = models.Inference1.from_dict(answer)
+        parsed = runapy.models.Inference1.from_dict(answer)
         assert parsed is not None and parsed.workload_id == workload_id
         return answer
 
@@ -74,13 +72,13 @@ def test_runapy_inference_create_get_patch_delete_and_pods(served: tuple[str, Lo
     shown = client.workloads.workloads.get_workload(workload_id=workload_id).data
     assert shown["type"] == "Inference" and shown["preemptible"] is False and shown["runningPods"] == 1
 
-    update = models.InferenceUpdateRequest.from_dict(
+    update = runapy.models.InferenceUpdateRequest.from_dict(
         {"spec": {"image": "vllm/vllm-openai:v0.6.1", "autoscaling": {"minReplicas": 2, "maxReplicas": 3}}}
     )
     patched = inferences.update_inference_spec(workload_id=workload_id, inference_update_request=update)
     assert patched.status_code == row.inference_patch_status
     assert patched.data["actualPhase"] == "Updating"
-    assert models.Inference1.from_dict(patched.data) is not None
+    assert runapy.models.Inference1.from_dict(patched.data) is not None
     after = wait_for("phase after PATCH", read, lambda a: a["actualPhase"] == "Running")
     assert after["spec"]["image"] == "vllm/vllm-openai:v0.6.1"
     assert after["spec"]["servingPort"]["container"] == 8000  # merged into the spec, not replaced
@@ -89,7 +87,7 @@ def test_runapy_inference_create_get_patch_delete_and_pods(served: tuple[str, Lo
     assert phases[-2:] == ["Updating", "Running"], phases
 
     listed = client.workloads.pods.list_pods(verbosity="full").data
-    pods = models.ListPods200Response.from_dict(listed)
+    pods = runapy.models.ListPods200Response.from_dict(listed)
     assert pods is not None
     mine = [p for p in pods.pods if p.workload_id == workload_id]
     assert len(mine) == 2 and all(p.node_name and p.k8s_phase == "Running" for p in mine)
@@ -97,6 +95,6 @@ def test_runapy_inference_create_get_patch_delete_and_pods(served: tuple[str, Lo
     assert client.workloads.pods.count_pods().data["count"] >= 2
 
     assert inferences.delete_inference(workload_id=workload_id).status_code == row.delete_status
-    with pytest.raises(NotFoundException):
+    with pytest.raises(runapy.NotFoundException):
         wait_for("deletion", read, lambda a: False)
     client.close()

@@ -10,15 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from runai import models
-from runai.api_client import ApiClient
-from runai.configuration import Configuration
-from runai.exceptions import NotFoundException
-from runai.runai_client import RunaiClient
 
 from contracts.backend.server import LocalServer, fake_command
 from tests.api.test_workspaces import DATA_MOVER
 from tests.conftest import CLUSTER_ID
+from tests.live import runapy
 
 pytestmark = pytest.mark.slow
 WAIT_SECONDS = 30.0  # real seconds any one wait may take before the test fails
@@ -43,10 +39,12 @@ def wait_for(what: str, probe: Callable[[], Any], wanted: Callable[[Any], bool])
 
 def test_runapy_workspace_create_get_suspend_resume_delete(served: tuple[str, LocalServer]) -> None:
     api, server = served
-    config = Configuration(client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url)
-    client = RunaiClient(ApiClient(config))
+    config = runapy.Configuration(
+        client_id="mock-app", client_secret="mock-secret", runai_base_url=server.base_url
+    )
+    client = runapy.RunaiClient(runapy.ApiClient(config))
     workspaces = client.workloads.workspaces
-    request = models.WorkspaceCreationRequest.from_dict(
+    request = runapy.models.WorkspaceCreationRequest.from_dict(
         {
             "name": "runapy-notebook",
             "projectId": "1",
@@ -61,7 +59,7 @@ def test_runapy_workspace_create_get_suspend_resume_delete(served: tuple[str, Lo
     def phase() -> str:
         answer: dict[str, Any] = workspaces.get_workspace(workload_id=workload_id).data
         if api == "latest":
-            assert models.Workspace1.from_dict(answer) is not None
+            assert runapy.models.Workspace1.from_dict(answer) is not None
         return str(answer["actualPhase"])
 
     wait_for("phase", phase, lambda p: p == "Running")
@@ -72,7 +70,7 @@ def test_runapy_workspace_create_get_suspend_resume_delete(served: tuple[str, Lo
     assert workspaces.resume_workspace(workload_id=workload_id).status_code == 202
     wait_for("phase after resume", phase, lambda p: p == "Running")
     assert workspaces.delete_workspace(workload_id=workload_id).status_code == (204 if api == "2.18" else 202)
-    with pytest.raises(NotFoundException):
+    with pytest.raises(runapy.NotFoundException):
         wait_for("deletion", phase, lambda p: False)
     client.close()
 

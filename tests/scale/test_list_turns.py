@@ -15,6 +15,7 @@ from tests.scale.test_lists import WORKLOADS, _get, api  # noqa: F401  (the modu
 
 def test_an_indexed_page_yields_the_loop_between_turns(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setattr(workload_lists, "TURN_SECONDS", 3600.0)  # a turn that never runs out
+    monkeypatch.setattr(workload_lists, "MAX_TURN_SECONDS", 3600.0)
     turns: list[int] = []
     real_turn = workload_lists._turn
 
@@ -26,9 +27,21 @@ def test_an_indexed_page_yields_the_loop_between_turns(api: Any, monkeypatch: py
     whole = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
     assert len(whole["workloads"]) == 10 and turns == []  # the page in one turn
     monkeypatch.setattr(workload_lists, "TURN_SECONDS", 0.0)  # a turn runs out after each row
+    monkeypatch.setattr(workload_lists, "WAIT_SHARE", 0.0)
     chunked = _get(api, WORKLOADS, [("limit", "10"), ("sortBy", "name")])
     assert chunked == whole
     assert len(turns) == 9  # one row a turn: nine turns of the loop between the ten rows
+
+
+def test_turns_grow_with_the_wait_for_the_loop_up_to_a_bound() -> None:
+    turns = workload_lists.Turns()
+    assert turns.length() == workload_lists.TURN_SECONDS  # an idle loop: the shortest turn
+    turns.last_wait = 0.0001
+    assert turns.length() == workload_lists.TURN_SECONDS
+    turns.last_wait = 0.02  # a busy loop: a share of the wait
+    assert turns.length() == pytest.approx(workload_lists.WAIT_SHARE * 0.02)
+    turns.last_wait = 10.0
+    assert turns.length() == workload_lists.MAX_TURN_SECONDS
 
 
 @pytest.mark.parametrize("params", [[("limit", "7")], [("limit", "50"), ("offset", "20")], [("limit", "1")]])
