@@ -38,7 +38,7 @@ from mockserver.http.requesthead import HostPolicy, RequestHead
 from mockserver.http.requestlog import RequestLog
 from mockserver.http.routes import Routes
 from mockserver.http.servers_box import ServersBox
-from mockserver.http.spec_once import validate_each_document_once
+from mockserver.http.spec_once import remember_built_documents, validate_each_document_once
 from mockserver.http.tokenlimit import TokenRateLimit
 from mockserver.http.validation import install_formats, validator_map
 from mockserver.http.virtualdate import VirtualDate
@@ -176,6 +176,7 @@ def create_app(
     state.requests = RequestRing(request_journal)
     install_formats()
     validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
+    remember_built_documents()  # and resolves it again for every app a process makes
     specs = {
         name: load_spec(name)
         # A real deployment has no control API: its paths answer 404 like any unknown path.

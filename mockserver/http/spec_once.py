@@ -1,21 +1,32 @@
-"""Each contract document checked against the OpenAPI meta-schema once per process, not once per copy.
+"""Each contract document checked and resolved once per process, not once per copy.
 
 Connexion validates a document whenever it builds a `Specification` from it: when an API is added, and
 again for every copy its middlewares take while the stack is built at the first request (about seven
 per API). The check is pure and the documents do not change, so a document already found valid is
 not checked again; an invalid one still raises every time, with Connexion's own error. This is most of
 the fake's start-up time (issue 12: process start to first 200 within 1 s).
+
+Building a `Specification` also copies the document and resolves its `$ref`s, about 30 ms for ours, and
+a process that makes many apps (the test suite, the version matrix) builds the same few documents again
+for each. `remember_built_documents` keeps what the first build of a document made and gives later builds
+of the same content copies of it (Connexion's own `deepcopy`, which keeps the resolved document's shared
+parts shared), after the same in-place defaults on the caller's dict that Connexion sets.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from collections import OrderedDict
 from typing import Any
 
 from connexion.spec import Specification
 
 _VALID: set[tuple[type, str]] = set()
+# Documents built: (class, content, base URI) -> (the copy kept as raw, the resolved document).
+_BUILT: OrderedDict[tuple[type, str, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+MAX_BUILT = 24  # every served contract and the control API's, with room for the harness's documents
 
 
 def _fingerprint(spec: dict[str, Any]) -> str:
@@ -37,3 +48,29 @@ def validate_each_document_once() -> None:
 
     once.remembers = True  # type: ignore[attr-defined]
     Specification._validate_spec = classmethod(once)
+
+
+def remember_built_documents() -> None:
+    """Wrap Connexion's `Specification` construction with a memory of the documents built (idempotent)."""
+    build = Specification.__init__
+    if getattr(build, "remembers", False):
+        return
+
+    def __init__(self: Specification, raw_spec: dict[str, Any], *, base_uri: str = "") -> None:
+        key = (type(self), _fingerprint(raw_spec), base_uri)
+        known = _BUILT.get(key)
+        if known is None:
+            build(self, raw_spec, base_uri=base_uri)
+            _BUILT[key] = (copy.deepcopy(self._raw_spec), copy.deepcopy(self._spec))
+            while len(_BUILT) > MAX_BUILT:
+                _BUILT.popitem(last=False)
+            return
+        _BUILT.move_to_end(key)
+        raw, resolved = known
+        self._raw_spec = copy.deepcopy(raw)
+        self._set_defaults(raw_spec)  # as Connexion does to the dict it is given
+        self._spec = copy.deepcopy(resolved)
+        self._base_uri = base_uri
+
+    __init__.remembers = True  # type: ignore[attr-defined]
+    Specification.__init__ = __init__  # type: ignore[method-assign]
