@@ -73,4 +73,4 @@ def remember_built_documents() -> None:
         self._base_uri = base_uri
 
     __init__.remembers = True  # type: ignore[attr-defined]
-    Specification.__init__ = __init__  # type: ignore[method-assign]
+    Specification.__init__ = __init__
