@@ -17,13 +17,14 @@ from mockserver.http.routes import METHODS
 from mockserver.specs import LATEST_OFFICIAL, read_official_document
 from tests.conftest import CLUSTER_ID, REPO
 
-# Whole Schemathesis runs over every operation: about 45 s, the slow tier.
+# Whole Schemathesis runs over every operation: about 25 s, the slow tier.
 # One group (not spread): Schemathesis' cases share node ids, which xdist cannot hand out one by one.
 pytestmark = pytest.mark.slow
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
-config.projects.default.generation.update(max_examples=25, database="none")
+# Twelve cases per operation and phase: the harness runs (tests/contracts) fuzz every version at five.
+config.projects.default.generation.update(max_examples=12, database="none")
 # No coverage phase here: the pytest plugin builds its cases while collecting, in every xdist worker and
 # in the fast tier too (about 15 CPU-seconds each time). `contracts run` against the fake (the default run
 # in tests/contracts/test_harness_vs_fake.py and each version's run) sends the coverage phase's cases.

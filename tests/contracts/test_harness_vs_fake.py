@@ -14,22 +14,10 @@ from contracts.backend.journal import leftovers
 from contracts.cli import main
 from mockserver.specs import load_spec
 from tests.contracts.conftest import OFFICIAL_218, OFFICIAL_LATEST
+from tests.contracts.run_reports import every_kind_was_fuzzed, findings
 
 pytestmark = [pytest.mark.slow, pytest.mark.spread]  # each test starts its own backends
 QUICK = ["--phases", "examples,fuzzing,stateful", "--max-examples", "5"]
-
-
-def findings(report_dir: Path, leaving_out: frozenset[str] = frozenset()) -> set[str]:
-    """`[check] title` of every finding, from the JUnit file CI would read (but for the cases named in
-    `leaving_out`)."""
-    root = ElementTree.parse(report_dir / "junit.xml").getroot()
-    texts = [
-        failure.text or ""
-        for case in root.iter("testcase")
-        if case.get("name") not in leaving_out
-        for failure in case.iter("failure")
-    ]
-    return {match for text in texts for match in re.findall(r"^\[([^\]]+)\]", text, re.MULTILINE)}
 
 
 def test_the_default_run_passes_our_fake(tmp_path: Path) -> None:
@@ -44,6 +32,7 @@ def test_the_default_run_passes_our_fake(tmp_path: Path) -> None:
     assert findings(tmp_path) == set()
     journals = list(tmp_path.glob("journal-*.jsonl"))
     assert len(journals) == 1 and leftovers(journals[0]) == []
+    every_kind_was_fuzzed(tmp_path, "2.18")
 
 
 def test_same_seed_same_report(tmp_path: Path) -> None:

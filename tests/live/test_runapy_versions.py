@@ -60,8 +60,10 @@ def test_runapy_release_runs_the_user_flow_against_its_version(api: str, tmp_pat
         "--slow",
         "-n",
         "0",  # one file in one process: this run is itself one of the outer run's parallel tests
-        "-p",
-        "no:randomly",
+        # The flow needs none of the plugins the package and its test extras install: loading them
+        # (Schemathesis, Hypothesis, our fixtures') costs more than a second per release.
+        *("-p", "no:randomly", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio"),
+        *("-p", "no:runai_mock", "-p", "no:runai_scenarios"),
         "tests/live/test_runapy_flows.py",
     ]
     ran = subprocess.run(flow, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
