@@ -10,7 +10,10 @@ Building a `Specification` also copies the document and resolves its `$ref`s, ab
 a process that makes many apps (the test suite, the version matrix) builds the same few documents again
 for each. `remember_built_documents` keeps what the first build of a document made and gives later builds
 of the same content copies of it (Connexion's own `deepcopy`, which keeps the resolved document's shared
-parts shared), after the same in-place defaults on the caller's dict that Connexion sets.
+parts shared), after the same in-place defaults on the caller's dict that Connexion sets. Copies, not the
+same objects: Connexion writes into the documents it is given (a body schema gets the `components`), so
+shared parts would carry one app's changes into the next; tests/perf/test_spec_once.py checks that apps
+built and served leave the remembered documents as a fresh build makes them.
 """
 
 from __future__ import annotations
@@ -74,3 +77,8 @@ def remember_built_documents() -> None:
 
     __init__.remembers = True  # type: ignore[attr-defined]
     Specification.__init__ = __init__
+
+
+def remembered() -> list[tuple[type, dict[str, Any], dict[str, Any]]]:
+    """The documents built so far: class, raw and resolved (for tests that check they stayed as built)."""
+    return [(key[0], raw, resolved) for key, (raw, resolved) in _BUILT.items()]

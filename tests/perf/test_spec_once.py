@@ -1,4 +1,5 @@
-"""Connexion's document check runs once per distinct valid document; an invalid one is refused every time."""
+"""Connexion's document check runs once per distinct valid document; an invalid one is refused every time.
+A document is built into a `Specification` once per process; the later builds share what it made."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import pytest
 from connexion.exceptions import InvalidSpecification
 from connexion.spec import Specification
 
-from mockserver.http.spec_once import validate_each_document_once
+from mockserver.app import create_app
+from mockserver.http.spec_once import remember_built_documents, remembered, validate_each_document_once
 from mockserver.specs import load_spec
+from tests.conftest import get_token, training
+
+# Connexion's own construction, before any test wraps it with the memory of documents built.
+original_build = Specification.__init__
 
 MINIMAL: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -55,3 +61,41 @@ def test_our_contracts_still_load() -> None:
     validate_each_document_once()
     validate_each_document_once()  # idempotent: one wrapper, not two
     assert Specification.load(load_spec())["info"]["version"] == "2.18"
+
+
+def test_a_document_built_again_is_the_first_build_and_its_own_top_level() -> None:
+    remember_built_documents()
+    document = copy.deepcopy(MINIMAL)
+    document["info"]["title"] = "remembered"
+    first = Specification.load(copy.deepcopy(document))
+    again = Specification.load(copy.deepcopy(document))
+    assert again.spec == first.spec and again.raw == first.raw
+    moved = again.with_base_path("/moved")  # Connexion writes the base path into the top level
+    assert moved.base_path == "/moved" and first.base_path == again.base_path == ""
+    assert Specification.load(copy.deepcopy(document)).base_path == ""
+
+
+@pytest.mark.parametrize("api", ["2.18", "latest"])
+def test_apps_built_and_served_leave_the_remembered_documents_as_built(api: str) -> None:
+    """The remembered documents' nested parts are shared by every app a process builds: serving must
+    not change them. Two apps answer the documents, Swagger UI, a create, reads, lists and refusals;
+    then every remembered document is compared with a fresh build of its content."""
+    for _ in range(2):
+        app = create_app(api=api)
+        with app.test_client() as client:
+            headers = {"Authorization": f"Bearer {get_token(client)}"}
+            for path in ("/api/v1/openapi.json", "/api/mock/v1/openapi.json", "/api/v1/docs/"):
+                assert client.get(path).status_code == 200
+            created = client.post("/api/v1/workloads/trainings", json=training("kept"), headers=headers)
+            assert created.status_code in (200, 202)
+            workload = created.json()["workloadId"]
+            client.get(f"/api/v1/workloads/trainings/{workload}", headers=headers)
+            client.get("/api/v1/workloads?limit=1&filterBy=phase==Running", headers=headers)
+            client.post("/api/v1/workloads/trainings", json={"name": 1}, headers=headers)
+            client.get("/api/v1/org-unit/projects", headers=headers)
+    built = remembered()
+    assert built
+    for cls, raw, resolved in built:
+        fresh = Specification.__new__(cls)
+        original_build(fresh, copy.deepcopy(raw))
+        assert fresh.raw == raw and fresh.spec == resolved
