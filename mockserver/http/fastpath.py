@@ -2,17 +2,19 @@
 
 Connexion's per-request stack (Swagger UI routing, routing, security, request validation, the parameter
 and response decorators) is about 90 % of a request's cost, and it rebuilds its schema validators on
-every request. For reading a training, creating one and reading a workload this middleware does the
-same checks with what it compiled at start from the same document: the routes, the path parameters'
-Draft 4 validators (the classes and format checker Connexion uses), the body's schema compiled to Python
+every request. For the operations clients call in loops (`HOT_OPERATIONS`: reading, creating, suspending,
+resuming and deleting a training, reading a workload, the workload list and its count) this middleware
+does the same checks with what it compiled at start from the same document: the routes, the path
+parameters' Draft 4 validators (the classes and format checker Connexion uses), the query string read by
+Connexion's own URI parser and checked with validators built once (`QueryReader`), the body's schema compiled to Python
 (mockserver/http/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
 for any schema it does not compile), and the bearer check through the same verification function, each
 verified token remembered until it expires. The body is read as jsonsafe reads it (one scan fewer when
 its bounds cannot be crossed) and the answer written with one JSON encoder made once.
 
 It answers only requests it would accept. Anything it would refuse — no or a bad token, a malformed id,
-a body that is not UTF-8 JSON matching the schema, another content type, a path that another template
-also matches — goes on to Connexion untouched (a body it read is replayed), so every refusal is
+a query parameter its schema refuses, a body that is not UTF-8 JSON matching the schema, another content
+type, a path that an earlier template also matches — goes on to Connexion untouched (a body it read is replayed), so every refusal is
 Connexion's own answer. Accepted requests run the same handlers (and so the same parsing and views),
 with the same request context; their answers are built by Connexion's own response code, and a domain
 error a handler raises reaches Connexion's exception middleware, which sits outside this one.
