@@ -56,8 +56,10 @@ from mockserver.http.routes import Operation, Routes, served_as_is
 from mockserver.http.schemacheck import compile_check
 
 MAX_CHECKED_VALUES = 65536
-# Query strings remembered per operation with what they read as (lists are polled with the same one).
+# Query strings remembered per operation with what they read as (lists are polled with the same one);
+# longer ones are read every time, so the memory stays within a few MiB whatever clients send.
 MAX_CHECKED_QUERIES = 4096
+MAX_REMEMBERED_QUERY = 512
 # Verified tokens remembered at once; a full cache starts over (only this server can mint valid ones).
 MAX_CACHED_TOKENS = 4096
 _JSON = b"application/json"
@@ -96,6 +98,11 @@ class QueryReader:
         return cls(parser, checks, operation, arguments, has_kwargs)
 
     def read(self, query_string: bytes) -> dict[str, Any] | None:
+        if len(query_string) > MAX_REMEMBERED_QUERY:
+            try:
+                return self._read(query_string)
+            except Exception:  # Connexion's stack meets the same error and answers it
+                return None
         if query_string in self.known:
             found = self.known[query_string]
             return copy.deepcopy(found) if found is not None else None

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockserver.http.fastpath import MAX_REMEMBERED_QUERY
 from tests.conftest import training
 from tests.perf.test_fastpath_differential import TRAININGS, Pair, _fast_path_of, _token, pair
 
@@ -192,3 +193,16 @@ def test_a_remembered_query_is_read_afresh_for_each_request(pair: Pair, query: s
     first.clear()
     again = reader.read(query.lstrip("?").encode())
     assert again and again != first
+
+
+def test_a_long_query_string_is_read_but_not_remembered(pair: Pair) -> None:
+    fast_path = _fast_path_of(pair.fast._transport.app)
+    reader = next(hot.query for hot in fast_path.hot if hot.operation.operation_id.endswith("get_workloads"))
+    assert reader is not None
+    long_query = ("limit=3&" + "&".join(f"x{n}=y" for n in range(200))).encode()
+    assert len(long_query) > MAX_REMEMBERED_QUERY
+    assert reader.read(long_query) == reader.read(b"limit=3")
+    assert long_query not in reader.known and b"limit=3" in reader.known
+    auth = {"Authorization": f"Bearer {_token(pair)}"}
+    status, served = _send(pair, "GET", "/api/v1/workloads?" + long_query.decode(), auth)
+    assert (status, served) == (200, 1)
