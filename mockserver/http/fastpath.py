@@ -5,20 +5,21 @@ and response decorators) is about 90 % of a request's cost, and it rebuilds its 
 every request. For the operations clients call in loops (`HOT_OPERATIONS`: reading, creating, suspending,
 resuming and deleting a training, reading a workload, the workload list and its count) this middleware
 does the same checks with what it compiled at start from the same document: the routes, the path
-parameters' Draft 4 validators (the classes and format checker Connexion uses), the query string read by
-Connexion's own URI parser and checked with validators built once (`QueryReader`), the body's schema compiled to Python
-(mockserver/http/schemacheck.py: the same rules and format checker as Connexion's validator, which is kept
-for any schema it does not compile), and the bearer check through the same verification function, each
-verified token remembered until it expires. The body is read as jsonsafe reads it (one scan fewer when
-its bounds cannot be crossed) and the answer written with one JSON encoder made once.
+parameters' Draft 4 validators (the classes and format checker Connexion uses), the query string read
+by Connexion's own URI parser and checked with validators built once (`QueryReader`), the body's schema
+compiled to Python (mockserver/http/schemacheck.py: the same rules and format checker as Connexion's
+validator, which is kept for any schema it does not compile), and the bearer check through the same
+verification function, each verified token remembered until it expires. The body is read as jsonsafe
+reads it (one scan fewer when its bounds cannot be crossed) and the answer written with one JSON encoder
+made once.
 
 It answers only requests it would accept. Anything it would refuse — no or a bad token, a malformed id,
 a query parameter its schema refuses, a body that is not UTF-8 JSON matching the schema, another content
-type, a path that an earlier template also matches — goes on to Connexion untouched (a body it read is replayed), so every refusal is
-Connexion's own answer. Accepted requests run the same handlers (and so the same parsing and views),
-with the same request context; their answers are built by Connexion's own response code, and a domain
-error a handler raises reaches Connexion's exception middleware, which sits outside this one.
-tests/perf compares the two paths answer for answer.
+type, a path that an earlier template also matches — goes on to Connexion untouched (a body it read is
+replayed), so every refusal is Connexion's own answer. Accepted requests run the same handlers (and so
+the same parsing and views), with the same request context; their answers are built by Connexion's own
+response code, and a domain error a handler raises reaches Connexion's exception middleware, which sits
+outside this one. tests/perf compares the two paths answer for answer.
 """
 
 from __future__ import annotations
@@ -98,24 +99,23 @@ class QueryReader:
         return cls(parser, checks, operation, arguments, has_kwargs)
 
     def read(self, query_string: bytes) -> dict[str, Any] | None:
+        """The handler's query arguments (a copy of its own: handlers may change what they get)."""
         if len(query_string) > MAX_REMEMBERED_QUERY:
-            try:
-                return self._read(query_string)
-            except Exception:  # Connexion's stack meets the same error and answers it
-                return None
-        if query_string in self.known:
-            found = self.known[query_string]
-            return copy.deepcopy(found) if found is not None else None
-        if len(self.known) >= MAX_CHECKED_QUERIES:
-            self.known.clear()
-        try:
-            found = self._read(query_string)
-        except Exception:  # Connexion's stack meets the same error and answers it
-            found = None
-        self.known[query_string] = found
+            return self._read(query_string)
+        if query_string not in self.known:
+            if len(self.known) >= MAX_CHECKED_QUERIES:
+                self.known.clear()
+            self.known[query_string] = self._read(query_string)
+        found = self.known[query_string]
         return copy.deepcopy(found) if found is not None else None
 
     def _read(self, query_string: bytes) -> dict[str, Any] | None:
+        try:
+            return self._arguments(query_string)
+        except Exception:  # Connexion's stack meets the same error and answers it
+            return None
+
+    def _arguments(self, query_string: bytes) -> dict[str, Any] | None:
         args = QueryParams(query_string)
         values = self.parser.resolve_query({k: args.getlist(k) for k in args})
         for param, validator in self.checks:
