@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connexion.jsonifier import JSONEncoder
 from starlette.responses import Response
 
 from mockserver.cluster.cluster import FakeCluster
@@ -26,6 +25,7 @@ from mockserver.cluster.index import Field, Order, Query
 from mockserver.cluster.reader import ClusterReader
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.http.errors import error_response
+from mockserver.http.jsontext import encode
 from mockserver.views import workloads as views
 from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import (
@@ -170,16 +170,12 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
                 facts = facts_of(reader, wanted[at], chosen.deleted)
                 at += 1
                 if facts is not None:
-                    encoded.append(_ENCODE(views.workload(state.version, topology, facts, now)))
+                    encoded.append(encode(views.workload(state.version, topology, facts, now)))
                 if time.perf_counter() >= turn_ends:
                     break
     following = f', "next": {start + size}' if len(ids) > size else ""
     body = '{"workloads": [' + ", ".join(encoded) + "]" + following + "}\n"
     return Response(body, 200, media_type="application/json")
-
-
-# Connexion's own encoder (its Jsonifier's), so that the body is byte for byte the one it would write.
-_ENCODE: Callable[[Any], str] = JSONEncoder().encode
 
 
 async def _turn() -> None:

@@ -53,6 +53,7 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.http.jsonsafe import MAX_DEPTH, MAX_NUMBER_CHARS, UnsafeJson, loads, parse_bounded
+from mockserver.http.jsontext import answer_text
 from mockserver.http.routes import Operation, Routes, served_as_is
 from mockserver.http.schemacheck import compile_check
 
@@ -284,13 +285,6 @@ def _plain_json(result: Any) -> tuple[dict[str, Any] | list[Any], int] | None:
     return None
 
 
-_ENCODE: Callable[[Any], str] = JSONEncoder().encode
-
-
-def _default_dumps(data: Any) -> str:
-    return _ENCODE(data) + "\n"
-
-
 def _loads(text: str) -> Any:
     """jsonsafe.loads for a text its bounds certainly pass: with no more brackets than it allows levels
     and no digit run longer than it allows anywhere (inside strings too), its depth and digit scans
@@ -336,15 +330,14 @@ class FastPath:
         # AsyncApp's own default when an API is added without one, as create_app adds them.
         self.jsonifier = jsonifier or Jsonifier()
         self._respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=self.jsonifier)
-        # The default Jsonifier's dumps is json.dumps(cls=JSONEncoder) plus a newline: one encoder made
-        # here does the same (json.dumps builds a new encoder for every call with a `cls`).
+        # The default Jsonifier writes what `answer_text` writes, with an encoder made once (jsontext.py).
         default = self.jsonifier.json is json and self.jsonifier.dumps_args == {"cls": JSONEncoder}
-        self._dumps: Callable[[Any], str] = _default_dumps if default else self.jsonifier.dumps
+        self._dumps: Callable[[Any], str] = answer_text if default else self.jsonifier.dumps
 
     def _route(self, method: str, path: str) -> tuple[HotOperation, re.Match[str]] | None:
         """The hot operation the route table finds for the request, and its path's match; None when the
-        router would redirect the spelling, or another template of the method also takes the path (the
-        router's order then decides, not the table's)."""
+        router would redirect the spelling, or an earlier template of the method also takes the path (the
+        router takes that one)."""
         return self._hot_route(self.routes.operation(method, path), path)
 
     def _hot_route(self, route: Operation | None, path: str) -> tuple[HotOperation, re.Match[str]] | None:
