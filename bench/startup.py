@@ -1,7 +1,9 @@
 """How long the fake takes to start: `import mockserver.app`, and process start to the first 200.
 
 Prints figures; asserts nothing. The target of issue 12 (first 200 within 1.0 s) is printed next to them.
-    python bench/startup.py [--runs 5]
+With --baseline REV, the start of that revision (`git archive` into a temporary directory) is measured in
+the same run, alternating with this tree's, and the ratio of their server CPU printed.
+    python bench/startup.py [--runs 5] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from scale_lists import baseline_tree
+
 from contracts.backend.server import HOST, free_port
+
+REPO = Path(__file__).resolve().parents[1]
 
 TARGET_SECONDS = 1.0
 TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -52,13 +59,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_200_seconds() -> tuple[float, float]:
-    """Process start to the first 200 of GET /api/v1/openapi.json, polling every 5 ms: (wall, server CPU)."""
+def first_200_seconds(tree: Path = REPO) -> tuple[float, float]:
+    """Process start to the first 200 of GET /api/v1/openapi.json, polling every 5 ms: (wall, server CPU).
+    The server is the `mockserver` of `tree` (started in it, so that its package comes first on the path)."""
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--quiet"],
         stdout=subprocess.DEVNULL,
+        cwd=tree,
     )
     try:
         while time.perf_counter() - started < 30:
@@ -80,7 +89,12 @@ def first_200_seconds() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", default="", help="git revision to measure side by side (default: none)")
     args = parser.parse_args()
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as scratch:
+            compare(baseline_tree(args.baseline, Path(scratch)), args.baseline, args.runs)
+        return
     python = [import_seconds("sys") for _ in range(args.runs)]
     imports = [import_seconds("mockserver.app") for _ in range(args.runs)]
     measured = [first_200_seconds() for _ in range(args.runs)]
@@ -102,6 +116,18 @@ def main() -> None:
     print(f"target (issue 12): first 200 within {TARGET_SECONDS:g} s: median {median:.2f} s, {verdict}")
     if median > TARGET_SECONDS >= cpu:
         print(f"  (the server needed {cpu:.2f} s of CPU: the rest was waiting for a busy machine's cores)")
+
+
+def compare(baseline: Path, rev: str, runs: int) -> None:
+    """Starts of the baseline and of this tree, alternating, so that both meet the same machine."""
+    pairs = [(first_200_seconds(baseline), first_200_seconds()) for _ in range(runs)]
+    print(f"{'process start to first 200':<30}{'wall median s':>14}{'server CPU median s':>21}")
+    for label, index in ((f"baseline {rev}", 0), ("this tree", 1)):
+        wall = statistics.median(pair[index][0] for pair in pairs)
+        cpu = statistics.median(pair[index][1] for pair in pairs)
+        print(f"{label:<30}{wall:>14.3f}{cpu:>21.3f}")
+    ratio = statistics.median(new[1] / old[1] for old, new in pairs)
+    print(f"server CPU to first 200, this tree / baseline: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -38,13 +38,17 @@ from mockserver.http.requesthead import HostPolicy, RequestHead
 from mockserver.http.requestlog import RequestLog
 from mockserver.http.routes import Routes
 from mockserver.http.servers_box import ServersBox
-from mockserver.http.spec_once import remember_built_documents, validate_each_document_once
+from mockserver.http.spec_once import (
+    checked_fingerprints,
+    remember_built_documents,
+    validate_each_document_once,
+)
 from mockserver.http.tokenlimit import TokenRateLimit
 from mockserver.http.validation import install_formats, validator_map
 from mockserver.http.virtualdate import VirtualDate
 from mockserver.persistence import Durability, Journal
 from mockserver.requests_ring import DEFAULT_RING_SIZE, RequestRing
-from mockserver.specs import CONTROL_SPEC, load_spec
+from mockserver.specs import CONTROL_SPEC, load_spec, served_document
 from mockserver.versions import DEFAULT_VERSION, VERSIONS
 
 log = logging.getLogger("mockserver")
@@ -175,15 +179,13 @@ def create_app(
     )
     state.requests = RequestRing(request_journal)
     install_formats()
-    validate_each_document_once()  # Connexion re-checks every copy of a document (start-up time)
+    # Connexion re-checks every copy of a document (start-up time); the packaged ones were checked when
+    # spec/index.json was written.
+    validate_each_document_once(checked_fingerprints())
     remember_built_documents()  # and resolves it again for every app a process makes
-    specs = {
-        name: load_spec(name)
-        # A real deployment has no control API: its paths answer 404 like any unknown path.
-        for name in (state.version.spec, *(() if real_deployment else (CONTROL_SPEC,)))
-    }
-    # Versions that share a contract file (2.24 and latest) each say their own name in openapi.json.
-    specs[state.version.spec]["info"]["version"] = state.version.name
+    specs = {state.version.spec: served_document(state.version.spec, state.version.name)}
+    if not real_deployment:  # a real deployment has no control API: its paths answer 404 like any other
+        specs[CONTROL_SPEC] = load_spec(CONTROL_SPEC)
     app = AsyncApp(__name__, lifespan=_serving if own_process else None)
     bearer_info = _bearer_info(state.tokens)
     _add_apis(app, specs, state, bearer_info)

@@ -19,6 +19,8 @@ _CANDIDATES = (_PACKAGE / "spec", _PACKAGE.parent / "spec")
 TRAININGS_SPEC = "trainings-2.18.yaml"
 LATEST_SPEC = "trainings-latest.yaml"
 CONTROL_SPEC = "mock-control.yaml"
+# What scripts/derive_contracts.py works out from the documents once, so that no process start has to.
+INDEX = "index.json"
 
 # The official Run:ai documents, one per release, kept gzipped in `spec/official/` so that a fresh clone
 # (and an installed wheel) has them: the served contracts are derived from them and the harness can fuzz
@@ -52,6 +54,24 @@ def load_spec(name: str = TRAININGS_SPEC) -> dict[str, Any]:
     """A contract file parsed (a fresh object each time: Connexion changes what it is given)."""
     document: dict[str, Any] = json.loads(_spec_as_json(spec_file(name)))
     return document
+
+
+def served_document(name: str, version_name: str) -> dict[str, Any]:
+    """A served contract as an app is given it: versions that share a file (2.24 and latest) each say their
+    own name in `info.version`, so that `openapi.json` names the version a client asked for."""
+    document = load_spec(name)
+    document["info"]["version"] = version_name
+    return document
+
+
+@functools.lru_cache(maxsize=1)
+def packaged_index() -> dict[str, Any]:
+    """`spec/index.json`: every official document's paths and methods per release (`officialPaths`), and
+    the fingerprints of the served documents Connexion's own check passed (`connexionChecked`). Both take
+    a process a few hundred milliseconds to work out from the documents; tests/contracts/
+    test_derived_contracts.py keeps the file what the script makes of the documents beside it."""
+    index: dict[str, Any] = json.loads((spec_dir() / INDEX).read_text(encoding="utf-8"))
+    return index
 
 
 @functools.lru_cache(maxsize=32)

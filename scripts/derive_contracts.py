@@ -1,7 +1,7 @@
 """Write the served contracts, `spec/trainings-<version>.yaml`, from the official Run:ai documents.
 
     python scripts/derive_contracts.py            # rewrite spec/ and docs/versions.md
-    python scripts/derive_contracts.py --check    # exit 1 when either differs from what this writes
+    python scripts/derive_contracts.py --check    # exit 1 when any differs from what this writes
 
 For each version: the operations `spec/served.yaml` lists are taken from `spec/official/runai-<v>-
 openapi.json.gz` with every component they use, the fix-ups of `contracts.fixups.SERVING` are applied (each
@@ -9,6 +9,10 @@ one's reason is given there), and the project's links, tags and examples are add
 by hand: a change to a served contract is a change to this script, its data or the fix-ups.
 
 `docs/versions.md` is `contracts diff` run on each pair of consecutive versions' contracts.
+
+`spec/index.json` holds what a starting fake would otherwise work out from the documents each time: every
+official document's paths and methods per release, and the fingerprints of the served documents (as each
+version serves them, and the control API's) that Connexion's own check passed.
 """
 
 from __future__ import annotations
@@ -27,7 +31,19 @@ from jsonschema import Draft4Validator
 from contracts import fixups
 from contracts.diff import compare
 from contracts.diff.render import as_markdown
-from mockserver.specs import OFFICIAL_VERSIONS, read_official_document, served_contract, spec_dir
+from mockserver.http.not_simulated import read_official_paths
+from mockserver.http.spec_once import connexion_check, fingerprint
+from mockserver.specs import (
+    CONTROL_SPEC,
+    INDEX,
+    OFFICIAL_VERSIONS,
+    load_spec,
+    read_official_document,
+    served_contract,
+    served_document,
+    spec_dir,
+)
+from mockserver.versions import VERSIONS
 
 SERVED = "served.yaml"
 VERSIONS_DOC = Path(__file__).resolve().parents[1] / "docs" / "versions.md"
@@ -253,6 +269,18 @@ def versions_doc() -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+def index() -> str:
+    """spec/index.json: read after the contracts are written (it fingerprints the files as they are)."""
+    documents = [served_document(row.spec, name) for name, row in VERSIONS.items()]
+    documents.append(load_spec(CONTROL_SPEC))
+    checked = []
+    for document in documents:
+        connexion_check(document)  # raises on a document Connexion would refuse: nothing is written then
+        checked.append(fingerprint(document))
+    data = {"connexionChecked": sorted(set(checked)), "officialPaths": read_official_paths()}
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -271,6 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
+    text = index()
+    target = spec_dir() / INDEX
+    if args.check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            stale.append(target.name)
+    else:
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
     text = versions_doc()
     if args.check:
         if not VERSIONS_DOC.is_file() or VERSIONS_DOC.read_text(encoding="utf-8") != text:

@@ -23,6 +23,7 @@ OTHER_TOOLS = {
     "--port",
     "--cpu-time",  # bench/scheduler_scale.py
     "--quick",  # bench scripts
+    "--baseline",
     "--prism-document",
     "--timeout",  # examples' own options
     "--url",

@@ -11,9 +11,12 @@ from connexion.spec import Specification
 from jsonschema import Draft4Validator
 
 from contracts import fixups
+from mockserver.http.not_simulated import official_paths, read_official_paths
 from mockserver.http.schemacheck import compile_check
+from mockserver.http.spec_once import checked_fingerprints, fingerprint
 from mockserver.http.validation import install_formats
-from mockserver.specs import OFFICIAL_VERSIONS, load_spec, spec_dir
+from mockserver.specs import CONTROL_SPEC, INDEX, OFFICIAL_VERSIONS, load_spec, served_document, spec_dir
+from mockserver.versions import VERSIONS
 from scripts import derive_contracts
 
 TRAININGS = {"create_training1", "get_training", "delete_training", "suspend_training", "resume_training"}
@@ -27,9 +30,20 @@ def test_committed_contract_is_what_the_script_writes(version: str) -> None:
     )
 
 
+def test_committed_index_is_what_the_script_writes() -> None:
+    """spec/index.json: the official paths a fake reads at start, and the served documents' fingerprints
+    that Connexion's check passed (the script runs the check; a start then skips it for them)."""
+    committed = (spec_dir() / INDEX).read_text(encoding="utf-8")
+    assert committed == derive_contracts.index(), "spec/index.json is stale: run scripts/derive_contracts.py"
+    assert official_paths() == read_official_paths()
+    every_served = {fingerprint(served_document(row.spec, name)) for name, row in VERSIONS.items()}
+    assert every_served | {fingerprint(load_spec(CONTROL_SPEC))} == checked_fingerprints()
+
+
 def test_check_mode_says_whether_spec_is_current(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(derive_contracts, "OFFICIAL_VERSIONS", ("2.18", "2.19"))
     monkeypatch.setattr(derive_contracts, "versions_doc", lambda: derive_contracts.VERSIONS_DOC.read_text())
+    monkeypatch.setattr(derive_contracts, "index", lambda: (spec_dir() / INDEX).read_text(encoding="utf-8"))
     assert derive_contracts.main(["--check"]) == 0
     stale = tmp_path / "spec"
     stale.mkdir()

@@ -1,4 +1,5 @@
-"""Connexion's document check runs once per distinct valid document; an invalid one is refused every time.
+"""Connexion's document check runs once per distinct valid document, and never at start for the documents
+the package ships (checked when spec/index.json was written); an invalid one is refused every time.
 A document is built into a `Specification` once per process; the later builds share what it made."""
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from connexion.exceptions import InvalidSpecification
 from connexion.spec import Specification
 
 from mockserver.app import create_app
-from mockserver.http.spec_once import remember_built_documents, remembered, validate_each_document_once
-from mockserver.specs import load_spec
+from mockserver.http import spec_once
+from mockserver.http.spec_once import (
+    checked_fingerprints,
+    fingerprint,
+    remember_built_documents,
+    remembered,
+    validate_each_document_once,
+)
+from mockserver.specs import load_spec, served_document
 from tests.conftest import get_token, training
 
 # Connexion's own construction, before any test wraps it with the memory of documents built.
@@ -55,6 +63,36 @@ def test_an_invalid_document_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(InvalidSpecification):
             Specification.load(copy.deepcopy(broken))
+
+
+def test_a_packaged_document_is_not_checked_at_start_but_an_edited_copy_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fingerprints in spec/index.json stand for Connexion's check of exactly that content: a served
+    contract with one field changed is checked again, and refused when the change makes it invalid."""
+    validate_each_document_once(checked_fingerprints())
+    checks: list[object] = []
+    create = connexion.spec.create_spec_validator
+
+    def counting(spec: dict[str, Any]) -> Any:
+        checks.append(spec)
+        return create(spec)
+
+    monkeypatch.setattr(connexion.spec, "create_spec_validator", counting)
+    monkeypatch.setattr(
+        spec_once, "_VALID", {key for key in spec_once._VALID if key[1] in checked_fingerprints()}
+    )
+    shipped = served_document("trainings-2.21.yaml", "2.21")
+    assert fingerprint(shipped) in checked_fingerprints()
+    Specification.load(copy.deepcopy(shipped))
+    assert checks == []
+    edited = copy.deepcopy(shipped)
+    edited["info"]["title"] = "edited by hand"
+    Specification.load(copy.deepcopy(edited))
+    assert len(checks) == 1
+    edited["paths"]["/api/v1/workloads/count"]["get"]["responses"] = {"200": {"no": "description"}}
+    with pytest.raises(InvalidSpecification):
+        Specification.load(edited)
 
 
 def test_our_contracts_still_load() -> None:
