@@ -138,7 +138,17 @@ class Unserved:
 
     @classmethod
     def of_version(cls, version_name: str, routes: Routes) -> Unserved:
-        """The served version's official document (latest's is the newest) against the route table."""
+        """The served version's official document (latest's is the newest) against the route table (one
+        tree per version and served set a process; nothing changes a tree once built)."""
+        served: dict[str, set[str]] = {}
+        for op in routes.operations:
+            served.setdefault(canonical(op.template), set()).add(op.method)
+        return _unserved(
+            version_name, frozenset((path, frozenset(methods)) for path, methods in served.items())
+        )
+
+    @classmethod
+    def _build(cls, version_name: str, served: Mapping[str, Iterable[str]]) -> Unserved:
         official_name = version_name if version_name in OFFICIAL_VERSIONS else LATEST_OFFICIAL
         every = official_paths()
         official = {
@@ -155,10 +165,12 @@ class Unserved:
             for name, methods in versions.items():
                 for method in methods:
                     others.setdefault(path, {})[method] = (*others.get(path, {}).get(method, ()), name)
-        served: dict[str, set[str]] = {}
-        for op in routes.operations:
-            served.setdefault(canonical(op.template), set()).add(op.method)
         return cls(official, served, version_name, others)
+
+
+@lru_cache(maxsize=32)
+def _unserved(version_name: str, served: frozenset[tuple[str, frozenset[str]]]) -> Unserved:
+    return Unserved._build(version_name, dict(served))
 
 
 @lru_cache(maxsize=1)

@@ -17,11 +17,17 @@ Draft 4 does not know, or a validator class whose keyword functions are not the 
 compiles to None, and the caller keeps jsonschema. A body the check refuses goes to Connexion, which
 validates it again and answers; so the check only has to agree with jsonschema on what is valid, and
 tests/perf compares the two on generated bodies.
+
+A process that builds many apps (a test suite) compiles each distinct schema once: checks are remembered
+by the schema's content, the validator class and the format checker with its formats, and compiled from a
+private copy of the schema, so that nothing a caller later writes into its schema reaches a check.
 """
 
 from __future__ import annotations
 
+import json
 import numbers
+import pickle
 import re
 from collections.abc import Callable
 from typing import Any
@@ -71,8 +77,26 @@ class Unsupported(Exception):
     """The schema uses something this module does not compile."""
 
 
+_COMPILED: dict[tuple[str, Any, FormatChecker | None, tuple[str, ...]], Check | None] = {}
+MAX_COMPILED = 256  # distinct body schemas: every served contract's, many times over
+
+
 def compile_check(schema: Any, validator_class: Any, format_checker: FormatChecker | None) -> Check | None:
     """A function telling whether a body is valid for `schema`, or None when jsonschema must decide."""
+    # Connexion writes the whole document's `components` into a body schema, for its `$ref`s. A schema
+    # with a `$ref` does not compile, so they never decide a compiled check; they are most of its text.
+    if isinstance(schema, dict) and "components" in schema:
+        schema = {key: value for key, value in schema.items() if key != "components"}
+    formats = tuple(sorted(format_checker.checkers)) if format_checker is not None else ()
+    key = (json.dumps(schema, sort_keys=True, default=repr), validator_class, format_checker, formats)
+    if key not in _COMPILED:
+        if len(_COMPILED) >= MAX_COMPILED:
+            _COMPILED.clear()
+        _COMPILED[key] = _compile(pickle.loads(pickle.dumps(schema)), validator_class, format_checker)
+    return _COMPILED[key]
+
+
+def _compile(schema: Any, validator_class: Any, format_checker: FormatChecker | None) -> Check | None:
     if not _mirrors(validator_class):
         return None
     compiler = _Compiler(set(validator_class.VALIDATORS), format_checker)

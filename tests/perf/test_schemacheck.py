@@ -280,3 +280,27 @@ def test_small_schemas_agree_value_by_value(schema: dict[str, Any], values: list
     both = Both(schema)
     for value in values:
         both.agree(value)
+
+
+def test_a_schema_is_compiled_once_and_its_check_stays_as_compiled() -> None:
+    """Apps built in one process share the check of a schema's content; what a caller later writes into
+    its schema (Connexion writes `components` into body schemas) cannot change a check already made."""
+    schema: dict[str, Any] = {"type": "object", "required": ["kept"], "properties": {"n": {"maximum": 3}}}
+    first = compile_check(schema, Draft4RequestValidator, CHECKER)
+    assert first is not None and first({"kept": 1, "n": 3}) and not first({"kept": 1, "n": 4})
+    assert compile_check(copy.deepcopy(schema), Draft4RequestValidator, CHECKER) is first
+    schema["properties"]["n"]["maximum"] = 10
+    schema["required"].append("other")
+    assert first({"kept": 1, "n": 3}) and not first({"kept": 1, "n": 4})
+    changed = compile_check(schema, Draft4RequestValidator, CHECKER)
+    assert changed is not first and changed is not None and not changed({"kept": 1, "n": 4})
+    assert changed({"kept": 1, "other": 2, "n": 4})
+
+
+def test_the_components_connexion_adds_to_a_body_schema_do_not_change_its_check() -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    with_components = {**schema, "components": {"schemas": {"Other": {"type": "string"}}}}
+    plain = compile_check(schema, Draft4RequestValidator, CHECKER)
+    assert compile_check(with_components, Draft4RequestValidator, CHECKER) is plain
+    referring = {**with_components, "properties": {"n": {"$ref": "#/components/schemas/Other"}}}
+    assert compile_check(referring, Draft4RequestValidator, CHECKER) is None  # jsonschema decides
