@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from connexion.context import context, scope
 
 from mockserver.cluster.cluster import FakeCluster
+from mockserver.handlers.rendered_rows import RenderedRows
 from mockserver.http.auth import Principal, TokenService
 from mockserver.http.middleware import Faults
 from mockserver.requests_ring import RequestRing
@@ -27,6 +28,8 @@ class MockState:
     requests: RequestRing = field(default_factory=RequestRing)
     # `--phase-coverage` on a manual clock: advances go through it, so that its moves follow virtual time.
     phase_coverage: PhaseCoverage | None = None
+    # The rows of list pages as JSON text, used again while what they are made of is unchanged.
+    rows: RenderedRows = field(default_factory=RenderedRows)
 
 
 def current() -> MockState:

@@ -25,7 +25,6 @@ from mockserver.cluster.index import Field, Order, Query
 from mockserver.cluster.reader import ClusterReader
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.http.errors import error_response
-from mockserver.http.jsontext import encode
 from mockserver.views import workloads as views
 from mockserver.views.facts import WorkloadFacts, of_workload
 from mockserver.views.filtering import (
@@ -170,7 +169,7 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
                 facts = facts_of(reader, wanted[at], chosen.deleted)
                 at += 1
                 if facts is not None:
-                    encoded.append(encode(views.workload(state.version, topology, facts, now)))
+                    encoded.append(state.rows.text(state.version, topology, facts, now))
                 if time.perf_counter() >= turn_ends:
                     break
     following = f', "next": {start + size}' if len(ids) > size else ""

@@ -15,7 +15,7 @@ from mockserver.cluster.pods import Pod, PodPhase
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import PlacedPod
-from mockserver.cluster.workload import Workload
+from mockserver.cluster.workload import PhaseChange, Workload
 
 if TYPE_CHECKING:
     from mockserver.cluster.kinds import WorkloadKind
@@ -23,16 +23,6 @@ if TYPE_CHECKING:
 # Ids of things the fake does not keep ids for (pods, events) are derived, so they are stable across reads.
 IDS = uuid.UUID("8f1c2a52-56c4-4d8e-9a43-7d0d6f5a9b10")
 TERMINAL = frozenset({"Completed", "Failed"})
-
-
-@dataclass(frozen=True)
-class Step:
-    """One entry of a workload's phase history."""
-
-    time: float
-    phase: str
-    reason: str
-    codes: tuple[ReasonCode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,8 @@ class WorkloadFacts:
     image: str | None = None
     command: str | None = None
     args: str | None = None
-    history: Sequence[Step] = field(default_factory=tuple)
+    # The cluster's own records (frozen): taken as they are, not converted for every row of a list.
+    history: Sequence[PhaseChange] = field(default_factory=tuple)
     restarts: int = 0
     # The kind's description and the replicas asked for: pod names and roles (a distributed training's
     # `<name>-master-0`, `<name>-worker-<n>`); the framework a distributed training names.
@@ -134,7 +125,7 @@ def of_workload(workload: Workload, placement: Sequence[PlacedPod] = ()) -> Work
         image=request.image,
         command=request.command,
         args=request.args,
-        history=tuple(Step(c.time, str(c.phase), c.reason, c.codes) for c in workload.history),
+        history=tuple(workload.history),
         restarts=workload.restarts,
         description=kind,
         replicas=request.pods,

@@ -8,6 +8,7 @@ stop, in KAI's words. Pods, events and history have their own modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -15,8 +16,9 @@ from mockserver.cluster.clock import isoformat
 from mockserver.cluster.kinds.base import RequestedPods
 from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.topology import Topology
+from mockserver.cluster.workload import PhaseChange
 from mockserver.versions import ApiVersion
-from mockserver.views.facts import TERMINAL, Step, WorkloadFacts
+from mockserver.views.facts import TERMINAL, WorkloadFacts
 from mockserver.views.filtering import Fields, Kind, fields, path
 from mockserver.views.organization import TENANT_ID
 from mockserver.views.resources import allocated, requested
@@ -102,7 +104,7 @@ def conditions(facts: WorkloadFacts) -> list[dict[str, Any]]:
     return found
 
 
-def _last_preemption(facts: WorkloadFacts) -> Step | None:
+def _last_preemption(facts: WorkloadFacts) -> PhaseChange | None:
     for step in reversed(facts.history):
         if _PREEMPTIONS.intersection(step.codes):
             return step
@@ -135,11 +137,45 @@ def _actions(version: ApiVersion, facts: WorkloadFacts) -> frozenset[str]:
 _REQUESTED_PODS = tuple(f.name for f in dataclass_fields(RequestedPods))
 
 
+@dataclass(frozen=True)
+class Organisation:
+    """All a workload's row reads of the organisation: the names of its project and department, its
+    namespace, and the node pools a workload that asks for none is given. A row is made of these, the
+    version, the facts and (where the version shows time spent in phases) the time: nothing else, so
+    that a row made of equal parts is the same row (handlers/rendered_rows.py keeps rows on that)."""
+
+    project_name: str
+    department_name: str
+    namespace: str
+    default_pools: tuple[str, ...]
+
+    @classmethod
+    def of(cls, topology: Topology, facts: WorkloadFacts) -> Organisation:
+        project = topology.project(facts.project_id)
+        department = topology.departments.get(facts.department_id)
+        return cls(
+            project.name if project else facts.project_id,
+            department.name if department else facts.department_id,
+            namespace(topology, facts.project_id),
+            tuple(topology.node_pools[:1]),
+        )
+
+
+def shows_time(version: ApiVersion) -> bool:
+    """Whether a version's row counts seconds spent in phases up to now (so a row changes with time)."""
+    return version.workload_details
+
+
 def workload(
     version: ApiVersion, topology: Topology, facts: WorkloadFacts, now: float, *, detailed: bool = False
 ) -> dict[str, Any]:
-    project = topology.project(facts.project_id)
-    department = topology.departments.get(facts.department_id)
+    return row(version, Organisation.of(topology, facts), facts, now, detailed=detailed)
+
+
+def row(
+    version: ApiVersion, org: Organisation, facts: WorkloadFacts, now: float, *, detailed: bool = False
+) -> dict[str, Any]:
+    """The workload as the workloads API shows it; `now` is read only where `shows_time(version)`."""
     pools_in_use = sorted({p.pool for p in facts.placement})
     asked = requested(version, [facts.pod_request(i) for i in range(facts.pods)])
     completed = _completed_at(facts)
@@ -152,11 +188,11 @@ def workload(
         "priorityClassName": facts.priority_class,
         "submittedBy": facts.submitted_by,
         "clusterId": facts.cluster_id,
-        "projectName": project.name if project else facts.project_id,
+        "projectName": org.project_name,
         "projectId": facts.project_id,
-        "departmentName": department.name if department else facts.department_id,
+        "departmentName": org.department_name,
         "departmentId": facts.department_id,
-        "namespace": namespace(topology, facts.project_id),
+        "namespace": org.namespace,
         "createdAt": isoformat(facts.created_at),
         "updatedAt": isoformat(max(facts.phase_since, facts.created_at)),
         "deletedAt": None if facts.deleted_at is None else isoformat(facts.deleted_at),
@@ -167,7 +203,7 @@ def workload(
         "conditions": conditions(facts),
         "runningPods": facts.running_pods,
         "requestedPods": {name: getattr(facts.requested_pods, name) for name in _REQUESTED_PODS},
-        "requestedNodePools": list(facts.node_pools) or list(topology.node_pools[:1]),
+        "requestedNodePools": list(facts.node_pools) or list(org.default_pools),
         "currentNodePools": pools_in_use,
         "workloadRequestedResources": asked,
         # One pod's request: the replicated pods' (a distributed training's workers', not its master's).
@@ -183,7 +219,7 @@ def workload(
     message = phase_message(facts)
     if message:
         answer["phaseMessage"] = message
-    if not version.workload_details:
+    if not shows_time(version):
         return answer
     answer.update(
         {
@@ -205,7 +241,7 @@ def workload(
         answer["pendingSchedulingMessages"] = (
             [
                 {
-                    "nodePool": (list(facts.node_pools) or list(topology.node_pools[:1]))[0],
+                    "nodePool": (list(facts.node_pools) or list(org.default_pools))[0],
                     "phaseReason": reason,
                     "reason": facts.pending_reason,
                     "orgType": "PROJECT",

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 from mockserver.cluster.events import Event, EventKind
+from mockserver.cluster.phases import Phase
 from mockserver.cluster.reasons import Reason, ReasonCode
 from mockserver.cluster.resources import PodRequest
 from mockserver.cluster.scheduler import messages
+from mockserver.cluster.workload import PhaseChange
 from mockserver.views.events import _phase_reason
-from mockserver.views.facts import Step, WorkloadFacts
+from mockserver.views.facts import WorkloadFacts
 from mockserver.views.workloads import conditions, phase_reason
 
 FACTS = WorkloadFacts(
@@ -65,8 +67,8 @@ def test_event_reasons_and_preemption_conditions_read_codes() -> None:
     placed = Event(3, 6.0, EventKind.PHASE, "w", "Initializing", "on node-1", (ReasonCode.SCHEDULED,))
     assert _phase_reason(placed)[1] == "Scheduled"
     history = (
-        Step(5.0, "Terminating", "moved elsewhere", (ReasonCode.PREEMPTED,)),
-        Step(6.0, "Pending", "x"),
+        PhaseChange(5.0, Phase.TERMINATING, "moved elsewhere", (ReasonCode.PREEMPTED,)),
+        PhaseChange(6.0, Phase.PENDING, "x"),
     )
     shown = conditions(dataclasses.replace(FACTS, history=history))
     assert [c["type"] for c in shown] == ["Pending", "DisruptionTarget"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
-from mockserver.handlers import workload_lists
+from mockserver.handlers import rendered_rows, workload_lists
 from tests.conftest import Api, get_token, training
 
 WORKLOADS = "/api/v1/workloads"
@@ -74,19 +74,25 @@ def test_index_path_answers_as_the_row_filter(api: Api, query: list[tuple[str, s
 
 def test_a_page_renders_only_its_workloads(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     rendered: list[str] = []
-    real = workload_lists.views.workload
+    real_row, real_workload = rendered_rows.row, workload_lists.views.workload
 
-    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        row = real(*args, **kwargs)
-        rendered.append(row["id"])
-        return row
+    def counting(real: Any) -> Any:
+        def count(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            row: dict[str, Any] = real(*args, **kwargs)
+            rendered.append(row["id"])
+            return row
 
-    monkeypatch.setattr(workload_lists.views, "workload", counting)
+        return count
+
+    monkeypatch.setattr(rendered_rows, "row", counting(real_row))  # a page's rows (indexed)
+    monkeypatch.setattr(workload_lists.views, "workload", counting(real_workload))  # filtered rows
+    monkeypatch.setattr(api.client.app.mock_state, "rows", rendered_rows.RenderedRows())  # none kept yet
     total = _get(api, f"{WORKLOADS}/count", [])["count"]
     assert total >= 20 and rendered == []  # a count renders nothing
-    answer = _get(api, WORKLOADS, [("limit", "3"), ("offset", "4"), ("sortBy", "name")])
+    page = [("limit", "3"), ("offset", "7"), ("sortBy", "name")]
+    answer = _get(api, WORKLOADS, page)
     assert [w["id"] for w in answer["workloads"]] == rendered and len(rendered) == 3
-    assert answer["next"] == 7
+    assert answer["next"] == 10
     rendered.clear()
     _get(api, WORKLOADS, [("filterBy", "phase=@Run")])  # not indexed: every workload is rendered
     assert len(rendered) == total
