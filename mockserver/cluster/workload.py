@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from mockserver.cluster.phases import DesiredPhase, Phase
-from mockserver.cluster.pods import JobPods
+from mockserver.cluster.pods import JobPods, Pod
 from mockserver.cluster.reasons import ReasonCode
 from mockserver.cluster.request import WorkloadRequest
 
@@ -69,3 +70,19 @@ class Workload:
     @property
     def requested_name(self) -> str:
         return self.request.name
+
+    def state_key(self) -> tuple[Any, ...]:
+        """Everything of this workload's state, as values: two keys are equal only if nothing of it changed
+        in between (a list page keeps a row rendered from a workload on it). Its own fields, its phase
+        history, its Job's fields and each pod's fields, read as they are now; every other field holds a
+        value nothing changes in place (the request, the attempt and the kind are frozen; the placement is
+        the scheduler's, not part of this record). tests/scale/test_rendered_rows.py checks that the
+        fields' types keep it so."""
+        job = self.job
+        return (_OWN(self), tuple(self.history), _JOB(job), tuple(map(_POD, job.pods)))
+
+
+# The fields a key reads, named once from the classes (fields left out of comparison are caches).
+_OWN = attrgetter(*(f.name for f in fields(Workload) if f.compare and f.name not in ("history", "job")))
+_JOB = attrgetter(*(f.name for f in fields(JobPods) if f.compare and f.name != "pods"))
+_POD = attrgetter(*(f.name for f in fields(Pod) if f.compare))

@@ -166,10 +166,16 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
         with state.cluster.reading() as reader:
             now = reader.now()
             while at < len(wanted):
-                facts = facts_of(reader, wanted[at], chosen.deleted)
+                wid = wanted[at]
                 at += 1
-                if facts is not None:
-                    encoded.append(state.rows.text(state.version, topology, facts, now))
+                try:
+                    workload = reader.workload(wid, deleted=chosen.deleted)
+                except NotFound:  # it went since the ids were read
+                    workload = None
+                if workload is not None:
+                    encoded.append(
+                        state.rows.text(state.version, topology, workload, reader.placed(wid), now)
+                    )
                 if time.perf_counter() >= turn_ends:
                     break
     following = f', "next": {start + size}' if len(ids) > size else ""

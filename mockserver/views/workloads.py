@@ -150,13 +150,13 @@ class Organisation:
     default_pools: tuple[str, ...]
 
     @classmethod
-    def of(cls, topology: Topology, facts: WorkloadFacts) -> Organisation:
-        project = topology.project(facts.project_id)
-        department = topology.departments.get(facts.department_id)
+    def of(cls, topology: Topology, project_id: str, department_id: str) -> Organisation:
+        project = topology.project(project_id)
+        department = topology.departments.get(department_id)
         return cls(
-            project.name if project else facts.project_id,
-            department.name if department else facts.department_id,
-            namespace(topology, facts.project_id),
+            project.name if project else project_id,
+            department.name if department else department_id,
+            namespace(topology, project_id),
             tuple(topology.node_pools[:1]),
         )
 
@@ -169,7 +169,8 @@ def shows_time(version: ApiVersion) -> bool:
 def workload(
     version: ApiVersion, topology: Topology, facts: WorkloadFacts, now: float, *, detailed: bool = False
 ) -> dict[str, Any]:
-    return row(version, Organisation.of(topology, facts), facts, now, detailed=detailed)
+    org = Organisation.of(topology, facts.project_id, facts.department_id)
+    return row(version, org, facts, now, detailed=detailed)
 
 
 def row(

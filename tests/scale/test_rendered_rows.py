@@ -7,7 +7,11 @@ renders afresh, row for row, and only the rows whose workloads changed may have 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import enum
+import types
+import typing
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +19,12 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
+from mockserver.cluster.kinds.base import WorkloadKind
+from mockserver.cluster.phases import Phase
+from mockserver.cluster.pods import JobPods, Pod, PodPhase
+from mockserver.cluster.request import WorkloadRequest
+from mockserver.cluster.scheduler import PlacedPod
+from mockserver.cluster.workload import Attempt, PhaseChange, Workload
 from mockserver.handlers.rendered_rows import RenderedRows
 from tests.conftest import Api, get_token, training
 
@@ -101,21 +111,83 @@ def test_a_preemption_and_the_organisation_are_part_of_a_row(cluster: Cluster) -
 
 
 def test_rows_kept_are_bounded_and_the_least_recently_used_go_first() -> None:
-    """Unit level: the parts a row is made of decide whether it is used again."""
     with create_app().test_client() as client:
         api = Api(client, {"Authorization": f"Bearer {get_token(client)}"})
         ids = [api.create(training(f"kept-{i}")).json()["workloadId"] for i in range(3)]
         state = client.app.mock_state
         rows = RenderedRows(capacity=2)
-        with state.cluster.reading() as reader:
-            from mockserver.handlers.workload_lists import facts_of
-
-            facts = [facts_of(reader, wid, False) for wid in ids]
-            now = reader.now()
         topology, version = state.cluster.topology, state.version
-        texts = [rows.text(version, topology, f, now) for f in facts if f is not None]
-        assert rows.rendered == 3 and len(rows) == 2  # the first one made room
-        assert rows.text(version, topology, facts[2], now) == texts[2] and rows.rendered == 3
-        assert rows.text(version, topology, facts[0], now) == texts[0] and rows.rendered == 4
-        other = dataclasses.replace(facts[2], phase="Stopped")
-        assert rows.text(version, topology, other, now) != texts[2] and rows.rendered == 5
+        with state.cluster.reading() as reader:
+            works, now = [reader.workload(wid) for wid in ids], reader.now()
+            texts = [rows.text(version, topology, w, (), now) for w in works]
+            assert rows.rendered == 3 and len(rows) == 2  # the first one made room
+            assert rows.text(version, topology, works[2], (), now) == texts[2] and rows.rendered == 3
+            assert rows.text(version, topology, works[0], (), now) == texts[0] and rows.rendered == 4
+
+
+def _changes() -> list[Callable[[Workload], None]]:
+    def pod_phase(w: Workload) -> None:
+        w.job.pods[0].phase = PodPhase.RUNNING
+
+    def history(w: Workload) -> None:
+        w.history.append(PhaseChange(9.0, Phase.RUNNING, "placed"))
+
+    def job(w: Workload) -> None:
+        w.job.failed += 1
+
+    def field(w: Workload) -> None:
+        w.pending_reason = "waiting"
+
+    def request(w: Workload) -> None:
+        w.request = dataclasses.replace(w.request, image="other")
+
+    return [pod_phase, history, job, field, request]
+
+
+@pytest.mark.parametrize("change", _changes(), ids=lambda change: change.__name__)
+def test_a_workload_s_state_key_sees_a_change_anywhere_in_its_record(
+    change: Callable[[Workload], None],
+) -> None:
+    with create_app().test_client() as client:
+        api = Api(client, {"Authorization": f"Bearer {get_token(client)}"})
+        wid = api.create(training("keyed")).json()["workloadId"]
+        api.advance(1)
+        with client.app.mock_state.cluster.reading() as reader:
+            live = reader.workload(wid)
+            workload = copy.deepcopy(live, {id(live.kind): live.kind})  # a kind is itself: shared
+    assert workload.job.pods, "a training has its Job's pod by now"
+    before = workload.state_key()
+    assert copy.deepcopy(workload, {id(workload.kind): workload.kind}).state_key() == before
+    change(workload)
+    assert workload.state_key() != before
+
+
+# Types of values nothing changes in place: a key holds them as they are.
+_VALUES = (str, int, float, bool, type(None), enum.Enum, PlacedPod, WorkloadRequest, Attempt, WorkloadKind)
+
+
+def _immutable(hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(_immutable(arg) for arg in typing.get_args(hint))
+    if origin is tuple:
+        return all(arg is Ellipsis or _immutable(arg) for arg in typing.get_args(hint))
+    return isinstance(hint, type) and issubclass(hint, _VALUES)
+
+
+@pytest.mark.parametrize(
+    ("record", "copied"), [(Workload, {"history", "job"}), (JobPods, {"pods"}), (Pod, set())]
+)
+def test_every_field_a_state_key_holds_as_it_is_is_a_value_nothing_changes_in_place(
+    record: type, copied: set[str]
+) -> None:
+    """`Workload.state_key` holds a field's value itself, except the history, the Job and its pods, which
+    it reads value by value; a new field of a kind that can change in place (a list, a dict, a mutable
+    record) would let a changed workload keep its old row, so it has to be read value by value too."""
+    hints = typing.get_type_hints(
+        record, localns={"WorkloadKind": WorkloadKind}
+    )  # named for type checks only
+    held = [f.name for f in dataclasses.fields(record) if f.compare and f.name not in copied]
+    assert held
+    mutable = [name for name in held if not _immutable(hints[name])]
+    assert mutable == [], f"{record.__name__}: read these value by value in Workload.state_key: {mutable}"
