@@ -149,9 +149,11 @@ async def count(query: dict[str, Any]) -> Any:
 
 
 async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -> Response:
-    """The page's rows read, rendered and encoded a turn at a time (`Turns`), the event loop served in
-    between: a single GET waits for one turn, never for the page (nor for its encoding, done here row by
-    row rather than by Connexion after the handler). The body is what Connexion would write for
+    """The page's rows read, rendered and encoded a turn at a time (`Turns`), the event loop served before
+    each: a single GET waits for one turn, never for the page (nor for its encoding, done here row by row
+    rather than by Connexion after the handler). Giving way before the first turn too lets a GET that
+    arrived while the list's request was being read go first (a poller's back-to-back lists otherwise
+    kept it waiting that long as well: p99 1.9-2.2x idle instead of 1.3-1.6x). The body is what Connexion would write for
     `{"workloads": rows, "next": …}`."""
     with state.cluster.reading() as reader:
         ids = reader.index(deleted=chosen.deleted).page(chosen.query, start, size + 1)
@@ -159,8 +161,7 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
     encoded: list[str] = []
     at = 0
     while at < len(wanted):
-        if at:
-            await TURNS.give_way()
+        await TURNS.give_way()
         turn_ends = time.perf_counter() + TURNS.length()
         topology = state.cluster.topology
         with state.cluster.reading() as reader:
