@@ -214,6 +214,8 @@ def create_app(
             verify=bearer_info,
             resolver=RelativeResolver("mockserver.handlers"),
             routes=routes,
+            # What the request validation picks for a JSON body: a refusal made here is the one it makes.
+            body_validator=validator_map()["body"]["application/json"],
         )
     if durable:
         durable.restore(app, state, control_token)

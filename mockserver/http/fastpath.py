@@ -13,10 +13,13 @@ verification function, each verified token remembered until it expires. The body
 reads it (one scan fewer when its bounds cannot be crossed) and the answer written with one JSON encoder
 made once.
 
-It answers only requests it would accept. Anything it would refuse — no or a bad token, a malformed id,
-a query parameter its schema refuses, a body that is not UTF-8 JSON matching the schema, another content
-type, a path that an earlier template also matches — goes on to Connexion untouched (a body it read is
-replayed), so every refusal is Connexion's own answer. Accepted requests run the same handlers (and so
+It answers the requests it would accept, and one kind of refusal: a JSON body, sent with its length, that
+its schema refuses (most of what a fuzzer sends) raises here what Connexion's request validation raises
+for it, from the same body validator class (the app's validator map), made once rather than per request,
+and Connexion's exception middleware answers. Anything else it would refuse — no or a bad token, a
+malformed id, a query parameter its schema refuses, a body that is not UTF-8 JSON, another content type,
+a body without its length, a path that an earlier template also matches — goes on to Connexion untouched
+(a body it read is replayed), so every refusal is Connexion's own answer. Accepted requests run the same handlers (and so
 the same parsing and views), with the same request context; their answers are built by Connexion's own
 response code, and a domain error a handler raises reaches Connexion's exception middleware, which sits
 outside this one. tests/perf compares the two paths answer for answer.
@@ -145,6 +148,9 @@ class HotOperation:
     handler: Callable[..., Awaitable[Any]]
     path_checks: tuple[tuple[str, Draft4Validator], ...]
     body: Callable[[Any], bool] | None  # whether a body is valid for the schema; None: it takes no body
+    # Raises what Connexion's request validation raises for a parsed body the schema refuses (None: such a
+    # body goes on to Connexion).
+    refuse: Callable[[Any], Any] | None
     json_only: bool  # it produces only application/json: Connexion's answer is JSON text plus a newline
     query: QueryReader | None  # None: it declares no query parameter (any query string is ignored)
     # Path values already checked: ids are polled over and over, and the check is pure.
@@ -192,9 +198,11 @@ def _hot(operation: OpenAPIOperation, handler: Callable[..., Any]) -> bool:
 
 
 def compile_operations(
-    spec: dict[str, Any], handlers: Resolver, routes: Routes | None = None
+    spec: dict[str, Any], handlers: Resolver, routes: Routes | None = None, body_validator: type | None = None
 ) -> list[HotOperation]:
-    """The hot operations of one contract, from the route table compiled for it (or one compiled here)."""
+    """The hot operations of one contract, from the route table compiled for it (or one compiled here).
+    `body_validator`: the class Connexion's request validation checks a JSON body with (the app's
+    validator map), to refuse here what it would refuse."""
     table = routes if routes is not None and routes.hot(spec) else Routes([spec])
     resolved = Specification.load(spec)  # $refs resolved as Connexion resolves them
     hot: list[HotOperation] = []
@@ -217,11 +225,28 @@ def compile_operations(
                     if p["in"] == "path"
                 ),
                 body=_body_check(body_schema) if body_schema else None,
+                refuse=_refusal(operation, body_schema, body_validator)
+                if body_schema and body_validator
+                else None,
                 json_only=sorted(set(operation.produces)) == ["application/json"],
                 query=QueryReader.of(operation, operation.function) if has_query else None,
             )
         )
     return hot
+
+
+def _refusal(operation: OpenAPIOperation, schema: dict[str, Any], validator: type) -> Callable[[Any], Any]:
+    """The body validator Connexion's request validation makes for this operation, made once, as it makes
+    it (its `_validate` raises the refusal, or returns when the body is valid after all)."""
+    made = validator(
+        schema=schema,
+        required=operation.request_body.get("required", False),
+        nullable=is_nullable(operation.body_definition(_JSON.decode())),
+        encoding="utf-8",
+        strict_validation=False,
+    )
+    check: Callable[[Any], Any] = made._validate
+    return check
 
 
 def _body_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
@@ -294,6 +319,12 @@ def _loads(text: str) -> Any:
     return parse_bounded(text)
 
 
+def _sized(scope: Scope) -> bool:
+    """Whether the request says its body's length: Connexion reads a body without one as no body at all."""
+    length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+    return length.isdigit() and int(length) > 0
+
+
 def _replay(messages: list[Message], receive: Receive) -> Receive:
     pending = list(messages)
 
@@ -314,11 +345,12 @@ class FastPath:
         resolver: Resolver,
         jsonifier: Jsonifier | None = None,
         routes: Routes | None = None,
+        body_validator: type | None = None,
     ) -> None:
         self.app = app
         self.routes = routes if routes is not None else Routes([spec])
         try:
-            self.hot = compile_operations(spec, resolver, self.routes)
+            self.hot = compile_operations(spec, resolver, self.routes, body_validator)
         except (AttributeError, TypeError, KeyError, ValueError) as error:
             # Compiling leans on private Connexion and jsonschema APIs: if they changed, serve everything
             # through Connexion rather than not at all.
@@ -327,6 +359,7 @@ class FastPath:
         self._by_route = {hot.route: hot for hot in self.hot}  # Operation rows hash by identity
         self.tokens = TokenCache(verify)
         self.served = 0  # answers given here: the differential tests check the fast path really ran
+        self.refused = 0  # bodies refused here with Connexion's own refusal
         # AsyncApp's own default when an API is added without one, as create_app adds them.
         self.jsonifier = jsonifier or Jsonifier()
         self._respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=self.jsonifier)
@@ -372,8 +405,11 @@ class FastPath:
                 return
             arguments.update(query)
         if hot.body is not None:
-            messages, body = await self._body(hot.body, scope, receive)
-            if body is None:
+            messages, body, valid = await self._body(hot.body, scope, receive)
+            if body is not None and not valid and hot.refuse is not None and _sized(scope):
+                self.refused += 1
+                hot.refuse(body)  # raises Connexion's refusal (its exception middleware answers)
+            if body is None or not valid:
                 await self.app(scope, _replay(messages, receive), send)
                 return
             arguments["body"] = body
@@ -413,8 +449,9 @@ class FastPath:
     @staticmethod
     async def _body(
         valid: Callable[[Any], bool], scope: Scope, receive: Receive
-    ) -> tuple[list[Message], Any | None]:
-        """The messages read, and the parsed body when Connexion would accept it (else None)."""
+    ) -> tuple[list[Message], Any | None, bool]:
+        """The messages read, the body when it is JSON text read as Connexion reads it (else None), and
+        whether its schema accepts it."""
         messages: list[Message] = []
         while True:
             message = await receive()
@@ -423,11 +460,9 @@ class FastPath:
                 break
         content_type = next((v for k, v in scope["headers"] if k == b"content-type"), None)
         if content_type != _JSON or messages[-1]["type"] != "http.request":
-            return messages, None
+            return messages, None, False
         try:
             body = _loads(b"".join(m.get("body", b"") for m in messages).decode("utf-8"))
         except (UnicodeDecodeError, UnsafeJson):
-            return messages, None
-        if body is None or not valid(body):
-            return messages, None
-        return messages, body
+            return messages, None, False
+        return messages, body, body is not None and valid(body)

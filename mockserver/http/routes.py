@@ -21,17 +21,32 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-# operationIds the fast path serves: the reads and lists clients poll, and the training calls they loop over.
+# operationIds the fast path serves: the reads and lists clients poll, and the calls they loop over on each
+# kind (NeMo-Run's default launch creates a workspace, then a distributed training; a fuzzer's creates of
+# every kind are most of a contract run).
 HOT_OPERATIONS = frozenset(
     {
-        "get_training",
-        "create_training1",
         "get_workload",
         "get_workloads",
         "count_workloads",
+        "create_training1",
+        "get_training",
         "suspend_training",
         "resume_training",
         "delete_training",
+        "create_workspace1",
+        "get_workspace",
+        "suspend_workspace",
+        "resume_workspace",
+        "delete_workspace",
+        "create_distributed",
+        "get_distributed",
+        "suspend_distributed",
+        "resume_distributed",
+        "delete_distributed",
+        "create_inference1",
+        "get_inference",
+        "delete_inference",
     }
 )
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -55,7 +55,9 @@ def test_every_version_is_checked() -> None:
 @pytest.mark.parametrize("name", SERVED)
 def test_the_fast_path_serves_what_the_table_finds_and_only_that(name: str) -> None:
     routes, fast = _compiled(name)
-    assert {hot.route.operation_id for hot in fast.hot} == HOT_OPERATIONS, "every hot operation compiled"
+    offered = {op.operation_id for op in routes.operations}  # a kind's actions arrive in later versions
+    assert {hot.route.operation_id for hot in fast.hot} == HOT_OPERATIONS & offered, "every hot one compiled"
+    assert len(HOT_OPERATIONS - offered) <= 2, name
     served = 0
     for path in _paths(routes):
         for method in METHODS:
@@ -78,7 +80,7 @@ def test_the_fast_path_serves_what_the_table_finds_and_only_that(name: str) -> N
             }
             assert routes.allowed(path) and method in routes.allowed(path)
             served += 1
-    assert served >= 2 * len(HOT_OPERATIONS)  # most hot paths were served, not just agreed on as None
+    assert served >= 2 * len(fast.hot)  # most hot paths were served, not just agreed on as None
 
 
 @pytest.mark.parametrize("name", SERVED)
