@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -289,31 +291,21 @@ def main(argv: list[str] | None = None) -> int:
         help="exit 1 when spec/ or docs/versions.md differs from what is derived",
     )
     args = parser.parse_args(argv)
-    stale = []
-    for version in OFFICIAL_VERSIONS:
-        target = spec_dir() / contract_file(version)
-        text = render(version)
+    stale: list[str] = []
+    # In this order: the index fingerprints the contracts as written.
+    written: list[tuple[Path, Callable[[], str]]] = [
+        (spec_dir() / contract_file(version), functools.partial(render, version))
+        for version in OFFICIAL_VERSIONS
+    ]
+    written += [(spec_dir() / INDEX, index), (VERSIONS_DOC, versions_doc)]
+    for target, make in written:
+        text = make()
         if args.check:
             if not target.is_file() or target.read_text(encoding="utf-8") != text:
-                stale.append(target.name)
+                stale.append(target.name if target.parent == spec_dir() else "docs/versions.md")
         else:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
-    text = index()
-    target = spec_dir() / INDEX
-    if args.check:
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            stale.append(target.name)
-    else:
-        target.write_text(text, encoding="utf-8")
-        print(f"wrote {target}")
-    text = versions_doc()
-    if args.check:
-        if not VERSIONS_DOC.is_file() or VERSIONS_DOC.read_text(encoding="utf-8") != text:
-            stale.append("docs/versions.md")
-    else:
-        VERSIONS_DOC.write_text(text, encoding="utf-8")
-        print(f"wrote {VERSIONS_DOC}")
     if stale:
         print(f"stale (run scripts/derive_contracts.py): {', '.join(stale)}", file=sys.stderr)
         return 1

@@ -34,16 +34,22 @@ MINIMAL: dict[str, Any] = {
 }
 
 
-def test_a_valid_document_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    validate_each_document_once()
-    checks: list[object] = []
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The documents Connexion's check runs on from now on."""
+    seen: list[object] = []
     create = connexion.spec.create_spec_validator
 
     def counting(spec: dict[str, Any]) -> Any:
-        checks.append(spec)
+        seen.append(spec)
         return create(spec)
 
     monkeypatch.setattr(connexion.spec, "create_spec_validator", counting)
+    return seen
+
+
+def test_a_valid_document_is_checked_once(checks: list[object]) -> None:
+    validate_each_document_once()
     document = copy.deepcopy(MINIMAL)
     document["info"]["title"] = "counted"  # a document no other test has shown it
     first = Specification.load(copy.deepcopy(document))
@@ -66,19 +72,11 @@ def test_an_invalid_document_is_refused_every_time() -> None:
 
 
 def test_a_packaged_document_is_not_checked_at_start_but_an_edited_copy_is(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, checks: list[object]
 ) -> None:
     """The fingerprints in spec/index.json stand for Connexion's check of exactly that content: a served
     contract with one field changed is checked again, and refused when the change makes it invalid."""
     validate_each_document_once(checked_fingerprints())
-    checks: list[object] = []
-    create = connexion.spec.create_spec_validator
-
-    def counting(spec: dict[str, Any]) -> Any:
-        checks.append(spec)
-        return create(spec)
-
-    monkeypatch.setattr(connexion.spec, "create_spec_validator", counting)
     monkeypatch.setattr(
         spec_once, "_VALID", {key for key in spec_once._VALID if key[1] in checked_fingerprints()}
     )
