@@ -2,9 +2,9 @@
 
 Connexion's per-request stack (Swagger UI routing, routing, security, request validation, the parameter
 and response decorators) is about 90 % of a request's cost, and it rebuilds its schema validators on
-every request. For the operations clients call in loops (`HOT_OPERATIONS`: reading, creating, suspending,
-resuming and deleting a training, reading a workload, the workload list and its count) this middleware
-does the same checks with what it compiled at start from the same document: the routes, the path
+every request. For the operations clients call in loops (`HOT_OPERATIONS`: creating, reading, suspending,
+resuming and deleting a workload of each kind, reading a workload, the workload list and its count) this
+middleware does the same checks with what it compiled at start from the same document: the routes, the path
 parameters' Draft 4 validators (the classes and format checker Connexion uses), the query string read
 by Connexion's own URI parser and checked with validators built once (`QueryReader`), the body's schema
 compiled to Python (mockserver/http/schemacheck.py: the same rules and format checker as Connexion's
