@@ -17,12 +17,12 @@ It answers the requests it would accept, and one kind of refusal: a JSON body, s
 its schema refuses (most of what a fuzzer sends) raises here what Connexion's request validation raises
 for it, from the same body validator class (the app's validator map), made once rather than per request,
 and Connexion's exception middleware answers. Anything else it would refuse — no or a bad token, a
-malformed id, a query parameter its schema refuses, a body that is not UTF-8 JSON, another content type,
-a body without its length, a path that an earlier template also matches — goes on to Connexion untouched
-(a body it read is replayed), so every refusal is Connexion's own answer. Accepted requests run the same handlers (and so
-the same parsing and views), with the same request context; their answers are built by Connexion's own
-response code, and a domain error a handler raises reaches Connexion's exception middleware, which sits
-outside this one. tests/perf compares the two paths answer for answer.
+malformed id, a query parameter its schema refuses, a body that is not UTF-8 JSON, another content type, a
+body without its length, a path that an earlier template also matches — goes on to Connexion untouched (a
+body it read is replayed), so every refusal is Connexion's own answer. Accepted requests run the same
+handlers (and so the same parsing and views), with the same request context; their answers are built by
+Connexion's own response code, and a domain error a handler raises reaches Connexion's exception
+middleware, which sits outside this one. tests/perf compares the two paths answer for answer.
 """
 
 from __future__ import annotations

@@ -270,7 +270,8 @@ def test_a_budget_that_leaves_time_for_nothing_gives_no_verdict(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_the_budget_stops_fuzzing_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # A default run takes a minute; eight seconds stop it in its phases, with time to spare for start-up on a loaded machine.
+    # A default run takes a minute; eight seconds stop it in its phases, with time to spare for the
+    # start-up on a loaded machine.
     argv = ["run", "--max-duration", "8", "--scenarios", "", "--report-dir", str(tmp_path)]
     assert main(argv) == 0
     assert "not run: the rest of the Schemathesis phases" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""A list page's rows are used again only while what they are made of is unchanged (handlers/rendered_rows.py).
+"""A list page's rows are used again only while what they are made of is unchanged
+(handlers/rendered_rows.py).
 
 Each step below changes the cluster in one way a client or the fake can; after it, the page the index path
 answers (rows kept from before where nothing they show changed) must be the page the row-filter path
