@@ -7,16 +7,20 @@ from typing import Any
 from mockserver.cluster.clock import isoformat
 from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.events import Event
+from mockserver.cluster.kinds import TRAINING
 from mockserver.cluster.phases import Phase
 from mockserver.cluster.workload import Workload
 
 
 def snapshot_view(cluster: FakeCluster) -> dict[str, Any]:
-    state = cluster.scheduler_snapshot()
-    state["clusterId"] = cluster.topology.cluster_id
-    state["now"] = isoformat(cluster.now())
-    state["trainings"] = [training_view(t) for t in cluster.trainings()]
-    state["loads"] = [load_view(load) for load in cluster.loads()]
+    """Nodes, jobs, trainings and loads at one instant: on a running clock, parts read one after another
+    disagreed (a device still held by a training that had gone back to Pending in between)."""
+    with cluster.reading() as reader:
+        state = reader.scheduler_snapshot()
+        state["clusterId"] = cluster.topology.cluster_id
+        state["now"] = isoformat(reader.now())
+        state["trainings"] = [training_view(t) for t in reader.workloads(TRAINING)]
+        state["loads"] = [load_view(load) for load in reader.loads()]
     return state
 
 

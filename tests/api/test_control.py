@@ -8,6 +8,7 @@ import yaml
 from mockserver.app import create_app
 from mockserver.cluster.errors import ConfigError
 from mockserver.config import DEFAULT_CONFIG, config_from_dict, load_config
+from mockserver.views.control import snapshot_view
 from tests.conftest import Api, get_token, training
 
 CONTROL = "/api/mock/v1"
@@ -144,3 +145,23 @@ def test_config_file_problems(tmp_path):
     broken.write_text("cluster: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(broken)
+
+
+def test_the_snapshot_is_read_at_one_instant(api, client, monkeypatch):
+    """Nodes, jobs, trainings and loads come from one hold of the cluster's lock, with time brought up to
+    now once: read one after another on a running clock, they disagreed (a device held by a training that
+    had gone back to Pending in between)."""
+    api.create(training("held"))
+    api.advance(60)
+    cluster = client.app.mock_state.cluster
+    syncs = []
+    synced = type(cluster)._synced
+
+    def counting(self):
+        syncs.append(1)
+        return synced(self)
+
+    monkeypatch.setattr(type(cluster), "_synced", counting)
+    snapshot = snapshot_view(cluster)
+    assert snapshot["trainings"] and snapshot["nodes"] and len(syncs) == 1
+    assert client.get("/api/mock/v1/snapshot").json()["trainings"] == snapshot["trainings"]
