@@ -82,8 +82,8 @@ class Pod:
         return self.phase in ACTIVE_PODS
 
     def __copy__(self) -> Pod:
-        # What copy.copy makes, without its generic path (__reduce_ex__): views copy every pod of every
-        # row of a list page, and that path was a quarter of reading a row.
+        # What copy.copy makes, without its generic path (__reduce_ex__): the facts of every workload read
+        # copy each of its pods, and that path was a quarter of reading them.
         clone = Pod.__new__(Pod)
         clone.__dict__.update(self.__dict__)
         return clone

@@ -23,6 +23,7 @@ from mockserver.cluster.cluster import FakeCluster
 from mockserver.cluster.errors import NotFound
 from mockserver.cluster.index import Field, Order, Query
 from mockserver.cluster.reader import ClusterReader
+from mockserver.cluster.workload import Workload
 from mockserver.handlers.state import MockState, caller, current
 from mockserver.http.errors import error_response
 from mockserver.views import workloads as views
@@ -104,13 +105,17 @@ def plan(query: dict[str, Any], known: Fields, projects: frozenset[str] | None, 
     return Plan(indexed, rest, needle, sort_by, sort_order, bool(query.get("deleted")))
 
 
-def facts_of(reader: ClusterReader, workload_id: str, deleted: bool) -> WorkloadFacts | None:
+def workload_of(reader: ClusterReader, workload_id: str, deleted: bool) -> Workload | None:
     """The workload behind an index entry (None if it went since the ids were read)."""
     try:
-        workload = reader.workload(workload_id, deleted=deleted)
+        return reader.workload(workload_id, deleted=deleted)
     except NotFound:
         return None
-    return of_workload(workload, reader.placed(workload_id))
+
+
+def facts_of(reader: ClusterReader, workload_id: str, deleted: bool) -> WorkloadFacts | None:
+    workload = workload_of(reader, workload_id, deleted)
+    return None if workload is None else of_workload(workload, reader.placed(workload_id))
 
 
 def _search(state: MockState, query: dict[str, Any]) -> str | None:
@@ -153,8 +158,8 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
     each: a single GET waits for one turn, never for the page (nor for its encoding, done here row by row
     rather than by Connexion after the handler). Giving way before the first turn too lets a GET that
     arrived while the list's request was being read go first (a poller's back-to-back lists otherwise
-    kept it waiting that long as well: p99 1.9-2.2x idle instead of 1.3-1.6x). The body is what Connexion would write for
-    `{"workloads": rows, "next": …}`."""
+    kept it waiting that long as well: p99 1.9-2.2x idle instead of 1.3-1.6x). The body is what
+    Connexion would write for `{"workloads": rows, "next": …}`."""
     with state.cluster.reading() as reader:
         ids = reader.index(deleted=chosen.deleted).page(chosen.query, start, size + 1)
     wanted = ids[:size]
@@ -169,10 +174,7 @@ async def _indexed_page(state: MockState, chosen: Plan, start: int, size: int) -
             while at < len(wanted):
                 wid = wanted[at]
                 at += 1
-                try:
-                    workload = reader.workload(wid, deleted=chosen.deleted)
-                except NotFound:  # it went since the ids were read
-                    workload = None
+                workload = workload_of(reader, wid, chosen.deleted)
                 if workload is not None:
                     encoded.append(
                         state.rows.text(state.version, topology, workload, reader.placed(wid), now)

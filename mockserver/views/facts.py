@@ -25,9 +25,7 @@ IDS = uuid.UUID("8f1c2a52-56c4-4d8e-9a43-7d0d6f5a9b10")
 TERMINAL = frozenset({"Completed", "Failed"})
 
 
-# Not frozen, though nothing writes to facts once read: a list page reads them for every row, and a frozen
-# dataclass's __init__ (one object.__setattr__ per field) costs twice as much.
-@dataclass
+@dataclass(frozen=True)
 class WorkloadFacts:
     """What the workloads API shows of one workload, read off the cluster's own objects."""
 
@@ -61,7 +59,7 @@ class WorkloadFacts:
     image: str | None = None
     command: str | None = None
     args: str | None = None
-    # The cluster's own records (frozen): taken as they are, not converted for every row of a list.
+    # The cluster's own records (frozen): taken as they are.
     history: Sequence[PhaseChange] = field(default_factory=tuple)
     restarts: int = 0
     # The kind's description and the replicas asked for: pod names and roles (a distributed training's

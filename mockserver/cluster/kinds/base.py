@@ -98,7 +98,7 @@ class WorkloadKind:
 
     @functools.cached_property
     def action_names(self) -> frozenset[str]:
-        """`client_actions` as the API's words (every row of a list reads them)."""
+        """`client_actions` as the API's words (the facts of every workload read show them)."""
         return frozenset(trigger.value for trigger in self.client_actions)
 
     def pods(self, requested: int) -> int:
@@ -115,11 +115,6 @@ class WorkloadKind:
     ) -> RequestedPods:
         """The `requestedPods` of a request for `requested` replicas, bounded by `minimum`/`maximum`
         replicas (None: exactly `requested`) and finishing after `completions` pods (None: one each)."""
-        return _requested_pods(self, requested, minimum, maximum, completions)
-
-    def _requested_pods(
-        self, requested: int, minimum: int | None, maximum: int | None, completions: int | None
-    ) -> RequestedPods:
         number = self.pods(requested)
         if self.pod_counts is PodCounts.JOB:
             return RequestedPods(number, parallelism=number, completions=completions or number)
@@ -165,12 +160,3 @@ class WorkloadKind:
         (the training operator gives a replacement the name of the pod it replaces); a plain Job's pods
         are numbered as they are made, so a replacement is a new name."""
         return self.pod_name(workload, slot if len(self.pod_roles) > 1 else serial, requested)
-
-
-@functools.lru_cache(maxsize=4096)
-def _requested_pods(
-    kind: WorkloadKind, requested: int, minimum: int | None, maximum: int | None, completions: int | None
-) -> RequestedPods:
-    # The answer is a frozen value of a kind (compared by identity) and four numbers: every row of a list
-    # asks it again for each workload.
-    return kind._requested_pods(requested, minimum, maximum, completions)
