@@ -13,7 +13,9 @@ oracle, which sends nothing, does not.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -252,6 +254,19 @@ def bound_session(session: requests.Session) -> requests.Session:
 # --- httpx (the backend layer, the run's probes and look-ups, calibrate) --------------------------------
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """The TLS settings every httpx client of the process uses (httpx's defaults, honouring SSL_CERT_FILE).
+    A client given none builds its own from the CA bundle, about 25 ms of CPU; a run opens dozens of
+    short-lived clients (discovery, control, probes, cleanup, one-off requests)."""
+    return httpx.create_ssl_context()
+
+
+def new_client(verify: ssl.SSLContext | bool = True, **kwargs: Any) -> httpx.Client:
+    """`httpx.Client(**kwargs)` with the process's TLS context (`tls`) where certificates are verified."""
+    return httpx.Client(verify=tls() if verify is True else verify, **kwargs)
+
+
 def request(client: httpx.Client | None, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """`client.request(...)` (or httpx's one-off request without a client), its body read within the
     limits; the response is closed and its `.content` set. Refusals are httpx.TransportError subclasses."""
@@ -264,7 +279,7 @@ def request(client: httpx.Client | None, method: str, url: str, **kwargs: Any) -
         raise _as("httpx", error) from None
     ends = limits.answer_deadline()
     owned = client is None
-    active = httpx.Client(verify=kwargs.pop("verify", True)) if client is None else client
+    active = new_client(kwargs.pop("verify", True)) if client is None else client
     try:
         with _budget_timeouts(limits, where), active.stream(method, url, **kwargs) as response:
             data = bytearray()
@@ -300,7 +315,7 @@ def status_only(method: str, url: str, **kwargs: Any) -> httpx.Response:
         kwargs["timeout"] = current().wait(_seconds(kwargs.get("timeout")))
     except LimitExceeded as error:
         raise _as("httpx", error) from None
-    with httpx.Client(verify=kwargs.pop("verify", True)) as client:
+    with new_client(kwargs.pop("verify", True)) as client:
         with client.stream(method, url, **kwargs) as response:
             response._content = b""
         return response

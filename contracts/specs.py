@@ -21,7 +21,7 @@ import yaml
 
 from contracts import limits
 from contracts.fixups import METHODS, READING, TOKEN_OPERATION, apply, operation_items
-from mockserver.specs import TRAININGS_SPEC, served_contract, spec_file
+from mockserver.specs import TRAININGS_SPEC, load_spec, served_contract, spec_file
 
 CREATE_OPERATION = "create_training1"
 GET_OPERATION = "get_training"
@@ -166,17 +166,23 @@ def load_contract(source: str | None = None, api: str | None = None) -> Contract
     """Read our contract (default: 2.18's, or the `api` version's), or a path or URL to an OpenAPI 3 document
     with the trainings operations."""
     bundled = served_contract(api) if api else TRAININGS_SPEC
-    location = source or str(spec_file(bundled))
-    document = read_document(location)
-    # The bundled contract is named, not located: where the package is installed must not show in reports.
-    return prepare(document, source or f"{bundled} (bundled)")
+    if source is None:
+        # A fresh copy of the file the fake serves, parsed once per process (a test session runs dozens).
+        # The bundled contract is named, not located: where the package is installed must not show in reports.
+        return _prepared(load_spec(bundled), f"{bundled} (bundled)")
+    return _prepared(read_document(source), source)
 
 
 def prepare(document: dict[str, Any], location: str) -> Contract:
-    """Cut `document` down to the trainings operations and apply the fix-ups that make it fuzzable."""
+    """Cut `document` down to the trainings operations and apply the fix-ups that make it fuzzable
+    (`document` itself is left as it is)."""
+    return _prepared(copy.deepcopy(document), location)
+
+
+def _prepared(document: dict[str, Any], location: str) -> Contract:
+    """`prepare` on a document of the caller's own, changed in place."""
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
         raise ContractError(f"{location}: not an OpenAPI 3 document")
-    document = copy.deepcopy(document)
     offered = frozenset(str(op.get("operationId")) for _, _, op in operation_items(document))
     fixups: list[str] = []
     info = document.setdefault("info", {})

@@ -3,7 +3,8 @@
 Each client keeps its own pins, so it gets a venv of its own, built once and reused by every later run
 (and by every checkout on the machine): `$RUNAI_MOCK_CLIENT_CACHE`, else `$XDG_CACHE_HOME/runai-trainings-mock/
 clients`, else `~/.cache/runai-trainings-mock/clients`. A venv is ready when its marker file names exactly
-the pins it was built with; a half-built one (interrupted install) is rebuilt. Two processes building the
+the pins it was built with, the probe that passed in it and our Python's version; a half-built one
+(interrupted install, failed probe) has no marker and is rebuilt. Two processes building the
 same venv at once (pytest-xdist workers) take turns on a lock file.
 """
 
@@ -83,11 +84,14 @@ def build(client: Client) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     venv = root / name
     python = venv / "bin" / "python"
-    wanted = "\n".join(pins) + "\n"
+    # Written once the probe has passed, so a venv with this marker needs no probe again (importing
+    # NeMo-Run takes seconds, and every launch of a client would pay it). Our interpreter's version is in
+    # it too: the venv was made with it, and a different one is a different venv.
+    wanted = "\n".join([*pins, f"probe: {probe}", f"python: {sys.version.split()[0]}"]) + "\n"
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         marker = venv / MARKER
-        if marker.is_file() and marker.read_text() == wanted and _imports(python, probe):
+        if marker.is_file() and marker.read_text() == wanted and python.is_file():
             return python
         shutil.rmtree(venv, ignore_errors=True)
         made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)

@@ -48,7 +48,7 @@ def delete_leftovers(
             journals[key] = Journal(journal_path, entry.run_id, entry.base_url, durable=durable)
 
     # One connection per deletion in flight for all of them: a run against our fake leaves hundreds.
-    with httpx.Client(timeout=30) as client:
+    with limits.new_client(timeout=30) as client:
 
         def delete(entry: JournalEntry) -> str | None:
             """None when the workload is gone (and journalled so), else why not."""

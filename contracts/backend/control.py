@@ -36,7 +36,7 @@ class ClockState:
 class FakeControl:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.Client(
+        self._client = limits.new_client(
             base_url=self.base_url + CONTROL, timeout=timeout, headers=CONTROL_HEADERS
         )
         self._timeout = timeout

@@ -47,7 +47,7 @@ def _from_snapshot(control: FakeControl) -> dict[str, Any]:
 def _from_api(base_url: str, token: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     found: dict[str, Any] = {}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+    with limits.new_client(base_url=base_url, headers=headers, timeout=30) as client:
         projects = _get(client, "/api/v1/org-unit/projects")
         items = projects.get("projects") if isinstance(projects, dict) else None
         first = items[0] if items and isinstance(items[0], dict) else {}

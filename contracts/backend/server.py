@@ -18,6 +18,8 @@ from typing import IO
 
 import httpx
 
+from contracts import limits
+
 HOST = "127.0.0.1"
 READY_PATH = "/api/v1/openapi.json"
 # Run first in the child, then replaced (exec, same pid) by the backend's command: on Linux it asks the
@@ -131,8 +133,7 @@ class LocalServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        # One client for every poll: a client of its own each time would load the CA bundle each time.
-        with httpx.Client(timeout=2) as client:
+        with limits.new_client(timeout=2) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     output = self.output()[-2000:]

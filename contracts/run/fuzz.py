@@ -18,6 +18,7 @@ import schemathesis
 from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
+from schemathesis.generation.meta import TestPhase
 from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
@@ -186,6 +187,12 @@ def install_auth(schema: OpenApiSchema, tokens: TokenSource) -> None:
 # a few requests earlier to be Pending, Initializing or Running when fuzzing suspends, resumes or deletes them.
 SECONDS_PER_CREATE = 1
 
+# The phases whose later requests act on workloads created earlier (their ids come from earlier answers).
+# The examples and coverage phases send fixed cases, whose ids are generated, never taken from a create:
+# time passing there changes no answer they check, and each advance schedules every workload created so
+# far (thousands, in the coverage phase).
+PHASES_THAT_FOLLOW_CREATES = frozenset({TestPhase.FUZZING, TestPhase.STATEFUL})
+
 
 def install_passing_time(schema: OpenApiSchema, control: FakeControl) -> None:
     """On our fake's manual clock, let time pass while fuzzing, so that the trainings it creates live
@@ -193,7 +200,11 @@ def install_passing_time(schema: OpenApiSchema, control: FakeControl) -> None:
 
     @schema.hook("after_call")
     def tick(context: HookContext, case: Case[Any], response: Response) -> None:
-        if operation_id(case) in CREATE_OPERATIONS and 200 <= response.status_code < 300:
+        if (
+            operation_id(case) in CREATE_OPERATIONS
+            and 200 <= response.status_code < 300
+            and (case.meta is None or case.meta.phase.name in PHASES_THAT_FOLLOW_CREATES)
+        ):
             control.advance(SECONDS_PER_CREATE)
 
 
