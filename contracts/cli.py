@@ -176,6 +176,13 @@ def _add_work(run: argparse.ArgumentParser) -> None:
         "seen that phase last (default: %(default)s)",
     )
     work.add_argument(
+        "--action-grace",
+        type=float,
+        default=DEFAULTS.action_grace,
+        help="seconds an accepted suspend, resume or delete may take to show in the phase on a live "
+        "backend before the run reports that it did not take effect (default: %(default)s)",
+    )
+    work.add_argument(
         "--max-body-size",
         type=byte_size,
         default=DEFAULTS.max_body,
@@ -268,6 +275,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         compute_request=args.compute,
         gpu_portion=args.gpu_portion,
         scenario_timeout=args.scenario_timeout,
+        action_grace=args.action_grace,
         fake_config=args.fake_config,
         api=args.api,
         max_body=args.max_body_size,

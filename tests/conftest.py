@@ -70,18 +70,44 @@ def _schedule(items: list[pytest.Item]) -> None:
     A module's tests run on one worker, so they share its live servers and browser (module fixtures),
     except that each parameter of a shared fixture (an API version's server, say) is a group of its own:
     pytest starts one instance per parameter anyway, and the versions then run side by side. A module
-    marked `spread` shares nothing costly; its tests go to any worker one by one. The slow tier comes
-    first: most of it waits on real time, and the long groups started first finish together with the
-    short ones that fill in behind them."""
+    marked `spread` shares nothing costly; its tests go to any worker one by one.
+
+    Workers take the units (groups, and a spread module's tests) in the order they come here. The slow
+    tier comes first, with the units that mostly wait on real time (marked `waits`) spread evenly among
+    those that compute, the longest waits first: two cores stay busy while a worker waits, where waiting
+    units started together left them idle. The fast tier's many short units fill in behind."""
+    units: dict[str, list[pytest.Item]] = {}
     for item in items:
-        if item.get_closest_marker("spread") is not None:
-            continue
-        group = item.nodeid.split("::", 1)[0] + _shared_params(item)
-        # xdist reads the group after the last "@", and only when no "]" follows it.
-        item.add_marker(pytest.mark.xdist_group(re.sub(r"[^\w./=,-]", "_", group)))
-    # By module, so that a module's tests stay together (its fixtures set up once); stable otherwise.
-    slow_modules = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow_modules)
+        unit = item.nodeid
+        if item.get_closest_marker("spread") is None:
+            group = item.nodeid.split("::", 1)[0] + _shared_params(item)
+            # xdist reads the group after the last "@", and only when no "]" follows it.
+            unit = re.sub(r"[^\w./=,-]", "_", group)
+            item.add_marker(pytest.mark.xdist_group(unit))
+        units.setdefault(unit, []).append(item)
+    slow = [unit for unit, members in units.items() if any(m.get_closest_marker("slow") for m in members)]
+    waits = {unit: sum(_waits(member) for member in units[unit]) for unit in slow}
+    waiting = sorted((unit for unit in slow if waits[unit]), key=lambda unit: -waits[unit])
+    working = [unit for unit in slow if not waits[unit]]
+    # Each waiting unit after an equal share of the working ones, the longest wait first.
+    share = len(working) / max(len(waiting), 1)
+    turns = sorted(
+        [
+            *((index * share, 1, unit) for index, unit in enumerate(waiting)),
+            *((i, 2, u) for i, u in enumerate(working)),
+        ]
+    )
+    ordered = [unit for _, _, unit in turns]
+    rank = {unit: position for position, unit in enumerate([*ordered, *(u for u in units if u not in waits)])}
+    position = {id(member): rank[unit] for unit, members in units.items() for member in members}
+    items.sort(key=lambda item: position[id(item)])
+
+
+def _waits(item: pytest.Item) -> float:
+    """About how many seconds the test waits on real time (`waits(seconds)`), 0 when unmarked. A hint for
+    the order only: a wrong figure costs time, never a result."""
+    marker = item.get_closest_marker("waits")
+    return float(marker.args[0]) if marker is not None else 0.0
 
 
 def _shared_params(item: pytest.Item) -> str:

@@ -86,6 +86,8 @@ class RunOptions:
     gpu_portion: float = 0.0
     # Seconds a scenario waits for a phase on a live backend (adapted to the dwell times seen).
     scenario_timeout: float = 300.0
+    # Seconds after which an accepted action must show in the phase on a live backend.
+    action_grace: float = 60.0
     poll_interval: float = 2.0
     fake_config: Path | None = None
     # The API version the fake we start serves (`--api`); a backend given by URL serves what it serves.
@@ -327,6 +329,7 @@ def _walk(options: RunOptions) -> Walk:
         options.gpu_compute(),
         options.scenario_timeout,
         options.poll_interval,
+        options.action_grace,
     )
 
 

@@ -31,6 +31,7 @@ class Walk:
     gpu_compute: dict[str, Any]
     scenario_timeout: float
     poll_interval: float
+    action_grace: float
 
 
 def run_scenarios(
@@ -50,7 +51,11 @@ def run_scenarios(
         waiting = VirtualTime(target.control)
     else:
         waiting = WallTime(
-            options.scenario_timeout, options.poll_interval, stream.emit, deadline=budget.deadline
+            options.scenario_timeout,
+            options.poll_interval,
+            stream.emit,
+            deadline=budget.deadline,
+            grace=options.action_grace,
         )
     # Set once a training needing no more than the smallest footprint was held by the cluster.
     no_room: str | None = None

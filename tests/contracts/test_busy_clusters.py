@@ -48,6 +48,7 @@ def run(base_url: str, report_dir: Path, *extra: str) -> int:
     return main([*argv, *extra])
 
 
+@pytest.mark.waits(35)
 def test_a_cluster_without_gpus_conforms_with_minimal_trainings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,6 +66,7 @@ def test_a_cluster_without_gpus_conforms_with_minimal_trainings(
     assert "the backend says: Unschedulable" in capsys.readouterr().err
 
 
+@pytest.mark.waits(8)
 def test_a_project_without_room_is_inconclusive_naming_the_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -86,6 +88,7 @@ def test_a_project_without_room_is_inconclusive_naming_the_reason(
     assert "| Room | project team-a: workloads 0 Running, 0 Pending |" in report
 
 
+@pytest.mark.waits(35)
 def test_a_lasting_deleting_phase_with_auto_deletion_conforms(tmp_path: Path) -> None:
     config = yaml.safe_load(DEFAULT_CONFIG.read_text())
     config["timing"] = {**config.get("timing", {}), "deleting": 6}

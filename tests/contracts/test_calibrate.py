@@ -82,6 +82,7 @@ def test_within_tolerance(measured: float, expected: float, ok: bool) -> None:
     assert within(measured, expected) is ok
 
 
+@pytest.mark.waits(35)
 @pytest.mark.slow
 def test_calibrate_recovers_a_real_deployment_timing_and_the_fake_shows_no_drift(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

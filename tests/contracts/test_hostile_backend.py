@@ -103,6 +103,7 @@ def test_a_huge_body_is_refused_at_the_default_cap(tmp_path: Path) -> None:
     assert "the answer's body passed the 16 MiB cap (--max-body-size)" in ran.report()
 
 
+@pytest.mark.waits(12)
 @pytest.mark.slow  # waits out its budget
 def test_a_trickle_ends_at_the_response_timeout_and_the_run_at_its_budget(tmp_path: Path) -> None:
     # A few bytes every 50 ms: no single read ever waits long enough to time out.
@@ -119,6 +120,7 @@ def test_a_trickle_ends_at_the_response_timeout_and_the_run_at_its_budget(tmp_pa
     assert "not run: the rest of the Schemathesis phases: --max-duration budget spent" in ran.stdout
 
 
+@pytest.mark.waits(10)
 @pytest.mark.slow  # waits out its budget
 def test_a_slow_backend_is_held_to_max_duration(tmp_path: Path) -> None:
     # Every answer a well-formed 404 after a while: nothing is refused, the budget alone ends the run.

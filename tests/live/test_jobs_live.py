@@ -54,6 +54,7 @@ def wait_for(http: httpx.Client, workload_id: str, phases: set[str], seconds: fl
     raise AssertionError(f"{workload_id} never reached {phases}: {shown['phase']}")
 
 
+@pytest.mark.waits(7)
 def test_an_invalid_registry_fails_with_image_pull_back_off(http: httpx.Client) -> None:
     workload_id = create(http, "no-pull", image="registry.invalid/team/app:1", command="sleep 1")
     shown = wait_for(http, workload_id, {"Failed"}, 60)

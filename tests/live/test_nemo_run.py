@@ -25,7 +25,7 @@ from contracts.backend.server import LocalServer, fake_command
 from tests.clientenv import NEMO_RUN, client_python
 from tests.conftest import CLUSTER_ID, REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits(8)]  # a launch follows its workloads on a real-time clock
 SPEED = 20
 WAIT_SECONDS = 30.0
 

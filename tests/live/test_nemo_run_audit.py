@@ -20,7 +20,7 @@ from contracts.backend.server import LocalServer, fake_command
 from tests.live.test_nemo_run import _nemo_python
 from tests.live.test_nemo_run_distributed import DRIVER, SPEED, WAIT_SECONDS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits(10)]  # a launch on a real-time clock
 SUSPEND = "GET /api/v1/workloads/distributed/{id}/suspend"
 
 

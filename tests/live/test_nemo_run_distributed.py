@@ -20,7 +20,7 @@ from contracts.backend.server import LocalServer, fake_command
 from mockserver.versions import VERSIONS
 from tests.live.test_nemo_run import _nemo_python, _token
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits(10)]  # a launch on a real-time clock
 SPEED = 20
 WAIT_SECONDS = 60.0
 

@@ -15,7 +15,7 @@ from tests.conftest import CLUSTER_ID
 from tests.live import runapy
 from tests.live.test_runapy_workspaces import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits(8)]  # a flow on a real-time clock
 
 
 @pytest.fixture(scope="module", params=["2.18", "latest"])

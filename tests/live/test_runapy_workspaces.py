@@ -16,7 +16,7 @@ from tests.api.test_workspaces import DATA_MOVER
 from tests.conftest import CLUSTER_ID
 from tests.live import runapy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits(7)]  # flows on a real-time clock
 WAIT_SECONDS = 30.0  # real seconds any one wait may take before the test fails
 
 
