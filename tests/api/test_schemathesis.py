@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 
 config = SchemathesisConfig.from_path(REPO / "schemathesis.toml")
 config.projects.default.update(workers=1)
-# Twelve cases per operation and phase: the harness runs (tests/contracts) fuzz every version at five.
-config.projects.default.generation.update(max_examples=12, database="none")
+# Eight cases per operation and phase: the harness runs (tests/contracts) fuzz every version at five, and
+# the default run adds the coverage phase's thousands of cases.
+config.projects.default.generation.update(max_examples=8, database="none")
 # No coverage phase here: the pytest plugin builds its cases while collecting, in every xdist worker and
 # in the fast tier too (about 15 CPU-seconds each time). `contracts run` against the fake (the default run
 # in tests/contracts/test_harness_vs_fake.py and each version's run) sends the coverage phase's cases.

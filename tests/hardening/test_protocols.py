@@ -5,16 +5,14 @@ uvicorn thread on loopback and is spoken to over raw sockets."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from mockserver.http import uvicorn_guard
 from tests.hardening.rawhttp import address, exchange, request_bytes
+from tests.threaded import served_in_thread
 
 HEADER_TIMEOUT = 0.5
 PROTOCOLS = {"h11": uvicorn_guard.GuardedH11Protocol, "httptools": uvicorn_guard.GuardedHttpToolsProtocol}
@@ -37,18 +35,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     settings = uvicorn_guard.guarded(HEADER_TIMEOUT)
     settings["http"] = type("Guarded", (PROTOCOLS[request.param],), {"header_timeout": HEADER_TIMEOUT})
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off", **settings))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(app, log_level="error", lifespan="off", **settings) as served:
+        yield served
 
 
 def read_all(sock: socket.socket) -> bytes:

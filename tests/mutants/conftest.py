@@ -7,18 +7,17 @@ from __future__ import annotations
 import fcntl
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from contracts.backend.server import LocalServer
 from contracts.cli import main
 from tests.mutants.catalog import MUTANTS
+from tests.mutants.serve import mutant_app
+from tests.threaded import served_in_thread
 
-ROOT = Path(__file__).resolve().parents[2]
 # Few examples; each mutant adds the phases and scenarios that judge what it breaks (its `run`).
 RUN = ["run", "--seed", "0", "--max-examples", "5"]
 
@@ -30,11 +29,10 @@ def found_checks(report_dir: Path) -> set[str]:
 
 
 def run_against(name: str, report_dir: Path) -> tuple[int, set[str]]:
-    def command(port: int) -> list[str]:
-        return [sys.executable, "-m", "tests.mutants.serve", name, "--port", str(port)]
-
-    with LocalServer.start(command, cwd=ROOT) as server:
-        argv = [*RUN, *MUTANTS[name].run, "--url", server.base_url, "--report-dir", str(report_dir)]
+    # Served on a thread of this process: the harness judges answers, which a server process of its own
+    # would not change (tests/contracts/test_real_time.py puts mutants behind a process as a proxy).
+    with served_in_thread(mutant_app([name])) as base_url:
+        argv = [*RUN, *MUTANTS[name].run, "--url", base_url, "--report-dir", str(report_dir)]
         exit_code = main(argv)
     return exit_code, found_checks(report_dir)
 

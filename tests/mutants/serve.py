@@ -28,18 +28,26 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [name for name in names if name not in MUTANTS]
     if unknown:
         parser.error(f"unknown mutant(s) {', '.join(unknown)}")
-    if args.realistic:
+    uvicorn.run(
+        mutant_app(names, args.seed, args.realistic), host="127.0.0.1", port=args.port, log_level="warning"
+    )
+
+
+def mutant_app(names: list[str], seed: int = 0, realistic: float | None = None) -> ASGIApp:
+    """The fake with the named mutants in front of it: on a manual clock, or (`realistic`: its speed)
+    behaving like a real deployment."""
+    if realistic:
         app = create_app(
-            clock="realtime", speed=args.realistic, seed=args.seed, profile="realistic", real_deployment=True
+            clock="realtime", speed=realistic, seed=seed, profile="realistic", real_deployment=True
         )
     else:
-        app = create_app(clock="manual", seed=args.seed)
+        app = create_app(clock="manual", seed=seed)
     served: ASGIApp = app
     for name in names:
         mutant = MUTANTS[name]()
         mutant.bind(app.mock_state)
         served = MutantMiddleware(served, mutant)
-    uvicorn.run(served, host="127.0.0.1", port=args.port, log_level="warning")
+    return served
 
 
 if __name__ == "__main__":

@@ -216,24 +216,11 @@ CONTROL_TOKEN = "dashboard-test-token"
 @pytest.fixture(scope="module")
 def exposed() -> Iterator[str]:
     """A fake whose control API wants a token, as `mockserver --expose` makes it; still on loopback."""
-    import threading
-
-    import uvicorn
-
     from mockserver.app import create_app
-    from mockserver.cli import listen
+    from tests.threaded import served_in_thread
 
-    sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(control_token=CONTROL_TOKEN), log_level="warning", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+    with served_in_thread(create_app(control_token=CONTROL_TOKEN)) as base_url:
+        yield base_url
 
 
 def test_an_exposed_server_dashboard_works_with_the_token_in_its_address(browser: Any, exposed: str) -> None:
