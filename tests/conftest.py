@@ -97,10 +97,10 @@ def _schedule(items: list[pytest.Item]) -> None:
             *((i, 2, u) for i, u in enumerate(working)),
         ]
     )
-    ordered = [unit for _, _, unit in turns]
-    rank = {unit: position for position, unit in enumerate([*ordered, *(u for u in units if u not in waits)])}
-    position = {id(member): rank[unit] for unit, members in units.items() for member in members}
-    items.sort(key=lambda item: position[id(item)])
+    fast = [unit for unit in units if unit not in waits]
+    items[:] = [member for _, _, unit in turns for member in units[unit]] + [
+        member for unit in fast for member in units[unit]
+    ]
 
 
 def _waits(item: pytest.Item) -> float:
